@@ -1,0 +1,45 @@
+# One entry point for users and CI. Every target sets itself up on a fresh clone:
+# the virtual environment in .venv is created and the package installed on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ARGS   ?=
+
+.PHONY: help setup reports test lab snapshot bench clean-reports
+
+help:
+	@echo "make reports   set up .venv if needed, build every HTML report from the embedded snapshot"
+	@echo "make test      set up .venv if needed, run the whole test suite"
+	@echo "make lab       register the 'research' Jupyter kernel and open JupyterLab on notebooks/"
+	@echo "make snapshot  rebuild data/snapshot from ../shared/market-data"
+	@echo "make bench     run the event-study benchmark"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (set PYTHON=...)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+reports: $(STAMP)
+	$(BIN)/research report $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(ARGS)
+
+lab: $(STAMP)
+	$(BIN)/python -m ipykernel install --user --name research --display-name "Python (research)"
+	$(BIN)/jupyter lab notebooks/
+
+snapshot: $(STAMP)
+	$(BIN)/research data build-snapshot --from ../shared/market-data
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_eventstudy.py
+
+clean-reports:
+	find reports -mindepth 1 ! -name README.md -exec rm -rf {} +
