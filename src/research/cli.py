@@ -1,0 +1,116 @@
+"""The ``research`` console script.
+
+Commands
+--------
+``research data info``
+    The snapshot's tickers: first/last date, rows, columns (ohlcv/close), the archive's
+    adjustment and the snapshot's basis.
+``research data build-snapshot --from ../shared/market-data [--out data]``
+    (Re)build ``data/snapshot`` (+ ``data/README.md``, ``data/article`` copies).
+``research data copy-article [--from ../shared/article] [--out data]``
+    Copy the article text, claims, events and facts into ``data/article``.
+``research report ...``
+    Forwarded to :func:`research.report.cli.main`.
+
+Exit codes: 0 success, 1 a :class:`research.errors.ResearchError` (message printed, no
+traceback), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from research.errors import ResearchError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="research", description="Test a market article's claims against real prices.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{data,report}")
+    data = sub.add_parser("data", help="price snapshot and article data")
+    dsub = data.add_subparsers(dest="data_command", required=True, metavar="{info,build-snapshot,copy-article}")
+    info = dsub.add_parser("info", help="print the snapshot's tickers and date ranges")
+    info.add_argument("--data-dir", type=Path, default=None, help="data directory (default: repo data/ or $RESEARCH_DATA_DIR)")
+    b = dsub.add_parser("build-snapshot", help="build data/snapshot from the market-data folder")
+    b.add_argument("--from", dest="source", type=Path, required=True, help="market-data folder, e.g. ../shared/market-data")
+    b.add_argument("--out", type=Path, default=None, help="data directory to write (default: repo data/)")
+    b.add_argument("--article", type=Path, default=None,
+                   help="article folder to copy into <out>/article (default: <from>/../article if present)")
+    c = dsub.add_parser("copy-article", help="copy ../shared/article files into data/article")
+    c.add_argument("--from", dest="source", type=Path, default=None, help="article folder (default ../shared/article)")
+    c.add_argument("--out", type=Path, default=None, help="data directory (default: repo data/)")
+    sub.add_parser("report", help="build the HTML reports (see `research report --help`)", add_help=False)
+    return p
+
+
+def _info(data_dir: Path | None) -> int:
+    from research.data.snapshot import load_snapshot
+    from research.data import paths
+
+    snap = load_snapshot((data_dir / "snapshot") if data_dir is not None else paths.snapshot_dir())
+    man = snap.manifest
+    print(f"snapshot: {snap.directory}")
+    print(f"basis:    {man['basis']} (Yahoo auto_adjust=True); close_raw = split-adjusted only")
+    print(f"rows:     {man['rows']}  tickers: {len(man['tickers'])}  sha256: {man['sha256'][:16]}...")
+    print(f"source:   {man['source']} (see SOURCES.md there)")
+    print()
+    head = f"{'ticker':<7} {'first':<10} {'last':<10} {'rows':>5}  {'columns':<7} {'source adj.':<11} {'divs':>4}  name"
+    print(head)
+    print("-" * len(head))
+    for t, m in sorted(man["tickers"].items()):
+        print(f"{t:<7} {m['first']:<10} {m['last']:<10} {m['rows']:>5}  {m['columns']:<7} "
+              f"{m['source_adjustment']:<11} {m['dividends_applied']:>4}  {m['name']}")
+    return 0
+
+
+def _report(argv: list[str]) -> int:
+    try:
+        from research.report.cli import main as report_main
+    except ImportError as exc:
+        print(f"research report: the report module is not available ({exc}); "
+              "is research.report.cli installed?", file=sys.stderr)
+        return 1
+    return int(report_main(argv) or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 ResearchError, 2 usage)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list and args_list[0] == "report":
+            return _report(args_list[1:])
+        try:
+            args = _parser().parse_args(args_list)
+        except SystemExit as exc:  # argparse: --help (0) or usage error (2)
+            return int(exc.code or 0) if isinstance(exc.code, int) else 2
+        if args.data_command == "info":
+            return _info(args.data_dir)
+        if args.data_command == "build-snapshot":
+            from research.data.snapshot import build_snapshot
+
+            r = build_snapshot(args.source, args.out, article_source=args.article)
+            print(f"wrote {r.parquet} ({r.rows} rows, {r.tickers} tickers, sha256 {r.sha256[:16]}...)")
+            print(f"wrote {r.manifest}")
+            print(f"wrote {r.readme}")
+            for f in r.article_files:
+                print(f"copied {f}")
+            return 0
+        if args.data_command == "copy-article":
+            from research.data import paths
+            from research.data.snapshot import copy_article
+
+            src = args.source if args.source is not None else paths.REPO_ROOT.parent / "shared" / "article"
+            out = (args.out if args.out is not None else paths.data_dir()) / "article"
+            for f in copy_article(src, out):
+                print(f"copied {f}")
+            return 0
+        return 2  # pragma: no cover - argparse requires a subcommand
+    except ResearchError as exc:
+        print(f"research: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""The article's event and fact tables (``data/article/{events,facts}.csv``) as typed records.
+
+Claim ids in the CSVs are space-separated numbers (``"6 7"``); records carry them as
+``("C6", "C7")``, the ids used in ``claims.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import pandas as pd
+
+from research.data import paths
+from research.data.calendar import TIMINGS
+from research.errors import CalendarError, MalformedDataError
+
+EVENT_COLUMNS = ("event_id", "date", "timing", "title", "tickers", "claim_ids", "reported_move", "source_urls")
+FACT_COLUMNS = ("fact_id", "claim_id", "metric", "entity", "period", "value", "unit", "source_urls")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class EventDateError(MalformedDataError, CalendarError):
+    """An event date in events.csv cannot be parsed (both a malformed-data and a calendar error)."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One dated news event from ``events.csv``.
+
+    ``date`` is the calendar date of the news (tz-naive midnight); map it to a trading
+    session with :func:`research.data.align_event` (``date``, ``timing``).
+    ``post_article`` is True when the title marks it ``POST-ARTICLE`` (after the
+    article's as-of date; not evidence for the article's claims).
+    """
+
+    event_id: str
+    date: pd.Timestamp
+    timing: str
+    title: str
+    tickers: tuple[str, ...]
+    claim_ids: tuple[str, ...]
+    reported_move: str
+    source_urls: tuple[str, ...]
+    post_article: bool
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One sourced number (or date) from ``facts.csv``.
+
+    ``value`` is a float for numeric facts, the ISO string for ``unit == "date"``, and
+    None for ``NA``. ``verified`` is False when the source is ``unverified`` (a number
+    the article states that no source confirmed).
+    """
+
+    fact_id: str
+    claim_ids: tuple[str, ...]
+    metric: str
+    entity: str
+    period: str
+    value: float | str | None
+    unit: str
+    source_urls: tuple[str, ...]
+    verified: bool
+
+
+def _rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    if not path.is_file():
+        raise MalformedDataError(
+            f"{path} is missing; copy it with `research data copy-article --from ../shared/article`"
+        )
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header is None or tuple(h.strip() for h in header) != columns:
+                raise MalformedDataError(f"{path} header {header} != expected {list(columns)}")
+            out = []
+            for i, rec in enumerate(reader, start=2):
+                if not rec or all(not x.strip() for x in rec):
+                    continue
+                if len(rec) != len(columns):
+                    raise MalformedDataError(
+                        f"{path} row {i}: {len(rec)} fields, expected {len(columns)} "
+                        f"({', '.join(columns)}); quote fields that contain commas"
+                    )
+                out.append((i, dict(zip(columns, (x.strip() for x in rec)))))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise MalformedDataError(f"{path} is not a readable UTF-8 CSV ({exc})") from exc
+    return out
+
+
+def _claims(text: str, path: Path, row: int) -> tuple[str, ...]:
+    parts = text.split()
+    if not parts or not all(p.isdigit() for p in parts):
+        raise MalformedDataError(f"{path} row {row}: claim ids {text!r} must be numbers like '6 7'")
+    return tuple(f"C{int(p)}" for p in parts)
+
+
+def _check_unique(ids: list[str], path: Path) -> None:
+    seen = set()
+    for i in ids:
+        if i in seen:
+            raise MalformedDataError(f"{path}: id {i} appears twice; ids must be unique")
+        seen.add(i)
+
+
+def load_events(path: Path | str | None = None) -> list[Event]:
+    """Parse ``events.csv`` (default ``data/article/events.csv``) into :class:`Event` records.
+
+    Raises
+    ------
+    MalformedDataError
+        Missing file, wrong header, wrong field count, bad claim ids or timing, duplicate id
+        (names file and row). An unparseable date raises :class:`EventDateError`
+        (a MalformedDataError and a CalendarError).
+    """
+    path = Path(path) if path is not None else paths.article_dir() / "events.csv"
+    events = []
+    for row, r in _rows(path, EVENT_COLUMNS):
+        date = None
+        if _DATE_RE.match(r["date"]):
+            date = pd.to_datetime(r["date"], format="%Y-%m-%d", errors="coerce")
+        if date is None or pd.isna(date):
+            raise EventDateError(
+                f"{path} row {row} ({r['event_id']}): date {r['date']!r} is not a YYYY-MM-DD date; fix it"
+            )
+        if r["timing"] not in TIMINGS:
+            raise MalformedDataError(f"{path} row {row} ({r['event_id']}): timing {r['timing']!r} not in {TIMINGS}")
+        tickers = tuple(r["tickers"].split())
+        if not tickers:
+            raise MalformedDataError(f"{path} row {row} ({r['event_id']}): no tickers")
+        events.append(Event(
+            event_id=r["event_id"], date=pd.Timestamp(date).as_unit("ns"), timing=r["timing"],
+            title=r["title"], tickers=tickers, claim_ids=_claims(r["claim_ids"], path, row),
+            reported_move=r["reported_move"], source_urls=tuple(r["source_urls"].split()),
+            post_article="POST-ARTICLE" in r["title"].upper(),
+        ))
+    _check_unique([e.event_id for e in events], path)
+    return events
+
+
+def _value(r: dict[str, str], path: Path, row: int) -> float | str | None:
+    v = r["value"]
+    if v.upper() in ("NA", "N/A", ""):
+        return None
+    if r["unit"] == "date":
+        if not _DATE_RE.match(v) or pd.isna(pd.to_datetime(v, format="%Y-%m-%d", errors="coerce")):
+            raise MalformedDataError(f"{path} row {row} ({r['fact_id']}): date value {v!r} is not YYYY-MM-DD")
+        return v
+    try:
+        return float(v)
+    except ValueError:
+        raise MalformedDataError(
+            f"{path} row {row} ({r['fact_id']}): value {v!r} is not a number (or NA, or a date with unit 'date')"
+        ) from None
+
+
+def load_facts(path: Path | str | None = None) -> list[Fact]:
+    """Parse ``facts.csv`` (default ``data/article/facts.csv``) into :class:`Fact` records.
+
+    Raises
+    ------
+    MalformedDataError
+        Missing file, wrong header/field count, bad claim ids, non-numeric value,
+        duplicate id (names file and row).
+    """
+    path = Path(path) if path is not None else paths.article_dir() / "facts.csv"
+    facts = []
+    for row, r in _rows(path, FACT_COLUMNS):
+        urls = tuple(r["source_urls"].split())
+        verified = bool(urls) and urls != ("unverified",)
+        facts.append(Fact(
+            fact_id=r["fact_id"], claim_ids=_claims(r["claim_id"], path, row), metric=r["metric"],
+            entity=r["entity"], period=r["period"], value=_value(r, path, row), unit=r["unit"],
+            source_urls=urls if verified else (), verified=verified,
+        ))
+    _check_unique([f.fact_id for f in facts], path)
+    return facts
+
+
+def _frame(records: list, cls: type) -> pd.DataFrame:
+    names = [f.name for f in fields(cls)]
+    data = {n: [getattr(r, n) for r in records] for n in names}
+    return pd.DataFrame(data, columns=names)
+
+
+def events_frame(path: Path | str | None = None) -> pd.DataFrame:
+    """:func:`load_events` as a DataFrame (one row per event; tuple columns kept as tuples).
+
+    Columns: event_id, date (datetime64[ns]), timing, title, tickers, claim_ids,
+    reported_move, source_urls, post_article. Ready for ``run_event_study`` after
+    exploding ``tickers`` (``df.explode("tickers").rename(columns={"tickers": "ticker"})``).
+    """
+    df = _frame(load_events(path), Event)
+    df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
+    return df
+
+
+def facts_frame(path: Path | str | None = None) -> pd.DataFrame:
+    """:func:`load_facts` as a DataFrame; ``value`` is an object column (float, str or None)."""
+    return _frame(load_facts(path), Fact)
+
+
+__all__ = ["Event", "EventDateError", "Fact", "events_frame", "facts_frame", "load_events", "load_facts"]
