@@ -1,0 +1,757 @@
+"""The event-study engine: align events, build aligned matrices, fit, test.
+
+``run_event_study`` turns a table of events into an :class:`EventStudyResult`:
+
+1. **Day 0** of every event from :func:`research.data.align_event` (date + timing), or
+   an explicit ``day0`` column.
+2. **Aligned matrices** for all events at once: the returns panel (sessions x tickers)
+   becomes one float array and every event's estimation and event windows are read with
+   one fancy-indexing operation at positions ``day0_pos + relative_day``. No per-event
+   Python loop touches the statistics.
+3. **One call** to :func:`research.eventstudy.models.fit` for all estimable events,
+   then abnormal returns, prediction-error factors, CAR/BHAR and the single-event t
+   test per window, and the cross-sectional test battery of
+   :mod:`research.eventstudy.stats` per day and per window.
+
+Events that cannot be estimated are kept (``status="skipped"`` with a reason). Relative
+days are rows of the returns panel, i.e. trading sessions.
+
+References
+----------
+MacKinlay, A. C. (1997). Event studies in economics and finance. *J. Econ. Lit.* 35, 13-39.
+Campbell, J. Y., Lo, A. W. and MacKinlay, A. C. (1997). *The Econometrics of Financial
+Markets*, ch. 4.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _sps
+
+from research.errors import (
+    CalendarError,
+    DataError,
+    DuplicateEventError,
+    EventStudyError,
+    UnknownTickerError,
+)
+from research.eventstudy.result import (
+    AAR_COLUMNS,
+    CAR_COLUMNS,
+    EVENT_COLUMNS,
+    TEST_COLUMNS,
+    EventStudyResult,
+)
+from research.eventstudy.spec import EventStudySpec
+
+__all__ = ["run_event_study", "prepare_events", "load_return_panel", "expand_tickers"]
+
+from research.eventstudy import models as _models
+
+try:  # the STATS helper's test battery
+    from research.eventstudy import stats as _stats  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover
+    _stats = None
+
+
+# ----------------------------------------------------------------------------------------
+# events
+# ----------------------------------------------------------------------------------------
+def prepare_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Validate an events table and attach ``day0`` and ``timing_uncertain``.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Columns ``event_id`` (unique), ``ticker``, and either ``date`` + ``timing``
+        (aligned with :func:`research.data.align_event`) or ``day0`` (sessions, used
+        as given).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``event_id, ticker, date, timing, day0, timing_uncertain, align_error``
+        in input order, RangeIndex. ``day0`` is NaT and ``align_error`` non-empty when
+        the calendar could not place the event.
+    """
+    if not isinstance(events, pd.DataFrame):
+        raise EventStudyError(
+            f"events must be a pandas DataFrame with columns event_id, ticker, date, timing; "
+            f"got {type(events).__name__}"
+        )
+    has_day0 = "day0" in events.columns
+    need = ["event_id", "ticker"] + ([] if has_day0 else ["date", "timing"])
+    missing = [c for c in need if c not in events.columns]
+    if missing:
+        raise EventStudyError(
+            f"events table lacks column(s) {missing}; it needs event_id, ticker and either "
+            "date + timing (pre_open/intraday/after_close/weekend_or_holiday/unknown) or day0"
+        )
+    if events.empty:
+        raise EventStudyError("events table is empty; pass at least one event row")
+    ids = events["event_id"].astype(str)
+    dup = ids[ids.duplicated(keep=False)]
+    if not dup.empty:
+        raise DuplicateEventError(
+            f"event_id values are not unique: {sorted(set(dup))[:10]}; give each "
+            "(event, ticker) row its own id, e.g. f'{event_id}:{ticker}'"
+        )
+    n = len(events)
+    out = pd.DataFrame({
+        "event_id": ids.to_numpy(),
+        "ticker": events["ticker"].astype(str).str.strip().to_numpy(),
+    })
+    if "date" in events.columns:
+        out["date"] = pd.to_datetime(events["date"].to_numpy(), errors="coerce")
+    else:
+        out["date"] = pd.to_datetime(events["day0"].to_numpy(), errors="coerce")
+    if "timing" in events.columns:
+        out["timing"] = events["timing"].astype(str).to_numpy()
+    else:
+        out["timing"] = "day0"
+    errors = np.full(n, "", dtype=object)
+    if has_day0:
+        day0 = pd.to_datetime(events["day0"].to_numpy(), errors="coerce")
+        uncertain = (out["timing"] == "unknown").to_numpy()
+        bad = np.asarray(pd.isna(day0))
+        errors[bad] = "day0 is missing or not a date"
+    else:
+        from research.data import align_event
+
+        day0_list: list[Any] = [pd.NaT] * n
+        uncertain = np.zeros(n, dtype=bool)
+        cache: dict[tuple[Any, str], tuple[Any, bool, str]] = {}
+        raw_dates = events["date"].tolist()  # Timestamps for datetime columns, else as given
+        timings = out["timing"].to_numpy()
+        for i in range(n):  # one align_event call per distinct (date, timing)
+            key = (raw_dates[i], timings[i])
+            if key not in cache:
+                try:
+                    a = align_event(raw_dates[i], timings[i])
+                    cache[key] = (pd.Timestamp(a.day0), bool(a.uncertain), "")
+                except (CalendarError, DataError, ValueError) as exc:
+                    cache[key] = (pd.NaT, timings[i] == "unknown", f"calendar: {exc}")
+            day0_list[i], uncertain[i], errors[i] = cache[key]
+        day0 = pd.DatetimeIndex(day0_list)
+    out["day0"] = pd.DatetimeIndex(day0).as_unit("ns") if len(day0) else day0
+    out["timing_uncertain"] = uncertain.astype(bool)
+    out["align_error"] = pd.array(errors.astype(str), dtype="str")
+    return out
+
+
+def expand_tickers(events: pd.DataFrame, *, sep: str = ":") -> pd.DataFrame:
+    """One row per (event, ticker) from an article events frame.
+
+    ``events`` has ``event_id, date, timing`` and ``tickers`` (a sequence of symbols or a
+    space-separated string, as in ``research.data.events_frame()``). The new
+    ``event_id`` is ``f"{event_id}{sep}{ticker}"`` (unique); the article's id is kept in
+    ``article_event_id``. Other columns are carried along.
+    """
+    missing = [c for c in ("event_id", "date", "timing", "tickers") if c not in events.columns]
+    if missing:
+        raise EventStudyError(f"events frame lacks column(s) {missing}; pass research.data.events_frame()")
+    tick = events["tickers"].map(lambda v: v.split() if isinstance(v, str) else list(v))
+    out = events.drop(columns="tickers").assign(ticker=tick).explode("ticker", ignore_index=True)
+    out = out[out["ticker"].notna()]
+    out["ticker"] = out["ticker"].astype("str")
+    out["article_event_id"] = out["event_id"].astype("str")
+    out["event_id"] = (out["article_event_id"] + sep + out["ticker"]).astype("str")
+    return out.reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------------------
+# data
+# ----------------------------------------------------------------------------------------
+def load_return_panel(
+    tickers: list[str], return_type: str = "simple", *, source: str = "snapshot",
+    with_volume: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame | None, list[str]]:
+    """Load daily returns (sessions x tickers) via :mod:`research.data`.
+
+    Tickers unknown to the source are left out (returned as the third element) instead
+    of failing the whole study; their events are skipped with a reason.
+
+    Returns
+    -------
+    (returns, volume or None, unknown_tickers)
+    """
+    from research import data as rdata
+
+    wanted = sorted(set(tickers))
+    unknown: list[str] = []
+    try:
+        prices = rdata.load_prices(wanted, source=source)
+    except UnknownTickerError:
+        avail = set(rdata.available_tickers())
+        unknown = [t for t in wanted if t not in avail]
+        wanted = [t for t in wanted if t in avail]
+        if not wanted:
+            raise
+        prices = rdata.load_prices(wanted, source=source)
+    closes = rdata.close_panel(prices, field="close")
+    rets = rdata.returns(closes, kind=return_type)
+    vol = rdata.close_panel(prices, field="volume") if with_volume else None
+    return rets, vol, unknown
+
+
+def _check_panel(panel: pd.DataFrame, name: str) -> pd.DataFrame:
+    if not isinstance(panel, pd.DataFrame):
+        raise EventStudyError(f"{name} must be a DataFrame (dates x tickers), got {type(panel).__name__}")
+    if not isinstance(panel.index, pd.DatetimeIndex):
+        try:
+            panel = panel.set_axis(pd.DatetimeIndex(pd.to_datetime(panel.index)), axis=0)
+        except (TypeError, ValueError):
+            raise EventStudyError(
+                f"{name} must be indexed by session dates (DatetimeIndex); "
+                "use panel.set_index(pd.to_datetime(panel['date']))"
+            ) from None
+    if panel.index.has_duplicates:
+        d = panel.index[panel.index.duplicated()][:5]
+        raise EventStudyError(f"{name} has duplicated dates {list(d.strftime('%Y-%m-%d'))}; "
+                              "drop duplicates so each session is one row")
+    panel = panel.sort_index()  # row order of the input never matters
+    panel.columns = [str(c) for c in panel.columns]
+    return panel
+
+
+# ----------------------------------------------------------------------------------------
+# numerics (thin adapters over models.py / stats.py, with closed-form fallbacks)
+# ----------------------------------------------------------------------------------------
+def _n_params(spec: EventStudySpec) -> int:
+    return {"mean_adjusted": 1, "market_adjusted": 0, "market": 2}.get(
+        spec.model, len(spec.factor_columns) + 1)
+
+
+@dataclass(frozen=True)
+class _Core:
+    """Estimated quantities for a stacked batch of N events."""
+
+    alpha: np.ndarray  # (N,)
+    beta: np.ndarray  # (N,K)
+    sigma: np.ndarray  # (N,)
+    r2: np.ndarray  # (N,)
+    n_obs: np.ndarray  # (N,)
+    ar: np.ndarray  # (N,T) event-window abnormal returns
+    ar_est: np.ndarray  # (N,L) estimation-window residuals
+    pe: np.ndarray  # (N,T) prediction-error variance factors
+    xtx_inv: np.ndarray | None  # (N,P,P) prediction-error matrix V_i
+    design_evt: np.ndarray | None  # (N,T,P) event-day design rows x0_t
+    fit: Any
+
+
+def _design_evt(x_evt: np.ndarray | None, model: str, shape: tuple[int, int]) -> np.ndarray:
+    if model == "mean_adjusted" or x_evt is None:
+        return np.ones(shape + (1,))
+    return np.concatenate([np.ones(shape + (1,)), x_evt], axis=-1)
+
+
+def _estimate(y_est: np.ndarray, x_est: np.ndarray | None, y_evt: np.ndarray,
+              x_evt: np.ndarray | None, spec: EventStudySpec) -> _Core:
+    """Fit the expected-return model for N stacked events (one call to
+    :func:`research.eventstudy.models.fit`) and compute AR and prediction-error factors."""
+    model = spec.model
+    fit = _models.fit(y_est, x_est, model, convention=spec.convention)
+    ar = _models.abnormal(y_evt, x_evt, fit, model)
+    pe = _models.prediction_factor(x_evt, fit, model, n_days=y_evt.shape[1])
+    alpha = np.asarray(fit.alpha, dtype=float)
+    beta = np.asarray(fit.beta, dtype=float).reshape(len(alpha), -1)
+    return _Core(alpha, beta, np.asarray(fit.sigma, float), np.asarray(fit.r2, float),
+                 np.asarray(fit.n_obs), np.asarray(ar, float), np.asarray(fit.resid, float),
+                 np.asarray(pe, float), fit.xtx_inv,
+                 _models.design(x_evt if x_evt is not None else y_evt, fit), fit)
+
+
+def _window_index(spec: EventStudySpec) -> tuple[np.ndarray, np.ndarray]:
+    tmin, _ = spec.event_span
+    starts = np.array([a - tmin for a, _ in spec.windows])
+    ends = np.array([b - tmin for _, b in spec.windows])
+    return starts, ends
+
+
+def car_tests(core: _Core, y_evt: np.ndarray, x_evt: np.ndarray | None,
+              spec: EventStudySpec) -> dict[str, np.ndarray]:
+    """CAR, BHAR and the single-event CAR t-test for every event x window.
+
+    The CAR variance is the exact prediction-error variance of a sum of out-of-sample
+    OLS forecast errors (Campbell, Lo and MacKinlay 1997, eq. 4.4.13 generalised to K
+    regressors): ``Var(CAR) = sigma^2 * (L2 + s' (X'X)^{-1} s)``, ``s`` the sum of the
+    event-window design rows; ``sigma^2 * L2`` for the market-adjusted model. The test
+    is two-sided with ``n_obs - n_params`` degrees of freedom (normal for
+    market-adjusted with ``n_obs - 1``).
+
+    BHAR is ``prod(1 + R) - prod(1 + E[R])`` over the window in simple-return units,
+    with ``E[R] = R - AR`` (for log returns ``1 + R = exp(r)``).
+
+    Returns arrays of shape (N, W): car, bhar, car_se, t_stat, p_value, complete.
+    """
+    starts, ends = _window_index(spec)
+    n_ev, t_len = core.ar.shape
+    w = len(starts)
+    # cumulative sums give every window's sum in O(N*T)
+    ar = core.ar
+    finite = np.isfinite(ar)
+    cs = np.concatenate([np.zeros((n_ev, 1)), np.cumsum(np.where(finite, ar, 0.0), axis=1)], axis=1)
+    cnt = np.concatenate([np.zeros((n_ev, 1), int), np.cumsum(finite, axis=1)], axis=1)
+    length = ends - starts + 1
+    car = cs[:, ends + 1] - cs[:, starts]
+    complete = (cnt[:, ends + 1] - cnt[:, starts]) == length[None, :]
+    car = np.where(complete, car, np.nan)
+    # BHAR
+    if spec.return_type == "log":
+        g_act = y_evt
+        g_exp = y_evt - ar
+        lcs_a = np.concatenate([np.zeros((n_ev, 1)), np.cumsum(np.where(finite, g_act, 0.0), 1)], 1)
+        lcs_e = np.concatenate([np.zeros((n_ev, 1)), np.cumsum(np.where(finite, g_exp, 0.0), 1)], 1)
+    else:
+        with np.errstate(all="ignore"):
+            lcs_a = np.concatenate([np.zeros((n_ev, 1)),
+                                    np.cumsum(np.where(finite, np.log1p(y_evt), 0.0), 1)], 1)
+            lcs_e = np.concatenate([np.zeros((n_ev, 1)),
+                                    np.cumsum(np.where(finite, np.log1p(y_evt - ar), 0.0), 1)], 1)
+    bhar = np.exp(lcs_a[:, ends + 1] - lcs_a[:, starts]) - np.exp(lcs_e[:, ends + 1] - lcs_e[:, starts])
+    bhar = np.where(complete, bhar, np.nan)
+    # variance of CAR
+    sigma = core.sigma
+    if spec.model == "market_adjusted" or core.xtx_inv is None:
+        var_factor = np.broadcast_to(length[None, :].astype(float), (n_ev, w)).copy()
+        dof = core.n_obs - max(_n_params(spec), 1)
+    else:
+        d = _design_evt(x_evt, spec.model, y_evt.shape)
+        dcs = np.concatenate([np.zeros((n_ev, 1, d.shape[-1])), np.cumsum(d, axis=1)], axis=1)
+        s = dcs[:, ends + 1, :] - dcs[:, starts, :]  # (N,W,P)
+        var_factor = length[None, :] + np.einsum("nwp,npq,nwq->nw", s, core.xtx_inv, s)
+        dof = core.n_obs - _n_params(spec)
+    with np.errstate(all="ignore"):
+        car_se = sigma[:, None] * np.sqrt(var_factor)
+        t_stat = car / car_se
+        dof_f = np.where(dof > 0, dof, np.nan).astype(float)
+        p = 2.0 * _sps.t.sf(np.abs(t_stat), dof_f[:, None])
+    return {"car": car, "bhar": bhar, "car_se": car_se, "t_stat": t_stat, "p_value": p,
+            "complete": complete}
+
+
+def _battery(core: _Core, spec: EventStudySpec, n_params: int) -> tuple[pd.DataFrame, list[str]]:
+    """Cross-sectional tests per day and per window via :mod:`research.eventstudy.stats`."""
+    notes: list[str] = []
+    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in TEST_COLUMNS})
+    empty["test"] = empty["test"].astype("str")
+    empty["scope"] = empty["scope"].astype("str")
+    if _stats is None or not hasattr(_stats, "BatteryInput"):
+        notes.append("cross-sectional test battery unavailable: research.eventstudy.stats "
+                     "is not installed")
+        return empty, notes
+    if core.ar.shape[0] == 0:
+        return empty, notes
+    n_est = np.asarray(core.n_obs)
+    design_evt = core.design_evt if spec.model != "market_adjusted" else None
+    inp = _stats.BatteryInput(ar=core.ar, ar_est=core.ar_est, sigma=core.sigma, pe=core.pe,
+                              n_est=n_est, n_params=n_params, design_evt=design_evt,
+                              xtx_inv=None if design_evt is None else core.xtx_inv)
+    try:
+        return _run_battery(inp, spec), notes
+    except Exception as exc:  # noqa: BLE001 - keep per-event results usable, but say so loudly
+        msg = f"cross-sectional test battery failed ({type(exc).__name__}: {exc}); tests table empty"
+        warnings.warn(msg, RuntimeWarning, stacklevel=3)
+        notes.append(msg)
+        return empty, notes
+
+
+def _run_battery(inp: Any, spec: EventStudySpec) -> pd.DataFrame:
+    tmin, _ = spec.event_span
+    frames = []
+    day = pd.DataFrame(_stats.day_tests(inp, convention=spec.convention))
+    frames.append(pd.DataFrame({
+        "test": day["test"].astype("str"),
+        "scope": "day",
+        "day": day["day_index"].to_numpy() + tmin,
+        "window_start": np.nan, "window_end": np.nan,
+        "statistic": day["statistic"].to_numpy(float),
+        "p_value": day["p_value"].to_numpy(float),
+    }))
+    starts, ends = _window_index(spec)
+    for (a, b), s, e in zip(spec.windows, starts, ends, strict=True):
+        wt = pd.DataFrame(_stats.window_tests(inp, int(s), int(e), convention=spec.convention))
+        frames.append(pd.DataFrame({
+            "test": wt["test"].astype("str"), "scope": "window", "day": np.nan,
+            "window_start": float(a), "window_end": float(b),
+            "statistic": wt["statistic"].to_numpy(float),
+            "p_value": wt["p_value"].to_numpy(float),
+        }))
+    out = pd.concat(frames, ignore_index=True)
+    out["scope"] = out["scope"].astype("str")
+    for c in ("day", "window_start", "window_end"):
+        out[c] = out[c].astype("Int64")
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# aligned matrices
+# ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AlignedData:
+    """Aligned matrices for N events (rows) read from a returns panel.
+
+    ``y_est`` (N,L) and ``y_evt`` (N,T) are the stock's returns over the estimation
+    window and the event span; ``x_est`` (N,L,K) / ``x_evt`` (N,T,K) the regressors
+    (market proxy or factors), None for the mean-adjusted model. ``pos0`` is each
+    event's day-0 row in the panel (-1 when unknown).
+    """
+
+    y_est: np.ndarray
+    x_est: np.ndarray | None
+    y_evt: np.ndarray
+    x_evt: np.ndarray | None
+    pos0: np.ndarray
+
+
+def _take(arr: np.ndarray, rows: np.ndarray, cols: np.ndarray | None) -> np.ndarray:
+    """arr[rows, cols] with NaN where rows fall outside [0, len(arr))."""
+    d = arr.shape[0]
+    inside = (rows >= 0) & (rows < d)
+    r = np.clip(rows, 0, d - 1)
+    if cols is None:
+        out = arr[r]
+        mask = inside if out.ndim == inside.ndim else inside[..., None]
+    else:
+        out = arr[r, cols]
+        mask = inside
+    return np.where(mask, out, np.nan)
+
+
+def regressor_array(panel_index: pd.DatetimeIndex, returns: pd.DataFrame | None,
+                    spec: EventStudySpec) -> np.ndarray | None:
+    """(D,K) regressors on the panel's dates: market proxy column or factor columns."""
+    if spec.model == "mean_adjusted":
+        return None
+    if spec.model == "factor":
+        f = spec.factors
+        assert f is not None
+        fx = f.sort_index().reindex(panel_index)
+        return fx[list(spec.factor_columns)].to_numpy(dtype=float)
+    assert returns is not None
+    if spec.market not in returns.columns:
+        cols = sorted(returns.columns)
+        raise UnknownTickerError(
+            f"market proxy {spec.market!r} is not in the returns data (columns: "
+            f"{cols[:20]}{'...' if len(cols) > 20 else ''}); add its returns or choose "
+            f"another proxy, e.g. EventStudySpec(market='IWM')"
+        )
+    return returns[spec.market].to_numpy(dtype=float)[:, None]
+
+
+def align_matrices(y_panel: np.ndarray, x_panel: np.ndarray | None, col: np.ndarray,
+                   pos0: np.ndarray, spec: EventStudySpec, rf: np.ndarray | None = None) -> AlignedData:
+    """Read estimation and event windows for all events with one fancy index each.
+
+    Parameters
+    ----------
+    y_panel : (D, M) returns array; x_panel : (D, K) regressors or None;
+    col : (N,) column of each event's ticker; pos0 : (N,) day-0 row (-1 = unknown);
+    rf : (D,) risk-free rate subtracted from y for the factor model, optional.
+    """
+    est = spec.estimation
+    tmin, tmax = spec.event_span
+    rel_est = np.arange(est.start, est.end + 1)
+    rel_evt = np.arange(tmin, tmax + 1)
+    bad = pos0 < 0
+    p0 = np.where(bad, -(10**9), pos0)
+    rows_est = p0[:, None] + rel_est[None, :]
+    rows_evt = p0[:, None] + rel_evt[None, :]
+    y_est = _take(y_panel, rows_est, col[:, None])
+    y_evt = _take(y_panel, rows_evt, col[:, None])
+    if rf is not None:
+        y_est = y_est - _take(rf, rows_est, None)
+        y_evt = y_evt - _take(rf, rows_evt, None)
+    if x_panel is None:
+        return AlignedData(y_est, None, y_evt, None, pos0)
+    x_est = _take(x_panel, rows_est, None)
+    x_evt = _take(x_panel, rows_evt, None)
+    return AlignedData(y_est, x_est, y_evt, x_evt, pos0)
+
+
+def screen(al: AlignedData, spec: EventStudySpec) -> tuple[np.ndarray, np.ndarray]:
+    """Which events can be estimated: returns (ok (N,) bool, code (N,) int).
+
+    Codes: 0 ok, 1 no day 0, 2 all estimation returns NaN, 3 too few valid returns,
+    4 zero-variance regressor, 5 collinear factors.
+    """
+    n = al.y_est.shape[0]
+    code = np.zeros(n, dtype=np.int8)
+    valid = np.isfinite(al.y_est)
+    if al.x_est is not None:
+        valid &= np.isfinite(al.x_est).all(axis=-1)
+    n_valid = valid.sum(axis=1)
+    code[n_valid < spec.estimation.min_obs] = 3
+    code[~np.isfinite(al.y_est).any(axis=1)] = 2
+    if al.x_est is not None and spec.model in ("market", "factor"):
+        xz = np.where(valid[..., None], al.x_est, 0.0)
+        nv = np.maximum(n_valid, 1)[:, None]
+        with np.errstate(all="ignore"):
+            mean = xz.sum(axis=1) / nv
+            dev = np.where(valid[..., None], al.x_est - mean[:, None, :], 0.0)
+            sd = np.sqrt((dev * dev).sum(axis=1) / nv)
+            scale = 1.0 + np.abs(xz).max(axis=1) if al.x_est.shape[1] else np.ones_like(sd)
+        zero = ~(sd > 1e-12 * scale).all(axis=1)
+        code[(code == 0) & zero] = 4
+        if spec.model == "factor" and al.x_est.shape[-1] > 1:
+            ok_rows = code == 0
+            if ok_rows.any():
+                g = np.einsum("nlp,nlq->npq", dev[ok_rows], dev[ok_rows])
+                cond = np.linalg.cond(g)
+                coll = np.zeros(n, bool)
+                coll[ok_rows] = ~(cond < 1e10)
+                code[(code == 0) & coll] = 5
+    code[al.pos0 < 0] = 1
+    return code == 0, code
+
+
+# ----------------------------------------------------------------------------------------
+# public entry point
+# ----------------------------------------------------------------------------------------
+def run_event_study(
+    events: pd.DataFrame,
+    spec: EventStudySpec | None = None,
+    *,
+    returns: pd.DataFrame | None = None,
+    volume: pd.DataFrame | bool | None = None,
+    source: str = "snapshot",
+    placebo_draws: int = 0,
+    seed: int = 0,
+) -> EventStudyResult:
+    """Run an event study on many events at once.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        ``event_id`` (unique), ``ticker``, ``date`` and ``timing`` (see
+        :func:`research.data.align_event`), or a ``day0`` column of sessions instead.
+    spec : EventStudySpec, optional
+        Defaults to ``EventStudySpec()``: market model on SPY, simple returns,
+        estimation [-260, -11] with >= 120 valid returns, windows (0,0) (-1,1) (0,1)
+        (0,5) (-5,5) (0,20).
+    returns : pandas.DataFrame, optional
+        Wide daily returns (DatetimeIndex of sessions x tickers, ``spec.return_type``
+        units) to use instead of loading from ``research.data``. Its rows are the
+        trading-day clock; row order does not matter (it is sorted).
+    volume : DataFrame, bool or None
+        Share volume panel (dates x tickers) for abnormal volume. None (default):
+        computed from the loaded data when ``returns`` is not given; False: skip.
+    source : {"snapshot", "yfinance", "auto"}, default "snapshot"
+        Data source for :func:`research.data.load_prices`.
+    placebo_draws : int, default 0
+        Number of pseudo-event dates per event for empirical p-values
+        (:mod:`research.eventstudy.placebo`); 0 = skip (``p_placebo`` NaN).
+    seed : int, default 0
+        Seed of the placebo draws.
+
+    Returns
+    -------
+    EventStudyResult
+
+    Raises
+    ------
+    DuplicateEventError, EventStudyError, UnknownTickerError (market proxy missing),
+    SpecificationError.
+    """
+    spec = EventStudySpec() if spec is None else spec
+    if not isinstance(spec, EventStudySpec):
+        raise EventStudyError(f"spec must be an EventStudySpec, got {type(spec).__name__}")
+    ev = prepare_events(events)
+    notes: list[str] = []
+    unknown: list[str] = []
+    vol_panel: pd.DataFrame | None = None
+    if returns is None:
+        need = list(ev["ticker"].unique()) + ([spec.market] if spec.uses_market else [])
+        returns, vol_loaded, unknown = load_return_panel(
+            need, spec.return_type, source=source, with_volume=volume is None)
+        if spec.uses_market and spec.market in unknown:
+            raise UnknownTickerError(
+                f"market proxy {spec.market!r} is not available from source={source!r}; "
+                "choose another proxy, e.g. EventStudySpec(market='IWM')"
+            )
+        vol_panel = vol_loaded
+    else:
+        returns = _check_panel(returns, "returns")
+        if isinstance(volume, pd.DataFrame):
+            vol_panel = _check_panel(volume, "volume")
+    if isinstance(volume, pd.DataFrame) and vol_panel is None:
+        vol_panel = _check_panel(volume, "volume")
+    returns = _check_panel(returns, "returns")
+
+    x_panel = regressor_array(returns.index, returns, spec)  # raises if proxy missing
+    rf = None
+    if spec.model == "factor" and spec.factors is not None and "RF" in spec.factors.columns:
+        rf = spec.factors.sort_index()["RF"].reindex(returns.index).to_numpy(float)
+
+    columns = pd.Index(returns.columns)
+    col = columns.get_indexer(ev["ticker"])
+    day0 = pd.DatetimeIndex(ev["day0"])
+    pos0 = returns.index.get_indexer(day0)
+    pos0 = np.where(col < 0, -1, pos0)
+    y_panel = returns.to_numpy(dtype=float)
+    al = align_matrices(y_panel, x_panel, np.where(col < 0, 0, col), pos0, spec, rf)
+    ok, code = screen(al, spec)
+    reasons = _reasons(ev, code, col, pos0, returns, al, spec, unknown)
+
+    n = len(ev)
+    idx = np.flatnonzero(ok)
+    t_len = al.y_evt.shape[1]
+    k = 0 if al.x_est is None else al.x_est.shape[-1]
+    alpha = np.full(n, np.nan)
+    beta = np.full((n, max(k, 1)), np.nan)
+    sigma = np.full(n, np.nan)
+    r2 = np.full(n, np.nan)
+    n_obs = np.zeros(n, dtype=np.int64)
+    ar = np.full((n, t_len), np.nan)
+    w = len(spec.windows)
+    res = {c: np.full((n, w), np.nan) for c in ("car", "bhar", "car_se", "t_stat", "p_value")}
+    core = None
+    if idx.size:
+        sub = lambda a: None if a is None else a[idx]  # noqa: E731
+        core = _estimate(al.y_est[idx], sub(al.x_est), al.y_evt[idx], sub(al.x_evt), spec)
+        alpha[idx] = core.alpha
+        if core.beta.shape[1]:
+            beta[idx, : core.beta.shape[1]] = core.beta
+        sigma[idx] = core.sigma
+        r2[idx] = core.r2
+        n_obs[idx] = core.n_obs
+        ar[idx] = core.ar
+        ct = car_tests(core, al.y_evt[idx], sub(al.x_evt), spec)
+        for c in res:
+            res[c][idx] = ct[c]
+        incomplete = ~ct["complete"].all(axis=1)
+        for j in np.flatnonzero(incomplete):
+            i = idx[j]
+            miss = int((~np.isfinite(core.ar[j])).sum())
+            reasons[i] = (f"{miss} missing return(s) in the event span; CAR is NaN for windows "
+                          "that contain them")
+        zero_sig = ~(core.sigma > 0)
+        for j in np.flatnonzero(zero_sig):
+            reasons[idx[j]] = "zero residual variance in the estimation window: t-statistics undefined"
+    tests, bat_notes = _battery(core, spec, _n_params(spec)) if core is not None else _battery_empty()
+    notes.extend(bat_notes)
+
+    # placebo
+    p_placebo = np.full((n, w), np.nan)
+    placebo_frame = None
+    if placebo_draws and idx.size:
+        from research.eventstudy.placebo import placebo_pvalues
+
+        placebo_frame, p_placebo = placebo_pvalues(
+            ev, pos0, np.where(col < 0, 0, col), ok, res["t_stat"], y_panel, x_panel, spec,
+            n_draws=int(placebo_draws), seed=int(seed), rf=rf)
+
+    # tables
+    rel = np.arange(spec.event_span[0], spec.event_span[1] + 1)
+    events_out = pd.DataFrame({
+        "event_id": ev["event_id"], "ticker": ev["ticker"], "date": ev["date"],
+        "timing": ev["timing"], "day0": ev["day0"], "timing_uncertain": ev["timing_uncertain"],
+        "status": pd.array(np.where(ok, "ok", "skipped").astype(str), dtype="str"),
+        "reason": pd.array([str(r) for r in reasons], dtype="str"),
+        "alpha": alpha, "beta": beta[:, 0], "sigma": sigma, "r2": r2, "n_obs": n_obs,
+    })
+    if spec.model == "factor":
+        for j, name in enumerate(spec.factor_columns):
+            events_out[f"beta_{name}"] = beta[:, j]
+    ar_df = pd.DataFrame(ar, index=pd.Index(ev["event_id"], name="event_id"),
+                         columns=pd.Index(rel, name="day"))
+    car_df = pd.DataFrame({
+        "event_id": np.repeat(ev["event_id"].to_numpy(), w),
+        "ticker": np.repeat(ev["ticker"].to_numpy(), w),
+        "day0": np.repeat(ev["day0"].to_numpy(), w),
+        "window_start": np.tile([a for a, _ in spec.windows], n),
+        "window_end": np.tile([b for _, b in spec.windows], n),
+        **{c: res[c].ravel() for c in ("car", "bhar", "car_se", "t_stat", "p_value")},
+        "p_placebo": p_placebo.ravel(),
+    })
+    car_df["event_id"] = car_df["event_id"].astype("str")
+    car_df["ticker"] = car_df["ticker"].astype("str")
+    with np.errstate(all="ignore"):
+        ar_ok = ar[ok]
+        cnt = np.isfinite(ar_ok).sum(axis=0)
+        aar = np.where(cnt > 0, np.nansum(ar_ok, axis=0) / np.maximum(cnt, 1), np.nan)
+    aar_df = pd.DataFrame({"aar": aar, "caar": np.cumsum(np.nan_to_num(aar)), "n": cnt},
+                          index=pd.Index(rel, name="day"))
+    aar_df.loc[cnt == 0, "caar"] = np.nan
+
+    vol_df = None
+    if vol_panel is not None and volume is not False:
+        from research.eventstudy.volume import abnormal_volume_panel
+
+        vol_df = abnormal_volume_panel(ev, vol_panel, spec)
+    return EventStudyResult(
+        events=events_out[list(EVENT_COLUMNS) + [c for c in events_out.columns if c.startswith("beta_")]],
+        ar=ar_df, car=car_df[list(CAR_COLUMNS)], aar=aar_df[list(AAR_COLUMNS)], tests=tests,
+        spec=spec, volume=vol_df, placebo=placebo_frame, notes=tuple(notes),
+    )
+
+
+def _battery_empty() -> tuple[pd.DataFrame, list[str]]:
+    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in TEST_COLUMNS})
+    empty["test"] = empty["test"].astype("str")
+    empty["scope"] = empty["scope"].astype("str")
+    return empty, ["no event could be estimated: no cross-sectional tests"]
+
+
+def _reasons(ev: pd.DataFrame, code: np.ndarray, col: np.ndarray, pos0: np.ndarray,
+             returns: pd.DataFrame, al: AlignedData, spec: EventStudySpec,
+             unknown: list[str]) -> list[str]:
+    """Human-readable reason per event (loops only over the skipped ones)."""
+    out = [""] * len(ev)
+    est = spec.estimation
+    idx_dates = returns.index
+    first_valid = returns.apply(lambda s: s.first_valid_index())
+    for i in np.flatnonzero(code != 0):
+        t = ev["ticker"].iat[i]
+        d0 = ev["day0"].iat[i]
+        if code[i] == 1:
+            if ev["align_error"].iat[i]:
+                out[i] = ev["align_error"].iat[i]
+            elif col[i] < 0:
+                out[i] = (f"ticker {t} is not in the returns data"
+                          + (" (unknown to the data source)" if t in unknown else "")
+                          + "; add it or drop the event")
+            elif pd.isna(d0):
+                out[i] = "day 0 unknown"
+            elif d0 > idx_dates[-1]:
+                out[i] = (f"day 0 {d0:%Y-%m-%d} is after the end of the data "
+                          f"({idx_dates[-1]:%Y-%m-%d})")
+            elif d0 < idx_dates[0]:
+                out[i] = (f"day 0 {d0:%Y-%m-%d} is before the start of the data "
+                          f"({idx_dates[0]:%Y-%m-%d})")
+            else:
+                out[i] = f"day 0 {d0:%Y-%m-%d} is not a session (row) of the returns data"
+            continue
+        nv = int((np.isfinite(al.y_est[i]) & (np.isfinite(al.x_est[i]).all(-1)
+                                              if al.x_est is not None else True)).sum())
+        fv = first_valid.get(t)
+        est_start_pos = pos0[i] + est.start
+        if code[i] == 2:
+            if fv is not None and not pd.isna(fv) and fv > d0:
+                out[i] = (f"{t} has no returns before {fv:%Y-%m-%d} (not listed yet / outside "
+                          f"coverage) but day 0 is {d0:%Y-%m-%d}: no estimation data")
+            else:
+                out[i] = (f"all {est.length} estimation-window returns of {t} are NaN; "
+                          "check the price data")
+        elif code[i] == 3:
+            if fv is None or pd.isna(fv):
+                out[i] = f"{t} has no returns at all in the data"
+            elif est_start_pos < 0 or fv > idx_dates[max(est_start_pos, 0)]:
+                out[i] = (f"{t} not listed (no data) before {fv:%Y-%m-%d}: only {nv} valid "
+                          f"estimation returns, fewer than min_obs={est.min_obs}; lower "
+                          "EstimationWindow.min_obs or drop the event")
+            else:
+                out[i] = (f"only {nv} valid estimation returns (stock and regressors), fewer "
+                          f"than min_obs={est.min_obs}")
+        elif code[i] == 4:
+            out[i] = ((f"market proxy {spec.market} " if spec.model == "market" else "a factor ")
+                      + "has zero variance in the estimation window: the model cannot be "
+                      "estimated; use model='market_adjusted' or another proxy")
+        elif code[i] == 5:
+            out[i] = "factor regressors are collinear in the estimation window"
+    return out

@@ -1,0 +1,170 @@
+"""Engine vs an independent per-event computation on the real snapshot.
+
+The independent side builds returns with plain pandas from ``load_prices`` (pivot +
+``pct_change``), locates windows by counting session rows, fits each event with
+``statsmodels.OLS`` and writes AR, CAR, BHAR and the CAR t-test out from the textbook
+formulas (Campbell, Lo and MacKinlay 1997, ch. 4):
+
+    AR_t   = R_t - (a + b Rm_t)
+    CAR    = sum_t AR_t
+    Var(CAR) = s^2 * 1' (I + X0 (X'X)^-1 X0') 1        (prediction-error covariance)
+    BHAR   = prod(1 + R_t) - prod(1 + a + b Rm_t)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats as sps
+
+from research.data import events_frame, load_prices
+from research.eventstudy import EstimationWindow, EventStudySpec, run_event_study
+from research.eventstudy.engine import expand_tickers
+
+TICKERS = ["MP", "LAC", "GM", "AMD", "NVDA", "CRML", "TMQ", "RGTI", "SPY", "IWM"]
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    prices = load_prices(TICKERS, source="snapshot")
+    wide = prices.pivot_table(index="date", columns="ticker", values="close", aggfunc="first")
+    return wide.sort_index().pct_change(fill_method=None)
+
+
+@pytest.fixture(scope="module")
+def article_events() -> pd.DataFrame:
+    ev = expand_tickers(events_frame())
+    return ev[ev["ticker"].isin(TICKERS)].reset_index(drop=True)
+
+
+def _independent(panel: pd.DataFrame, ticker: str, day0: pd.Timestamp, market: str,
+                 windows, est=EstimationWindow()):
+    pos = panel.index.get_loc(day0)
+    est_rows = panel.iloc[pos + est.start: pos + est.end + 1]
+    y = est_rows[ticker]
+    x = est_rows[market]
+    keep = y.notna() & x.notna()
+    X = sm.add_constant(x[keep].to_numpy())
+    res = sm.OLS(y[keep].to_numpy(), X).fit()
+    a, b = res.params
+    out = []
+    for ws, we in windows:
+        ev_rows = panel.iloc[pos + ws: pos + we + 1]
+        r = ev_rows[ticker].to_numpy()
+        rm = ev_rows[market].to_numpy()
+        ar = r - (a + b * rm)
+        car = ar.sum()
+        x0 = np.column_stack([np.ones(len(rm)), rm])
+        cov = res.scale * (np.eye(len(rm)) + x0 @ res.normalized_cov_params @ x0.T)
+        se = np.sqrt(cov.sum())
+        t = car / se
+        p = 2 * sps.t.sf(abs(t), res.df_resid)
+        bhar = np.prod(1 + r) - np.prod(1 + a + b * rm)
+        out.append(dict(window_start=ws, window_end=we, car=car, car_se=se, t_stat=t,
+                        p_value=p, bhar=bhar, ar=ar))
+    return res, out
+
+
+@pytest.mark.parametrize("market", ["SPY", "IWM"])
+def test_engine_matches_statsmodels_per_event(panel, article_events, market):
+    spec = EventStudySpec(market=market)
+    res = run_event_study(article_events, spec, source="snapshot", volume=False)
+    ok = res.events[(res.events["status"] == "ok") & (res.events["ticker"] != market)]
+    assert len(ok) >= 15
+    for row in ok.itertuples():
+        fit, wins = _independent(panel, row.ticker, row.day0, market, spec.windows)
+        assert row.alpha == pytest.approx(fit.params[0], abs=1e-10)
+        assert row.beta == pytest.approx(fit.params[1], abs=1e-10)
+        assert row.sigma == pytest.approx(np.sqrt(fit.scale), abs=1e-10)
+        assert row.r2 == pytest.approx(fit.rsquared, abs=1e-10)
+        assert row.n_obs == fit.nobs
+        car = res.car[res.car["event_id"] == row.event_id]
+        for w in wins:
+            got = car[(car["window_start"] == w["window_start"]) & (car["window_end"] == w["window_end"])]
+            assert len(got) == 1
+            g = got.iloc[0]
+            for k in ("car", "car_se", "t_stat", "bhar"):
+                assert g[k] == pytest.approx(w[k], abs=1e-10), (row.event_id, w["window_start"], k)
+            assert g["p_value"] == pytest.approx(w["p_value"], rel=1e-8, abs=1e-14)
+            ar_row = res.ar.loc[row.event_id, w["window_start"]: w["window_end"]].to_numpy()
+            np.testing.assert_allclose(ar_row, w["ar"], atol=1e-10, rtol=0)
+
+
+def test_aar_is_the_mean_of_ok_event_ars(article_events):
+    res = run_event_study(article_events, source="snapshot", volume=False)
+    ok_ids = res.events.loc[res.events["status"] == "ok", "event_id"]
+    ar = res.ar.loc[ok_ids]
+    np.testing.assert_allclose(res.aar["aar"].to_numpy(), ar.mean(axis=0).to_numpy(), atol=1e-14)
+    np.testing.assert_allclose(res.aar["caar"].to_numpy(), ar.mean(axis=0).cumsum().to_numpy(),
+                               atol=1e-14)
+    assert (res.aar["n"].to_numpy() == ar.notna().sum(axis=0).to_numpy()).all()
+
+
+def test_market_adjusted_and_mean_adjusted_by_hand(panel):
+    day0 = pd.Timestamp("2025-07-10")
+    ev = pd.DataFrame({"event_id": ["mp"], "ticker": ["MP"], "day0": [day0]})
+    pos = panel.index.get_loc(day0)
+    est = panel.iloc[pos - 260: pos - 10]
+    r0 = panel["MP"].iloc[pos]
+    rm0 = panel["SPY"].iloc[pos]
+    ma = run_event_study(ev, EventStudySpec(model="market_adjusted", windows=((0, 0),)),
+                         volume=False)
+    assert ma.car["car"].iat[0] == pytest.approx(r0 - rm0, abs=1e-12)
+    d = (est["MP"] - est["SPY"]).dropna()
+    assert ma.events["sigma"].iat[0] == pytest.approx(d.std(ddof=1), abs=1e-12)
+    me = run_event_study(ev, EventStudySpec(model="mean_adjusted", windows=((0, 0),)),
+                         volume=False)
+    mu = est["MP"].mean()
+    s = est["MP"].std(ddof=1)
+    n = est["MP"].count()
+    assert me.car["car"].iat[0] == pytest.approx(r0 - mu, abs=1e-12)
+    assert me.car["t_stat"].iat[0] == pytest.approx((r0 - mu) / (s * np.sqrt(1 + 1 / n)), abs=1e-9)
+
+
+def test_factor_model_matches_statsmodels(panel):
+    """Two 'factors' (SPY and IWM returns) plus an RF column: OLS of excess returns."""
+    rf = pd.Series(0.0001, index=panel.index)
+    factors = pd.DataFrame({"MKT": panel["SPY"] - rf, "SIZE": panel["IWM"] - panel["SPY"], "RF": rf})
+    spec = EventStudySpec(model="factor", factors=factors, windows=((0, 0), (0, 5)))
+    day0 = pd.Timestamp("2025-10-06")
+    ev = pd.DataFrame({"event_id": ["amd"], "ticker": ["AMD"], "day0": [day0]})
+    res = run_event_study(ev, spec, volume=False)
+    pos = panel.index.get_loc(day0)
+    est = slice(pos - 260, pos - 10)
+    y = (panel["AMD"] - rf).iloc[est]
+    X = sm.add_constant(factors[["MKT", "SIZE"]].iloc[est].to_numpy())
+    fit = sm.OLS(y.to_numpy(), X).fit()
+    assert res.events["alpha"].iat[0] == pytest.approx(fit.params[0], abs=1e-10)
+    assert res.events["beta_SIZE"].iat[0] == pytest.approx(fit.params[2], abs=1e-10)
+    x0 = np.column_stack([np.ones(6), factors[["MKT", "SIZE"]].iloc[pos: pos + 6].to_numpy()])
+    ar = (panel["AMD"] - rf).iloc[pos: pos + 6].to_numpy() - x0 @ fit.params
+    got = res.car.set_index("window_end")
+    assert got.loc[5, "car"] == pytest.approx(ar.sum(), abs=1e-10)
+    se = np.sqrt(fit.scale * (np.eye(6) + x0 @ fit.normalized_cov_params @ x0.T).sum())
+    assert got.loc[5, "t_stat"] == pytest.approx(ar.sum() / se, abs=1e-9)
+
+
+def test_log_returns_use_log_prices(panel):
+    day0 = pd.Timestamp("2025-07-10")
+    ev = pd.DataFrame({"event_id": ["mp"], "ticker": ["MP"], "day0": [day0]})
+    res = run_event_study(ev, EventStudySpec(model="market_adjusted", return_type="log",
+                                             windows=((0, 1),)), volume=False)
+    pos = panel.index.get_loc(day0)
+    r = np.log1p(panel["MP"].iloc[pos: pos + 2].to_numpy())
+    rm = np.log1p(panel["SPY"].iloc[pos: pos + 2].to_numpy())
+    assert res.car["car"].iat[0] == pytest.approx((r - rm).sum(), abs=1e-12)
+    assert res.car["bhar"].iat[0] == pytest.approx(np.exp(r.sum()) - np.exp(rm.sum()), abs=1e-12)
+
+
+def test_result_tables_shape_and_summary(article_events):
+    res = run_event_study(article_events, source="snapshot", volume=False)
+    n, w = len(article_events), len(res.spec.windows)
+    assert list(res.events["event_id"]) == list(article_events["event_id"])
+    assert len(res.car) == n * w
+    assert len(res.to_frame()) == n * w
+    assert res.ar.shape == (n, 26)
+    text = str(res.summary())
+    assert "Event study results" in text and "ev01_dod_mp_partnership:MP" in text
+    assert "<table" in res.summary()._repr_html_()
