@@ -1,0 +1,474 @@
+"""Closed-form, vectorised estimation of expected-return models for stacked events.
+
+Every function works on ``N`` events at once. Each event ``i`` has its own estimation
+window of ``L`` aligned rows (trading days, relative to that event's day 0) and its own
+event window of ``T`` rows. Missing observations are ``NaN``; each event uses only its
+own rows where the asset return *and* every regressor are finite. Nothing loops over
+events in Python: the market model is solved with masked sums, the K-factor model with
+batched ``numpy.linalg`` on ``(N, K+1, K+1)`` stacks.
+
+Returns are whatever the caller passes (simple or log, per trading day); the models are
+linear in them, so the units of ``alpha``/``resid``/``sigma`` are those of the input.
+
+Models
+------
+``"mean_adjusted"``   E[R_it] = mu_i                         (1 parameter)
+``"market_adjusted"`` E[R_it] = R_mt                          (0 parameters)
+``"market"``          E[R_it] = alpha_i + beta_i R_mt  (OLS) (2 parameters)
+``"factor"``          E[R_it] = alpha_i + x_t' beta_i  (OLS) (K+1 parameters)
+
+Conventions (``convention=``)
+-----------------------------
+``"textbook"`` (default; Campbell, Lo and MacKinlay 1997, ch. 4; MacKinlay 1997)
+    sigma_i^2 = SSR_i / (n_i - p) with ``p`` estimated parameters, except the
+    market-adjusted model (no parameter) whose sigma_i is the sample standard
+    deviation (ddof=1) of ``R - R_m``. The prediction-error factor uses the
+    regressor moments over the firm's *own* non-missing rows, i.e.
+    ``1 + x0' (X'X)^-1 x0`` exactly.
+``"estudy2"`` (R package estudy2 0.10, market model only)
+    sigma_i = sample standard deviation (ddof=1) of the estimation residuals, and the
+    market-model prediction-error term uses the market's mean and sum of squares over
+    the *whole* estimation window (every row where the market is finite, not only the
+    firm's rows): ``1 + 1/n_i + (R_mt - mean)^2 / SS``. This is what reproduces
+    estudy2's Patell and BMP statistics to every printed digit.
+
+The prediction-error geometry is stored as ``ModelFit.xtx_inv`` (``V_i``) so that, for
+the design row ``x0_t = (1, x_t)`` of an event day, ``Cov(AR_it, AR_is) = sigma_i^2
+(delta_ts + x0_t' V_i x0_s)`` (see :func:`design` and :func:`prediction_factor`); the
+single-event CAR variance in :mod:`research.eventstudy.stats` uses the same ``V_i``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from research.errors import SpecificationError
+
+MODELS: tuple[str, ...] = ("mean_adjusted", "market_adjusted", "market", "factor")
+CONVENTIONS: tuple[str, ...] = ("textbook", "estudy2")
+
+__all__ = [
+    "CONVENTIONS",
+    "MODELS",
+    "ModelFit",
+    "abnormal",
+    "design",
+    "fit",
+    "n_params",
+    "prediction_factor",
+]
+
+
+@dataclass(frozen=True)
+class ModelFit:
+    """Estimated expected-return model for ``N`` stacked events.
+
+    Attributes
+    ----------
+    model, convention : str
+        As passed to :func:`fit`.
+    alpha : ndarray (N,)
+        Intercept (mean return for ``mean_adjusted``; 0 for ``market_adjusted``).
+    beta : ndarray (N, K)
+        Slopes (``K = 0`` for the mean- and market-adjusted models).
+    sigma : ndarray (N,)
+        Residual standard deviation (see the module's conventions).
+    r2 : ndarray (N,)
+        R-squared of the regression; NaN for the mean- and market-adjusted models.
+    n_obs : ndarray (N,) int
+        Usable estimation rows of each event (asset and regressors finite).
+    n_params : int
+        Estimated parameters per event (0, 1, 2 or K+1).
+    resid : ndarray (N, L)
+        Estimation-window abnormal returns; NaN where the row is not usable.
+    xtx_inv : ndarray (N, P, P)
+        Prediction-error matrix ``V_i`` for the design row ``x0 = (1, x)`` (``P = K+1``;
+        ``P = 1`` with ``V = 1/n`` for ``mean_adjusted``; ``P = 0`` for
+        ``market_adjusted``). Textbook: ``(X_i'X_i)^-1``; estudy2: built from the
+        whole-window market moments.
+    x_mean, x_ss : ndarray (N, K)
+        Regressor mean and sum of squared deviations used in the prediction error
+        (firm rows for textbook, whole window for estudy2).
+    """
+
+    model: str
+    convention: str
+    alpha: np.ndarray
+    beta: np.ndarray
+    sigma: np.ndarray
+    r2: np.ndarray
+    n_obs: np.ndarray
+    n_params: int
+    resid: np.ndarray
+    xtx_inv: np.ndarray
+    x_mean: np.ndarray
+    x_ss: np.ndarray
+
+    @property
+    def dof(self) -> np.ndarray:
+        """Degrees of freedom of ``sigma``: ``n_obs - max(n_params, 1)`` (N,)."""
+        return self.n_obs - max(self.n_params, 1)
+
+
+def n_params(model: str, k: int = 1) -> int:
+    """Number of estimated parameters of ``model`` with ``k`` regressors."""
+    _check_model(model)
+    return {"mean_adjusted": 1, "market_adjusted": 0, "market": 2, "factor": k + 1}[model]
+
+
+def _check_model(model: str) -> None:
+    if model not in MODELS:
+        raise SpecificationError(
+            f"unknown expected-return model {model!r}; use one of {', '.join(MODELS)}"
+        )
+
+
+def _check_convention(convention: str, model: str) -> None:
+    if convention not in CONVENTIONS:
+        raise SpecificationError(
+            f"unknown convention {convention!r}; use one of {', '.join(CONVENTIONS)}"
+        )
+    if convention == "estudy2" and model == "factor":
+        raise SpecificationError(
+            "the estudy2 convention is defined for the single-index (market) model only; "
+            "use convention='textbook' with model='factor'"
+        )
+
+
+def _as_y(y: np.ndarray, name: str) -> np.ndarray:
+    arr = np.asarray(y, dtype=float)
+    if arr.ndim != 2:
+        raise SpecificationError(f"{name} must be a 2-D (events x days) array, got shape {arr.shape}")
+    return arr
+
+
+def _as_x(x: np.ndarray | None, y: np.ndarray, model: str, name: str) -> np.ndarray | None:
+    """Validate regressors; return (N, L, K) float array (None for mean_adjusted)."""
+    if model == "mean_adjusted":
+        return None
+    if x is None:
+        raise SpecificationError(f"model {model!r} needs regressors: pass {name} of shape (N, L, K)")
+    arr = np.asarray(x, dtype=float)
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    if arr.ndim != 3 or arr.shape[:2] != y.shape:
+        raise SpecificationError(
+            f"{name} must have shape (N, L, K) matching returns {y.shape}, got {np.shape(x)}"
+        )
+    if model in ("market", "market_adjusted") and arr.shape[2] != 1:
+        raise SpecificationError(
+            f"model {model!r} takes exactly one regressor (the market), got K={arr.shape[2]}"
+        )
+    if model == "factor" and arr.shape[2] < 1:
+        raise SpecificationError("model 'factor' needs at least one factor column")
+    return arr
+
+
+def fit(
+    y_est: np.ndarray,
+    x_est: np.ndarray | None,
+    model: str,
+    *,
+    convention: str = "textbook",
+) -> ModelFit:
+    """Estimate the expected-return model of every event in closed form.
+
+    Parameters
+    ----------
+    y_est : array (N, L)
+        Asset returns over each event's estimation window (NaN = missing).
+    x_est : array (N, L, K) or (N, L) or None
+        Regressors aligned with ``y_est``: the market return (K=1) for ``market`` and
+        ``market_adjusted``, K factor returns for ``factor``; ignored (may be None) for
+        ``mean_adjusted``.
+    model : {"mean_adjusted", "market_adjusted", "market", "factor"}
+    convention : {"textbook", "estudy2"}, default "textbook"
+        See the module docstring.
+
+    Returns
+    -------
+    ModelFit
+        Parameters are NaN for an event with too few usable rows (``n_obs <= n_params``,
+        or fewer than 2 for ``market_adjusted``) or a constant regressor; the caller
+        (the engine) turns those into per-event reasons.
+    """
+    _check_model(model)
+    _check_convention(convention, model)
+    y = _as_y(y_est, "y_est")
+    x = _as_x(x_est, y, model, "x_est")
+    n_ev, n_days = y.shape
+    mask = np.isfinite(y)
+    if x is not None:
+        mask &= np.isfinite(x).all(axis=2)
+    n = mask.sum(axis=1)
+    nf = n.astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if model == "mean_adjusted":
+            return _fit_mean(y, mask, n, nf, convention)
+        if model == "market_adjusted":
+            return _fit_market_adjusted(y, x, mask, n, nf, convention)
+        if model == "market":
+            return _fit_market(y, x, mask, n, nf, convention)
+        return _fit_factor(y, x, mask, n, nf, convention)
+
+
+def _masked_mean(a: np.ndarray, mask: np.ndarray, nf: np.ndarray) -> np.ndarray:
+    return np.where(mask, a, 0.0).sum(axis=1) / nf
+
+
+def _fit_mean(y, mask, n, nf, convention) -> ModelFit:
+    mu = _masked_mean(y, mask, nf)
+    resid = np.where(mask, y - mu[:, None], np.nan)
+    ssr = np.nansum(resid**2, axis=1)
+    sigma = np.sqrt(ssr / (nf - 1))
+    ok = n >= 2
+    sigma = np.where(ok, sigma, np.nan)
+    mu = np.where(n >= 1, mu, np.nan)
+    n_ev = y.shape[0]
+    return ModelFit(
+        model="mean_adjusted",
+        convention=convention,
+        alpha=mu,
+        beta=np.zeros((n_ev, 0)),
+        sigma=sigma,
+        r2=np.full(n_ev, np.nan),
+        n_obs=n,
+        n_params=1,
+        resid=resid,
+        xtx_inv=(1.0 / nf)[:, None, None],
+        x_mean=np.zeros((n_ev, 0)),
+        x_ss=np.zeros((n_ev, 0)),
+    )
+
+
+def _fit_market_adjusted(y, x, mask, n, nf, convention) -> ModelFit:
+    n_ev = y.shape[0]
+    resid = np.where(mask, y - x[:, :, 0], np.nan)
+    rbar = _masked_mean(resid, mask, nf)
+    sigma = np.sqrt(np.nansum((resid - rbar[:, None]) ** 2, axis=1) / (nf - 1))
+    sigma = np.where(n >= 2, sigma, np.nan)
+    return ModelFit(
+        model="market_adjusted",
+        convention=convention,
+        alpha=np.zeros(n_ev),
+        beta=np.zeros((n_ev, 0)),
+        sigma=sigma,
+        r2=np.full(n_ev, np.nan),
+        n_obs=n,
+        n_params=0,
+        resid=resid,
+        xtx_inv=np.zeros((n_ev, 0, 0)),
+        x_mean=np.zeros((n_ev, 0)),
+        x_ss=np.zeros((n_ev, 0)),
+    )
+
+
+def _fit_market(y, x, mask, n, nf, convention) -> ModelFit:
+    xm = x[:, :, 0]
+    ybar = _masked_mean(y, mask, nf)
+    xbar = _masked_mean(xm, mask, nf)
+    dx = np.where(mask, xm - xbar[:, None], 0.0)
+    dy = np.where(mask, y - ybar[:, None], 0.0)
+    sxx = (dx * dx).sum(axis=1)
+    sxy = (dx * dy).sum(axis=1)
+    syy = (dy * dy).sum(axis=1)
+    # a regressor constant up to rounding has no slope: relative tolerance on Sxx
+    xmax = np.where(mask, np.abs(xm), 0.0).max(axis=1, initial=0.0)
+    ok = (n >= 3) & (sxx > nf * (64.0 * np.finfo(float).eps * xmax) ** 2) & (sxx > 0)
+    beta = np.where(ok, sxy / sxx, np.nan)
+    alpha = np.where(ok, ybar - beta * xbar, np.nan)
+    resid = np.where(mask, y - alpha[:, None] - beta[:, None] * xm, np.nan)
+    ssr = np.where(mask, resid, 0.0)
+    ssr = (ssr * ssr).sum(axis=1)
+    r2 = np.where(ok & (syy > 0), 1.0 - ssr / syy, np.nan)
+    if convention == "textbook":
+        sigma = np.sqrt(ssr / (nf - 2))
+        m, ss = xbar, sxx
+    else:  # estudy2: sd (ddof=1) of residuals; market moments over the whole window
+        rbar = _masked_mean(resid, mask, nf)
+        sigma = np.sqrt(np.nansum((resid - rbar[:, None]) ** 2, axis=1) / (nf - 1))
+        mmask = np.isfinite(xm)
+        mn = mmask.sum(axis=1).astype(float)
+        m = _masked_mean(xm, mmask, mn)
+        ss = (np.where(mmask, xm - m[:, None], 0.0) ** 2).sum(axis=1)
+    sigma = np.where(ok, sigma, np.nan)
+    # V such that x0' V x0 = 1/n + (x - m)^2 / ss  for x0 = (1, x)
+    v = np.empty((y.shape[0], 2, 2))
+    v[:, 0, 0] = 1.0 / nf + m * m / ss
+    v[:, 0, 1] = v[:, 1, 0] = -m / ss
+    v[:, 1, 1] = 1.0 / ss
+    v = np.where(ok[:, None, None], v, np.nan)
+    return ModelFit(
+        model="market",
+        convention=convention,
+        alpha=alpha,
+        beta=beta[:, None],
+        sigma=sigma,
+        r2=r2,
+        n_obs=n,
+        n_params=2,
+        resid=resid,
+        xtx_inv=v,
+        x_mean=m[:, None],
+        x_ss=ss[:, None],
+    )
+
+
+def _fit_factor(y, x, mask, n, nf, convention) -> ModelFit:
+    n_ev, n_days, k = x.shape
+    p = k + 1
+    xa = np.concatenate([np.ones((n_ev, n_days, 1)), x], axis=2)
+    xa = np.where(mask[:, :, None], xa, 0.0)
+    yz = np.where(mask, y, 0.0)
+    xtx = np.einsum("nlk,nlj->nkj", xa, xa)
+    xty = np.einsum("nlk,nl->nk", xa, yz)
+    # rank check on the centred regressors (scale-free); singular stacks get NaN
+    rank = np.linalg.matrix_rank(xtx)
+    ok = (rank == p) & (n > p)
+    safe = np.where(ok[:, None, None], xtx, np.eye(p))
+    inv = np.linalg.inv(safe)
+    coef = np.linalg.solve(safe, xty[:, :, None])[:, :, 0]
+    coef = np.where(ok[:, None], coef, np.nan)
+    inv = np.where(ok[:, None, None], inv, np.nan)
+    fitted = np.einsum("nlk,nk->nl", np.concatenate([np.ones((n_ev, n_days, 1)), x], axis=2), coef)
+    resid = np.where(mask, y - fitted, np.nan)
+    ssr = np.nansum(resid**2, axis=1)
+    ybar = _masked_mean(y, mask, nf)
+    syy = (np.where(mask, y - ybar[:, None], 0.0) ** 2).sum(axis=1)
+    sigma = np.where(ok, np.sqrt(ssr / (nf - p)), np.nan)
+    r2 = np.where(ok & (syy > 0), 1.0 - ssr / syy, np.nan)
+    xbar = np.where(mask[:, :, None], x, 0.0).sum(axis=1) / nf[:, None]
+    xss = (np.where(mask[:, :, None], x - xbar[:, None, :], 0.0) ** 2).sum(axis=1)
+    return ModelFit(
+        model="factor",
+        convention=convention,
+        alpha=coef[:, 0],
+        beta=coef[:, 1:],
+        sigma=sigma,
+        r2=r2,
+        n_obs=n,
+        n_params=p,
+        resid=resid,
+        xtx_inv=inv,
+        x_mean=xbar,
+        x_ss=xss,
+    )
+
+
+def _check_fit_args(fit_: ModelFit, model: str | None, convention: str | None) -> None:
+    if model is not None and model != fit_.model:
+        raise SpecificationError(f"model {model!r} does not match the fitted model {fit_.model!r}")
+    if convention is not None and convention != fit_.convention:
+        raise SpecificationError(
+            f"convention {convention!r} does not match the fit's convention {fit_.convention!r}"
+        )
+
+
+def abnormal(
+    y_evt: np.ndarray,
+    x_evt: np.ndarray | None,
+    fit: ModelFit,
+    model: str | None = None,
+) -> np.ndarray:
+    """Abnormal returns ``AR = R - E[R]`` over the event window.
+
+    Parameters
+    ----------
+    y_evt : array (N, T)
+        Asset returns in each event's window (same units as the estimation returns).
+    x_evt : array (N, T, K) or (N, T) or None
+        Regressors on the same rows (None for ``mean_adjusted``).
+    fit : ModelFit
+        From :func:`fit` on the same events.
+    model : str, optional
+        If given, must equal ``fit.model`` (kept for call-site readability).
+
+    Returns
+    -------
+    ndarray (N, T); NaN where the return or a regressor is missing.
+    """
+    _check_fit_args(fit, model, None)
+    y = _as_y(y_evt, "y_evt")
+    if y.shape[0] != fit.alpha.shape[0]:
+        raise SpecificationError(
+            f"y_evt has {y.shape[0]} events but the fit has {fit.alpha.shape[0]}"
+        )
+    x = _as_x(x_evt, y, fit.model, "x_evt")
+    if fit.model == "mean_adjusted":
+        return y - fit.alpha[:, None]
+    if fit.model == "market_adjusted":
+        return y - x[:, :, 0]
+    if x.shape[2] != fit.beta.shape[1]:
+        raise SpecificationError(
+            f"x_evt has K={x.shape[2]} regressors but the fit has {fit.beta.shape[1]}"
+        )
+    return y - fit.alpha[:, None] - np.einsum("ntk,nk->nt", x, fit.beta)
+
+
+def design(x_evt: np.ndarray | None, fit: ModelFit) -> np.ndarray:
+    """Design rows ``x0_t`` (N, T, P) matching ``fit.xtx_inv``.
+
+    ``(1, x_t)`` for the market and factor models, ``(1,)`` for ``mean_adjusted`` and an
+    empty ``P = 0`` axis for ``market_adjusted``. Needs ``x_evt`` except for
+    ``mean_adjusted`` (where it may be None; then T is taken from ``x_evt`` or must be
+    supplied through an (N, T) array of anything).
+    """
+    n_ev = fit.alpha.shape[0]
+    if fit.model == "mean_adjusted":
+        if x_evt is None:
+            raise SpecificationError("design() needs x_evt (or any (N, T) array) to know T")
+        t = np.shape(x_evt)[1]
+        return np.ones((n_ev, t, 1))
+    x = np.asarray(x_evt, dtype=float)
+    if x.ndim == 2:
+        x = x[:, :, None]
+    if fit.model == "market_adjusted":
+        return np.zeros((n_ev, x.shape[1], 0))
+    return np.concatenate([np.ones(x.shape[:2] + (1,)), x], axis=2)
+
+
+def prediction_factor(
+    x_evt: np.ndarray | None,
+    fit: ModelFit,
+    model: str | None = None,
+    convention: str | None = None,
+    *,
+    n_days: int | None = None,
+) -> np.ndarray:
+    """Variance inflation ``pe_it`` with ``Var(AR_it) = sigma_i^2 * pe_it``.
+
+    * market model: ``1 + 1/n_i + (R_mt - mean)^2 / SS`` (moments per the convention);
+    * factor model: ``1 + x0_t' (X_i'X_i)^-1 x0_t`` with ``x0_t = (1, x_t)``;
+    * mean-adjusted: ``1 + 1/n_i``;
+    * market-adjusted: ``1`` (nothing estimated).
+
+    Reference: Campbell, Lo and MacKinlay (1997), eq. (4.4.8)-(4.4.9); MacKinlay (1997).
+
+    Parameters
+    ----------
+    x_evt : array (N, T, K) or (N, T) or None
+        Event-window regressors; None allowed for ``mean_adjusted`` if ``n_days`` given.
+    fit : ModelFit
+    model, convention : str, optional
+        If given, must match the fit (the convention is fixed at fit time).
+    n_days : int, optional
+        T for ``mean_adjusted`` when ``x_evt`` is None.
+
+    Returns
+    -------
+    ndarray (N, T); NaN where a regressor is missing or the fit failed.
+    """
+    _check_fit_args(fit, model, convention)
+    n_ev = fit.alpha.shape[0]
+    if fit.model == "mean_adjusted" and x_evt is None:
+        if n_days is None:
+            raise SpecificationError("prediction_factor for mean_adjusted needs x_evt or n_days")
+        return np.broadcast_to(1.0 + fit.xtx_inv[:, 0, 0][:, None], (n_ev, n_days)).copy()
+    x0 = design(x_evt, fit)
+    if fit.model == "market_adjusted":
+        x = np.asarray(x_evt, dtype=float)
+        x = x[:, :, None] if x.ndim == 2 else x
+        return np.where(np.isfinite(x).all(axis=2), 1.0, np.nan)
+    return 1.0 + np.einsum("ntk,nkj,ntj->nt", x0, fit.xtx_inv, x0)

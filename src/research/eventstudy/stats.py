@@ -1,0 +1,978 @@
+"""The cross-event test battery: pure numpy over stacked (events x days) arrays.
+
+Inputs are a :class:`BatteryInput`: event-window abnormal returns ``ar (N, T)``,
+estimation-window abnormal returns ``ar_est (N, L)``, residual sigma ``sigma (N,)``,
+prediction-error factors ``pe (N, T)`` (``Var(AR_it) = sigma_i^2 pe_it``, see
+:func:`research.eventstudy.models.prediction_factor`), the usable estimation rows
+``n_est (N,)`` and the number of model parameters. Rows of ``ar_est`` / columns of ``ar``
+are trading days relative to each event; events that share a calendar date share
+positions, which is what the Brown-Warner 1985, Lamb, rank and Kolari-Pynnönen
+statistics pool over. ``NaN`` = missing; an event whose ``sigma`` is not finite and
+positive (a failed fit) is left out of every statistic.
+
+Every test is available per event day (``window=None``: arrays of length T) and for the
+cumulative abnormal return over an inclusive window of day indices
+(``window=(start_idx, end_idx)``: scalars). All p-values are two-sided; the reference
+distribution of each test is given in its docstring (N = standard normal, t(df) =
+Student t). :func:`day_tests` and :func:`window_tests` run the whole battery and return
+long data frames.
+
+Conventions
+-----------
+``convention="textbook"`` (default) follows the cited papers. ``convention="estudy2"``
+reproduces the R package estudy2 (0.10) where it departs from them (used by the
+reference-value tests; the corresponding Patell/BMP/BW1980 inputs come from
+``models.fit(..., convention="estudy2")``):
+
+* Lamb: the portfolio prediction error uses ``1/mean(n_est)`` instead of the mean of
+  ``1/n_est`` (exact only with one common market regressor, as in estudy2);
+* Corrado rank / modified rank / Corrado sign: day sums over the available events are
+  rescaled by ``N / n_t`` on days where events are missing (estudy2 computes them as
+  ``rowMeans(..., na.rm=TRUE) * ncol``) and the variance is averaged over
+  ``mean(M_i)`` (mean count of usable days per event) instead of the number of days;
+* Cowan (1992) CAR rank test: ranks centred by the common mean expected rank;
+* generalized sign: ``p_hat`` pooled over all estimation observations instead of the
+  mean over events of each event's fraction of positive abnormal returns.
+
+Units: abnormal returns in the units of the input returns (simple or log, per trading
+day); the statistics are unit-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+from research.errors import SpecificationError
+
+__all__ = [
+    "BatteryInput",
+    "DAY_TESTS",
+    "TestStat",
+    "WINDOW_TESTS",
+    "bhar",
+    "bmp",
+    "bmp_kp",
+    "brown_warner_1980",
+    "brown_warner_1985",
+    "car",
+    "car_variance_factor",
+    "corrado_rank",
+    "corrado_sign",
+    "cross_sectional_t",
+    "day_tests",
+    "generalized_rank",
+    "generalized_sign",
+    "lamb",
+    "mean_cross_correlation",
+    "modified_rank",
+    "patell",
+    "patell_kp",
+    "sign",
+    "single_event_tests",
+    "skewness_adjusted_t",
+    "skewness_corrected",
+    "wilcoxon",
+    "window_tests",
+]
+
+Window = tuple[int, int] | None
+CONVENTIONS = ("textbook", "estudy2")
+
+
+# --------------------------------------------------------------------------------------
+# containers
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TestStat:
+    """One test's result.
+
+    ``statistic`` and ``p_value`` (two-sided) are floats for a window and arrays of
+    length T for per-day results. ``reference`` cites the paper (and the distribution).
+    """
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    statistic: float | np.ndarray
+    p_value: float | np.ndarray
+    reference: str
+
+
+@dataclass(frozen=True)
+class BatteryInput:
+    """Arrays the battery works on (see the module docstring).
+
+    Attributes
+    ----------
+    ar : (N, T) event-window abnormal returns.
+    ar_est : (N, L) estimation-window abnormal returns (model residuals).
+    sigma : (N,) residual standard deviation of each event's model.
+    pe : (N, T) prediction-error factors, ``Var(AR_it) = sigma_i^2 pe_it``.
+    n_est : (N,) usable estimation observations per event.
+    n_params : int, parameters estimated per event (0 market-adjusted, 1 mean-adjusted,
+        2 market model, K+1 factor model). ``sigma`` has ``n_est - max(n_params, 1)``
+        degrees of freedom.
+    design_evt : optional (N, T, P) design rows ``x0_t`` of the event days and
+    xtx_inv : optional (N, P, P) prediction-error matrix ``V_i`` (both from
+        :mod:`research.eventstudy.models`). With them a CAR's variance includes the
+        covariance of the estimation error across days; without, it is ``sum pe``.
+    """
+
+    ar: np.ndarray
+    ar_est: np.ndarray
+    sigma: np.ndarray
+    pe: np.ndarray
+    n_est: np.ndarray
+    n_params: int
+    design_evt: np.ndarray | None = None
+    xtx_inv: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        ar = np.asarray(self.ar, dtype=float)
+        ar_est = np.asarray(self.ar_est, dtype=float)
+        sigma = np.asarray(self.sigma, dtype=float)
+        pe = np.asarray(self.pe, dtype=float)
+        n_est = np.asarray(self.n_est, dtype=float)
+        if ar.ndim != 2 or ar_est.ndim != 2:
+            raise SpecificationError(
+                f"ar must be (N, T) and ar_est (N, L); got {ar.shape} and {ar_est.shape}"
+            )
+        n = ar.shape[0]
+        for name, arr, shape in (
+            ("ar_est", ar_est, (n, ar_est.shape[1])),
+            ("sigma", sigma, (n,)),
+            ("pe", pe, ar.shape),
+            ("n_est", n_est, (n,)),
+        ):
+            if arr.shape != shape:
+                raise SpecificationError(
+                    f"{name} has shape {arr.shape}, expected {shape} for N={n} events "
+                    f"and T={ar.shape[1]} event days"
+                )
+        if n == 0:
+            raise SpecificationError("BatteryInput needs at least one event (N=0)")
+        if int(self.n_params) < 0:
+            raise SpecificationError(f"n_params must be >= 0, got {self.n_params}")
+        object.__setattr__(self, "ar", ar)
+        object.__setattr__(self, "ar_est", ar_est)
+        object.__setattr__(self, "sigma", sigma)
+        object.__setattr__(self, "pe", pe)
+        object.__setattr__(self, "n_est", n_est)
+        object.__setattr__(self, "n_params", int(self.n_params))
+        if (self.design_evt is None) != (self.xtx_inv is None):
+            raise SpecificationError("pass both design_evt and xtx_inv, or neither")
+        if self.design_evt is not None:
+            d = np.asarray(self.design_evt, dtype=float)
+            v = np.asarray(self.xtx_inv, dtype=float)
+            if d.ndim != 3 or d.shape[:2] != ar.shape or v.shape != (n, d.shape[2], d.shape[2]):
+                raise SpecificationError(
+                    f"design_evt must be (N, T, P) and xtx_inv (N, P, P); got {d.shape}, {v.shape}"
+                )
+            object.__setattr__(self, "design_evt", d)
+            object.__setattr__(self, "xtx_inv", v)
+
+    @property
+    def n_events(self) -> int:
+        return self.ar.shape[0]
+
+    @property
+    def n_days(self) -> int:
+        return self.ar.shape[1]
+
+    @property
+    def valid(self) -> np.ndarray:
+        """(N,) events with a usable fit (finite, positive sigma)."""
+        return np.isfinite(self.sigma) & (self.sigma > 0)
+
+    @property
+    def dof(self) -> np.ndarray:
+        """(N,) degrees of freedom of sigma: ``n_est - max(n_params, 1)``."""
+        return self.n_est - max(self.n_params, 1)
+
+
+# --------------------------------------------------------------------------------------
+# small helpers
+# --------------------------------------------------------------------------------------
+def _check_convention(convention: str) -> None:
+    if convention not in CONVENTIONS:
+        raise SpecificationError(
+            f"unknown convention {convention!r}; use one of {', '.join(CONVENTIONS)}"
+        )
+
+
+def _window(inp: BatteryInput, window: Window) -> tuple[int, int] | None:
+    if window is None:
+        return None
+    a, b = int(window[0]), int(window[1])
+    if a > b:
+        raise SpecificationError(f"window start index {a} is after its end index {b}; swap them")
+    if a < 0 or b >= inp.n_days:
+        raise SpecificationError(
+            f"window ({a}, {b}) is outside the event days 0..{inp.n_days - 1}"
+        )
+    return a, b
+
+
+def _p_norm(z):
+    return 2.0 * _st.norm.sf(np.abs(z))
+
+
+def _p_t(t, df):
+    df = np.asarray(df, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(df > 0, 2.0 * _st.t.sf(np.abs(t), np.where(df > 0, df, 1.0)), np.nan)
+
+
+def _out(name: str, stat, p, ref: str, scalar: bool) -> TestStat:
+    stat = np.asarray(stat, dtype=float)
+    p = np.asarray(p, dtype=float)
+    if scalar:
+        return TestStat(name, float(stat.reshape(-1)[0]), float(p.reshape(-1)[0]), ref)
+    return TestStat(name, stat, p, ref)
+
+
+def _ar(inp: BatteryInput) -> np.ndarray:
+    """Event ARs with failed-fit events blanked."""
+    return np.where(inp.valid[:, None], inp.ar, np.nan)
+
+
+def _ar_est(inp: BatteryInput) -> np.ndarray:
+    return np.where(inp.valid[:, None], inp.ar_est, np.nan)
+
+
+def _count(x: np.ndarray, axis: int = 0) -> np.ndarray:
+    return np.isfinite(x).sum(axis=axis)
+
+
+def _nanmean(x: np.ndarray, axis: int = 0) -> np.ndarray:
+    n = _count(x, axis)
+    s = np.where(np.isfinite(x), x, 0.0).sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, s / np.maximum(n, 1), np.nan)
+
+
+def _nanstd(x: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Sample standard deviation (ddof=1) ignoring NaN; NaN if fewer than 2 values."""
+    n = _count(x, axis)
+    m = _nanmean(x, axis)
+    d = np.where(np.isfinite(x), x - np.expand_dims(m, axis), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 1, np.sqrt((d * d).sum(axis=axis) / np.maximum(n - 1, 1)), np.nan)
+
+
+def car(inp: BatteryInput, start_idx: int, end_idx: int) -> np.ndarray:
+    """(N,) cumulative abnormal return over ``[start_idx, end_idx]`` (missing days skipped;
+    NaN if the event has no return in the window or a failed fit)."""
+    a, b = _window(inp, (start_idx, end_idx))
+    w = _ar(inp)[:, a : b + 1]
+    n = _count(w, 1)
+    return np.where(n > 0, np.where(np.isfinite(w), w, 0.0).sum(axis=1), np.nan)
+
+
+def car_variance_factor(inp: BatteryInput, start_idx: int, end_idx: int) -> np.ndarray:
+    """(N,) ``v_i`` with ``Var(CAR_i) = sigma_i^2 v_i`` under the null.
+
+    For OLS models with design rows ``x0_t`` (market model: ``(1, R_mt)``) the exact
+    variance of ``CAR_i = sum_t AR_it`` over the ``tau_i`` non-missing window days is
+    ``sigma^2 (tau_i + s' V s)`` with ``s = sum_t x0_t``: the AR's share the estimation
+    error of the parameters, ``Cov(AR_t, AR_s) = sigma^2 x0_t' V x0_s`` for t != s
+    (Campbell, Lo and MacKinlay 1997, eq. 4.4.13-4.4.14; MacKinlay 1997). For the market
+    model this is ``tau + tau^2/L + (sum_t R_mt - tau * mean)^2 / SS``. Without
+    ``design_evt`` it falls back to ``sum_t pe_it`` (covariance ignored).
+    """
+    a, b = _window(inp, (start_idx, end_idx))
+    present = np.isfinite(inp.ar[:, a : b + 1])
+    if inp.design_evt is None:
+        pe = np.where(present, inp.pe[:, a : b + 1], 0.0)
+        v = pe.sum(axis=1)
+    else:
+        d = np.where(present[:, :, None], inp.design_evt[:, a : b + 1, :], 0.0)
+        s = d.sum(axis=1)
+        v = present.sum(axis=1) + np.einsum("nk,nkj,nj->n", s, inp.xtx_inv, s)
+    return np.where(present.any(axis=1), v, np.nan)
+
+
+def _sar(inp: BatteryInput) -> np.ndarray:
+    """(N, T) standardized abnormal returns AR / (sigma sqrt(pe)) (Patell 1976)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _ar(inp) / (inp.sigma[:, None] * np.sqrt(inp.pe))
+
+
+def _scar(inp: BatteryInput, a: int, b: int) -> np.ndarray:
+    """(N,) standardized CAR, CAR / (sigma sqrt(v)) (Mikkelson-Partch 1988 variance)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return car(inp, a, b) / (inp.sigma * np.sqrt(car_variance_factor(inp, a, b)))
+
+
+def _aar_est_sd(inp: BatteryInput) -> tuple[float, int]:
+    """Time-series sd (ddof=1) of the estimation-window AAR and its number of days."""
+    aar_est = _nanmean(_ar_est(inp), 0)
+    aar_est = aar_est[np.isfinite(aar_est)]
+    if aar_est.size < 2:
+        return np.nan, int(aar_est.size)
+    return float(np.std(aar_est, ddof=1)), int(aar_est.size)
+
+
+# --------------------------------------------------------------------------------------
+# parametric tests
+# --------------------------------------------------------------------------------------
+def cross_sectional_t(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
+    """Cross-sectional t of AAR (per day) or CAAR (window).
+
+    ``t = mean(X) / (sd(X) / sqrt(n))`` over the events' ARs (CARs); t(n-1).
+    Reference: Brown and Warner (1985); Boehmer, Musumeci and Poulsen (1991) "ordinary
+    cross-sectional test"; estudy2 ``t_test``.
+    """
+    _check_convention(convention)
+    w = _window(inp, window)
+    x = _ar(inp) if w is None else car(inp, *w)[:, None]
+    n = _count(x, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = _nanmean(x, 0) / (_nanstd(x, 0) / np.sqrt(n))
+    return _out("cross_sectional_t", t, _p_t(t, n - 1), "Brown & Warner (1985); t(n-1)", w is not None)
+
+
+def brown_warner_1980(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
+    """Brown-Warner (1980) test assuming cross-sectional independence.
+
+    ``t = AAR_t / (sqrt(sum_i sigma_i^2) / n_t)``; for a window
+    ``CAAR / (sqrt(sum_i tau_i sigma_i^2) / n)``. The sum runs over the events present.
+    Distribution t(mean(n_est) - 1) as in estudy2's ``brown_warner_1980``.
+    Reference: Brown and Warner (1980), J. Financial Economics 8, 205-258.
+    """
+    _check_convention(convention)
+    w = _window(inp, window)
+    ar = _ar(inp)
+    s2 = inp.sigma**2
+    df = float(np.nanmean(np.where(inp.valid, inp.n_est, np.nan))) - 1.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if w is None:
+            present = np.isfinite(ar)
+            n = present.sum(axis=0)
+            den = np.sqrt(np.where(present, s2[:, None], 0.0).sum(axis=0)) / n
+            t = _nanmean(ar, 0) / den
+        else:
+            c = car(inp, *w)
+            tau = _count(ar[:, w[0] : w[1] + 1], 1)
+            ok = np.isfinite(c)
+            n = ok.sum()
+            t = np.nanmean(c) / (np.sqrt(np.sum(np.where(ok, tau * s2, 0.0))) / n)
+    return _out("brown_warner_1980", t, _p_t(t, df), "Brown & Warner (1980); t(mean L - 1)", w is not None)
+
+
+def brown_warner_1985(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
+    """Brown-Warner (1985) test with the crude dependence adjustment.
+
+    ``t = AAR_t / S(AAR_est)`` with ``S`` the time-series sd (ddof=1) of the
+    estimation-window average abnormal return; window: ``CAAR / (sqrt(tau) S)`` with
+    ``CAAR = sum_t AAR_t``. t(D - 1), D = estimation days with data.
+    Reference: Brown and Warner (1985), J. Financial Economics 14, 3-31.
+    """
+    _check_convention(convention)
+    w = _window(inp, window)
+    s, d = _aar_est_sd(inp)
+    aar = _nanmean(_ar(inp), 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if w is None:
+            t = aar / s
+        else:
+            seg = aar[w[0] : w[1] + 1]
+            seg = seg[np.isfinite(seg)]
+            t = seg.sum() / (np.sqrt(seg.size) * s) if seg.size else np.nan
+    return _out("brown_warner_1985", t, _p_t(t, d - 1), "Brown & Warner (1985); t(D-1)", w is not None)
+
+
+def lamb(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
+    """Lamb (1995) portfolio test: Brown-Warner 1985 with a prediction-error correction.
+
+    ``z_t = AAR_t / (S(AAR_est) sqrt(pe_bar_t))`` with ``pe_bar_t`` the mean prediction
+    error factor of the events present (estudy2: ``1 + 1/mean(n_est) + (R_mt - mean)^2/SS``).
+    Window (as estudy2's ``car_lamb``): ``sum_t z_t / sqrt(tau)``. N(0, 1).
+    Reference: Lamb (1995), J. Risk and Insurance 62(1), 111-123.
+    """
+    _check_convention(convention)
+    w = _window(inp, window)
+    ar = _ar(inp)
+    s, _ = _aar_est_sd(inp)
+    present = np.isfinite(ar)
+    pe = np.where(present, inp.pe, np.nan)
+    pe_bar = _nanmean(pe, 0)
+    if convention == "estudy2":
+        inv_n = np.where(present, 1.0 / inp.n_est[:, None], np.nan)
+        n_mean = np.nanmean(np.where(inp.valid, inp.n_est, np.nan))
+        pe_bar = 1.0 + 1.0 / n_mean + (pe_bar - 1.0 - _nanmean(inv_n, 0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = _nanmean(ar, 0) / (s * np.sqrt(pe_bar))
+    if w is not None:
+        seg = z[w[0] : w[1] + 1]
+        seg = seg[np.isfinite(seg)]
+        z = seg.sum() / np.sqrt(seg.size) if seg.size else np.nan
+    return _out("lamb", z, _p_norm(z), "Lamb (1995); N(0,1)", w is not None)
+
+
+def _patell_den(inp: BatteryInput, present: np.ndarray) -> np.ndarray:
+    df = inp.dof.astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = np.where(df > 2, df / (df - 2), np.nan)
+    if present.ndim == 1:
+        return np.sqrt(np.sum(np.where(present, var, 0.0)))
+    return np.sqrt(np.where(present, var[:, None], 0.0).sum(axis=0))
+
+
+def patell(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
+    """Patell (1976) standardized-residual test.
+
+    ``Z_t = sum_i SAR_it / sqrt(sum_i df_i / (df_i - 2))`` with
+    ``SAR_it = AR_it / (sigma_i sqrt(pe_it))`` and ``df_i = n_est_i - n_params``; window:
+    the same with ``SCAR_i = CAR_i / (sigma_i sqrt(v_i))`` (exact CAR variance, see
+    :func:`car_variance_factor`). N(0, 1).
+    Reference: Patell (1976), J. Accounting Research 14(2), 246-276.
+    """
+    _check_convention(convention)
+    w = _window(inp, window)
+    x = _sar(inp) if w is None else _scar(inp, *w)
+    present = np.isfinite(x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(present, x, 0.0).sum(axis=0) / _patell_den(inp, present)
+    return _out("patell", z, _p_norm(z), "Patell (1976); N(0,1)", w is not None)
+
+
+def bmp(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
+    """Boehmer, Musumeci and Poulsen (1991) standardized cross-sectional test.
+
+    ``t = mean(SAR) / (sd(SAR) / sqrt(n))`` (window: on ``SCAR``); t(n-1).
+    Reference: Boehmer, Musumeci and Poulsen (1991), J. Financial Economics 30, 253-272.
+    """
+    _check_convention(convention)
+    w = _window(inp, window)
+    x = _sar(inp) if w is None else _scar(inp, *w)
+    n = _count(x, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = _nanmean(x, 0) / (_nanstd(x, 0) / np.sqrt(n))
+    return _out("bmp", t, _p_t(t, n - 1), "Boehmer, Musumeci & Poulsen (1991); t(n-1)", w is not None)
+
+
+def mean_cross_correlation(ar_est: np.ndarray, *, min_overlap: int = 3, block: int = 512) -> float:
+    """Average pairwise Pearson correlation of estimation-window abnormal returns.
+
+    ``r_bar`` of Kolari and Pynnönen (2010): the mean over pairs ``i < j`` of the
+    sample correlation of ``ar_est[i]`` and ``ar_est[j]`` over the rows both have
+    (pairwise-complete; pairs with fewer than ``min_overlap`` common rows are skipped).
+    Rows are aligned by position (event-relative day), so events on the same calendar
+    date are compared day by day. Quadratic in N; computed in row blocks with matrix
+    products (6 per block) to bound memory. NaN if no pair qualifies.
+    """
+    x = np.asarray(ar_est, dtype=float)
+    n = x.shape[0]
+    if n < 2:
+        return np.nan
+    m = np.isfinite(x).astype(float)
+    x0 = np.where(m > 0, x, 0.0)
+    x2 = x0 * x0
+    total = 0.0
+    count = 0
+    for s in range(0, n, block):  # blocks of rows, not events one by one
+        e = min(n, s + block)
+        mb, xb, x2b = m[s:e], x0[s:e], x2[s:e]
+        nij = mb @ m.T
+        sx = xb @ m.T  # sums of x_i over common rows
+        sy = mb @ x0.T  # sums of x_j over common rows
+        sxx = x2b @ m.T
+        syy = mb @ x2.T
+        sxy = xb @ x0.T
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cov = sxy - sx * sy / nij
+            vx = sxx - sx * sx / nij
+            vy = syy - sy * sy / nij
+            r = cov / np.sqrt(vx * vy)
+        idx = np.arange(s, e)[:, None]
+        upper = np.arange(n)[None, :] > idx
+        ok = upper & (nij >= min_overlap) & np.isfinite(r)
+        total += float(r[ok].sum())
+        count += int(ok.sum())
+    return total / count if count else np.nan
+
+
+def _kp_factor(rbar: float, n: np.ndarray) -> np.ndarray:
+    n = np.asarray(n, dtype=float)
+    if not np.isfinite(rbar):
+        return np.full(n.shape, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sqrt((1.0 - rbar) / (1.0 + (n - 1.0) * rbar))
+
+
+def patell_kp(
+    inp: BatteryInput, window: Window = None, *, convention: str = "textbook", rbar: float | None = None
+) -> TestStat:
+    """Kolari-Pynnönen (2010) cross-correlation adjusted Patell Z.
+
+    ``Z_adj = Z sqrt((1 - r) / (1 + (n - 1) r))`` with ``r`` =
+    :func:`mean_cross_correlation` of the estimation residuals. N(0, 1).
+    Reference: Kolari and Pynnönen (2010), Review of Financial Studies 23(11), 3996-4025.
+    """
+    w = _window(inp, window)
+    z = patell(inp, window, convention=convention).statistic
+    r = mean_cross_correlation(_ar_est(inp)) if rbar is None else rbar
+    x = _sar(inp) if w is None else _scar(inp, *w)
+    za = np.asarray(z) * _kp_factor(r, _count(x, 0))
+    return _out("patell_kp", za, _p_norm(za), "Kolari & Pynnönen (2010) adjusted Patell; N(0,1)", w is not None)
+
+
+def bmp_kp(
+    inp: BatteryInput, window: Window = None, *, convention: str = "textbook", rbar: float | None = None
+) -> TestStat:
+    """Kolari-Pynnönen (2010) cross-correlation adjusted BMP t.
+
+    ``t_adj = t_BMP sqrt((1 - r) / (1 + (n - 1) r))``; t(n-1).
+    Reference: Kolari and Pynnönen (2010), Review of Financial Studies 23(11), 3996-4025.
+    """
+    w = _window(inp, window)
+    t = bmp(inp, window, convention=convention).statistic
+    r = mean_cross_correlation(_ar_est(inp)) if rbar is None else rbar
+    x = _sar(inp) if w is None else _scar(inp, *w)
+    n = _count(x, 0)
+    ta = np.asarray(t) * _kp_factor(r, n)
+    return _out("bmp_kp", ta, _p_t(ta, n - 1), "Kolari & Pynnönen (2010) adjusted BMP; t(n-1)", w is not None)
+
+
+def skewness_adjusted_t(x: np.ndarray) -> TestStat:
+    """Hall (1992) skewness-adjusted t of a cross-section (e.g. BHARs or CARs).
+
+    ``S = mean / sd``, ``g = sum (x - mean)^3 / (n sd^3)``,
+    ``t_sa = sqrt(n) (S + g S^2 / 3 + g / (6 n))``; t(n-1).
+    References: Hall (1992), J. Royal Statistical Society B 54, 221-228;
+    Lyon, Barber and Tsai (1999), J. Finance 54(1), 165-201.
+    """
+    x = np.asarray(x, dtype=float).ravel()
+    x = x[np.isfinite(x)]
+    n = x.size
+    if n < 3:
+        return TestStat("skewness_corrected", np.nan, np.nan, "Hall (1992); t(n-1)")
+    m = x.mean()
+    sd = x.std(ddof=1)
+    s = m / sd
+    g = np.sum((x - m) ** 3) / (n * sd**3)
+    t = np.sqrt(n) * (s + g * s * s / 3.0 + g / (6.0 * n))
+    return TestStat("skewness_corrected", float(t), float(_p_t(t, n - 1)), "Hall (1992); Lyon, Barber & Tsai (1999); t(n-1)")
+
+
+def skewness_corrected(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
+    """Hall (1992) skewness-corrected t of the AR (per day) or CAR (window) cross-section.
+
+    Vectorised over days; see :func:`skewness_adjusted_t` for the formula. t(n-1).
+    """
+    _check_convention(convention)
+    w = _window(inp, window)
+    x = _ar(inp) if w is None else car(inp, *w)[:, None]
+    n = _count(x, 0).astype(float)
+    m = _nanmean(x, 0)
+    sd = _nanstd(x, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = np.where(np.isfinite(x), (x - m) ** 3, 0.0).sum(axis=0) / (n * sd**3)
+        s = m / sd
+        t = np.where(n >= 3, np.sqrt(n) * (s + g * s * s / 3.0 + g / (6.0 * n)), np.nan)
+    return _out(
+        "skewness_corrected", t, _p_t(t, n - 1), "Hall (1992); Lyon, Barber & Tsai (1999); t(n-1)", w is not None
+    )
+
+
+def bhar(r: np.ndarray, r_expected: np.ndarray, start_idx: int, end_idx: int) -> np.ndarray:
+    """Buy-and-hold abnormal return over ``[start_idx, end_idx]`` (inclusive) per event.
+
+    ``BHAR_i = prod_t (1 + R_it) - prod_t (1 + E[R_it])`` on **simple** returns
+    (convert log returns with ``expm1`` first). NaN when any day of the window is
+    missing for the event (a buy-and-hold return cannot skip days).
+    Reference: Barber and Lyon (1997); Lyon, Barber and Tsai (1999).
+    """
+    r = np.asarray(r, dtype=float)
+    e = np.asarray(r_expected, dtype=float)
+    if r.shape != e.shape or r.ndim != 2:
+        raise SpecificationError(f"r and r_expected must both be (N, T); got {r.shape}, {e.shape}")
+    a, b = int(start_idx), int(end_idx)
+    if a > b or a < 0 or b >= r.shape[1]:
+        raise SpecificationError(f"window ({a}, {b}) is reversed or outside 0..{r.shape[1] - 1}")
+    rr, ee = r[:, a : b + 1], e[:, a : b + 1]
+    out = np.prod(1.0 + rr, axis=1) - np.prod(1.0 + ee, axis=1)
+    ok = np.isfinite(rr).all(axis=1) & np.isfinite(ee).all(axis=1)
+    return np.where(ok, out, np.nan)
+
+
+# --------------------------------------------------------------------------------------
+# nonparametric tests
+# --------------------------------------------------------------------------------------
+def _full(inp: BatteryInput) -> np.ndarray:
+    """(N, L+T) estimation then event abnormal returns."""
+    return np.concatenate([_ar_est(inp), _ar(inp)], axis=1)
+
+
+def _day_sums(u: np.ndarray, convention: str) -> tuple[np.ndarray, np.ndarray]:
+    """Column sums over present events and their counts; estudy2 rescales by N/n_t."""
+    present = np.isfinite(u)
+    n_t = present.sum(axis=0)
+    s = np.where(present, u, 0.0).sum(axis=0)
+    if convention == "estudy2":
+        n_all = u.shape[0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = np.where(n_t > 0, s / np.maximum(n_t, 1) * n_all, 0.0)
+    return s, n_t
+
+
+def _n_days_divisor(u: np.ndarray, convention: str) -> float:
+    if convention == "estudy2":
+        m_i = _count(u, 1)
+        return float(np.mean(m_i[m_i > 0]))
+    return float((_count(u, 0) > 0).sum())
+
+
+def _scaled_day_series(u: np.ndarray, convention: str, *, mean: bool) -> tuple[np.ndarray, float]:
+    """Per-day statistic series (mean or sum/sqrt(n)) of centred scores and its sd."""
+    s, n_t = _day_sums(u, convention)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(n_t > 0, s / (n_t if mean else np.sqrt(n_t)), np.nan)
+    d = _n_days_divisor(u, convention)
+    sd = float(np.sqrt(np.nansum(z**2) / d)) if d > 0 else np.nan
+    return z, sd
+
+
+def _window_from_days(z_evt: np.ndarray, sd: float, w, name: str, ref: str) -> TestStat:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if w is None:
+            stat = z_evt / sd
+        else:
+            seg = z_evt[w[0] : w[1] + 1]
+            seg = seg[np.isfinite(seg)]
+            stat = seg.sum() / (np.sqrt(seg.size) * sd) if seg.size else np.nan
+    return _out(name, stat, _p_norm(stat), ref, w is not None)
+
+
+def _ranks(full: np.ndarray) -> np.ndarray:
+    return _st.rankdata(full, axis=1, nan_policy="omit")
+
+
+def corrado_rank(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
+    """Corrado (1989) rank test; window version of Cowan (1992).
+
+    Ranks ``K_it`` of each event's ARs over its estimation + event days (``M_i`` usable
+    days, average ties); ``k_t = mean_i (K_it - (M_i + 1)/2)`` over the events present;
+    ``S_K = sqrt(sum_t k_t^2 / D)`` over the D days with data; day statistic
+    ``k_t / S_K``; window ``sum_{t in W} k_t / (sqrt(tau) S_K)``. N(0, 1).
+    estudy2 convention: see the module docstring (``car_rank_test`` centres by the
+    common mean rank and uses unscaled day means).
+    References: Corrado (1989), J. Financial Economics 23, 385-395; Cowan (1992),
+    Review of Quantitative Finance and Accounting 2, 343-358.
+    """
+    _check_convention(convention)
+    w = _window(inp, window)
+    full = _full(inp)
+    k = _ranks(full)
+    m_i = _count(full, 1).astype(float)
+    L = inp.ar_est.shape[1]
+    ref = "Corrado (1989); Cowan (1992) for windows; N(0,1)"
+    if convention == "estudy2" and w is not None:
+        # estudy2 car_rank_test: common centring by the mean expected rank
+        valid = m_i > 0
+        mean_rank = float(np.mean((m_i[valid] + 1.0) / 2.0))
+        row_means = _nanmean(k, 0)
+        sd = np.sqrt(np.nansum((row_means - mean_rank) ** 2) / np.mean(m_i[valid]))
+        evt = k[:, L + w[0] : L + w[1] + 1]
+        tau = int((_count(evt, 0) > 0).sum())
+        stat = np.sqrt(tau) * (np.nanmean(evt) - mean_rank) / sd
+        return _out("corrado_rank", stat, _p_norm(stat), ref, True)
+    u = k - (m_i[:, None] + 1.0) / 2.0
+    z, sd = _scaled_day_series(u, convention, mean=True)
+    return _window_from_days(z[L:], sd, w, "corrado_rank", ref)
+
+
+def modified_rank(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
+    """Campbell-Wasley (1993) modified rank test (standardized ranks; handles missing).
+
+    ``U_it = K_it / (M_i + 1)``; ``z_t = sum_i (U_it - 1/2) / sqrt(n_t)``;
+    ``S_U = sqrt(sum_t z_t^2 / D)``; day ``z_t / S_U``; window
+    ``sum_{t in W} z_t / (sqrt(tau) S_U)``. N(0, 1).
+    References: Corrado and Zivney (1992), JFQA 27(3), 465-478; Campbell and Wasley
+    (1993), J. Financial Economics 33, 73-92.
+    """
+    _check_convention(convention)
+    w = _window(inp, window)
+    full = _full(inp)
+    m_i = _count(full, 1).astype(float)
+    u = _ranks(full) / (m_i[:, None] + 1.0) - 0.5
+    z, sd = _scaled_day_series(u, convention, mean=False)
+    L = inp.ar_est.shape[1]
+    return _window_from_days(z[L:], sd, w, "modified_rank", "Campbell & Wasley (1993); N(0,1)")
+
+
+def corrado_sign(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
+    """Corrado-Zivney (1992) sign test.
+
+    ``G_it = sign(AR_it - median_i)`` with each event's median over its estimation +
+    event days; ``z_t = sum_i G_it / sqrt(n_t)``; ``S_G = sqrt(sum_t z_t^2 / D)``; day
+    ``z_t / S_G``; window ``sum_{t in W} z_t / (sqrt(tau) S_G)``. N(0, 1).
+    Reference: Corrado and Zivney (1992), JFQA 27(3), 465-478.
+    """
+    _check_convention(convention)
+    w = _window(inp, window)
+    full = _full(inp)
+    has = _count(full, 1) > 0
+    med = np.full(full.shape[0], np.nan)
+    if has.any():
+        med[has] = np.nanmedian(full[has], axis=1)
+    g = np.sign(full - med[:, None])
+    z, sd = _scaled_day_series(g, convention, mean=False)
+    L = inp.ar_est.shape[1]
+    return _window_from_days(z[L:], sd, w, "corrado_sign", "Corrado & Zivney (1992); N(0,1)")
+
+
+def sign(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
+    """Simple sign test: ``(w - n/2) / sqrt(n/4)`` with ``w`` positive ARs (CARs). N(0, 1).
+
+    Reference: Boehmer, Musumeci and Poulsen (1991); estudy2 ``sign_test``.
+    """
+    _check_convention(convention)
+    w = _window(inp, window)
+    x = _ar(inp) if w is None else car(inp, *w)[:, None]
+    n = _count(x, 0).astype(float)
+    pos = np.where(np.isfinite(x), x > 0, False).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(n > 0, (pos - 0.5 * n) / np.sqrt(0.25 * n), np.nan)
+    return _out("sign", z, _p_norm(z), "binomial sign test; N(0,1)", w is not None)
+
+
+def generalized_sign(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
+    """Cowan (1992) generalized sign test.
+
+    ``z = (w - n p) / sqrt(n p (1 - p))`` with ``w`` positive ARs (CARs) and ``p`` the
+    expected fraction of positive ARs from the estimation window: the mean over events of
+    each event's fraction (Cowan 1992), or pooled over all estimation observations
+    (estudy2). N(0, 1).
+    Reference: Cowan (1992), Review of Quantitative Finance and Accounting 2, 343-358.
+    """
+    _check_convention(convention)
+    w = _window(inp, window)
+    est = _ar_est(inp)
+    fin = np.isfinite(est)
+    posest = np.where(fin, est > 0, False)
+    if convention == "estudy2":
+        p = posest.sum() / fin.sum()
+    else:
+        cnt = fin.sum(axis=1)
+        frac = posest.sum(axis=1)[cnt > 0] / cnt[cnt > 0]
+        p = frac.mean() if frac.size else np.nan
+    x = _ar(inp) if w is None else car(inp, *w)[:, None]
+    n = _count(x, 0).astype(float)
+    pos = np.where(np.isfinite(x), x > 0, False).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(n > 0, (pos - n * p) / np.sqrt(n * p * (1.0 - p)), np.nan)
+    return _out("generalized_sign", z, _p_norm(z), "Cowan (1992); N(0,1)", w is not None)
+
+
+def wilcoxon(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
+    """Wilcoxon (1945) signed-rank test of the AR (CAR) cross-section against zero.
+
+    Statistic: ``V`` = sum of the ranks of ``|x|`` belonging to positive ``x`` (zeros
+    dropped, average ranks for ties), as R's ``wilcox.test``/estudy2. p-value:
+    ``scipy.stats.wilcoxon`` (exact for small samples without ties, else normal
+    approximation), computed day by day.
+    Reference: Wilcoxon (1945), Biometrics Bulletin 1(6), 80-83.
+    """
+    _check_convention(convention)
+    w = _window(inp, window)
+    x = _ar(inp) if w is None else car(inp, *w)[:, None]
+    ax = np.abs(x)
+    ax = np.where(ax == 0, np.nan, ax)
+    r = _st.rankdata(ax, axis=0, nan_policy="omit")
+    v = np.where(np.isfinite(r) & (x > 0), r, 0.0).sum(axis=0)
+    n = _count(ax, 0)
+    v = np.where(n > 0, v, np.nan)
+    p = np.full(x.shape[1], np.nan)
+    for t in range(x.shape[1]):  # days (or the one window), never events
+        col = x[:, t]
+        col = col[np.isfinite(col) & (col != 0)]
+        if col.size >= 1:
+            p[t] = _st.wilcoxon(col, zero_method="wilcox").pvalue
+    return _out("wilcoxon", v, p, "Wilcoxon (1945) signed rank; V statistic", w is not None)
+
+
+def generalized_rank(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
+    """Kolari-Pynnönen (2011) generalized rank test (GRANK), days and CAR windows.
+
+    For each test window (a single day, or ``[a, b]``): ``SCAR_i = CAR_i /
+    (sigma_i sqrt(v_i))``, re-standardized by its cross-sectional sd
+    (``SCAR*_i = SCAR_i / sd(SCAR)``) to absorb event-induced volatility. The generalized
+    standardized abnormal returns are ``SAR_it = AR_it / sigma_i`` on estimation days
+    plus ``SCAR*_i`` as one cumulated event day; ``U_it = rank_i / (T_i + 1) - 1/2`` with
+    ``T_i`` the event's usable days (estimation + 1). With ``U_bar_t`` the mean over the
+    ``n_t`` events present, ``S^2 = (1/T) sum_t (n_t / n) U_bar_t^2`` over the ``T`` days,
+    ``Z = U_bar_0 / S`` and ``t = Z sqrt((T - 2) / (T - 1 - Z^2))``; t(T - 2).
+    Reference: Kolari and Pynnönen (2011), J. Empirical Finance 18, 953-971.
+    """
+    _check_convention(convention)
+    w = _window(inp, window)
+    if w is None:
+        windows = [(t, t) for t in range(inp.n_days)]
+    else:
+        windows = [w]
+    est = _ar_est(inp)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sar_est = est / inp.sigma[:, None]
+    g0 = np.stack([_scar(inp, a, b) for a, b in windows], axis=1)  # (N, W)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g0 = g0 / _nanstd(g0, 0)[None, :]
+    stat, df = _grank_core(sar_est, g0)
+    p = _p_t(stat, df)
+    return _out("generalized_rank", stat, p, "Kolari & Pynnönen (2011) GRANK; t(T-2)", w is not None)
+
+
+def _grank_core(sar_est: np.ndarray, g0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GRANK t for W cumulated event values g0 (N, W) against estimation SARs (N, L)."""
+    fin_e = np.isfinite(sar_est)
+    fin_0 = np.isfinite(g0)  # (N, W)
+    base = _st.rankdata(sar_est, axis=1, nan_policy="omit")  # ranks among estimation days
+    # rank of each estimation value once the event value joins the sample
+    e = sar_est[:, None, :]  # (N, 1, L)
+    g = g0[:, :, None]  # (N, W, 1)
+    shift = np.where(fin_0[:, :, None], (g < e) + 0.5 * (g == e), 0.0)
+    r_est = base[:, None, :] + shift  # (N, W, L)
+    r0 = 1.0 + np.where(fin_e[:, None, :], (e < g) + 0.5 * (e == g), 0.0).sum(axis=2)  # (N, W)
+    t_i = fin_e.sum(axis=1)[:, None] + fin_0  # usable days incl. the event day (N, W)
+    u_est = np.where(fin_e[:, None, :] & fin_0[:, :, None], r_est / (t_i[:, :, None] + 1.0) - 0.5, np.nan)
+    u0 = np.where(fin_0, r0 / (t_i + 1.0) - 0.5, np.nan)
+    n = fin_0.sum(axis=0).astype(float)  # events in the test (W,)
+    n_t = np.isfinite(u_est).sum(axis=0).astype(float)  # (W, L)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ubar_est = np.where(n_t > 0, np.nansum(u_est, axis=0) / n_t, np.nan)
+        ubar0 = np.nansum(u0, axis=0) / n
+        days = (n_t > 0).sum(axis=1) + (n > 0)  # T
+        s2 = (np.nansum((n_t / n[:, None]) * ubar_est**2, axis=1) + ubar0**2) / days
+        z = ubar0 / np.sqrt(s2)
+        t = z * np.sqrt((days - 2.0) / (days - 1.0 - z * z))
+    return np.where(n > 0, t, np.nan), days - 2.0
+
+
+# --------------------------------------------------------------------------------------
+# batteries
+# --------------------------------------------------------------------------------------
+_TESTS: dict[str, Callable[..., TestStat]] = {
+    "cross_sectional_t": cross_sectional_t,
+    "brown_warner_1980": brown_warner_1980,
+    "brown_warner_1985": brown_warner_1985,
+    "lamb": lamb,
+    "patell": patell,
+    "patell_kp": patell_kp,
+    "bmp": bmp,
+    "bmp_kp": bmp_kp,
+    "skewness_corrected": skewness_corrected,
+    "corrado_rank": corrado_rank,
+    "modified_rank": modified_rank,
+    "generalized_rank": generalized_rank,
+    "sign": sign,
+    "generalized_sign": generalized_sign,
+    "corrado_sign": corrado_sign,
+    "wilcoxon": wilcoxon,
+}
+DAY_TESTS: tuple[str, ...] = tuple(_TESTS)
+WINDOW_TESTS: tuple[str, ...] = tuple(_TESTS)
+
+
+def _select(tests) -> list[str]:
+    if tests is None:
+        return list(_TESTS)
+    unknown = [t for t in tests if t not in _TESTS]
+    if unknown:
+        raise SpecificationError(f"unknown test(s) {unknown}; available: {', '.join(_TESTS)}")
+    return list(tests)
+
+
+def _run(inp: BatteryInput, window: Window, convention: str, tests) -> list[TestStat]:
+    _check_convention(convention)
+    names = _select(tests)
+    rbar = None
+    if "patell_kp" in names or "bmp_kp" in names:
+        rbar = mean_cross_correlation(_ar_est(inp))
+    out = []
+    for name in names:  # a fixed list of tests, not events
+        fn = _TESTS[name]
+        if name in ("patell_kp", "bmp_kp"):
+            out.append(fn(inp, window, convention=convention, rbar=rbar))
+        else:
+            out.append(fn(inp, window, convention=convention))
+    return out
+
+
+def day_tests(inp: BatteryInput, *, convention: str = "textbook", tests=None) -> pd.DataFrame:
+    """Run the battery on every event day.
+
+    Returns a long frame with columns ``test`` (str), ``day_index`` (0..T-1),
+    ``statistic``, ``p_value`` (two-sided) and ``reference``.
+    """
+    res = _run(inp, None, convention, tests)
+    t = inp.n_days
+    frames = [
+        pd.DataFrame(
+            {
+                "test": [r.name] * t,
+                "day_index": np.arange(t),
+                "statistic": np.asarray(r.statistic, dtype=float),
+                "p_value": np.asarray(r.p_value, dtype=float),
+                "reference": [r.reference] * t,
+            }
+        )
+        for r in res
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def window_tests(
+    inp: BatteryInput, start_idx: int, end_idx: int, *, convention: str = "textbook", tests=None
+) -> pd.DataFrame:
+    """Run the battery on the CAR over day indices ``[start_idx, end_idx]`` (inclusive).
+
+    Returns a long frame with columns ``test``, ``statistic``, ``p_value`` and
+    ``reference``.
+    """
+    res = _run(inp, (start_idx, end_idx), convention, tests)
+    return pd.DataFrame(
+        {
+            "test": [r.name for r in res],
+            "statistic": [float(r.statistic) for r in res],
+            "p_value": [float(r.p_value) for r in res],
+            "reference": [r.reference for r in res],
+        }
+    )
+
+
+def single_event_tests(inp: BatteryInput, start_idx: int, end_idx: int) -> pd.DataFrame:
+    """Per-event t-test of the CAR over ``[start_idx, end_idx]`` (one row per event).
+
+    ``car_se = sigma_i sqrt(v_i)`` with the exact OLS CAR variance factor ``v_i``
+    (:func:`car_variance_factor`; prediction error and its covariance across days
+    included); ``t = CAR / car_se`` against t(n_est - max(n_params, 1)). For a one-day
+    window this is the AR t-test with ``Var = sigma^2 pe``.
+    References: MacKinlay (1997), J. Economic Literature 35, 13-39; Campbell, Lo and
+    MacKinlay (1997), ch. 4.
+
+    Returns columns ``car``, ``car_se``, ``t_stat``, ``df``, ``p_value`` and ``n_days``
+    (non-missing days in the window).
+    """
+    a, b = _window(inp, (start_idx, end_idx))
+    c = car(inp, a, b)
+    v = car_variance_factor(inp, a, b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = inp.sigma * np.sqrt(v)
+        t = c / se
+    df = inp.dof.astype(float)
+    return pd.DataFrame(
+        {
+            "car": c,
+            "car_se": se,
+            "t_stat": t,
+            "df": df,
+            "p_value": _p_t(t, df),
+            "n_days": _count(inp.ar[:, a : b + 1], 1),
+        }
+    )
