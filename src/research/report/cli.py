@@ -1,0 +1,102 @@
+"""``research report``: build the notebook reports from the command line.
+
+Usage::
+
+    research report [-p NAME VALUE]... [--notebook NAME]... [--show-input]
+                    [--output DIR] [--jobs N] [--list] [--portfolio FILE]
+
+Exit status: 0 when every notebook succeeded, 1 when any failed (stderr names them),
+2 for usage errors and invalid parameters (nothing is run then).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from research.errors import ParameterError, ReportError
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="research report",
+        description="Run the research notebooks with papermill and build the HTML report site "
+                    "(reports/index.html, reports/<notebook>.html, reports/claims.json).",
+    )
+    p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   default=[], help="set a notebook parameter in every selected notebook that "
+                   "declares it (repeatable), e.g. -p market_proxy IWM -p event_windows '[[0,0],[0,1]]'")
+    p.add_argument("--notebook", "-n", action="append", default=[], metavar="NAME",
+                   help="run only this notebook (repeatable); default: all in the portfolio")
+    p.add_argument("--show-input", action="store_true", help="keep code cells in the HTML")
+    p.add_argument("--output", "-o", metavar="DIR", default=None,
+                   help="report directory (default: <repo>/reports)")
+    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                   help="notebooks run in parallel (default: number of CPU cores)")
+    p.add_argument("--list", action="store_true",
+                   help="list the notebooks and their parameters, then exit")
+    p.add_argument("--portfolio", metavar="FILE", default=None,
+                   help="portfolio YAML (default: the packaged research/report/portfolio.yml)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: only on a terminal)")
+    return p
+
+
+def _list(portfolio, names: Sequence[str]) -> int:
+    from research.report.parameters import inspect_parameters
+
+    for spec in portfolio.select(names):
+        claims = ", ".join(spec.claims) or "-"
+        print(f"{spec.name}  ({spec.path})\n  {spec.title}\n  claims: {claims}")
+        if not spec.path.is_file():
+            print("  (notebook file missing)")
+            continue
+        for prm in inspect_parameters(spec.path).values():
+            note = "  [set by the runner]" if prm.name == "verdict_path" else ""
+            print(f"    {prm.describe()}{note}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``research report``; returns the exit status (0, 1 or 2)."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    from research.report.portfolio import load_portfolio
+    from research.report.runner import build_reports
+
+    try:
+        portfolio = load_portfolio(args.portfolio)
+        if args.list:
+            unknown = [n for n in args.notebook if n not in portfolio.names]
+            if unknown:
+                raise ParameterError(f"unknown notebook(s) {unknown}; choose from: {', '.join(portfolio.names)}")
+            return _list(portfolio, args.notebook)
+        result = build_reports(
+            portfolio, parameters=[tuple(pv) for pv in args.parameter], notebooks=args.notebook or None,
+            output_dir=args.output, show_input=args.show_input, jobs=args.jobs, progress=args.progress,
+        )
+    except ParameterError as exc:
+        print(f"research report: error: {exc}", file=sys.stderr)
+        return 2
+    except ReportError as exc:
+        print(f"research report: error: {exc}", file=sys.stderr)
+        return 2
+    for r in result.results:
+        mark = "ok    " if r.ok else "FAILED"
+        print(f"{mark} {r.name:<28} {r.seconds:7.1f}s  {result.output_dir / r.html}")
+    print(f"index: {result.index_html}\nclaims: {result.claims_json}")
+    if result.failed:
+        print(f"research report: {len(result.failed)} notebook(s) failed: {', '.join(result.failed)}",
+              file=sys.stderr)
+        for r in result.results:
+            if not r.ok:
+                where = f" at {r.failed_cell}" if r.failed_cell else ""
+                print(f"  {r.name}{where}: {r.error}", file=sys.stderr)
+        return 1
+    return 0

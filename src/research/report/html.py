@@ -1,0 +1,136 @@
+"""Export an executed notebook to one self-contained HTML page (nbconvert).
+
+The page uses nbconvert's ``lab`` template (CSS inlined) with three changes made by a
+small template extension:
+
+* no external scripts: the require.js, MathJax and mermaid ``<script>`` tags the ``lab``
+  template loads from a CDN are dropped, so the page renders identically offline and
+  makes no network requests (LaTeX in markdown is shown as its source text; the
+  notebooks write formulas in plain text);
+* a navigation bar linking back to ``index.html`` (the report site's scoreboard);
+* an optional red banner, used for notebooks that failed, naming the failing cell.
+
+Images are embedded: outputs carry base64 data (rendered as ``data:`` URIs) and
+``embed_images=True`` inlines images referenced from markdown. Input cells are hidden
+unless ``show_input=True``. The file is written atomically.
+"""
+
+from __future__ import annotations
+
+import copy
+import html as _html
+from pathlib import Path
+
+import jinja2
+import nbformat
+from nbconvert import HTMLExporter
+
+from research.report._io import atomic_write_text
+
+__all__ = ["export_html", "render_html"]
+
+_TEMPLATE_NAME = "research_report.html.j2"
+_TEMPLATE = r"""
+{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block extra_css -%}
+<style type="text/css">
+  .report-nav { font-family: system-ui, sans-serif; font-size: 14px; padding: 8px 16px;
+                border-bottom: 1px solid #ddd; background: #fafafa; }
+  .report-banner { font-family: system-ui, sans-serif; margin: 16px; padding: 12px 16px;
+                   border: 2px solid #b00020; background: #fdecea; color: #5f0010; }
+  .report-banner h2 { margin: 0 0 6px 0; font-size: 20px; color: #b00020; }
+</style>
+{%- endblock extra_css -%}
+{%- block body_header -%}
+{{ super() }}
+{%- if resources.report_index_href -%}
+<nav class="report-nav"><a href="{{ resources.report_index_href }}">&larr; All reports and the claim scoreboard</a></nav>
+{%- endif -%}
+{%- if resources.report_banner -%}
+<div class="report-banner" id="report-failed" role="alert">{{ resources.report_banner }}</div>
+{%- endif -%}
+{%- endblock body_header -%}
+"""
+
+
+def _exporter(show_input: bool) -> HTMLExporter:
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_loaders=[jinja2.DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
+        template_file=_TEMPLATE_NAME,
+        embed_images=True,
+        exclude_input=not show_input,
+        exclude_input_prompt=not show_input,
+        exclude_output_prompt=not show_input,
+    )
+    return exporter
+
+
+def failure_banner(notebook: str, error: str, cell: str | None) -> str:
+    """HTML of the red banner for a failed notebook (escaped; links to the error cell)."""
+    where = f" in cell {_html.escape(cell)}" if cell else ""
+    return (
+        f"<h2>This report failed: notebook {_html.escape(notebook)} stopped{where}</h2>"
+        f"<p><code>{_html.escape(error)}</code></p>"
+        "<p>Everything below is the output up to the failure; the error and its traceback "
+        'are shown at the failing cell (<a href="#papermill-error-cell">jump to it</a>). '
+        "Verdicts this notebook owns are reported as errors on the index page.</p>"
+    )
+
+
+def render_html(
+    nb: nbformat.NotebookNode,
+    *,
+    name: str,
+    title: str | None = None,
+    show_input: bool = False,
+    banner_html: str | None = None,
+    index_href: str | None = "index.html",
+    resources_dir: str | Path | None = None,
+) -> str:
+    """Render an executed notebook to a self-contained HTML string.
+
+    Parameters
+    ----------
+    nb
+        The (executed) notebook; not modified.
+    name
+        Notebook name (page title fallback).
+    title
+        Page ``<title>``; default: the notebook's metadata title or ``name``.
+    show_input
+        Keep code cells' input (default: hidden, outputs and markdown only).
+    banner_html
+        Trusted HTML shown in a red alert box at the top (see :func:`failure_banner`).
+    index_href
+        Link target of the "back to index" bar; None for no bar.
+    resources_dir
+        Directory that relative image paths in markdown are read from (normally the
+        source notebook's folder); they are inlined as ``data:`` URIs.
+    """
+    nb = copy.deepcopy(nb)
+    if title:
+        nb.metadata["title"] = title
+    resources = {
+        "metadata": {"name": name, "path": str(resources_dir) if resources_dir else ""},
+        "report_banner": banner_html or "",
+        "report_index_href": index_href or "",
+    }
+    body, _ = _exporter(show_input).from_notebook_node(nb, resources=resources)
+    return body
+
+
+def export_html(
+    nb: nbformat.NotebookNode,
+    dest: str | Path,
+    **kwargs: object,
+) -> Path:
+    """Render ``nb`` with :func:`render_html` and write it to ``dest`` atomically.
+
+    If rendering raises, nothing is written and a previous ``dest`` stays intact.
+    """
+    text = render_html(nb, **kwargs)  # type: ignore[arg-type]
+    return atomic_write_text(Path(dest), text)

@@ -1,0 +1,100 @@
+"""The notebook side of the report contract: ``publish(verdicts, verdict_path)``.
+
+Every notebook's ``parameters`` cell declares ``verdict_path = ""``. The report runner
+sets it to ``reports/.verdicts/<notebook>.json``; the notebook's last cell calls
+:func:`publish`, which writes the sidecar the runner collects into ``claims.json`` and the
+index scoreboard. Run interactively (empty ``verdict_path``) nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from research.errors import ReportError
+from research.report._io import atomic_write_text
+
+__all__ = ["publish", "verdict_to_dict"]
+
+
+def verdict_to_dict(verdict: Any) -> dict[str, Any]:
+    """A verdict as a plain dict: ``verdict.to_dict()`` or a mapping copied as is.
+
+    Raises
+    ------
+    ReportError
+        If ``verdict`` has no ``to_dict()`` and is not a mapping, or lacks ``claim_id``.
+    """
+    if hasattr(verdict, "to_dict") and callable(verdict.to_dict):
+        out = verdict.to_dict()
+    elif isinstance(verdict, Mapping):
+        out = dict(verdict)
+    else:
+        raise ReportError(
+            f"publish() got a {type(verdict).__name__}; pass research.claims Verdict objects "
+            "(with .to_dict()) or plain dicts"
+        )
+    if not isinstance(out, Mapping) or "claim_id" not in out:
+        raise ReportError(
+            f"a published verdict must have a 'claim_id' (got keys {sorted(out)!r}); "
+            "publish the objects returned by research.claims.evaluate()"
+        )
+    return dict(out)
+
+
+def _strict_json(obj: Any) -> Any:
+    """Replace non-finite floats by None so the sidecar is valid (strict) JSON."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, Mapping):
+        return {str(k): _strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict_json(v) for v in obj]
+    return obj
+
+
+def publish(
+    verdicts: Iterable[Any] | Any,
+    path: str | os.PathLike[str] | None,
+    *,
+    notebook: str | None = None,
+) -> Path | None:
+    """Write the notebook's verdicts to the sidecar JSON the report runner collects.
+
+    Parameters
+    ----------
+    verdicts
+        ``research.claims.Verdict`` objects (anything with ``to_dict()``) or plain dicts,
+        one per claim; a single verdict is accepted too.
+    path
+        The notebook's ``verdict_path`` parameter. ``""`` or ``None``: do nothing (the
+        notebook runs interactively, outside ``research report``).
+    notebook
+        Name recorded in the sidecar; defaults to the file stem of ``path``.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The file written, or None when ``path`` is empty.
+
+    Notes
+    -----
+    The file is ``{"notebook": <stem>, "verdicts": [<verdict dict>, ...]}``, written
+    atomically (temporary file + ``os.replace``). NaN/inf become ``null``.
+    """
+    if path is None or str(path) == "":
+        return None
+    if hasattr(verdicts, "to_dict") or isinstance(verdicts, Mapping):
+        verdicts = [verdicts]
+    items = [verdict_to_dict(v) for v in verdicts]
+    dest = Path(path)
+    payload = {"notebook": notebook or dest.stem, "verdicts": _strict_json(items)}
+    try:
+        text = json.dumps(payload, indent=2, sort_keys=True, allow_nan=False, default=str)
+    except (TypeError, ValueError) as exc:  # pragma: no cover - default=str covers most
+        raise ReportError(f"verdicts are not JSON-serialisable: {exc}; fix Verdict.to_dict()") from exc
+    return atomic_write_text(dest, text + "\n")

@@ -1,0 +1,500 @@
+"""Run the portfolio's notebooks with papermill, in parallel, and export them to HTML.
+
+``build_reports()`` is the batch builder behind ``research report``:
+
+1. **Plan** (:func:`plan_runs`): read every selected notebook's ``parameters`` cell,
+   apply ``portfolio.yml`` overrides, then ``-p NAME VALUE`` overrides (to every selected
+   notebook that declares NAME), type-check everything and inject ``verdict_path``.
+   Any unknown or ill-typed parameter raises :class:`~research.errors.ParameterError`
+   *before anything runs* (no file is written).
+2. **Execute** each notebook with papermill (kernel ``python3`` resolved to the running
+   interpreter, working directory = the notebook's folder) in up to ``jobs`` worker
+   processes, with a tqdm progress bar on stderr. A failing notebook does not stop the
+   others: papermill saves it up to the failing cell, which is exported with a red
+   banner naming the cell and the error.
+3. **Publish**: ``reports/executed/<name>.ipynb``, ``reports/<name>.html``,
+   ``reports/.status/<name>.json`` (run outcome) and, from the notebooks' sidecars
+   ``reports/.verdicts/<name>.json``, ``reports/claims.json`` and ``reports/index.html``
+   (:mod:`research.report.site`). Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+import time
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from research.errors import ParameterError, ReportError
+from research.report._io import atomic_write_text, temp_path_beside
+from research.report.parameters import NotebookParameter, coerce_value, inspect_parameters
+from research.report.portfolio import REPO_ROOT, NotebookSpec, Portfolio, load_portfolio
+
+__all__ = [
+    "KERNEL_NAME",
+    "RESERVED_PARAMETERS",
+    "BuildResult",
+    "NotebookResult",
+    "RunPlan",
+    "build_reports",
+    "default_output_dir",
+    "plan_runs",
+    "run_notebook",
+]
+
+#: Kernel used for every notebook. jupyter_client starts kernelspecs whose argv[0] is
+#: "python" with ``sys.executable``, i.e. the interpreter running the report (the venv).
+KERNEL_NAME = "python3"
+#: Parameters set by the runner itself; ``-p`` may not override them.
+RESERVED_PARAMETERS = ("verdict_path",)
+VERDICTS_DIR = ".verdicts"
+STATUS_DIR = ".status"
+EXECUTED_DIR = "executed"
+
+
+def default_output_dir() -> Path:
+    """``<repo>/reports`` (the git-ignored report site)."""
+    return REPO_ROOT / "reports"
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One validated notebook run: what to execute, with which parameters, into where."""
+
+    name: str
+    title: str
+    source: Path
+    claims: tuple[str, ...]
+    parameters: Mapping[str, Any]
+    output_dir: Path
+    show_input: bool = False
+
+    @property
+    def executed_path(self) -> Path:
+        return self.output_dir / EXECUTED_DIR / f"{self.name}.ipynb"
+
+    @property
+    def html_path(self) -> Path:
+        return self.output_dir / f"{self.name}.html"
+
+    @property
+    def verdict_path(self) -> Path:
+        return self.output_dir / VERDICTS_DIR / f"{self.name}.json"
+
+    @property
+    def status_path(self) -> Path:
+        return self.output_dir / STATUS_DIR / f"{self.name}.json"
+
+
+@dataclass(frozen=True)
+class NotebookResult:
+    """Outcome of one notebook run.
+
+    ``status`` is ``"ok"`` or ``"failed"``; ``error`` says why it failed and
+    ``failed_cell`` which cell (``"In [7]"``) when known. ``seconds`` is wall time.
+    """
+
+    name: str
+    title: str
+    status: str
+    html: str
+    executed: str
+    error: str | None = None
+    failed_cell: str | None = None
+    seconds: float = 0.0
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What ``build_reports`` produced: per-notebook results and the site files."""
+
+    output_dir: Path
+    results: tuple[NotebookResult, ...]
+    index_html: Path
+    claims_json: Path
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        """Names of the notebooks that failed, in portfolio order."""
+        return tuple(r.name for r in self.results if not r.ok)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+# --------------------------------------------------------------------------------------
+# planning and validation
+# --------------------------------------------------------------------------------------
+def _valid_list(declared: Mapping[str, Mapping[str, NotebookParameter]]) -> str:
+    by_name: dict[str, list[str]] = {}
+    descr: dict[str, str] = {}
+    for nb, params in declared.items():
+        for pname, p in params.items():
+            if pname in RESERVED_PARAMETERS:
+                continue
+            by_name.setdefault(pname, []).append(nb)
+            descr.setdefault(pname, p.describe())
+    if not by_name:
+        return "  (the selected notebooks declare no parameters)"
+    n = len(declared)
+    lines = []
+    for pname in sorted(by_name):
+        where = "" if len(by_name[pname]) == n else f"   [{', '.join(by_name[pname])}]"
+        lines.append(f"  {descr[pname]}{where}")
+    return "\n".join(lines)
+
+
+def _normalise_overrides(parameters: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> list[tuple[str, Any]]:
+    if parameters is None:
+        return []
+    if isinstance(parameters, Mapping):
+        return list(parameters.items())
+    return [(str(k), v) for k, v in parameters]
+
+
+def plan_runs(
+    portfolio: Portfolio,
+    *,
+    parameters: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+    notebooks: Sequence[str] | None = None,
+    output_dir: str | Path | None = None,
+    show_input: bool = False,
+) -> tuple[tuple[RunPlan, ...], tuple[NotebookResult, ...]]:
+    """Validate every parameter of every selected notebook; nothing is executed or written.
+
+    Parameters
+    ----------
+    portfolio
+        The notebooks (see :func:`research.report.portfolio.load_portfolio`).
+    parameters
+        ``-p`` overrides as (name, value) pairs or a mapping; values are command-line
+        strings or already-typed values. Each applies to every selected notebook whose
+        ``parameters`` cell declares the name; later pairs win.
+    notebooks
+        Names to run (default: all, in portfolio order).
+    output_dir
+        Report directory (default ``<repo>/reports``).
+    show_input
+        Keep code inputs in the HTML.
+
+    Returns
+    -------
+    (plans, missing)
+        Runs to execute, and failed results for portfolio notebooks whose file is missing.
+
+    Raises
+    ------
+    ParameterError
+        Unknown notebook name; a parameter no selected notebook declares; a value that
+        cannot be read as the parameter's type; an override of ``verdict_path``. The
+        message lists every problem found and the valid parameters.
+    """
+    out = Path(output_dir) if output_dir is not None else default_output_dir()
+    out = out.resolve()
+    unknown_nb = [n for n in (notebooks or []) if n not in portfolio.names]
+    if unknown_nb:
+        raise ParameterError(
+            f"unknown notebook(s) {', '.join(map(repr, unknown_nb))}; "
+            f"choose from: {', '.join(portfolio.names)}"
+        )
+    selected = portfolio.select(notebooks)
+    declared: dict[str, dict[str, NotebookParameter]] = {}
+    missing: list[NotebookResult] = []
+    for spec in selected:
+        if not spec.path.is_file():
+            missing.append(NotebookResult(
+                name=spec.name, title=spec.title, status="failed", html="", executed="",
+                error=f"notebook file {spec.path} not found (fix 'path' in portfolio.yml)"))
+            continue
+        declared[spec.name] = inspect_parameters(spec.path)
+
+    problems: list[str] = []
+    values: dict[str, dict[str, Any]] = {name: {} for name in declared}
+    # 1. portfolio.yml per-notebook overrides
+    for spec in selected:
+        if spec.name not in declared:
+            continue
+        for pname, raw in spec.parameters.items():
+            p = declared[spec.name].get(pname)
+            if p is None or pname in RESERVED_PARAMETERS:
+                problems.append(f"portfolio.yml sets {pname!r} for notebook {spec.name!r}, "
+                                "which does not declare it in its parameters cell")
+                continue
+            try:
+                values[spec.name][pname] = coerce_value(p, raw, where=f" (portfolio.yml, {spec.name})")
+            except ParameterError as exc:
+                problems.append(str(exc))
+    # 2. -p overrides
+    for pname, raw in _normalise_overrides(parameters):
+        if pname in RESERVED_PARAMETERS:
+            problems.append(f"parameter {pname!r} is set by the report runner and cannot be overridden")
+            continue
+        targets = [n for n in declared if pname in declared[n]]
+        if not targets:
+            problems.append(f"unknown parameter {pname!r}: no selected notebook declares it")
+            continue
+        for n in targets:
+            try:
+                values[n][pname] = coerce_value(declared[n][pname], raw, where=f" (notebook {n})")
+            except ParameterError as exc:
+                problems.append(str(exc))
+    if problems:
+        uniq = list(dict.fromkeys(problems))
+        raise ParameterError(
+            "invalid report parameters (nothing was run):\n  - " + "\n  - ".join(uniq)
+            + "\nvalid parameters (name: type = default):\n" + _valid_list(declared)
+        )
+    plans = []
+    for spec in selected:
+        if spec.name not in declared:
+            continue
+        params = dict(values[spec.name])
+        plan = RunPlan(name=spec.name, title=spec.title, source=spec.path, claims=spec.claims,
+                       parameters=params, output_dir=out, show_input=show_input)
+        params["verdict_path"] = str(plan.verdict_path)
+        plans.append(plan)
+    return tuple(plans), tuple(missing)
+
+
+# --------------------------------------------------------------------------------------
+# execution of one notebook (runs in a worker process)
+# --------------------------------------------------------------------------------------
+def _error_notebook(plan: RunPlan, error: str) -> nbformat.NotebookNode:
+    """A stand-in notebook for a run that produced no notebook at all (e.g. no kernel)."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell(
+        f"# {plan.title}\n\nThe notebook `{plan.source.name}` could not be executed."))
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "", outputs=[nbformat.v4.new_output("stream", name="stderr", text=error)]))
+    return nb
+
+
+def _check_sidecar(plan: RunPlan) -> str | None:
+    """None if the notebook published every claim it owns; else the problem."""
+    if not plan.claims:
+        return None
+    if not plan.verdict_path.is_file():
+        return (f"the notebook ran but published no verdicts (expected {', '.join(plan.claims)}); "
+                "its last cell must call research.report.publish(verdicts, verdict_path)")
+    try:
+        doc = json.loads(plan.verdict_path.read_text(encoding="utf-8"))
+        got = {v["claim_id"] for v in doc["verdicts"]}
+    except (ValueError, KeyError, TypeError) as exc:
+        return f"the verdict sidecar {plan.verdict_path} is malformed ({exc})"
+    lost = [c for c in plan.claims if c not in got]
+    if lost:
+        return (f"the notebook did not publish verdicts for {', '.join(lost)} "
+                "(portfolio.yml says it owns them)")
+    return None
+
+
+def run_notebook(plan: RunPlan) -> NotebookResult:
+    """Execute one planned notebook and export it; never raises for notebook errors.
+
+    Writes ``executed/<name>.ipynb``, ``<name>.html`` and ``.status/<name>.json``
+    atomically. A stale sidecar from an earlier run is removed first, so a failed run
+    can never be reported with old verdicts.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from research.report.html import export_html, failure_banner
+
+    t0 = time.perf_counter()
+    plan.verdict_path.unlink(missing_ok=True)
+    plan.executed_path.parent.mkdir(parents=True, exist_ok=True)
+    plan.verdict_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_beside(plan.executed_path, suffix=".ipynb")
+    error: str | None = None
+    cell: str | None = None
+    try:
+        try:
+            papermill.execute_notebook(
+                str(plan.source), str(tmp), parameters=dict(plan.parameters),
+                kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
+                cwd=str(plan.source.parent), report_mode=False,
+            )
+        except PapermillExecutionError as exc:
+            cell = f"In [{exc.exec_count}]" if exc.exec_count else f"#{exc.cell_index + 1}"
+            error = f"{exc.ename}: {exc.evalue}"
+        except Exception as exc:  # kernel died / could not start / bad notebook
+            error = f"{type(exc).__name__}: {exc}"
+        nb = None
+        if tmp.stat().st_size > 0:
+            try:
+                nb = nbformat.read(tmp, as_version=4)
+            except Exception as exc:  # noqa: BLE001 - reported on the page
+                error = error or f"executed notebook unreadable: {exc}"
+        if nb is None:
+            nb = _error_notebook(plan, error or "no output notebook was written")
+        if error is None:
+            error = _check_sidecar(plan)
+            if error:
+                plan.verdict_path.unlink(missing_ok=True)
+        else:
+            plan.verdict_path.unlink(missing_ok=True)  # partial sidecar of a failed run
+        banner = failure_banner(plan.name, error, cell) if error else None
+        try:
+            export_html(nb, plan.html_path, name=plan.name, title=plan.title,
+                        show_input=plan.show_input, banner_html=banner,
+                        resources_dir=plan.source.parent)
+        except Exception as exc:  # noqa: BLE001 - the exporter itself failed
+            error = (error + "; " if error else "") + f"HTML export failed: {type(exc).__name__}: {exc}"
+            plan.verdict_path.unlink(missing_ok=True)
+            _write_fallback_page(plan, error)
+        nbformat.write(nb, tmp)
+        os.replace(tmp, plan.executed_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    result = NotebookResult(
+        name=plan.name, title=plan.title, status="failed" if error else "ok",
+        html=plan.html_path.name, executed=f"{EXECUTED_DIR}/{plan.executed_path.name}",
+        error=error, failed_cell=cell, seconds=round(time.perf_counter() - t0, 3),
+        parameters=dict(plan.parameters),
+    )
+    atomic_write_text(plan.status_path, json.dumps(result.to_dict(), indent=2, sort_keys=True, default=str))
+    return result
+
+
+def _write_fallback_page(plan: RunPlan, error: str) -> None:
+    import html as _html
+
+    atomic_write_text(plan.html_path, (
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{_html.escape(plan.title)} (failed)</title></head><body>"
+        '<p><a href="index.html">&larr; All reports</a></p>'
+        f"<h1>{_html.escape(plan.title)}</h1>"
+        f'<div id="report-failed" role="alert"><h2>This report failed</h2>'
+        f"<pre>{_html.escape(error)}</pre></div></body></html>\n"
+    ))
+
+
+def _run_notebook_safely(plan: RunPlan) -> NotebookResult:
+    """Worker entry point: even an unexpected bug in the runner becomes a failed result."""
+    try:
+        return run_notebook(plan)
+    except Exception:  # noqa: BLE001
+        error = traceback.format_exc(limit=5)
+        try:
+            _write_fallback_page(plan, error)
+        except OSError:
+            pass
+        return NotebookResult(name=plan.name, title=plan.title, status="failed",
+                              html=plan.html_path.name, executed="", error=error,
+                              parameters=dict(plan.parameters))
+
+
+# --------------------------------------------------------------------------------------
+# the batch
+# --------------------------------------------------------------------------------------
+def _executor(jobs: int) -> Executor:
+    # spawn: no fork of a process that may hold threads/zmq sockets; workers import
+    # research.report.runner afresh.
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+
+
+def build_reports(
+    portfolio: Portfolio | str | Path | None = None,
+    *,
+    parameters: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+    notebooks: Sequence[str] | None = None,
+    output_dir: str | Path | None = None,
+    show_input: bool = False,
+    jobs: int | None = None,
+    progress: bool | None = None,
+) -> BuildResult:
+    """Run the portfolio and build the report site.
+
+    Parameters
+    ----------
+    portfolio
+        A :class:`Portfolio`, a YAML path, or None for the packaged ``portfolio.yml``.
+    parameters
+        ``-p`` overrides, see :func:`plan_runs`.
+    notebooks
+        Names to run (default all). Notebooks not run keep their previous outputs in
+        ``output_dir``, and the index reflects their last recorded run.
+    output_dir
+        Default ``<repo>/reports``.
+    show_input
+        Keep code inputs in the HTML (default hidden).
+    jobs
+        Parallel notebook runs; default ``os.cpu_count()``, capped at the number of
+        notebooks. ``1`` runs in this process.
+    progress
+        tqdm bar on stderr; None (default) shows it only when stderr is a terminal.
+
+    Returns
+    -------
+    BuildResult
+        ``.failed`` names failed notebooks; the caller decides the exit code.
+
+    Raises
+    ------
+    ParameterError
+        Before anything runs, for any invalid parameter or notebook name.
+    """
+    from tqdm.auto import tqdm
+
+    from research.report.site import build_site
+
+    if not isinstance(portfolio, Portfolio):
+        portfolio = load_portfolio(portfolio)
+    if jobs is not None and jobs < 1:
+        raise ParameterError(f"jobs must be >= 1, got {jobs}")
+    plans, missing = plan_runs(portfolio, parameters=parameters, notebooks=notebooks,
+                               output_dir=output_dir, show_input=show_input)
+    out = Path(output_dir).resolve() if output_dir is not None else default_output_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    results: dict[str, NotebookResult] = {}
+    for m in missing:
+        plan = RunPlan(name=m.name, title=m.title, source=Path(), claims=(), parameters={},
+                       output_dir=out)
+        plan.verdict_path.unlink(missing_ok=True)
+        _write_fallback_page(plan, m.error or "notebook missing")
+        results[m.name] = NotebookResult(**{**m.to_dict(), "html": plan.html_path.name})
+        atomic_write_text(plan.status_path, json.dumps(results[m.name].to_dict(), indent=2, sort_keys=True))
+    n_jobs = max(1, min(jobs or os.cpu_count() or 1, len(plans) or 1))
+    disable = (not sys.stderr.isatty()) if progress is None else not progress
+    bar = tqdm(total=len(plans), desc="notebooks", unit="nb", file=sys.stderr, disable=disable)
+    try:
+        if n_jobs == 1:
+            for plan in plans:
+                bar.set_postfix_str(plan.name)
+                results[plan.name] = _run_notebook_safely(plan)
+                bar.update(1)
+        else:
+            with _executor(n_jobs) as pool:
+                futures = {pool.submit(_run_notebook_safely, p): p for p in plans}
+                try:
+                    for fut in as_completed(futures):
+                        r = fut.result()
+                        results[r.name] = r
+                        bar.set_postfix_str(f"{r.name} {r.status}")
+                        bar.update(1)
+                except BaseException:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+    finally:
+        bar.close()
+    ordered = tuple(results[nb.name] for nb in portfolio.notebooks if nb.name in results)
+    index, claims = build_site(portfolio, out)
+    return BuildResult(output_dir=out, results=ordered, index_html=index, claims_json=claims)

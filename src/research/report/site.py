@@ -1,0 +1,293 @@
+"""The report site: ``reports/index.html`` (claim scoreboard) and ``reports/claims.json``.
+
+Both are built from what the runs left in the output directory, for *every* notebook of
+the portfolio (a partial ``--notebook`` run keeps the others' last results):
+
+* ``.status/<name>.json`` - the runner's record of the notebook's last run (ok/failed);
+* ``.verdicts/<name>.json`` - the sidecar the notebook published with
+  :func:`research.report.publish` (only present after a successful run).
+
+Each claim's verdict comes from the notebook that owns it (``portfolio.yml``). A claim
+whose owner failed, was not run or did not publish it appears with verdict ``"error"``
+and names that notebook. ``claims.json`` holds one object per claim sorted C1, C2, ...,
+C15 - exactly the published ``Verdict.to_dict()`` - and contains no timestamp, so equal
+inputs give a byte-identical file. ``index.html`` states the generation time in one
+place (``<p id="generated">``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from research.report._io import atomic_write_text
+from research.report.portfolio import Portfolio, claim_sort_key
+
+__all__ = ["ERROR_VERDICT", "NotebookState", "build_site", "collect_claims", "format_key_numbers",
+           "notebook_states"]
+
+ERROR_VERDICT = "error"
+_BADGE = {
+    "supported": "b-supported",
+    "partly supported": "b-partly",
+    "not supported": "b-not",
+    "not testable with price data": "b-untestable",
+    ERROR_VERDICT: "b-error",
+}
+
+
+@dataclass(frozen=True)
+class NotebookState:
+    """Last known state of one portfolio notebook in the output directory."""
+
+    name: str
+    title: str
+    status: str  # "ok" | "failed" | "not run"
+    html: str | None  # file name relative to the site, if the page exists
+    error: str | None
+    failed_cell: str | None
+    verdicts: tuple[Mapping[str, Any], ...]
+    parameters: Mapping[str, Any]
+    claims: tuple[str, ...]
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def notebook_states(portfolio: Portfolio, output_dir: str | Path) -> tuple[NotebookState, ...]:
+    """Read every portfolio notebook's status and sidecar from ``output_dir``."""
+    out = Path(output_dir)
+    states = []
+    for spec in portfolio.notebooks:
+        status = _read_json(out / ".status" / f"{spec.name}.json")
+        page = out / f"{spec.name}.html"
+        if not isinstance(status, Mapping):
+            states.append(NotebookState(spec.name, spec.title, "not run",
+                                        page.name if page.is_file() else None,
+                                        "not run yet: run `research report` (without --notebook)",
+                                        None, (), {}, spec.claims))
+            continue
+        verdicts: tuple[Mapping[str, Any], ...] = ()
+        state = str(status.get("status", "failed"))
+        error = status.get("error")
+        if state == "ok":
+            side = _read_json(out / ".verdicts" / f"{spec.name}.json")
+            if isinstance(side, Mapping) and isinstance(side.get("verdicts"), list):
+                verdicts = tuple(v for v in side["verdicts"] if isinstance(v, Mapping))
+            elif spec.claims:
+                state, error = "failed", "its verdict sidecar is missing or unreadable"
+        params = {k: v for k, v in (status.get("parameters") or {}).items() if k != "verdict_path"}
+        states.append(NotebookState(spec.name, spec.title, state,
+                                    page.name if page.is_file() else None, error,
+                                    status.get("failed_cell"), verdicts, params, spec.claims))
+    return tuple(states)
+
+
+def _claim_titles() -> dict[str, str]:
+    """Claim titles from the registry, for error rows (empty if it cannot be loaded)."""
+    try:
+        from research.claims import load_claims
+
+        return {c.id if hasattr(c, "id") else c.claim_id: c.title for c in load_claims()}
+    except Exception:  # noqa: BLE001 - titles are cosmetic on error rows
+        return {}
+
+
+def collect_claims(portfolio: Portfolio, states: tuple[NotebookState, ...]) -> list[dict[str, Any]]:
+    """One dict per claim owned in the portfolio, sorted numerically by claim id.
+
+    A published claim is its sidecar dict unchanged. Otherwise an error record:
+    ``claim_id, title, verdict="error", error, notebook, rule="", data_source=None,
+    as_of=None, parameters={}, evidence=[], key_numbers={}, notes=[error],
+    confounders=[]``.
+    """
+    by_name = {s.name: s for s in states}
+    titles: dict[str, str] | None = None
+    rows = []
+    for claim_id, owner in sorted(portfolio.owner_of().items(), key=lambda kv: claim_sort_key(kv[0])):
+        st = by_name[owner]
+        found = next((v for v in st.verdicts if v.get("claim_id") == claim_id), None)
+        if st.status == "ok" and found is not None:
+            rows.append(dict(found))
+            continue
+        if st.status == "ok":
+            why = f"notebook {owner} did not publish {claim_id}"
+        elif st.status == "not run":
+            why = f"notebook {owner} has not been run"
+        else:
+            why = f"notebook {owner} failed: {st.error}"
+        if titles is None:
+            titles = _claim_titles()
+        rows.append({
+            "claim_id": claim_id, "title": titles.get(claim_id, claim_id),
+            "verdict": ERROR_VERDICT, "error": why, "notebook": owner, "rule": "",
+            "data_source": None, "as_of": None, "parameters": {}, "evidence": [],
+            "key_numbers": {}, "notes": [why], "confounders": [],
+        })
+    return rows
+
+
+# --------------------------------------------------------------------------------------
+# formatting
+# --------------------------------------------------------------------------------------
+def _fmt_value(v: Any) -> str:
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if isinstance(v, float):
+        return "NaN" if not math.isfinite(v) else f"{v:.4g}"
+    return str(v)
+
+
+def _leaves(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(obj, Mapping):
+        out: list[tuple[str, Any]] = []
+        for k, v in obj.items():
+            out.extend(_leaves(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return [(prefix, obj)]
+
+
+def format_key_numbers(key_numbers: Mapping[str, Any] | None, limit: int = 3) -> tuple[str, str]:
+    """(short text for the table, full text for the tooltip) of a claim's key numbers.
+
+    Nested mappings (e.g. C8's per-ticker numbers) are flattened to ``a.b = value``;
+    floats are shown with 4 significant digits; the first ``limit`` entries are shown.
+    """
+    leaves = _leaves(dict(key_numbers or {}))
+    parts = [f"{k} = {_fmt_value(v)}" for k, v in leaves]
+    short = "; ".join(parts[:limit]) + (f"; (+{len(parts) - limit} more)" if len(parts) > limit else "")
+    return short, "\n".join(parts)
+
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto;
+       max-width: 1180px; color: #1d1d1f; line-height: 1.45; padding: 0 16px; }
+h1 { font-size: 28px; margin-bottom: 4px; }
+.meta { color: #444; margin: 4px 0; }
+table { border-collapse: collapse; width: 100%; margin: 12px 0 28px 0; font-size: 14px; }
+th, td { border-bottom: 1px solid #ddd; padding: 6px 8px; text-align: left; vertical-align: top; }
+th { background: #f3f3f5; }
+.badge { display: inline-block; padding: 2px 8px; border-radius: 10px; font-weight: 600;
+         font-size: 12px; white-space: nowrap; }
+.b-supported { background: #1e7b34; color: #fff; }
+.b-partly { background: #e0a100; color: #1d1d1f; }
+.b-not { background: #b3261e; color: #fff; }
+.b-untestable { background: #8a8a8e; color: #fff; }
+.b-error { background: #2b0000; color: #ffb4ab; }
+.failed { color: #b3261e; font-weight: 700; }
+tr.row-failed td { background: #fdecea; }
+.small { font-size: 12px; color: #555; }
+code { font-size: 12px; }
+"""
+
+
+def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
+                  claims: list[dict[str, Any]], generated: str) -> str:
+    e = html.escape
+    by_name = {s.name: s for s in states}
+    owner = portfolio.owner_of()
+    sources = sorted({str(c["data_source"]) for c in claims if c.get("data_source") not in (None, "")})
+    as_ofs = sorted({str(c["as_of"]) for c in claims if c.get("as_of") not in (None, "")})
+    failed = [s for s in states if s.status == "failed"]
+    counts: dict[str, int] = {}
+    for c in claims:
+        counts[str(c.get("verdict"))] = counts.get(str(c.get("verdict")), 0) + 1
+
+    out = [
+        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(portfolio.title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
+        f"<h1>{e(portfolio.title)}</h1>",
+        f'<p class="meta" id="data-source"><b>Data source:</b> {e(", ".join(sources) or "unknown (no verdicts published)")}</p>',
+        f'<p class="meta" id="as-of"><b>As of:</b> {e(", ".join(as_ofs) or "unknown")}</p>',
+        f'<p class="meta" id="generated"><b>Generated:</b> {e(generated)}</p>',
+    ]
+    if failed:
+        names = ", ".join(s.name for s in failed)
+        out.append(f'<p class="failed" id="failures">{len(failed)} report(s) failed: {e(names)}. '
+                   "Their claims are shown as errors.</p>")
+    summary = ", ".join(f"{n} {e(v)}" for v, n in sorted(counts.items()))
+    out += [
+        "<h2>Claim scoreboard</h2>",
+        f'<p class="meta">{len(claims)} claims: {summary}. Machine-readable: '
+        '<a href="claims.json">claims.json</a>.</p>',
+        '<table id="scoreboard"><thead><tr><th>Claim</th><th>Title</th><th>Verdict</th>'
+        "<th>Key numbers</th><th>Section</th></tr></thead><tbody>",
+    ]
+    for c in claims:
+        cid = str(c["claim_id"])
+        verdict = str(c.get("verdict"))
+        nb = owner.get(cid, "")
+        page = by_name[nb].html if nb in by_name else None
+        short, full = format_key_numbers(c.get("key_numbers"))
+        if verdict == ERROR_VERDICT:
+            short = str(c.get("error", ""))
+        link = (f'<a href="{e(page)}#{e(cid)}">{e(nb)} &sect;{e(cid)}</a>' if page else e(nb))
+        cls = ' class="row-failed"' if verdict == ERROR_VERDICT else ""
+        out.append(
+            f'<tr id="claim-{e(cid)}"{cls} data-claim="{e(cid)}" data-verdict="{e(verdict)}">'
+            f"<td><b>{e(cid)}</b></td><td>{e(str(c.get('title', '')))}</td>"
+            f'<td><span class="badge {_BADGE.get(verdict, "b-untestable")}">{e(verdict)}</span></td>'
+            f'<td class="key" title="{e(full)}">{e(short)}</td><td>{link}</td></tr>'
+        )
+    out += [
+        "</tbody></table>", "<h2>Reports</h2>",
+        '<table id="reports"><thead><tr><th>Report</th><th>Claims</th><th>Status</th>'
+        "<th>Parameters set</th></tr></thead><tbody>",
+    ]
+    for s in states:
+        title = f'<a href="{e(s.html)}">{e(s.title)}</a>' if s.html else e(s.title)
+        if s.status == "ok":
+            status = "ok"
+        elif s.status == "failed":
+            where = f" at {s.failed_cell}" if s.failed_cell else ""
+            status = f'<span class="failed">FAILED{e(where)}</span><br><span class="small">{e(str(s.error))}</span>'
+        else:
+            status = '<span class="small">not run</span>'
+        params = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(s.parameters.items())) or "defaults"
+        cls = ' class="row-failed"' if s.status == "failed" else ""
+        out.append(
+            f'<tr id="report-{e(s.name)}"{cls} data-status="{e(s.status)}"><td>{title}<br>'
+            f'<span class="small">{e(s.name)}</span></td><td>{e(", ".join(s.claims))}</td>'
+            f"<td>{status}</td><td><code>{e(params)}</code></td></tr>"
+        )
+    out += ["</tbody></table>", "</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+def build_site(portfolio: Portfolio, output_dir: str | Path, *,
+               generated: str | None = None) -> tuple[Path, Path]:
+    """Write ``index.html`` and ``claims.json`` into ``output_dir`` (atomically).
+
+    Parameters
+    ----------
+    portfolio
+        The notebooks and the claims each owns.
+    output_dir
+        The report directory the runner wrote into.
+    generated
+        Generation time shown on the index page; default: now, UTC, to the second.
+
+    Returns
+    -------
+    (index.html path, claims.json path)
+    """
+    out = Path(output_dir)
+    states = notebook_states(portfolio, out)
+    claims = collect_claims(portfolio, states)
+    text = json.dumps(claims, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False, default=str)
+    claims_path = atomic_write_text(out / "claims.json", text + "\n")
+    if generated is None:
+        generated = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    index_path = atomic_write_text(out / "index.html", _render_index(portfolio, states, claims, generated))
+    return index_path, claims_path
