@@ -1,0 +1,177 @@
+"""The evaluation parameters shared by the notebooks and the report: :class:`EvalParams`.
+
+A notebook's ``parameters`` cell holds the same names as the fields below (plus
+``verdict_path``, which belongs to the report); ``EvalParams.from_mapping(globals())``-style
+construction accepts the lists papermill injects (``[[0, 0], [0, 1]]``) and turns them into
+tuples. Every field is validated; a bad value raises :class:`~research.errors.ParameterError`
+naming the parameter and the fix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import pandas as pd
+
+from research.errors import ParameterError
+
+__all__ = ["EvalParams", "SOURCES", "MODELS"]
+
+SOURCES: tuple[str, ...] = ("snapshot", "yfinance", "auto")
+#: Expected-return models of :mod:`research.eventstudy` usable from a notebook (the factor
+#: model needs a factor table, which a notebook parameter cannot carry).
+MODELS: tuple[str, ...] = ("market", "market_adjusted", "mean_adjusted")
+
+
+def _int(value: object, name: str) -> int:
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise ParameterError(f"parameter {name} must be an integer, got {value!r} ({type(value).__name__})")
+    return int(value)  # type: ignore[arg-type]
+
+
+def _windows(value: object) -> tuple[tuple[int, int], ...]:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ParameterError(
+            f"parameter event_windows must be a list of [start, end] pairs such as "
+            f"[[0, 0], [0, 1]], got {value!r}"
+        )
+    out: list[tuple[int, int]] = []
+    for w in value:  # type: ignore[union-attr]
+        if isinstance(w, (str, bytes)) or not hasattr(w, "__len__") or len(w) != 2:
+            raise ParameterError(
+                f"event window {w!r} is not a [start, end] pair of trading days; write e.g. [-1, 1]"
+            )
+        a = _int(w[0], "event_windows (window start)")
+        b = _int(w[1], "event_windows (window end)")
+        if a > b:
+            raise ParameterError(f"event window [{a}, {b}] is reversed; write it as [{b}, {a}]")
+        if (a, b) not in out:
+            out.append((a, b))
+    if not out:
+        raise ParameterError("parameter event_windows is empty; give at least one window such as [[0, 0]]")
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class EvalParams:
+    """Parameters of a claim evaluation (frozen, validated on construction).
+
+    Parameters
+    ----------
+    source : {"snapshot", "yfinance", "auto"}, default "snapshot"
+        Price source for :func:`research.data.load_prices`.
+    market_proxy : str, default "SPY"
+        Market index ticker of the market model (e.g. "IWM" for small caps).
+    model : {"market", "market_adjusted", "mean_adjusted"}, default "market"
+        Expected-return model.
+    estimation_length : int, default 250
+        Estimation window length in trading days.
+    estimation_end : int, default -11
+        Last day of the estimation window relative to day 0 (negative).
+    min_estimation_obs : int, default 120
+        Minimum valid returns in the estimation window (fewer: the event is skipped).
+    event_windows : tuple of (int, int), default ((0,0), (0,1), (-1,1), (0,5))
+        CAR windows in trading days (inclusive) shown in addition to each claim's own.
+    alpha : float, default 0.05
+        Significance level of the verdict rules (two-sided tests), in (0, 0.5].
+    placebo_draws : int, default 1000
+        Random pseudo-event dates per event for the placebo p-value (0 = no placebo test).
+    as_of : str, default "2025-10-15"
+        The article's as-of date (ISO). Events after it are excluded, price claims end on it.
+    seed : int, default 20251015
+        Seed of the placebo draws.
+    """
+
+    source: str = "snapshot"
+    market_proxy: str = "SPY"
+    model: str = "market"
+    estimation_length: int = 250
+    estimation_end: int = -11
+    min_estimation_obs: int = 120
+    event_windows: tuple[tuple[int, int], ...] = ((0, 0), (0, 1), (-1, 1), (0, 5))
+    alpha: float = 0.05
+    placebo_draws: int = 1000
+    as_of: str = "2025-10-15"
+    seed: int = 20251015
+
+    def __post_init__(self) -> None:
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        if self.source not in SOURCES:
+            raise ParameterError(f"parameter source={self.source!r} must be one of {SOURCES}")
+        if not isinstance(self.market_proxy, str) or not self.market_proxy.strip():
+            raise ParameterError(f"parameter market_proxy must be a ticker such as 'SPY', got {self.market_proxy!r}")
+        set_("market_proxy", self.market_proxy.strip().upper())
+        if self.model not in MODELS:
+            raise ParameterError(f"parameter model={self.model!r} must be one of {MODELS}")
+        length = _int(self.estimation_length, "estimation_length")
+        end = _int(self.estimation_end, "estimation_end")
+        min_obs = _int(self.min_estimation_obs, "min_estimation_obs")
+        if length < 30:
+            raise ParameterError(f"parameter estimation_length={length} is too short; use at least 30 trading days (default 250)")
+        if end >= 0:
+            raise ParameterError(f"parameter estimation_end={end} must be negative (before day 0), e.g. -11")
+        if not 3 <= min_obs <= length:
+            raise ParameterError(
+                f"parameter min_estimation_obs={min_obs} must be between 3 and estimation_length={length}"
+            )
+        set_("estimation_length", length)
+        set_("estimation_end", end)
+        set_("min_estimation_obs", min_obs)
+        windows = _windows(self.event_windows)
+        for a, _ in windows:
+            if a <= end:
+                raise ParameterError(
+                    f"event window starting at {a} overlaps the estimation window ending at "
+                    f"{end}; start windows after estimation_end"
+                )
+        set_("event_windows", windows)
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)):
+            raise ParameterError(f"parameter alpha must be a number such as 0.05, got {self.alpha!r}")
+        alpha = float(self.alpha)
+        if not (math.isfinite(alpha) and 0 < alpha <= 0.5):
+            raise ParameterError(f"parameter alpha={alpha} must be in (0, 0.5], e.g. 0.05")
+        set_("alpha", alpha)
+        draws = _int(self.placebo_draws, "placebo_draws")
+        if draws < 0:
+            raise ParameterError(f"parameter placebo_draws={draws} must be >= 0 (0 disables the placebo test)")
+        set_("placebo_draws", draws)
+        try:
+            as_of = pd.Timestamp(str(self.as_of))
+        except (ValueError, TypeError):
+            raise ParameterError(f"parameter as_of={self.as_of!r} is not a date; use YYYY-MM-DD") from None
+        if pd.isna(as_of):
+            raise ParameterError(f"parameter as_of={self.as_of!r} is not a date; use YYYY-MM-DD")
+        set_("as_of", as_of.strftime("%Y-%m-%d"))
+        seed = _int(self.seed, "seed")
+        if seed < 0:
+            raise ParameterError(f"parameter seed={seed} must be a non-negative integer")
+        set_("seed", seed)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], *, ignore: tuple[str, ...] = ("verdict_path",)) -> EvalParams:
+        """Build from a mapping (a notebook's parameters; lists accepted for windows).
+
+        Keys not among the fields raise :class:`ParameterError`, except those in ``ignore``
+        (the report's ``verdict_path``).
+        """
+        if not isinstance(values, Mapping):
+            raise ParameterError(f"EvalParams.from_mapping needs a mapping, got {type(values).__name__}")
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - names - set(ignore))
+        if unknown:
+            raise ParameterError(f"unknown parameter(s) {unknown}; known: {sorted(names)}")
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (windows as lists)."""
+        d = asdict(self)
+        d["event_windows"] = [list(w) for w in self.event_windows]
+        return d
+
+    @property
+    def as_of_ts(self) -> pd.Timestamp:
+        """``as_of`` as a tz-naive Timestamp."""
+        return pd.Timestamp(self.as_of)

@@ -1,0 +1,237 @@
+"""The result of evaluating one claim: :class:`Verdict` and its JSON form.
+
+``Verdict.to_dict()`` is exactly one element of ``reports/claims.json``. Floats are
+rounded to :data:`DECIMALS` decimals and non-finite numbers become ``null`` so the JSON is
+strict and byte-identical from run to run.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "Verdict", "VERDICTS", "SUPPORTED", "PARTLY", "NOT_SUPPORTED", "NOT_TESTABLE",
+    "EVIDENCE_COLUMNS", "CONFOUNDER_COLUMNS", "DECIMALS", "to_jsonable", "empty_evidence",
+]
+
+SUPPORTED = "supported"
+PARTLY = "partly supported"
+NOT_SUPPORTED = "not supported"
+NOT_TESTABLE = "not testable with price data"
+VERDICTS: tuple[str, ...] = (SUPPORTED, PARTLY, NOT_SUPPORTED, NOT_TESTABLE)
+DECIMALS = 6
+
+#: Columns of a verdict's evidence table (one row per event x ticker-or-basket x window).
+#: ``car``/``bhar`` are simple-return units (0.1 = 10%); ``abnormal_volume`` is the day-0
+#: abnormal log volume (NaN where volume is not available).
+EVIDENCE_COLUMNS: tuple[str, ...] = (
+    "event_id", "ticker", "day0", "window_start", "window_end", "car", "bhar", "car_se",
+    "t_stat", "p_value", "p_placebo", "abnormal_volume", "status",
+)
+#: Columns of a verdict's confounder table (see :mod:`research.claims.confounding`).
+CONFOUNDER_COLUMNS: tuple[str, ...] = (
+    "event_id", "ticker", "window_start", "window_end", "other_event_id", "other_day0",
+    "scope", "same_day0",
+)
+
+
+def empty_evidence() -> pd.DataFrame:
+    """An evidence table with no rows and the standard columns."""
+    return pd.DataFrame({c: pd.Series(dtype="float64") for c in EVIDENCE_COLUMNS}).astype(
+        {"event_id": "str", "ticker": "str", "day0": "datetime64[ns]", "window_start": "int64",
+         "window_end": "int64", "status": "str"})
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert numbers, timestamps, arrays and containers to strict-JSON values.
+
+    Floats are rounded to :data:`DECIMALS` decimals (``-0.0`` becomes ``0.0``); NaN/inf
+    become None; Timestamps become ISO dates (``YYYY-MM-DD``); tuples become lists.
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        if not math.isfinite(f):
+            return None
+        r = round(f, DECIMALS)
+        return 0.0 if r == 0 else r
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.strftime("%Y-%m-%d")
+    if value is pd.NaT:
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray, pd.Index)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return [to_jsonable(r) for r in value.to_dict(orient="records")]
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _evidence_rows(ev: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for r in ev.to_dict(orient="records"):
+        row: dict[str, Any] = {
+            "event_id": r.get("event_id"), "ticker": r.get("ticker"), "day0": r.get("day0"),
+            "window": [r.get("window_start"), r.get("window_end")],
+        }
+        for k in ("car", "bhar", "car_se", "t_stat", "p_value", "p_placebo", "abnormal_volume", "status"):
+            row[k] = r.get(k)
+        for k, v in r.items():  # extra columns (e.g. C8's rolling returns) kept after the standard ones
+            if k not in row and k not in ("window_start", "window_end"):
+                row[k] = v
+        rows.append(to_jsonable(row))
+    return rows
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, (float, np.floating)):
+        if not math.isfinite(float(v)):
+            return ""
+        return f"{float(v):.4f}"
+    if isinstance(v, pd.Timestamp):
+        return "" if pd.isna(v) else v.strftime("%Y-%m-%d")
+    if isinstance(v, Mapping):
+        return ", ".join(f"{k}: {_fmt(x)}" for k, x in v.items())
+    return "" if v is None else str(v)
+
+
+_COLOURS = {SUPPORTED: "#1a7f37", PARTLY: "#b08800", NOT_SUPPORTED: "#cf222e", NOT_TESTABLE: "#57606a"}
+
+
+@dataclass(frozen=True, eq=False)
+class Verdict:
+    """The verdict on one claim, with the evidence and the rule that produced it.
+
+    Attributes
+    ----------
+    claim_id, title : the claim.
+    verdict : one of :data:`VERDICTS`.
+    rule : the verdict rule in words.
+    evidence : DataFrame with :data:`EVIDENCE_COLUMNS` (plus claim-specific columns).
+    key_numbers : dict of the numbers the verdict rests on (JSON-ready after rounding).
+    notes : notes on the article's facts, data caveats, excluded events.
+    confounders : DataFrame with :data:`CONFOUNDER_COLUMNS`.
+    data_source : "snapshot" / "yfinance" / "auto" (as requested) with the sources used.
+    as_of : the article's as-of date (ISO).
+    parameters : the evaluation parameters (``EvalParams.to_dict()``).
+    kind : the claim's kind (event, price_claim, ...).
+    details : objects for figures (e.g. the EventStudyResult, rolling-return panel); not
+        serialised.
+    """
+
+    claim_id: str
+    title: str
+    verdict: str
+    rule: str
+    evidence: pd.DataFrame
+    key_numbers: dict[str, Any]
+    notes: tuple[str, ...]
+    confounders: pd.DataFrame
+    data_source: str
+    as_of: str
+    parameters: dict[str, Any]
+    kind: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict {self.verdict!r} is not one of {VERDICTS}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The claims.json element (strict JSON types, floats rounded to 6 decimals)."""
+        return {
+            "claim_id": self.claim_id,
+            "title": self.title,
+            "verdict": self.verdict,
+            "rule": self.rule,
+            "data_source": self.data_source,
+            "as_of": self.as_of,
+            "parameters": to_jsonable(self.parameters),
+            "evidence": _evidence_rows(self.evidence),
+            "key_numbers": to_jsonable(self.key_numbers),
+            "notes": list(self.notes),
+            "confounders": to_jsonable(self.confounders),
+        }
+
+    def to_json(self) -> str:
+        """``to_dict()`` as a JSON string (sorted keys, UTF-8 text)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True, indent=1, allow_nan=False)
+
+    # ---- rendering ---------------------------------------------------------------------
+    def _key_table(self) -> pd.DataFrame:
+        rows = [{"quantity": k, "value": _fmt(v)} for k, v in self.key_numbers.items()]
+        return pd.DataFrame(rows, columns=["quantity", "value"])
+
+    def _evidence_view(self) -> pd.DataFrame:
+        ev = self.evidence.copy()
+        if "window_start" in ev.columns and "window_end" in ev.columns:
+            ev.insert(2, "window", [f"({a:+d},{b:+d})" if pd.notna(a) else "" for a, b in
+                                    zip(ev["window_start"], ev["window_end"], strict=True)])
+            ev = ev.drop(columns=["window_start", "window_end"])
+        return ev.dropna(axis=1, how="all")
+
+    def summary(self) -> str:
+        """Plain-text rendering: verdict, rule, key numbers, evidence, notes, confounders."""
+        width = 88
+        lines = ["=" * width, f"{self.claim_id}: {self.title}", f"Verdict: {self.verdict.upper()}",
+                 "-" * width, "Rule: " + self.rule, "-" * width, "Key numbers:"]
+        lines += [f"  {k}: {_fmt(v)}" for k, v in self.key_numbers.items()] or ["  (none)"]
+        ev = self._evidence_view()
+        lines += ["-" * width, "Evidence:"]
+        lines.append(ev.map(_fmt).to_string(index=False) if not ev.empty else "  (none)")
+        if not self.confounders.empty:
+            lines += ["-" * width, "Other catalogued events inside the event windows:"]
+            lines.append(self.confounders.map(_fmt).to_string(index=False))
+        if self.notes:
+            lines += ["-" * width, "Notes:"] + [f"  - {n}" for n in self.notes]
+        lines += ["-" * width, f"Data: {self.data_source}; as of {self.as_of}", "=" * width]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.claim_id}: {self.verdict!r}, evidence rows={len(self.evidence)})"
+
+    def _repr_html_(self) -> str:
+        colour = _COLOURS[self.verdict]
+        parts = [
+            f"<div class='verdict' id='verdict-{html.escape(self.claim_id)}'>",
+            f"<h4>{html.escape(self.claim_id)}: {html.escape(self.title)}</h4>",
+            f"<p><strong>Verdict:</strong> <span style='background:{colour};color:white;"
+            f"padding:2px 8px;border-radius:4px'>{html.escape(self.verdict)}</span></p>",
+            f"<p><strong>Rule:</strong> {html.escape(self.rule)}</p>",
+        ]
+        if self.key_numbers:
+            parts.append("<p><strong>Key numbers</strong></p>")
+            parts.append(self._key_table().to_html(index=False, escape=True))
+        ev = self._evidence_view()
+        if not ev.empty:
+            parts.append("<p><strong>Evidence</strong></p>")
+            parts.append(ev.map(_fmt).to_html(index=False, escape=True))
+        if not self.confounders.empty:
+            parts.append("<p><strong>Other catalogued events inside the event windows</strong></p>")
+            parts.append(self.confounders.map(_fmt).to_html(index=False, escape=True))
+        if self.notes:
+            parts.append("<p><strong>Notes</strong></p><ul>")
+            parts += [f"<li>{html.escape(n)}</li>" for n in self.notes]
+            parts.append("</ul>")
+        parts.append(f"<p><small>Data: {html.escape(self.data_source)}; as of "
+                     f"{html.escape(self.as_of)}</small></p></div>")
+        return "\n".join(parts)
