@@ -35,9 +35,16 @@ _CAL_START = "2015-01-02"
 
 @functools.lru_cache(maxsize=1)
 def _calendar():
+    import warnings
+
     import exchange_calendars as xcals
 
-    return xcals.get_calendar(CALENDAR_NAME, start=_CAL_START)
+    with warnings.catch_warnings():
+        # exchange-calendars 4.x reads Series.values on tz-aware columns while building the
+        # schedule: a pandas-4 deprecation inside the library, not in this package.
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray", module="pandas")
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+        return xcals.get_calendar(CALENDAR_NAME, start=_CAL_START)
 
 
 def to_date(value: object, *, what: str = "date") -> pd.Timestamp:
