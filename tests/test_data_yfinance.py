@@ -61,8 +61,14 @@ def yf_history_shape(rows: pd.DataFrame, *, auto_adjust: bool) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------- real network (absent)
+ONLINE = yahoo.probe().ok
+offline_only = pytest.mark.skipif(ONLINE, reason="Yahoo is reachable: these check the offline behaviour")
+
+
+@offline_only
 def test_real_probe_reports_unreachable(monkeypatch):
     monkeypatch.setattr(yahoo, "_PROBE", None)
+    monkeypatch.delenv("RESEARCH_OFFLINE", raising=False)
     r = yahoo.probe(refresh=True)
     assert r.ok is False and yahoo.PROBE_HOST in r.reason
     assert yahoo.probe() is r  # cached per process
@@ -74,6 +80,7 @@ def test_offline_env_skips_probe(monkeypatch):
     assert yahoo.probe(refresh=True) == yahoo.Reachability(False, "RESEARCH_OFFLINE is set")
 
 
+@offline_only
 def test_real_yfinance_download_fails_clearly():
     """yfinance.download really runs; with no network it must raise, not return empty."""
     with pytest.raises(SourceUnavailableError, match=r"SPY.*source='snapshot'") as ei:
@@ -81,6 +88,7 @@ def test_real_yfinance_download_fails_clearly():
     assert not isinstance(ei.value, EmptyDataError)
 
 
+@offline_only
 def test_real_load_ticker_offline_leaves_no_cache(tmp_path):
     with pytest.raises(SourceUnavailableError):
         yahoo.load_ticker("SPY", pd.Timestamp("2025-10-01"), pd.Timestamp("2025-10-10"), cache=tmp_path)

@@ -19,6 +19,7 @@ traceback), 2 usage error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -110,6 +111,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ResearchError as exc:
         print(f"research: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # e.g. `research data info | head`
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:  # pragma: no cover
+            pass
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,6 +10,7 @@ override it with ``RESEARCH_CACHE_DIR``.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 #: ``src/research/data/paths.py`` -> the repository root (editable/src-layout install).
@@ -54,12 +55,16 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     try:
-        with open(tmp, "wb") as fh:
+        with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; use the usual file mode
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -358,6 +358,19 @@ def render_readme(manifest: dict[str, Any]) -> str:
         )
     lines += [
         "",
+        "## Caveats (details in SOURCES.md)",
+        "",
+        "- SMH is archived raw but no distribution record was found: it is price-only "
+        "(its small annual distribution is not reflected).",
+        "- HON's archive carries Yahoo's Solstice spin-off factor (x0.942507 before "
+        "2025-10-30), so there is no price drop at the spin-off; its dividends are on that basis.",
+        "- ALB and AA end early (2026-03-06 / 2026-03-04): later archived rows mixed "
+        "adjustment bases and were dropped. METC carries a split-type factor 1.0241.",
+        "- `adjusted` dividend payers (AA, ALB, CCJ, ITA, METC, QTUM, REMX, XBI, XLI) were "
+        "adjusted by Yahoo as of their archive's download date; their returns are on the "
+        "same total-return basis, their levels may differ from a fresh download by a constant factor.",
+        "- Close-only tickers (13) have no open/high/low/volume: volume-based analyses skip them.",
+        "",
         "Rebuild (byte-identical for the same inputs): "
         "`research data build-snapshot --from ../shared/market-data`.",
         "",

@@ -141,7 +141,7 @@ def fetch_raw(ticker: str, start: pd.Timestamp, end: pd.Timestamp, *,
         logger.removeHandler(handler)
     if frame is None or frame.empty or frame.dropna(how="all").empty:
         text = " | ".join(handler.messages)
-        if any(m in text.lower() for m in _NETWORK_MARKERS):
+        if any(m in text.lower() for m in _NETWORK_MARKERS) or not probe().ok:
             raise SourceUnavailableError(
                 f"yfinance could not reach Yahoo for {ticker}: {text[:400]}; use source='snapshot' offline"
             )
