@@ -168,8 +168,13 @@ def inspect_parameters(notebook: str | Path) -> dict[str, NotebookParameter]:
     if not path.is_file():
         raise ReportError(f"notebook {path} not found; fix its path in portfolio.yml")
     try:
-        found = papermill.inspect_notebook(str(path))
         nb = nbformat.read(path, as_version=4)
+        if nb.metadata.get("kernelspec", {}).get("name"):
+            found = papermill.inspect_notebook(str(path))
+        else:  # no kernelspec metadata: the runner uses python3 anyway
+            from papermill.inspection import _infer_parameters
+
+            found = {p.name: p._asdict() for p in _infer_parameters(nb, name="python3", language="python")}
     except Exception as exc:  # papermill/nbformat raise assorted types for bad files
         raise ReportError(f"cannot read notebook {path}: {exc}") from exc
     params: dict[str, NotebookParameter] = {}
