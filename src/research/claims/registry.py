@@ -51,6 +51,8 @@ class Rule:
         (horizon in sessions, threshold as a simple return, e.g. 1.0 = +100%).
     current, prior, reported_growth, threshold_pct : revenue_growth only (fact ids, and the
         growth threshold in percent).
+    max_verdict, max_verdict_reason : optional cap for event+fact claims whose facts the
+        article gets wrong: a price verdict better than ``max_verdict`` is lowered to it.
     """
 
     type: str
@@ -69,6 +71,8 @@ class Rule:
     prior: str = ""
     reported_growth: str = ""
     threshold_pct: float = 0.0
+    max_verdict: str = ""
+    max_verdict_reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The structured fields relevant to this rule type (JSON-ready)."""
@@ -88,6 +92,9 @@ class Rule:
                      threshold_pct=self.threshold_pct)
         if self.type == "not_testable":
             d["reason"] = self.reason
+        if self.max_verdict:
+            d["max_verdict"] = self.max_verdict
+            d["max_verdict_reason"] = self.max_verdict_reason
         return d
 
 
@@ -196,7 +203,8 @@ def _rule(raw: Any, cid: str, events: tuple[str, ...]) -> Rule:
     text = _str(raw, cid, "text")
     allowed = {"type", "text", "window", "tests", "primary_events", "market_must_fall", "reason",
                "required_tickers", "horizon", "threshold", "lookback_sessions", "month",
-               "current", "prior", "reported_growth", "threshold_pct"}
+               "current", "prior", "reported_growth", "threshold_pct", "max_verdict",
+               "max_verdict_reason"}
     extra = sorted(set(raw) - allowed)
     if extra:
         raise _err(cid, "rule", f"unknown key(s) {extra}; allowed: {sorted(allowed)}")
@@ -246,6 +254,12 @@ def _rule(raw: Any, cid: str, events: tuple[str, ...]) -> Rule:
         if isinstance(thr, bool) or not isinstance(thr, (int, float)):
             raise _err(cid, "rule.threshold_pct", f"must be a number in percent, got {thr!r}")
         kw["threshold_pct"] = float(thr)
+    cap = raw.get("max_verdict")
+    if cap is not None:
+        if cap not in ("partly supported", "not supported"):
+            raise _err(cid, "rule.max_verdict", f"{cap!r} must be 'partly supported' or 'not supported'")
+        kw["max_verdict"] = cap
+        kw["max_verdict_reason"] = _str(raw, cid, "max_verdict_reason")
     return Rule(**kw)
 
 

@@ -144,7 +144,7 @@ def run_claim_study(claim: Claim, params: EvalParams) -> ClaimStudy:
         notes.append(f"data: {w.message}")
     src = prices.attrs.get("source", {})
     used = sorted(set(src.values())) if isinstance(src, dict) else []
-    data_source = params.source if not used else f"{params.source} ({', '.join(used)})"
+    data_source = params.source if used in ([], [params.source]) else f"{params.source} ({', '.join(used)})"
     closes = close_panel(prices, "close")
     rets = returns(closes, "simple")
     vol = close_panel(prices, "volume")

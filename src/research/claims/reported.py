@@ -1,0 +1,197 @@
+"""Reported moves vs computed moves: press figures in ``events.csv`` against the data.
+
+``reported_move`` is free text ("MP premarket +48% to $44.59; MP closed up ~51% at
+$45.23 ..."). :func:`parse_reported_move` extracts, for one ticker, the first signed
+percentage that describes the regular-session close-to-close move on day 0:
+
+* the text is cut into segments at ``;`` and sentence ends, and segments into clauses at
+  ``, `` / `` and `` / `` while `` / `` yet ``;
+* a clause's subject is the first event ticker (or index name: "S&P 500" -> SPY,
+  "Russell 2000" -> IWM; other names such as "Nasdaq" or "Dow" are subjects that are not
+  tickers) it mentions, else the previous clause's subject;
+* a percentage is skipped when it is not a close-to-close figure: preceded in its segment
+  by a qualifier -- premarket, after hours, intraday, at the open cover the rest of their
+  segment; high, week, calendar, "as much as", "up to" only the next figure -- or directly
+  followed by one ("+75% premarket"); when its segment names a date other than day 0; or
+  when it is a range ("+33-35%") or a bound (">+7%");
+* the sign is the explicit ``+``/``-``, else a verb (up, rose, gained / down, fell).
+
+:func:`reported_vs_computed` compares the parsed figures with the package's day-0
+close-to-close return (adjusted closes) and flags differences above
+:data:`DISAGREEMENT_PP` percentage points: a large disagreement is a data or date problem.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from research.data import close_panel, load_prices, returns
+
+__all__ = ["ParsedMove", "parse_reported_move", "reported_vs_computed", "DISAGREEMENT_PP", "INDEX_ALIASES"]
+
+#: A press figure and the computed return disagree when they differ by more than this
+#: many percentage points (press figures are often rounded, "~51%").
+DISAGREEMENT_PP = 5.0
+#: Index names in press text that stand for an ETF ticker of the data.
+INDEX_ALIASES: dict[str, str] = {"S&P 500": "SPY", "Russell 2000": "IWM"}
+_OTHER_SUBJECTS = ("Nasdaq", "Dow", "TSX", "ASX", "Arafura", "VHM", "Northern Minerals")
+
+_PCT = re.compile(
+    r"(?P<bound>[<>])?(?P<pre>[~+\-\u2212]{0,3})(?P<num>\d+(?:\.\d+)?)(?:-(?P<num2>\d+(?:\.\d+)?))?%"
+)
+#: qualifiers whose scope runs to the end of the segment ("Barron's intraday MP +22%, USAR +22.3%")
+_LEAD_QUAL = re.compile(r"premarket|pre-market|after[- ]hours|intraday|at the open", re.I)
+#: qualifiers that disqualify only the percentage right after them ("up as much as 43%")
+_LOCAL_QUAL = re.compile(r"\bhigh\b|\bweek\b|calendar|as much as|up to", re.I)
+_TRAIL_QUAL = re.compile(r"^\)?\s*(premarket|pre-market|after[- ]hours|intraday|at the open|in calendar|"
+                         r"in the week|in the month)", re.I)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_UP = re.compile(r"\b(up|rose|risen|gained|jumped|climbed|surged|soared)\b", re.I)
+_DOWN = re.compile(r"\b(down|fell|fallen|lost|dropped|slid|declined)\b", re.I)
+_SEGMENT = re.compile(r";|\.\s+(?=[A-Z])")
+_CLAUSE = re.compile(r",\s+|\s+and\s+|\s+while\s+|\s+yet\s+|\s+then\s+")
+
+
+@dataclass(frozen=True)
+class ParsedMove:
+    """A percentage parsed from ``reported_move`` for one ticker (``pct`` in percent)."""
+
+    ticker: str
+    pct: float
+    text: str
+
+
+def _subject(clause: str, tickers: Sequence[str]) -> str | None:
+    best: tuple[int, str] | None = None
+    for t in tickers:
+        m = re.search(rf"(?<![A-Za-z]){re.escape(t)}(?![A-Za-z])", clause)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), t)
+    for name, t in INDEX_ALIASES.items():
+        i = clause.find(name)
+        if i >= 0 and (best is None or i < best[0]):
+            best = (i, t)
+    for name in _OTHER_SUBJECTS:
+        i = clause.find(name)
+        if i >= 0 and (best is None or i < best[0]):
+            best = (i, f"<{name}>")
+    return None if best is None else best[1]
+
+
+def parse_reported_move(text: str, ticker: str, tickers: Sequence[str], day0: str | pd.Timestamp | None = None
+                        ) -> ParsedMove | None:
+    """The reported day-0 close-to-close move of ``ticker`` in ``text``, or None.
+
+    Parameters
+    ----------
+    text : an events.csv ``reported_move`` string.
+    ticker : the ticker whose move is wanted.
+    tickers : all tickers of the event (used to decide each clause's subject).
+    day0 : the event's day 0; segments naming another date are skipped.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return None
+    d0 = pd.Timestamp(day0).strftime("%Y-%m-%d") if day0 is not None else None
+    names = list(dict.fromkeys([ticker, *tickers]))
+    subject: str | None = None
+    for seg in _SEGMENT.split(text):
+        dates = _DATE.findall(seg)
+        seg_other_date = d0 is not None and any(d != d0 for d in dates)
+        lead_active = False
+        pos = 0
+        for clause in _CLAUSE.split(seg):
+            start = seg.find(clause, pos)
+            pos = start + len(clause) if start >= 0 else pos
+            subj = _subject(clause, names)
+            if subj is not None:
+                subject = subj
+            cursor = 0
+            for m in _PCT.finditer(clause):
+                prefix = clause[cursor:m.start()]
+                trailing = clause[m.end():]
+                cursor = m.end()
+                tm = _TRAIL_QUAL.match(trailing)
+                if tm:
+                    cursor = m.end() + tm.end()
+                if _LEAD_QUAL.search(prefix):
+                    lead_active = True
+                local = bool(_LOCAL_QUAL.search(prefix))
+                if lead_active or local or tm or seg_other_date:
+                    continue
+                if subject != ticker or m.group("num2") or m.group("bound"):
+                    continue
+                pre = m.group("pre")
+                if "-" in pre or "\u2212" in pre:
+                    sign = -1.0
+                elif "+" in pre:
+                    sign = 1.0
+                elif _DOWN.search(clause[: m.start()]):
+                    sign = -1.0
+                elif _UP.search(clause[: m.start()]):
+                    sign = 1.0
+                else:
+                    continue
+                return ParsedMove(ticker, sign * float(m.group("num")), clause.strip())
+    return None
+
+
+def reported_vs_computed(
+    *,
+    as_of: str | pd.Timestamp | None = None,
+    source: str = "snapshot",
+    threshold_pp: float = DISAGREEMENT_PP,
+) -> pd.DataFrame:
+    """One row per (event, ticker) of ``events.csv`` (events up to ``as_of``).
+
+    Columns: ``event_id, ticker, day0, reported_pct`` (parsed press figure, percent; NaN
+    when the text has no close-to-close figure for the ticker), ``reported_text`` (the
+    clause it came from), ``computed_pct`` (adjusted close-to-close return on day 0,
+    percent), ``diff_pp`` (computed - reported, percentage points) and ``status``:
+    "agrees", "DISAGREES" (|diff| > ``threshold_pp``), "no reported figure" or "no price
+    data".
+    """
+    from research.claims.studies import day0_table
+    from research.data import available_tickers
+
+    ev = day0_table()
+    if as_of is not None:
+        ev = ev[(ev["day0"] <= pd.Timestamp(as_of)) & ~ev["post_article"]]
+    pairs = [(eid, t) for eid, r in ev.iterrows() for t in r["tickers"]]
+    have = set(available_tickers())
+    tickers = sorted({t for _, t in pairs if t in have})
+    lo = ev["day0"].min() - pd.Timedelta(days=10)
+    hi = ev["day0"].max() + pd.Timedelta(days=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prices = load_prices(tickers, start=lo.strftime("%Y-%m-%d"), end=hi.strftime("%Y-%m-%d"), source=source)
+    rets = returns(close_panel(prices, "close"), "simple")
+    rows = []
+    for eid, t in pairs:
+        r = ev.loc[eid]
+        p = parse_reported_move(r["reported_move"], t, r["tickers"], r["day0"])
+        comp = float("nan")
+        if t in rets.columns and r["day0"] in rets.index:
+            comp = float(rets.loc[r["day0"], t]) * 100.0
+        rep = p.pct if p else float("nan")
+        diff = comp - rep
+        if not np.isfinite(comp):
+            status = "no price data"
+        elif p is None:
+            status = "no reported figure"
+        elif abs(diff) > threshold_pp:
+            status = "DISAGREES"
+        else:
+            status = "agrees"
+        rows.append({"event_id": eid, "ticker": t, "day0": r["day0"], "reported_pct": rep,
+                     "reported_text": p.text if p else "", "computed_pct": comp, "diff_pp": diff,
+                     "status": status})
+    out = pd.DataFrame(rows, columns=["event_id", "ticker", "day0", "reported_pct", "reported_text",
+                                      "computed_pct", "diff_pp", "status"])
+    out.attrs["threshold_pp"] = threshold_pp
+    return out

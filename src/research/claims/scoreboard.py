@@ -1,0 +1,43 @@
+"""The claim scoreboard: one row per verdict (claim, title, verdict, headline number)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from research.claims.verdict import Verdict
+
+__all__ = ["scoreboard", "headline"]
+
+
+def headline(v: Verdict) -> str:
+    """The verdict's headline number in words (first decisive key number)."""
+    k = v.key_numbers
+    for name, val in k.items():
+        if name.endswith(".basket_car") and isinstance(val, (int, float)):
+            return f"basket CAR {val:+.2%} ({name.split('.')[0]})"
+    if "growth_pct_reported" in k and k["growth_pct_reported"] is not None:
+        return f"growth {k['growth_pct_reported']:.0f}% reported, {k['growth_pct_from_revenues']:.0f}% from revenues"
+    per = {t: d for t, d in k.items() if isinstance(d, dict) and any(x.startswith("max_rolling") for x in d)}
+    if per:
+        parts = []
+        for t, d in per.items():
+            mx = next(val for x, val in d.items() if x.startswith("max_rolling") and x.endswith("_return"))
+            parts.append(f"{t} {mx:+.0%}")
+        return "max 21-session return: " + ", ".join(parts)
+    pairs = {t: d for t, d in k.items() if isinstance(d, dict) and "car" in d}
+    if pairs:
+        return "; ".join(f"{t.split('@')[0]} CAR {d['car']:+.2%}" for t, d in pairs.items()
+                         if isinstance(d["car"], (int, float)))
+    return ""
+
+
+def scoreboard(verdicts: Iterable[Verdict]) -> pd.DataFrame:
+    """DataFrame with columns claim_id, title, verdict, headline (one row per verdict)."""
+    rows: list[dict[str, Any]] = [
+        {"claim_id": v.claim_id, "title": v.title, "verdict": v.verdict, "headline": headline(v)}
+        for v in verdicts
+    ]
+    return pd.DataFrame(rows, columns=["claim_id", "title", "verdict", "headline"])
