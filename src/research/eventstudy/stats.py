@@ -41,7 +41,7 @@ day); the statistics are unit-free.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -72,6 +72,7 @@ __all__ = [
     "modified_rank",
     "patell",
     "patell_kp",
+    "rank_rows",
     "sign",
     "single_event_tests",
     "skewness_adjusted_t",
@@ -131,6 +132,7 @@ class BatteryInput:
     n_params: int
     design_evt: np.ndarray | None = None
     xtx_inv: np.ndarray | None = None
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ar = np.asarray(self.ar, dtype=float)
@@ -236,13 +238,49 @@ def _out(name: str, stat, p, ref: str, scalar: bool) -> TestStat:
     return TestStat(name, stat, p, ref)
 
 
+def _cached(inp: BatteryInput, key: str, make: Callable[[], object]):
+    """Memoise a derived array on the (frozen) input; inputs are never mutated."""
+    if key not in inp._cache:
+        inp._cache[key] = make()
+    return inp._cache[key]
+
+
 def _ar(inp: BatteryInput) -> np.ndarray:
     """Event ARs with failed-fit events blanked."""
-    return np.where(inp.valid[:, None], inp.ar, np.nan)
+    return _cached(inp, "ar", lambda: np.where(inp.valid[:, None], inp.ar, np.nan))
 
 
 def _ar_est(inp: BatteryInput) -> np.ndarray:
-    return np.where(inp.valid[:, None], inp.ar_est, np.nan)
+    return _cached(inp, "ar_est", lambda: np.where(inp.valid[:, None], inp.ar_est, np.nan))
+
+
+def rank_rows(a: np.ndarray) -> np.ndarray:
+    """Average ranks (1-based, ties averaged) of each row's finite values; NaN elsewhere.
+
+    Same result as ``scipy.stats.rankdata(a, axis=1, nan_policy="omit")`` (R's
+    ``rank(ties.method="average", na.last="keep")``) with one sort per row.
+    """
+    a = np.asarray(a, dtype=float)
+    if a.ndim != 2:
+        raise SpecificationError(f"rank_rows expects a 2-D array, got shape {a.shape}")
+    n, m = a.shape
+    if m == 0:
+        return a.copy()
+    order = np.argsort(a, axis=1)  # NaN sort last; tie order is irrelevant
+    srt = np.take_along_axis(a, order, axis=1)
+    diff = srt[:, 1:] != srt[:, :-1]  # NaN != NaN, so NaN never forms a tie group
+    if diff.all():
+        avg = np.broadcast_to(np.arange(1.0, m + 1.0), (n, m))
+    else:
+        j = np.broadcast_to(np.arange(m), (n, m))
+        start_flag = np.concatenate([np.ones((n, 1), bool), diff], axis=1)
+        end_flag = np.concatenate([diff, np.ones((n, 1), bool)], axis=1)
+        start = np.maximum.accumulate(np.where(start_flag, j, 0), axis=1)
+        end = np.minimum.accumulate(np.where(end_flag, j, m)[:, ::-1], axis=1)[:, ::-1]
+        avg = (start + end) / 2.0 + 1.0
+    out = np.empty((n, m))
+    out[np.arange(n)[:, None], order] = avg
+    return np.where(np.isfinite(a), out, np.nan)
 
 
 def _count(x: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -269,9 +307,13 @@ def car(inp: BatteryInput, start_idx: int, end_idx: int) -> np.ndarray:
     """(N,) cumulative abnormal return over ``[start_idx, end_idx]`` (missing days skipped;
     NaN if the event has no return in the window or a failed fit)."""
     a, b = _window(inp, (start_idx, end_idx))
-    w = _ar(inp)[:, a : b + 1]
-    n = _count(w, 1)
-    return np.where(n > 0, np.where(np.isfinite(w), w, 0.0).sum(axis=1), np.nan)
+
+    def make():
+        w = _ar(inp)[:, a : b + 1]
+        n = _count(w, 1)
+        return np.where(n > 0, np.where(np.isfinite(w), w, 0.0).sum(axis=1), np.nan)
+
+    return _cached(inp, f"car:{a}:{b}", make)
 
 
 def car_variance_factor(inp: BatteryInput, start_idx: int, end_idx: int) -> np.ndarray:
@@ -299,18 +341,29 @@ def car_variance_factor(inp: BatteryInput, start_idx: int, end_idx: int) -> np.n
 
 def _sar(inp: BatteryInput) -> np.ndarray:
     """(N, T) standardized abnormal returns AR / (sigma sqrt(pe)) (Patell 1976)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return _ar(inp) / (inp.sigma[:, None] * np.sqrt(inp.pe))
+
+    def make():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return _ar(inp) / (inp.sigma[:, None] * np.sqrt(inp.pe))
+
+    return _cached(inp, "sar", make)
 
 
 def _scar(inp: BatteryInput, a: int, b: int) -> np.ndarray:
     """(N,) standardized CAR, CAR / (sigma sqrt(v)) (Mikkelson-Partch 1988 variance)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return car(inp, a, b) / (inp.sigma * np.sqrt(car_variance_factor(inp, a, b)))
+    def make():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return car(inp, a, b) / (inp.sigma * np.sqrt(car_variance_factor(inp, a, b)))
+
+    return _cached(inp, f"scar:{a}:{b}", make)
 
 
 def _aar_est_sd(inp: BatteryInput) -> tuple[float, int]:
     """Time-series sd (ddof=1) of the estimation-window AAR and its number of days."""
+    return _cached(inp, "aar_est_sd", lambda: _aar_est_sd_make(inp))
+
+
+def _aar_est_sd_make(inp: BatteryInput) -> tuple[float, int]:
     aar_est = _nanmean(_ar_est(inp), 0)
     aar_est = aar_est[np.isfinite(aar_est)]
     if aar_est.size < 2:
@@ -457,20 +510,40 @@ def bmp(inp: BatteryInput, window: Window = None, *, convention: str = "textbook
     return _out("bmp", t, _p_t(t, n - 1), "Boehmer, Musumeci & Poulsen (1991); t(n-1)", w is not None)
 
 
-def mean_cross_correlation(ar_est: np.ndarray, *, min_overlap: int = 3, block: int = 512) -> float:
-    """Average pairwise Pearson correlation of estimation-window abnormal returns.
+def mean_cross_correlation(
+    ar_est: np.ndarray, *, method: str = "auto", min_overlap: int = 3, block: int = 512
+) -> float:
+    """Average pairwise Pearson correlation ``r_bar`` of estimation-window abnormal returns.
 
-    ``r_bar`` of Kolari and Pynnönen (2010): the mean over pairs ``i < j`` of the
-    sample correlation of ``ar_est[i]`` and ``ar_est[j]`` over the rows both have
-    (pairwise-complete; pairs with fewer than ``min_overlap`` common rows are skipped).
-    Rows are aligned by position (event-relative day), so events on the same calendar
-    date are compared day by day. Quadratic in N; computed in row blocks with matrix
-    products (6 per block) to bound memory. NaN if no pair qualifies.
+    Kolari and Pynnönen (2010) adjust Patell and BMP by ``sqrt((1 - r) / (1 + (n - 1) r))``
+    with ``r`` the mean over pairs ``i < j`` of the sample correlations of the events'
+    estimation residuals. Rows are aligned by position (event-relative day), so events
+    on the same calendar date are compared day by day.
+
+    Parameters
+    ----------
+    ar_est : array (N, L)
+    method : {"auto", "exact", "fast"}
+        ``"exact"``: pairwise-complete Pearson correlation of every pair (pairs with
+        fewer than ``min_overlap`` common rows skipped), quadratic in N, computed in row
+        blocks with six matrix products each. ``"fast"``: O(N L) identity
+        ``sum_{i != j} r_ij = [sum_t (sum_i z_it)^2 - sum_i sum_t z_it^2] / (L - 1)`` on
+        each event's own standardized residuals ``z`` (zero where missing): exact for
+        complete windows of equal length, an approximation with missing rows.
+        ``"auto"`` (default): exact up to 2,000 events, fast above.
+
+    Returns NaN when no pair qualifies (N < 2).
     """
+    if method not in ("auto", "exact", "fast"):
+        raise SpecificationError(f"unknown method {method!r}; use 'auto', 'exact' or 'fast'")
     x = np.asarray(ar_est, dtype=float)
+    keep = _count(x, 1) >= min_overlap
+    x = x[keep]
     n = x.shape[0]
     if n < 2:
         return np.nan
+    if method == "fast" or (method == "auto" and n > 2000):
+        return _mean_corr_fast(x)
     m = np.isfinite(x).astype(float)
     x0 = np.where(m > 0, x, 0.0)
     x2 = x0 * x0
@@ -498,6 +571,28 @@ def mean_cross_correlation(ar_est: np.ndarray, *, min_overlap: int = 3, block: i
     return total / count if count else np.nan
 
 
+def _mean_corr_fast(x: np.ndarray) -> float:
+    n = x.shape[0]
+    cnt = _count(x, 1)
+    mu = _nanmean(x, 1)
+    sd = _nanstd(x, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (x - mu[:, None]) / sd[:, None]
+    ok = np.isfinite(sd) & (sd > 0)
+    z = np.where(np.isfinite(z) & ok[:, None], z, 0.0)
+    n_ok = int(ok.sum())
+    if n_ok < 2:
+        return np.nan
+    scale = float(np.mean(cnt[ok])) - 1.0
+    col = z.sum(axis=0)
+    total = (float(col @ col) - float((z * z).sum())) / scale
+    return total / (n_ok * (n_ok - 1))
+
+
+def _rbar(inp: BatteryInput) -> float:
+    return _cached(inp, "rbar", lambda: mean_cross_correlation(_ar_est(inp)))
+
+
 def _kp_factor(rbar: float, n: np.ndarray) -> np.ndarray:
     n = np.asarray(n, dtype=float)
     if not np.isfinite(rbar):
@@ -517,7 +612,7 @@ def patell_kp(
     """
     w = _window(inp, window)
     z = patell(inp, window, convention=convention).statistic
-    r = mean_cross_correlation(_ar_est(inp)) if rbar is None else rbar
+    r = _rbar(inp) if rbar is None else rbar
     x = _sar(inp) if w is None else _scar(inp, *w)
     za = np.asarray(z) * _kp_factor(r, _count(x, 0))
     return _out("patell_kp", za, _p_norm(za), "Kolari & Pynnönen (2010) adjusted Patell; N(0,1)", w is not None)
@@ -533,7 +628,7 @@ def bmp_kp(
     """
     w = _window(inp, window)
     t = bmp(inp, window, convention=convention).statistic
-    r = mean_cross_correlation(_ar_est(inp)) if rbar is None else rbar
+    r = _rbar(inp) if rbar is None else rbar
     x = _sar(inp) if w is None else _scar(inp, *w)
     n = _count(x, 0)
     ta = np.asarray(t) * _kp_factor(r, n)
@@ -607,7 +702,7 @@ def bhar(r: np.ndarray, r_expected: np.ndarray, start_idx: int, end_idx: int) ->
 # --------------------------------------------------------------------------------------
 def _full(inp: BatteryInput) -> np.ndarray:
     """(N, L+T) estimation then event abnormal returns."""
-    return np.concatenate([_ar_est(inp), _ar(inp)], axis=1)
+    return _cached(inp, "full", lambda: np.concatenate([_ar_est(inp), _ar(inp)], axis=1))
 
 
 def _day_sums(u: np.ndarray, convention: str) -> tuple[np.ndarray, np.ndarray]:
@@ -650,8 +745,24 @@ def _window_from_days(z_evt: np.ndarray, sd: float, w, name: str, ref: str) -> T
     return _out(name, stat, _p_norm(stat), ref, w is not None)
 
 
-def _ranks(full: np.ndarray) -> np.ndarray:
-    return _st.rankdata(full, axis=1, nan_policy="omit")
+def _m_i(inp: BatteryInput) -> np.ndarray:
+    """(N,) usable estimation + event days per event."""
+    return _cached(inp, "m_i", lambda: _count(_full(inp), 1).astype(float))
+
+
+def _ranks(inp: BatteryInput) -> np.ndarray:
+    return _cached(inp, "ranks", lambda: rank_rows(_full(inp)))
+
+
+def _row_median(x: np.ndarray) -> np.ndarray:
+    """Median of each row's finite values (NaN for an empty row), sort based."""
+    n_fin = _count(x, 1)
+    srt = np.sort(x, axis=1)  # NaN last
+    lo = np.clip((n_fin - 1) // 2, 0, None)
+    hi = np.clip(n_fin // 2, 0, None)
+    rows = np.arange(x.shape[0])
+    med = 0.5 * (srt[rows, lo] + srt[rows, hi])
+    return np.where(n_fin > 0, med, np.nan)
 
 
 def corrado_rank(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
@@ -668,9 +779,8 @@ def corrado_rank(inp: BatteryInput, window: Window = None, *, convention: str = 
     """
     _check_convention(convention)
     w = _window(inp, window)
-    full = _full(inp)
-    k = _ranks(full)
-    m_i = _count(full, 1).astype(float)
+    k = _ranks(inp)
+    m_i = _m_i(inp)
     L = inp.ar_est.shape[1]
     ref = "Corrado (1989); Cowan (1992) for windows; N(0,1)"
     if convention == "estudy2" and w is not None:
@@ -683,8 +793,11 @@ def corrado_rank(inp: BatteryInput, window: Window = None, *, convention: str = 
         tau = int((_count(evt, 0) > 0).sum())
         stat = np.sqrt(tau) * (np.nanmean(evt) - mean_rank) / sd
         return _out("corrado_rank", stat, _p_norm(stat), ref, True)
-    u = k - (m_i[:, None] + 1.0) / 2.0
-    z, sd = _scaled_day_series(u, convention, mean=True)
+    z, sd = _cached(
+        inp,
+        f"corrado_rank:{convention}",
+        lambda: _scaled_day_series(k - (m_i[:, None] + 1.0) / 2.0, convention, mean=True),
+    )
     return _window_from_days(z[L:], sd, w, "corrado_rank", ref)
 
 
@@ -699,10 +812,12 @@ def modified_rank(inp: BatteryInput, window: Window = None, *, convention: str =
     """
     _check_convention(convention)
     w = _window(inp, window)
-    full = _full(inp)
-    m_i = _count(full, 1).astype(float)
-    u = _ranks(full) / (m_i[:, None] + 1.0) - 0.5
-    z, sd = _scaled_day_series(u, convention, mean=False)
+    m_i = _m_i(inp)
+
+    def make():
+        return _scaled_day_series(_ranks(inp) / (m_i[:, None] + 1.0) - 0.5, convention, mean=False)
+
+    z, sd = _cached(inp, f"modified_rank:{convention}", make)
     L = inp.ar_est.shape[1]
     return _window_from_days(z[L:], sd, w, "modified_rank", "Campbell & Wasley (1993); N(0,1)")
 
@@ -717,13 +832,11 @@ def corrado_sign(inp: BatteryInput, window: Window = None, *, convention: str = 
     """
     _check_convention(convention)
     w = _window(inp, window)
-    full = _full(inp)
-    has = _count(full, 1) > 0
-    med = np.full(full.shape[0], np.nan)
-    if has.any():
-        med[has] = np.nanmedian(full[has], axis=1)
-    g = np.sign(full - med[:, None])
-    z, sd = _scaled_day_series(g, convention, mean=False)
+    def make():
+        full = _full(inp)
+        return _scaled_day_series(np.sign(full - _row_median(full)[:, None]), convention, mean=False)
+
+    z, sd = _cached(inp, f"corrado_sign:{convention}", make)
     L = inp.ar_est.shape[1]
     return _window_from_days(z[L:], sd, w, "corrado_sign", "Corrado & Zivney (1992); N(0,1)")
 
@@ -754,21 +867,25 @@ def generalized_sign(inp: BatteryInput, window: Window = None, *, convention: st
     """
     _check_convention(convention)
     w = _window(inp, window)
-    est = _ar_est(inp)
-    fin = np.isfinite(est)
-    posest = np.where(fin, est > 0, False)
-    if convention == "estudy2":
-        p = posest.sum() / fin.sum()
-    else:
-        cnt = fin.sum(axis=1)
-        frac = posest.sum(axis=1)[cnt > 0] / cnt[cnt > 0]
-        p = frac.mean() if frac.size else np.nan
+    p = _cached(inp, f"p_hat:{convention}", lambda: _p_hat(inp, convention))
     x = _ar(inp) if w is None else car(inp, *w)[:, None]
     n = _count(x, 0).astype(float)
     pos = np.where(np.isfinite(x), x > 0, False).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(n > 0, (pos - n * p) / np.sqrt(n * p * (1.0 - p)), np.nan)
     return _out("generalized_sign", z, _p_norm(z), "Cowan (1992); N(0,1)", w is not None)
+
+
+def _p_hat(inp: BatteryInput, convention: str) -> float:
+    """Expected fraction of positive abnormal returns from the estimation window."""
+    est = _ar_est(inp)
+    fin = np.isfinite(est)
+    posest = fin & (np.where(fin, est, 0.0) > 0)
+    if convention == "estudy2":
+        return float(posest.sum() / fin.sum()) if fin.any() else np.nan
+    cnt = fin.sum(axis=1)
+    frac = posest.sum(axis=1)[cnt > 0] / cnt[cnt > 0]
+    return float(frac.mean()) if frac.size else np.nan
 
 
 def wilcoxon(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
@@ -823,35 +940,71 @@ def generalized_rank(inp: BatteryInput, window: Window = None, *, convention: st
     g0 = np.stack([_scar(inp, a, b) for a, b in windows], axis=1)  # (N, W)
     with np.errstate(invalid="ignore", divide="ignore"):
         g0 = g0 / _nanstd(g0, 0)[None, :]
-    stat, df = _grank_core(sar_est, g0)
+    base = _cached(inp, "ranks_est", lambda: rank_rows(est))  # sigma > 0: ranks of SAR
+    stat, df = _grank_core(sar_est, g0, base)
     p = _p_t(stat, df)
     return _out("generalized_rank", stat, p, "Kolari & Pynnönen (2011) GRANK; t(T-2)", w is not None)
 
 
-def _grank_core(sar_est: np.ndarray, g0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """GRANK t for W cumulated event values g0 (N, W) against estimation SARs (N, L)."""
+def _grank_core(sar_est: np.ndarray, g0: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GRANK t for W cumulated event values g0 (N, W) against estimation SARs (N, L).
+
+    Loops over the W test windows (days or CAR windows, never events); each step is
+    O(N L): the estimation ranks are computed once and shifted by the comparison with
+    the one added event value.
+    """
     fin_e = np.isfinite(sar_est)
-    fin_0 = np.isfinite(g0)  # (N, W)
-    base = _st.rankdata(sar_est, axis=1, nan_policy="omit")  # ranks among estimation days
-    # rank of each estimation value once the event value joins the sample
-    e = sar_est[:, None, :]  # (N, 1, L)
-    g = g0[:, :, None]  # (N, W, 1)
-    shift = np.where(fin_0[:, :, None], (g < e) + 0.5 * (g == e), 0.0)
-    r_est = base[:, None, :] + shift  # (N, W, L)
-    r0 = 1.0 + np.where(fin_e[:, None, :], (e < g) + 0.5 * (e == g), 0.0).sum(axis=2)  # (N, W)
-    t_i = fin_e.sum(axis=1)[:, None] + fin_0  # usable days incl. the event day (N, W)
-    u_est = np.where(fin_e[:, None, :] & fin_0[:, :, None], r_est / (t_i[:, :, None] + 1.0) - 0.5, np.nan)
-    u0 = np.where(fin_0, r0 / (t_i + 1.0) - 0.5, np.nan)
-    n = fin_0.sum(axis=0).astype(float)  # events in the test (W,)
-    n_t = np.isfinite(u_est).sum(axis=0).astype(float)  # (W, L)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ubar_est = np.where(n_t > 0, np.nansum(u_est, axis=0) / n_t, np.nan)
-        ubar0 = np.nansum(u0, axis=0) / n
-        days = (n_t > 0).sum(axis=1) + (n > 0)  # T
-        s2 = (np.nansum((n_t / n[:, None]) * ubar_est**2, axis=1) + ubar0**2) / days
-        z = ubar0 / np.sqrt(s2)
-        t = z * np.sqrt((days - 2.0) / (days - 1.0 - z * z))
-    return np.where(n > 0, t, np.nan), days - 2.0
+    # base: ranks among the estimation days (rank_rows(sar_est))
+    fin_e_f = fin_e.astype(float)
+    base0 = np.where(fin_e, base, 0.0)
+    e_inf = np.where(fin_e, sar_est, -np.inf)  # missing cells never compare above/equal
+    t_i = fin_e.sum(axis=1) + 1.0  # usable days including the cumulated event day
+    srt = np.sort(e_inf, axis=1)
+    n_days = e_inf.shape[1]
+    rows = np.arange(e_inf.shape[0])
+    n_w = g0.shape[1]
+    stat = np.full(n_w, np.nan)
+    df = np.full(n_w, np.nan)
+    prev_fin0: np.ndarray | None = None
+    for k in range(n_w):
+        g = g0[:, k]
+        fin_0 = np.isfinite(g)
+        n = float(fin_0.sum())
+        if n == 0:
+            continue
+        w_i = np.where(fin_0, 1.0 / (t_i + 1.0), 0.0)
+        if prev_fin0 is None or not np.array_equal(fin_0, prev_fin0):
+            # window-independent parts, recomputed only when the set of events changes
+            n_t = fin_0.astype(float) @ fin_e_f
+            base_sum = w_i @ base0
+            prev_fin0 = fin_0
+        gg = np.where(fin_0, g, np.inf)[:, None]
+        gt = e_inf > gg  # estimation values above the event value move up one rank
+        # column sums over the events in the test of U = rank / (T_i + 1) - 1/2, where an
+        # estimation value's rank is base + 1[e > g] + 0.5 * 1[e == g]
+        u_sum = base_sum + w_i @ gt - 0.5 * n_t
+        n_gt = np.count_nonzero(gt, axis=1)
+        # ties with the event value: the largest estimation value not above g equals g?
+        below_idx = n_days - n_gt - 1
+        cand = srt[rows, np.clip(below_idx, 0, None)]
+        if np.any(fin_0 & (below_idx >= 0) & (cand == g)):  # rare: exact tie
+            eq = e_inf == gg
+            u_sum = u_sum + 0.5 * (w_i @ eq)
+            n_eq = np.count_nonzero(eq, axis=1)
+        else:
+            n_eq = np.zeros_like(n_gt)
+        # rank of the event value: 1 + #(est < g) + 0.5 #(est == g)
+        r0 = 1.0 + (t_i - 1.0 - n_gt - n_eq) + 0.5 * n_eq
+        ubar0 = np.sum(np.where(fin_0, r0 * w_i - 0.5, 0.0)) / n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ubar_est = np.where(n_t > 0, u_sum / n_t, 0.0)
+        days = float((n_t > 0).sum() + 1)
+        s2 = (np.sum((n_t / n) * ubar_est**2) + ubar0**2) / days
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = ubar0 / np.sqrt(s2)
+            stat[k] = z * np.sqrt((days - 2.0) / (days - 1.0 - z * z))
+        df[k] = days - 2.0
+    return stat, df
 
 
 # --------------------------------------------------------------------------------------
@@ -893,7 +1046,7 @@ def _run(inp: BatteryInput, window: Window, convention: str, tests) -> list[Test
     names = _select(tests)
     rbar = None
     if "patell_kp" in names or "bmp_kp" in names:
-        rbar = mean_cross_correlation(_ar_est(inp))
+        rbar = _rbar(inp)
     out = []
     for name in names:  # a fixed list of tests, not events
         fn = _TESTS[name]
