@@ -215,3 +215,16 @@ def test_cache_dir_env(monkeypatch, tmp_path):
 def test_empty_range_from_yfinance(spy, tmp_path):
     with pytest.raises(EmptyDataError):
         yahoo.load_ticker("SPY", pd.Timestamp("2025-10-11"), pd.Timestamp("2025-10-12"), cache=tmp_path, fetch=FakeYahoo(spy))
+
+
+def test_incremental_refresh_with_nothing_new_keeps_cache(spy, tmp_path):
+    yf = FakeYahoo(spy)
+    yahoo.load_ticker("SPY", pd.Timestamp("2025-06-02"), pd.Timestamp("2025-06-30"), cache=tmp_path, fetch=yf)
+    before = (tmp_path / "SPY.parquet").read_bytes()
+
+    def nothing(ticker, start, end):
+        raise EmptyDataError("no rows")
+
+    out = yahoo.load_ticker("SPY", pd.Timestamp("2025-06-02"), pd.Timestamp("2025-07-01"), cache=tmp_path, fetch=nothing)
+    assert out["date"].max() == pd.Timestamp("2025-06-30") and len(out) == 20
+    assert (tmp_path / "SPY.parquet").read_bytes() == before

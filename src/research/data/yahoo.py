@@ -281,15 +281,21 @@ def load_ticker(ticker: str, start: pd.Timestamp | None, end: pd.Timestamp | Non
         merged = cached
     elif cached is not None and cached["date"].iloc[0] <= start:
         last = cached["date"].iloc[-1]
-        new = normalise(fetch(ticker, last, end), ticker)  # overlap: the last cached row
+        try:
+            new = normalise(fetch(ticker, last, end), ticker)  # overlap: the last cached row
+        except EmptyDataError:  # nothing new (e.g. end is a weekend): the cache stands
+            new = cached.iloc[:0]
         overlap = new[new["date"] == last]
-        if not overlap.empty and not _same_prices(overlap.iloc[0], cached.iloc[-1]):
+        if new.empty:
+            merged = cached
+        elif not overlap.empty and not _same_prices(overlap.iloc[0], cached.iloc[-1]):
             # Yahoo re-based its history (dividend/split): refresh the whole cached range.
             merged = normalise(fetch(ticker, cached["date"].iloc[0], end), ticker)
         else:
             merged = (pd.concat([cached, new], ignore_index=True)
                       .drop_duplicates("date", keep="last").sort_values("date").reset_index(drop=True))
-        write_cache(merged, ticker, cache)
+        if merged is not cached:
+            write_cache(merged, ticker, cache)
     else:
         lo = start if cached is None else min(start, cached["date"].iloc[0])
         hi = end if cached is None else max(end, cached["date"].iloc[-1])
