@@ -168,3 +168,59 @@ def test_result_tables_shape_and_summary(article_events):
     text = str(res.summary())
     assert "Event study results" in text and "ev01_dod_mp_partnership:MP" in text
     assert "<table" in res.summary()._repr_html_()
+
+
+def test_repeated_firm_is_handled_per_event(panel):
+    """MP is in several article events (ev01, ev05, ev11, ev12, ev13, ev14, ev16, ev23).
+
+    Pins the repeated-firm bug of sipemu/EventStudy issue 7 (GitHub), where joining
+    per-firm estimation results onto events by firm multiplied rows and inflated
+    BMP/Patell/KP by about sqrt(events per firm): here every MP event has its own
+    estimation window, sigma and standardisation, N rows in give N rows out, and the
+    aggregate Patell and BMP statistics equal the ones computed by hand from the
+    per-event inputs (independent statsmodels fits).
+    """
+    ev = expand_tickers(events_frame())
+    mp = ev[ev["ticker"] == "MP"].reset_index(drop=True)
+    n = len(mp)
+    assert n >= 5
+    res = run_event_study(mp, source="snapshot", volume=False)
+    w = len(res.spec.windows)
+    assert len(res.events) == n and len(res.ar) == n
+    assert len(res.car) == n * w and len(res.to_frame()) == n * w
+    assert res.events["event_id"].is_unique
+    ok = res.events[res.events["status"] == "ok"].reset_index(drop=True)
+    assert len(ok) >= 5
+    # own sigma per distinct day 0 (events sharing a day 0 share the same window)
+    by_day = ok.groupby("day0")["sigma"].agg(["nunique", "first"])
+    assert (by_day["nunique"] == 1).all()
+    assert by_day["first"].nunique() == len(by_day) >= 4
+    # each event's fit equals the fit of that event run alone
+    for row in ok.itertuples():
+        alone = run_event_study(mp[mp["event_id"] == row.event_id], returns=panel,
+                                volume=False).events.iloc[0]
+        assert alone["sigma"] == row.sigma and alone["alpha"] == row.alpha
+        assert alone["n_obs"] == row.n_obs
+    # Patell and BMP on day 0 and on (-1, 1), by hand from per-event statsmodels inputs
+    sar0, scar, dfs = [], [], []
+    for row in ok.itertuples():
+        fit, wins = _independent(panel, row.ticker, row.day0, "SPY", [(0, 0), (-1, 1)])
+        pos = panel.index.get_loc(row.day0)
+        x0 = np.array([1.0, panel["SPY"].iloc[pos]])
+        pe0 = 1.0 + x0 @ fit.normalized_cov_params @ x0
+        sar0.append(wins[0]["car"] / np.sqrt(fit.scale * pe0))
+        scar.append(wins[1]["car"] / wins[1]["car_se"])
+        dfs.append(fit.df_resid)
+    sar0, scar, dfs = map(np.asarray, (sar0, scar, dfs))
+    den = np.sqrt(np.sum(dfs / (dfs - 2)))
+    patell0, patell_w = sar0.sum() / den, scar.sum() / den
+    bmp0 = sar0.mean() / (sar0.std(ddof=1) / np.sqrt(len(sar0)))
+    bmp_w = scar.mean() / (scar.std(ddof=1) / np.sqrt(len(scar)))
+    t = res.tests
+    day0 = t[(t["scope"] == "day") & (t["day"] == 0)].set_index("test")["statistic"]
+    win = t[(t["scope"] == "window") & (t["window_start"] == -1) & (t["window_end"] == 1)]
+    win = win.set_index("test")["statistic"]
+    assert day0["patell"] == pytest.approx(patell0, rel=1e-9)
+    assert day0["bmp"] == pytest.approx(bmp0, rel=1e-9)
+    assert win["patell"] == pytest.approx(patell_w, rel=1e-9)
+    assert win["bmp"] == pytest.approx(bmp_w, rel=1e-9)

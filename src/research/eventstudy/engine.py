@@ -410,17 +410,19 @@ class AlignedData:
 
 
 def _take(arr: np.ndarray, rows: np.ndarray, cols: np.ndarray | None) -> np.ndarray:
-    """arr[rows, cols] with NaN where rows fall outside [0, len(arr))."""
+    """``arr[rows, cols]`` (or ``arr[rows]`` for 1-D/2-D regressors) with NaN where a row
+    falls outside ``[0, len(arr))``. One flat fancy index, no Python loop."""
     d = arr.shape[0]
     inside = (rows >= 0) & (rows < d)
-    r = np.clip(rows, 0, d - 1)
+    r = np.where(inside, rows, 0)
     if cols is None:
         out = arr[r]
         mask = inside if out.ndim == inside.ndim else inside[..., None]
-    else:
-        out = arr[r, cols]
-        mask = inside
-    return np.where(mask, out, np.nan)
+        return np.where(mask, out, np.nan)
+    m = arr.shape[1]
+    out = arr.ravel().take(r * m + cols)
+    out[~inside] = np.nan
+    return out
 
 
 def regressor_array(panel_index: pd.DatetimeIndex, returns: pd.DataFrame | None,
@@ -460,18 +462,24 @@ def align_matrices(y_panel: np.ndarray, x_panel: np.ndarray | None, col: np.ndar
     rel_evt = np.arange(tmin, tmax + 1)
     bad = pos0 < 0
     p0 = np.where(bad, -(10**9), pos0)
-    rows_est = p0[:, None] + rel_est[None, :]
-    rows_evt = p0[:, None] + rel_evt[None, :]
-    y_est = _take(y_panel, rows_est, col[:, None])
-    y_evt = _take(y_panel, rows_evt, col[:, None])
+    # one read over the hull of both windows, then two slices
+    lo = min(est.start, tmin)
+    hi = max(est.end, tmax)
+    rows = p0[:, None] + np.arange(lo, hi + 1)[None, :]
+    s_est = rel_est - lo
+    s_evt = rel_evt - lo
+    y_all = _take(np.ascontiguousarray(y_panel), rows, col[:, None])
     if rf is not None:
-        y_est = y_est - _take(rf, rows_est, None)
-        y_evt = y_evt - _take(rf, rows_evt, None)
+        y_all = y_all - _take(rf, rows, None)
+    y_est, y_evt = _slice(y_all, s_est), _slice(y_all, s_evt)
     if x_panel is None:
         return AlignedData(y_est, None, y_evt, None, pos0)
-    x_est = _take(x_panel, rows_est, None)
-    x_evt = _take(x_panel, rows_evt, None)
-    return AlignedData(y_est, x_est, y_evt, x_evt, pos0)
+    x_all = _take(x_panel, rows, None)
+    return AlignedData(y_est, _slice(x_all, s_est), y_evt, _slice(x_all, s_evt), pos0)
+
+
+def _slice(a: np.ndarray, rel: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a[:, rel[0]: rel[-1] + 1])
 
 
 def screen(al: AlignedData, spec: EventStudySpec) -> tuple[np.ndarray, np.ndarray]:
