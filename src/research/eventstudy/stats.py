@@ -402,7 +402,7 @@ def brown_warner_1980(inp: BatteryInput, window: Window = None, *, convention: s
     w = _window(inp, window)
     ar = _ar(inp)
     s2 = inp.sigma**2
-    df = float(np.nanmean(np.where(inp.valid, inp.n_est, np.nan))) - 1.0
+    df = float(_nanmean(np.where(inp.valid, inp.n_est, np.nan), 0)) - 1.0
     with np.errstate(invalid="ignore", divide="ignore"):
         if w is None:
             present = np.isfinite(ar)
@@ -414,7 +414,7 @@ def brown_warner_1980(inp: BatteryInput, window: Window = None, *, convention: s
             tau = _count(ar[:, w[0] : w[1] + 1], 1)
             ok = np.isfinite(c)
             n = ok.sum()
-            t = np.nanmean(c) / (np.sqrt(np.sum(np.where(ok, tau * s2, 0.0))) / n)
+            t = _nanmean(c, 0) / (np.sqrt(np.sum(np.where(ok, tau * s2, 0.0))) / n)
     return _out("brown_warner_1980", t, _p_t(t, df), "Brown & Warner (1980); t(mean L - 1)", w is not None)
 
 
@@ -457,7 +457,7 @@ def lamb(inp: BatteryInput, window: Window = None, *, convention: str = "textboo
     pe_bar = _nanmean(pe, 0)
     if convention == "estudy2":
         inv_n = np.where(present, 1.0 / inp.n_est[:, None], np.nan)
-        n_mean = np.nanmean(np.where(inp.valid, inp.n_est, np.nan))
+        n_mean = _nanmean(np.where(inp.valid, inp.n_est, np.nan), 0)
         pe_bar = 1.0 + 1.0 / n_mean + (pe_bar - 1.0 - _nanmean(inv_n, 0))
     with np.errstate(invalid="ignore", divide="ignore"):
         z = _nanmean(ar, 0) / (s * np.sqrt(pe_bar))
@@ -720,7 +720,7 @@ def _day_sums(u: np.ndarray, convention: str) -> tuple[np.ndarray, np.ndarray]:
 def _n_days_divisor(u: np.ndarray, convention: str) -> float:
     if convention == "estudy2":
         m_i = _count(u, 1)
-        return float(np.mean(m_i[m_i > 0]))
+        return float(np.mean(m_i[m_i > 0])) if (m_i > 0).any() else 0.0
     return float((_count(u, 0) > 0).sum())
 
 
@@ -786,12 +786,14 @@ def corrado_rank(inp: BatteryInput, window: Window = None, *, convention: str = 
     if convention == "estudy2" and w is not None:
         # estudy2 car_rank_test: common centring by the mean expected rank
         valid = m_i > 0
+        if not valid.any():
+            return _out("corrado_rank", np.nan, np.nan, ref, True)
         mean_rank = float(np.mean((m_i[valid] + 1.0) / 2.0))
         row_means = _nanmean(k, 0)
         sd = np.sqrt(np.nansum((row_means - mean_rank) ** 2) / np.mean(m_i[valid]))
         evt = k[:, L + w[0] : L + w[1] + 1]
         tau = int((_count(evt, 0) > 0).sum())
-        stat = np.sqrt(tau) * (np.nanmean(evt) - mean_rank) / sd
+        stat = np.sqrt(tau) * (_nanmean(evt.ravel(), 0) - mean_rank) / sd
         return _out("corrado_rank", stat, _p_norm(stat), ref, True)
     z, sd = _cached(
         inp,
