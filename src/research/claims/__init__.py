@@ -15,10 +15,10 @@ from research.claims.evaluate import evaluate, evaluate_all
 from research.claims.params import EvalParams
 from research.claims.registry import Claim, Rule, get_claim, load_claims
 from research.claims.reported import reported_vs_computed
-from research.claims.scoreboard import scoreboard
+from research.claims.scoreboard import evidence_table, scoreboard
 from research.claims.verdict import VERDICTS, Verdict
 
 __all__ = [
     "Claim", "EvalParams", "Rule", "VERDICTS", "Verdict", "evaluate", "evaluate_all", "get_claim",
-    "load_claims", "reported_vs_computed", "scoreboard",
+    "evidence_table", "load_claims", "reported_vs_computed", "scoreboard",
 ]

@@ -9,7 +9,7 @@ import pandas as pd
 
 from research.claims.verdict import Verdict
 
-__all__ = ["scoreboard", "headline"]
+__all__ = ["scoreboard", "headline", "evidence_table"]
 
 
 def headline(v: Verdict) -> str:
@@ -41,3 +41,14 @@ def scoreboard(verdicts: Iterable[Verdict]) -> pd.DataFrame:
         for v in verdicts
     ]
     return pd.DataFrame(rows, columns=["claim_id", "title", "verdict", "headline"])
+
+
+def evidence_table(verdicts: Iterable[Verdict]) -> pd.DataFrame:
+    """All verdicts' evidence rows stacked, with a leading ``claim_id`` column; rows that
+    appear under several claims (same event, ticker and window) are kept once (first claim)."""
+    frames = [v.evidence.assign(claim_id=v.claim_id) for v in verdicts if not v.evidence.empty]
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    out = out[["claim_id"] + [c for c in out.columns if c != "claim_id"]]
+    return out.drop_duplicates(subset=["event_id", "ticker", "window_start", "window_end"]).reset_index(drop=True)
