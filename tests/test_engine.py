@@ -224,3 +224,25 @@ def test_repeated_firm_is_handled_per_event(panel):
     assert day0["bmp"] == pytest.approx(bmp0, rel=1e-9)
     assert win["patell"] == pytest.approx(patell_w, rel=1e-9)
     assert win["bmp"] == pytest.approx(bmp_w, rel=1e-9)
+
+
+def test_vectorised_alignment_equals_align_event():
+    """align_days (one searchsorted) gives exactly align_event's day 0 for every timing."""
+    from research.data import align_event
+    from research.data.calendar import TIMINGS
+    from research.errors import CalendarError
+    from research.eventstudy.engine import align_days
+
+    days = pd.date_range("2023-11-20", "2024-01-10", freq="D").append(
+        pd.date_range("2025-06-25", "2025-07-10", freq="D"))
+    dates = [d for d in days for _ in TIMINGS] + ["2025-07-04", "not a date", "2025-07-10"]
+    timings = [t for _ in days for t in TIMINGS] + ["intraday", "pre_open", "lunchtime"]
+    day0, unc, err = align_days(pd.Series(dates, dtype=object), pd.Series(timings))
+    for i, (d, t) in enumerate(zip(dates, timings, strict=True)):
+        try:
+            a = align_event(d, t)
+        except CalendarError as exc:
+            assert pd.isna(day0[i]) and err[i] == f"calendar: {exc}"
+            continue
+        assert day0[i] == a.day0 and unc[i] == a.uncertain and err[i] == ""
+    assert err[-1].startswith("calendar:") and err[-2].startswith("calendar:")

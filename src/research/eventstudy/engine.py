@@ -121,27 +121,84 @@ def prepare_events(events: pd.DataFrame) -> pd.DataFrame:
         bad = np.asarray(pd.isna(day0))
         errors[bad] = "day0 is missing or not a date"
     else:
-        from research.data import align_event
-
-        day0_list: list[Any] = [pd.NaT] * n
-        uncertain = np.zeros(n, dtype=bool)
-        cache: dict[tuple[Any, str], tuple[Any, bool, str]] = {}
-        raw_dates = events["date"].tolist()  # Timestamps for datetime columns, else as given
-        timings = out["timing"].to_numpy()
-        for i in range(n):  # one align_event call per distinct (date, timing)
-            key = (raw_dates[i], timings[i])
-            if key not in cache:
-                try:
-                    a = align_event(raw_dates[i], timings[i])
-                    cache[key] = (pd.Timestamp(a.day0), bool(a.uncertain), "")
-                except (CalendarError, DataError, ValueError) as exc:
-                    cache[key] = (pd.NaT, timings[i] == "unknown", f"calendar: {exc}")
-            day0_list[i], uncertain[i], errors[i] = cache[key]
-        day0 = pd.DatetimeIndex(day0_list)
+        day0, uncertain, errors = align_days(events["date"], out["timing"])
     out["day0"] = pd.DatetimeIndex(day0).as_unit("ns") if len(day0) else day0
     out["timing_uncertain"] = uncertain.astype(bool)
     out["align_error"] = pd.array(errors.astype(str), dtype="str")
     return out
+
+
+def align_days(dates: pd.Series, timings: pd.Series) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+    """Day 0 of many events: :func:`research.data.align_event` semantics, vectorised.
+
+    Dates that parse to plain (tz-naive) dates with a known timing are aligned with one
+    ``searchsorted`` on the XNYS sessions (``pre_open``, ``weekend_or_holiday``,
+    ``unknown``: the date's session, else the next; ``after_close``: the next session;
+    ``intraday``: the date's session). Everything else (unparseable dates, unknown
+    timings, intraday on a non-session, dates outside the calendar) goes through
+    ``align_event`` itself, whose :class:`CalendarError` message becomes the event's
+    reason. A test pins equality with ``align_event`` for every timing.
+
+    Returns
+    -------
+    (day0 DatetimeIndex with NaT on failure, uncertain (N,) bool, error (N,) str object)
+    """
+    from research.data import align_event, sessions
+    from research.data.calendar import TIMINGS
+
+    n = len(dates)
+    tim = np.asarray(timings, dtype=object).astype(str)
+    errors = np.full(n, "", dtype=object)
+    uncertain = tim == "unknown"
+    day0 = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    try:
+        if pd.api.types.is_datetime64_any_dtype(dates):
+            parsed = pd.Series(pd.DatetimeIndex(dates))
+        else:
+            parsed = pd.to_datetime(pd.Series(list(dates), dtype=object), errors="coerce",
+                                    format="mixed")
+        if getattr(parsed.dt, "tz", None) is not None:
+            raise TypeError("tz-aware")
+        pv = parsed.to_numpy(dtype="datetime64[ns]")
+        midnight = parsed.dt.normalize().to_numpy(dtype="datetime64[ns]") == pv
+        fast = ~np.isnat(pv) & midnight & np.isin(tim, TIMINGS)
+    except (TypeError, ValueError):
+        pv = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+        fast = np.zeros(n, dtype=bool)
+    if fast.any():
+        lo, hi = pv[fast].min(), pv[fast].max()
+        try:
+            sess = sessions(pd.Timestamp(lo) - pd.Timedelta(days=10),
+                            pd.Timestamp(hi) + pd.Timedelta(days=10)).to_numpy(dtype="datetime64[ns]")
+        except (CalendarError, DataError, ValueError):
+            sess = None
+            fast[:] = False
+        if sess is not None:
+            d = pv[fast]
+            i_on = np.searchsorted(sess, d, side="left")
+            i_next = np.searchsorted(sess, d, side="right")
+            on = (i_on < sess.size) & (sess[np.minimum(i_on, sess.size - 1)] == d)
+            nxt = sess[np.minimum(i_next, sess.size - 1)]
+            t = tim[fast]
+            res = np.where(on, d, nxt)
+            res = np.where(t == "after_close", nxt, res)
+            bad = (t == "intraday") & ~on  # error message from align_event
+            idx = np.flatnonzero(fast)
+            day0[idx[~bad]] = res[~bad]
+            fast[idx[bad]] = False
+    slow = np.flatnonzero(~fast)
+    cache: dict[tuple[str, str], tuple[Any, bool, str]] = {}
+    raw = list(dates) if slow.size else []
+    for i in slow:  # only unusual rows reach the scalar path
+        key = (repr(raw[i]), tim[i])
+        if key not in cache:
+            try:
+                a = align_event(raw[i], str(tim[i]))
+                cache[key] = (np.datetime64(pd.Timestamp(a.day0).as_unit("ns")), bool(a.uncertain), "")
+            except (CalendarError, DataError, ValueError, TypeError) as exc:
+                cache[key] = (np.datetime64("NaT"), tim[i] == "unknown", f"calendar: {exc}")
+        day0[i], uncertain[i], errors[i] = cache[key]
+    return pd.DatetimeIndex(day0), uncertain.astype(bool), errors
 
 
 def expand_tickers(events: pd.DataFrame, *, sep: str = ":") -> pd.DataFrame:
@@ -338,14 +395,14 @@ def car_tests(core: _Core, y_evt: np.ndarray, x_evt: np.ndarray | None,
 def _battery(core: _Core, spec: EventStudySpec, n_params: int) -> tuple[pd.DataFrame, list[str]]:
     """Cross-sectional tests per day and per window via :mod:`research.eventstudy.stats`."""
     notes: list[str] = []
-    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in TEST_COLUMNS})
-    empty["test"] = empty["test"].astype("str")
-    empty["scope"] = empty["scope"].astype("str")
+    empty = _empty_tests()
     if _stats is None or not hasattr(_stats, "BatteryInput"):
         notes.append("cross-sectional test battery unavailable: research.eventstudy.stats "
                      "is not installed")
         return empty, notes
-    if core.ar.shape[0] == 0:
+    if core.ar.shape[0] < 2:
+        notes.append("cross-sectional tests need at least 2 estimated events; tests table empty "
+                     "(use the single-event t in result.car)")
         return empty, notes
     n_est = np.asarray(core.n_obs)
     design_evt = core.design_evt if spec.model != "market_adjusted" else None
@@ -699,11 +756,14 @@ def run_event_study(
     )
 
 
+def _empty_tests() -> pd.DataFrame:
+    dtypes = {"test": "str", "scope": "str", "day": "Int64", "window_start": "Int64",
+              "window_end": "Int64", "statistic": "float64", "p_value": "float64"}
+    return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in TEST_COLUMNS})
+
+
 def _battery_empty() -> tuple[pd.DataFrame, list[str]]:
-    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in TEST_COLUMNS})
-    empty["test"] = empty["test"].astype("str")
-    empty["scope"] = empty["scope"].astype("str")
-    return empty, ["no event could be estimated: no cross-sectional tests"]
+    return _empty_tests(), ["no event could be estimated: no cross-sectional tests"]
 
 
 def _reasons(ev: pd.DataFrame, code: np.ndarray, col: np.ndarray, pos0: np.ndarray,
