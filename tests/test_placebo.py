@@ -99,3 +99,14 @@ def test_placebo_statistic_recomputed_independently(panel, events, res):
 def test_no_placebo_by_default(panel, events):
     r = run_event_study(events, SPEC, returns=panel)
     assert r.placebo is None and r.car["p_placebo"].isna().all()
+
+
+def test_short_history_is_flagged(panel, events):
+    pos = panel.index.get_loc(pd.Timestamp("2025-07-10"))
+    short = panel.iloc[pos - 300: pos + 40]
+    r = run_event_study(events.iloc[[0]], SPEC, returns=short, placebo_draws=50, seed=1)
+    assert r.placebo["n_candidates"].iat[0] < 100
+    assert any("fewer than 100 distinct pseudo dates" in n for n in r.notes)
+    full = run_event_study(events.iloc[[0]], SPEC, returns=panel, placebo_draws=50, seed=1)
+    assert full.placebo["n_candidates"].iat[0] > 300
+    assert not any("pseudo dates" in n for n in full.notes)

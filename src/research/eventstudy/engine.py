@@ -710,6 +710,16 @@ def run_event_study(
         placebo_frame, p_placebo = placebo_pvalues(
             ev, pos0, np.where(col < 0, 0, col), ok, res["t_stat"], y_panel, x_panel, spec,
             n_draws=int(placebo_draws), seed=int(seed), rf=rf)
+        from research.eventstudy.placebo import MIN_CANDIDATES
+
+        few = placebo_frame.drop_duplicates("event_id")
+        few = few[(few["n_draws"] > 0) & (few["n_candidates"] < MIN_CANDIDATES)]
+        if not few.empty:
+            notes.append(
+                f"placebo: {len(few)} event(s) have fewer than {MIN_CANDIDATES} distinct pseudo "
+                f"dates (e.g. {few['event_id'].iat[0]}: {int(few['n_candidates'].iat[0])}); "
+                "pass a longer returns history so pseudo dates can come from the ticker's "
+                "whole non-event history")
 
     # tables
     rel = np.arange(spec.event_span[0], spec.event_span[1] + 1)

@@ -26,7 +26,10 @@ p-value (two-sided, Davison-Hinkley / North et al. 2002 "+1" estimator, never 0)
     p_placebo = (1 + #{ |t_pseudo| >= |t_actual| }) / (1 + n_valid)
 
 so ``p_placebo`` lies in ``(0, 1]``; with 1000 draws the smallest attainable value is
-about 0.001.
+about 0.001. The candidates come from the rows of the returns panel given to the
+engine: pass the ticker's full history (not just a window around the event), otherwise
+few candidate dates remain; the engine adds a note when an event has fewer than
+:data:`MIN_CANDIDATES` distinct candidate dates.
 
 Determinism: the draws of an event come from
 ``numpy.random.default_rng(SeedSequence([seed, crc32(event_id)]))``; the same seed and
@@ -51,6 +54,7 @@ from research.eventstudy.spec import EventStudySpec
 __all__ = ["placebo_pvalues", "event_rng", "candidate_positions", "DEFAULT_DRAWS"]
 
 DEFAULT_DRAWS = 1000
+MIN_CANDIDATES = 100
 _CHUNK = 20_000
 
 
@@ -116,8 +120,9 @@ def placebo_pvalues(
     Returns
     -------
     (detail frame, p (N, W))
-        The frame has ``event_id, window_start, window_end, t_actual, n_valid,
-        n_exceed, p_placebo`` (one row per event x window).
+        The frame has ``event_id, window_start, window_end, t_actual, n_draws,
+        n_candidates`` (distinct admissible pseudo dates), ``n_valid, n_exceed,
+        p_placebo`` (one row per event x window).
     """
     from research.eventstudy.engine import _estimate, align_matrices, car_tests, screen
 
@@ -133,12 +138,14 @@ def placebo_pvalues(
     todo = np.flatnonzero(ok)
     cand_cache: dict[int, np.ndarray] = {}
     draws = np.full((todo.size, n_draws), -1, dtype=np.int64)
+    n_cand = np.zeros(n, dtype=np.int64)
     for j, i in enumerate(todo):  # one rng per event (cheap); statistics are batched below
         c = int(col[i])
         if c not in cand_cache:
             same = has_pos & (tickers == tickers[i])
             cand_cache[c] = candidate_positions(finite_cols[:, c], pos0[same], spec, buffer)
         cands = cand_cache[c]
+        n_cand[i] = cands.size
         if cands.size:
             draws[j] = event_rng(seed, ids[i]).choice(cands, size=n_draws, replace=True)
     flat_pos = draws.ravel()
@@ -176,6 +183,7 @@ def placebo_pvalues(
         "window_end": np.tile([e for _, e in spec.windows], n),
         "t_actual": t_actual.ravel(),
         "n_draws": np.where(np.repeat(ok, w), n_draws, 0),
+        "n_candidates": np.repeat(n_cand, w),
         "n_valid": nv.ravel(),
         "n_exceed": ne.ravel(),
         "p_placebo": p.ravel(),
