@@ -228,3 +228,15 @@ def test_no_usable_event_gives_nan_everywhere_quietly(convention):
         s = stats.single_event_tests(dead, 0, 1)
     assert d["statistic"].isna().all() and w["statistic"].isna().all()
     assert s["t_stat"].isna().all()
+
+
+def test_input_arrays_are_private_copies():
+    inp = _small()
+    ar = inp.ar.copy()
+    mine = stats.BatteryInput(ar, inp.ar_est, inp.sigma, inp.pe, inp.n_est, 2)
+    before = stats.day_tests(mine)
+    ar[:] = 1.0  # the caller reuses its buffer
+    after = stats.day_tests(mine)
+    _same(before, after)
+    with pytest.raises(ValueError):
+        mine.ar[0, 0] = 0.0

@@ -104,6 +104,12 @@ class TestStat:
     reference: str
 
 
+def _frozen(a) -> np.ndarray:
+    arr = np.array(a, dtype=float, copy=True)
+    arr.flags.writeable = False
+    return arr
+
+
 @dataclass(frozen=True)
 class BatteryInput:
     """Arrays the battery works on (see the module docstring).
@@ -135,11 +141,12 @@ class BatteryInput:
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        ar = np.asarray(self.ar, dtype=float)
-        ar_est = np.asarray(self.ar_est, dtype=float)
-        sigma = np.asarray(self.sigma, dtype=float)
-        pe = np.asarray(self.pe, dtype=float)
-        n_est = np.asarray(self.n_est, dtype=float)
+        # private read-only copies: derived arrays are memoised, so inputs must not change
+        ar = _frozen(self.ar)
+        ar_est = _frozen(self.ar_est)
+        sigma = _frozen(self.sigma)
+        pe = _frozen(self.pe)
+        n_est = _frozen(self.n_est)
         if ar.ndim != 2 or ar_est.ndim != 2:
             raise SpecificationError(
                 f"ar must be (N, T) and ar_est (N, L); got {ar.shape} and {ar_est.shape}"
@@ -169,8 +176,8 @@ class BatteryInput:
         if (self.design_evt is None) != (self.xtx_inv is None):
             raise SpecificationError("pass both design_evt and xtx_inv, or neither")
         if self.design_evt is not None:
-            d = np.asarray(self.design_evt, dtype=float)
-            v = np.asarray(self.xtx_inv, dtype=float)
+            d = _frozen(self.design_evt)
+            v = _frozen(self.xtx_inv)
             if d.ndim != 3 or d.shape[:2] != ar.shape or v.shape != (n, d.shape[2], d.shape[2]):
                 raise SpecificationError(
                     f"design_evt must be (N, T, P) and xtx_inv (N, P, P); got {d.shape}, {v.shape}"
