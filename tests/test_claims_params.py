@@ -1,0 +1,69 @@
+"""EvalParams: defaults of the contract, notebook-style construction, validation."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from research.claims import EvalParams
+from research.errors import ParameterError
+
+
+def test_defaults_are_the_published_report():
+    p = EvalParams()
+    assert (p.source, p.market_proxy, p.model) == ("snapshot", "SPY", "market")
+    assert (p.estimation_length, p.estimation_end, p.min_estimation_obs) == (250, -11, 120)
+    assert p.event_windows == ((0, 0), (0, 1), (-1, 1), (0, 5))
+    assert (p.alpha, p.placebo_draws, p.as_of, p.seed) == (0.05, 1000, "2025-10-15", 20251015)
+
+
+def test_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        EvalParams().alpha = 0.1  # type: ignore[misc]
+
+
+def test_from_mapping_accepts_papermill_lists_and_ignores_verdict_path():
+    p = EvalParams.from_mapping({"event_windows": [[0, 0], [-1, 1]], "market_proxy": "iwm",
+                                 "verdict_path": "x.json", "alpha": 0.1})
+    assert p.event_windows == ((0, 0), (-1, 1))
+    assert p.market_proxy == "IWM"
+    assert p.alpha == 0.1
+    assert p == EvalParams(event_windows=((0, 0), (-1, 1)), market_proxy="IWM", alpha=0.1)
+
+
+def test_to_dict_round_trips():
+    p = EvalParams(alpha=0.01, as_of="2025-10-14")
+    assert EvalParams.from_mapping(p.to_dict()) == p
+    assert p.to_dict()["event_windows"] == [[0, 0], [0, 1], [-1, 1], [0, 5]]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"source": "bloomberg"}, "source"),
+    ({"model": "capm"}, "model"),
+    ({"market_proxy": ""}, "market_proxy"),
+    ({"estimation_length": 2.5}, "estimation_length"),
+    ({"estimation_length": 10}, "too short"),
+    ({"estimation_end": 0}, "negative"),
+    ({"min_estimation_obs": 500}, "min_estimation_obs"),
+    ({"event_windows": [[1, 0]]}, "reversed"),
+    ({"event_windows": []}, "empty"),
+    ({"event_windows": "0,1"}, "pairs"),
+    ({"event_windows": [[0, 1, 2]]}, "pair"),
+    ({"event_windows": [[-20, 0]]}, "overlaps the estimation window"),
+    ({"alpha": 0.0}, "alpha"),
+    ({"alpha": 0.7}, "alpha"),
+    ({"alpha": True}, "alpha"),
+    ({"alpha": "0.05"}, "alpha"),
+    ({"placebo_draws": -1}, "placebo_draws"),
+    ({"as_of": "mid October"}, "as_of"),
+    ({"seed": -3}, "seed"),
+])
+def test_bad_values_raise_parameter_error(kwargs, message):
+    with pytest.raises(ParameterError, match=message):
+        EvalParams(**kwargs)
+
+
+def test_unknown_key_raises():
+    with pytest.raises(ParameterError, match="unknown parameter.*marketproxy"):
+        EvalParams.from_mapping({"marketproxy": "SPY"})
