@@ -246,3 +246,33 @@ def test_vectorised_alignment_equals_align_event():
             continue
         assert day0[i] == a.day0 and unc[i] == a.uncertain and err[i] == ""
     assert err[-1].startswith("calendar:") and err[-2].startswith("calendar:")
+
+
+@pytest.mark.parametrize("convention", ["textbook", "estudy2"])
+def test_single_event_t_agrees_with_stats_module(article_events, convention):
+    """The engine's CAR t (complete windows) equals stats.single_event_tests on the same inputs."""
+    from research.eventstudy import models, stats
+    from research.eventstudy.engine import align_matrices, load_return_panel, screen
+
+    spec = EventStudySpec(convention=convention)
+    res = run_event_study(article_events, spec, source="snapshot", volume=False)
+    rets, _, _ = load_return_panel(list(article_events["ticker"]) + ["SPY"])
+    col = pd.Index(rets.columns).get_indexer(article_events["ticker"])
+    pos0 = rets.index.get_indexer(pd.DatetimeIndex(res.events["day0"]))
+    al = align_matrices(rets.to_numpy(), rets[["SPY"]].to_numpy(), col, pos0, spec)
+    ok, _ = screen(al, spec)
+    fit = models.fit(al.y_est[ok], al.x_est[ok], "market", convention=convention)
+    ar = models.abnormal(al.y_evt[ok], al.x_evt[ok], fit)
+    inp = stats.BatteryInput(ar=ar, ar_est=fit.resid, sigma=fit.sigma,
+                             pe=models.prediction_factor(al.x_evt[ok], fit), n_est=fit.n_obs,
+                             n_params=fit.n_params, design_evt=models.design(al.x_evt[ok], fit),
+                             xtx_inv=fit.xtx_inv)
+    ids = res.events.loc[ok, "event_id"].to_numpy()
+    tmin = spec.event_span[0]
+    for a, b in spec.windows:
+        ref = stats.single_event_tests(inp, a - tmin, b - tmin)
+        got = res.car[(res.car["window_start"] == a) & (res.car["window_end"] == b)].set_index("event_id").loc[ids]
+        complete = (ref["n_days"].to_numpy() == b - a + 1) & (fit.sigma > 0)  # SPY on SPY: sigma 0
+        for k in ("car", "car_se", "t_stat", "p_value"):
+            np.testing.assert_allclose(got[k].to_numpy()[complete], ref[k].to_numpy()[complete],
+                                       rtol=1e-10, atol=1e-13)

@@ -38,6 +38,7 @@ from research.errors import (
     DataError,
     DuplicateEventError,
     EventStudyError,
+    SpecificationError,
     UnknownTickerError,
 )
 from research.eventstudy.result import (
@@ -392,7 +393,8 @@ def car_tests(core: _Core, y_evt: np.ndarray, x_evt: np.ndarray | None,
             "complete": complete}
 
 
-def _battery(core: _Core, spec: EventStudySpec, n_params: int) -> tuple[pd.DataFrame, list[str]]:
+def _battery(core: _Core, spec: EventStudySpec, n_params: int,
+             tests: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Cross-sectional tests per day and per window via :mod:`research.eventstudy.stats`."""
     notes: list[str] = []
     empty = _empty_tests()
@@ -410,7 +412,7 @@ def _battery(core: _Core, spec: EventStudySpec, n_params: int) -> tuple[pd.DataF
                               n_est=n_est, n_params=n_params, design_evt=design_evt,
                               xtx_inv=None if design_evt is None else core.xtx_inv)
     try:
-        return _run_battery(inp, spec), notes
+        return _run_battery(inp, spec, tests), notes
     except Exception as exc:  # noqa: BLE001 - keep per-event results usable, but say so loudly
         msg = f"cross-sectional test battery failed ({type(exc).__name__}: {exc}); tests table empty"
         warnings.warn(msg, RuntimeWarning, stacklevel=3)
@@ -418,10 +420,10 @@ def _battery(core: _Core, spec: EventStudySpec, n_params: int) -> tuple[pd.DataF
         return empty, notes
 
 
-def _run_battery(inp: Any, spec: EventStudySpec) -> pd.DataFrame:
+def _run_battery(inp: Any, spec: EventStudySpec, tests: tuple[str, ...] | None) -> pd.DataFrame:
     tmin, _ = spec.event_span
     frames = []
-    day = pd.DataFrame(_stats.day_tests(inp, convention=spec.convention))
+    day = pd.DataFrame(_stats.day_tests(inp, convention=spec.convention, tests=tests))
     frames.append(pd.DataFrame({
         "test": day["test"].astype("str"),
         "scope": "day",
@@ -432,7 +434,8 @@ def _run_battery(inp: Any, spec: EventStudySpec) -> pd.DataFrame:
     }))
     starts, ends = _window_index(spec)
     for (a, b), s, e in zip(spec.windows, starts, ends, strict=True):
-        wt = pd.DataFrame(_stats.window_tests(inp, int(s), int(e), convention=spec.convention))
+        wt = pd.DataFrame(_stats.window_tests(inp, int(s), int(e), convention=spec.convention,
+                                              tests=tests))
         frames.append(pd.DataFrame({
             "test": wt["test"].astype("str"), "scope": "window", "day": np.nan,
             "window_start": float(a), "window_end": float(b),
@@ -587,6 +590,7 @@ def run_event_study(
     source: str = "snapshot",
     placebo_draws: int = 0,
     seed: int = 0,
+    tests: tuple[str, ...] | list[str] | None = None,
 ) -> EventStudyResult:
     """Run an event study on many events at once.
 
@@ -613,6 +617,9 @@ def run_event_study(
         (:mod:`research.eventstudy.placebo`); 0 = skip (``p_placebo`` NaN).
     seed : int, default 0
         Seed of the placebo draws.
+    tests : sequence of str, optional
+        Names of the cross-sectional tests to run (``research.eventstudy.stats.DAY_TESTS``);
+        default all of them. An empty tuple skips the battery.
 
     Returns
     -------
@@ -626,6 +633,11 @@ def run_event_study(
     spec = EventStudySpec() if spec is None else spec
     if not isinstance(spec, EventStudySpec):
         raise EventStudyError(f"spec must be an EventStudySpec, got {type(spec).__name__}")
+    if tests is not None and _stats is not None:
+        unknown_tests = [t for t in tests if t not in _stats.DAY_TESTS]
+        if unknown_tests:
+            raise SpecificationError(
+                f"unknown test(s) {unknown_tests}; choose from {', '.join(_stats.DAY_TESTS)}")
     ev = prepare_events(events)
     notes: list[str] = []
     unknown: list[str] = []
@@ -698,7 +710,13 @@ def run_event_study(
         zero_sig = ~(core.sigma > 0)
         for j in np.flatnonzero(zero_sig):
             reasons[idx[j]] = "zero residual variance in the estimation window: t-statistics undefined"
-    tests, bat_notes = _battery(core, spec, _n_params(spec)) if core is not None else _battery_empty()
+    if tests is not None and len(tuple(tests)) == 0:
+        tests_df, bat_notes = _empty_tests(), ["cross-sectional tests not requested (tests=())"]
+    elif core is not None:
+        tests_df, bat_notes = _battery(core, spec, _n_params(spec),
+                                       None if tests is None else tuple(tests))
+    else:
+        tests_df, bat_notes = _battery_empty()
     notes.extend(bat_notes)
 
     # placebo
@@ -761,7 +779,7 @@ def run_event_study(
         vol_df = abnormal_volume_panel(ev, vol_panel, spec)
     return EventStudyResult(
         events=events_out[list(EVENT_COLUMNS) + [c for c in events_out.columns if c.startswith("beta_")]],
-        ar=ar_df, car=car_df[list(CAR_COLUMNS)], aar=aar_df[list(AAR_COLUMNS)], tests=tests,
+        ar=ar_df, car=car_df[list(CAR_COLUMNS)], aar=aar_df[list(AAR_COLUMNS)], tests=tests_df,
         spec=spec, volume=vol_df, placebo=placebo_frame, notes=tuple(notes),
     )
 

@@ -172,6 +172,11 @@ class EventStudySpec:
             raise SpecificationError(
                 f"unknown convention {self.convention!r}; choose 'textbook' or 'estudy2'"
             )
+        if self.convention == "estudy2" and self.model == "factor":
+            raise SpecificationError(
+                "convention='estudy2' is defined for the single-index models only; use "
+                "convention='textbook' with model='factor'"
+            )
         if not isinstance(self.market, str) or not self.market:
             raise SpecificationError(f"market must be a ticker string such as 'SPY', got {self.market!r}")
         if self.model == "factor":
