@@ -286,7 +286,11 @@ def evaluate(claim: Claim | str | int, params: EvalParams | dict | None = None) 
     """
     c = _claim(claim)
     p = _params(params)
-    return _DISPATCH[c.rule.type](c, p)
+    v = _DISPATCH[c.rule.type](c, p)
+    wins = sorted({w for _, _, w in _event_targets(c, v.details["study"])}) if "study" in v.details else []
+    if wins:
+        v.details["rule_windows"] = tuple(wins)  # type: ignore[index]
+    return v
 
 
 def evaluate_all(params: EvalParams | dict | None = None, claim_ids: list[str] | None = None) -> list[Verdict]:

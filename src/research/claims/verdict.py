@@ -182,9 +182,25 @@ class Verdict:
         return pd.DataFrame(rows, columns=["quantity", "value"])
 
     def _evidence_view(self) -> pd.DataFrame:
-        ev = self.evidence.copy()
+        return Verdict._view(self.evidence)
+
+    def _decisive_rows(self) -> pd.DataFrame | None:
+        """Evidence rows at the rule's window(s) (``details["rule_windows"]``), or None."""
+        wins = self.details.get("rule_windows") if isinstance(self.details, Mapping) else None
+        if not wins or "window_start" not in self.evidence.columns:
+            return None
+        ev = self.evidence
+        mask = pd.Series(False, index=ev.index)
+        for a, b in wins:
+            mask |= (ev["window_start"] == a) & (ev["window_end"] == b)
+        sub = Verdict._view(ev[mask])
+        return sub
+
+    @staticmethod
+    def _view(ev: pd.DataFrame) -> pd.DataFrame:
+        ev = ev.copy()
         if "window_start" in ev.columns and "window_end" in ev.columns:
-            ev.insert(2, "window", [f"({a:+d},{b:+d})" if pd.notna(a) else "" for a, b in
+            ev.insert(2, "window", [f"({int(a):+d},{int(b):+d})" if pd.notna(a) else "" for a, b in
                                     zip(ev["window_start"], ev["window_end"], strict=True)])
             ev = ev.drop(columns=["window_start", "window_end"])
         return ev.dropna(axis=1, how="all")
@@ -223,8 +239,18 @@ class Verdict:
             parts.append(self._key_table().to_html(index=False, escape=True))
         ev = self._evidence_view()
         if not ev.empty:
-            parts.append("<p><strong>Evidence</strong></p>")
-            parts.append(ev.map(_fmt).to_html(index=False, escape=True))
+            units = ("<small>car, bhar: simple-return units (0.10 = +10%); p_value: parametric t-test; "
+                     "p_placebo: random-date test; abnormal_volume: day-0 abnormal log volume</small>")
+            decisive = self._decisive_rows()
+            if decisive is not None and 0 < len(decisive) < len(ev):
+                parts.append(f"<p><strong>Evidence at the rule's window</strong> {units}</p>")
+                parts.append(decisive.map(_fmt).to_html(index=False, escape=True))
+                parts.append(f"<details><summary>All windows ({len(ev)} rows)</summary>")
+                parts.append(ev.map(_fmt).to_html(index=False, escape=True))
+                parts.append("</details>")
+            else:
+                parts.append(f"<p><strong>Evidence</strong> {units}</p>")
+                parts.append(ev.map(_fmt).to_html(index=False, escape=True))
         if not self.confounders.empty:
             parts.append("<p><strong>Other catalogued events inside the event windows</strong></p>")
             parts.append(self.confounders.map(_fmt).to_html(index=False, escape=True))
