@@ -147,3 +147,10 @@ def test_summary_and_html_render_everything(c2):
     assert "Verdict:" in s and "Rule:" in s and "Evidence:" in s and "basket:rare_earth" in s
     h = c2._repr_html_()
     assert c2.verdict in h and "<table" in h and "Notes" in h
+
+
+def test_event_claim_before_its_event_is_not_testable():
+    v = evaluate("C1", EvalParams(placebo_draws=0, as_of="2025-10-10"))
+    assert v.verdict == "not testable with price data"
+    assert any("cannot be tested as of that date" in n for n in v.notes)
+    assert any("ev16_jpm_security_resiliency excluded" in n for n in v.notes)

@@ -148,6 +148,12 @@ def _eval_event(claim: Claim, params: EvalParams) -> Verdict:
     study = run_claim_study(claim, params)
     notes = _base_notes(claim, params)
     targets = _event_targets(claim, study)
+    if not targets:
+        notes = [f"Rule check: none of the claim's events ({', '.join(claim.events)}) has its day 0 on or "
+                 f"before the as-of date {params.as_of}; the claim cannot be tested as of that date."
+                 ] + notes + list(study.notes)
+        return _verdict(claim, params, NOT_TESTABLE, study.evidence, {}, notes, _empty_confounders(),
+                        study.data_source, {"study": study})
     rows = _rows_at(study.evidence, targets)
     tests = claim.rule.tests
     if "placebo" in tests and params.placebo_draws == 0:
