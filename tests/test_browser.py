@@ -17,7 +17,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from _report_sites import Site, fixture_site, real_site, site_problems  # noqa: F401
+pytest.register_assert_rewrite("_report_sites")  # before the import (it is also a plugin)
+from _report_sites import Site, site_problems
+
+# the session-scoped site builds (one per session, shared by all modules)
+pytest_plugins = ["_report_sites"]
 
 pytestmark = pytest.mark.slow
 

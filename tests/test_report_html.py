@@ -11,7 +11,11 @@ import nbformat
 import pytest
 from PIL import Image
 
-from _report_sites import FIXTURES, Site, fixture_site, parse_html, site_problems  # noqa: F401
+pytest.register_assert_rewrite("_report_sites")  # before the import (it is also a plugin)
+from _report_sites import FIXTURES, Site, parse_html, site_problems
+
+# the session-scoped site builds (one per session, shared by all modules)
+pytest_plugins = ["_report_sites"]
 from research.report.html import export_html, render_html
 
 

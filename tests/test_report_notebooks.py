@@ -5,13 +5,18 @@ returns when called here, in the test."""
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
 
 import pytest
 
-from _report_sites import ROOT, Site, parse_html, real_site, site_problems  # noqa: F401
+pytest.register_assert_rewrite("_report_sites")  # before the import (it is also a plugin)
+from _report_sites import Site, parse_html, site_problems
+
+# the session-scoped site builds (one per session, shared by all modules)
+pytest_plugins = ["_report_sites"]
 from research.report.portfolio import load_portfolio
 
 pytestmark = pytest.mark.slow
@@ -95,7 +100,7 @@ def test_index_verdicts_and_key_numbers_equal_evaluate(real_site: Site, evaluate
         assert f'href="{owner}.html#{cid}"' in row.group(2)
         cell = re.search(r'<td class="key" title="([^"]*)">', row.group(2)).group(1)
         expected = _leaves(evaluated[cid]["key_numbers"])
-        shown = [ln.split(" = ", 1) for ln in cell.replace("&#x27;", "'").replace("&quot;", '"').split("\n") if ln]
+        shown = [ln.split(" = ", 1) for ln in html.unescape(cell).split("\n") if ln]
         assert [k for k, _ in shown] == list(expected), cid
         for key, value in shown:
             want = expected[key]

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+pytest.register_assert_rewrite("_report_sites")  # before the import (it is also a plugin)
 from _report_sites import FIXTURE_PORTFOLIO, FIXTURES
 from research.errors import ParameterError
 from research.report.parameters import NotebookParameter, coerce_value, inspect_parameters

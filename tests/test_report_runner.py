@@ -10,7 +10,11 @@ import sys
 import nbformat
 import pytest
 
-from _report_sites import FIXTURE_PORTFOLIO, Site, fixture_site, parse_html, run_cli  # noqa: F401
+pytest.register_assert_rewrite("_report_sites")  # before the import (it is also a plugin)
+from _report_sites import FIXTURE_PORTFOLIO, Site, parse_html, run_cli
+
+# the session-scoped site builds (one per session, shared by all modules)
+pytest_plugins = ["_report_sites"]
 from research.report.cli import main
 
 
