@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
+from research.errors import SpecificationError
 from research.eventstudy import models, stats
 
 
@@ -126,3 +127,14 @@ def test_mean_cross_correlation_matches_pandas_pairwise():
     cf = pd.DataFrame(full.T).corr().to_numpy()[np.triu_indices(7, 1)].mean()
     assert stats.mean_cross_correlation(full, method="fast") == pytest.approx(cf, rel=1e-10)
     assert stats.mean_cross_correlation(full, method="exact") == pytest.approx(cf, rel=1e-10)
+
+
+def test_mean_cross_correlation_auto_is_exact_when_events_share_rows():
+    rng = np.random.default_rng(14)
+    x = rng.normal(size=(6, 50)) + 0.5 * rng.normal(size=50)[None, :]
+    x[:, [3, 17, 40]] = np.nan  # same missing days for every event (e.g. a market holiday)
+    c = pd.DataFrame(x.T).corr().to_numpy()[np.triu_indices(6, 1)].mean()
+    assert stats.mean_cross_correlation(x) == pytest.approx(c, rel=1e-10)
+    assert stats.mean_cross_correlation(x, method="exact") == pytest.approx(c, rel=1e-10)
+    with pytest.raises(SpecificationError, match="unknown method"):
+        stats.mean_cross_correlation(x, method="slow")

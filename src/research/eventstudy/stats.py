@@ -535,9 +535,11 @@ def mean_cross_correlation(
         fewer than ``min_overlap`` common rows skipped), quadratic in N, computed in row
         blocks with six matrix products each. ``"fast"``: O(N L) identity
         ``sum_{i != j} r_ij = [sum_t (sum_i z_it)^2 - sum_i sum_t z_it^2] / (L - 1)`` on
-        each event's own standardized residuals ``z`` (zero where missing): exact for
-        complete windows of equal length, an approximation with missing rows.
-        ``"auto"`` (default): exact up to 2,000 events, fast above.
+        each event's own standardized residuals ``z`` (zero where missing): exact when
+        every event has the same usable rows, an approximation otherwise.
+        ``"auto"`` (default): the O(N L) identity when all events share their usable
+        rows (exact), else the pairwise computation up to 1,000 events and the
+        approximation above.
 
     Returns NaN when no pair qualifies (N < 2).
     """
@@ -549,7 +551,11 @@ def mean_cross_correlation(
     n = x.shape[0]
     if n < 2:
         return np.nan
-    if method == "fast" or (method == "auto" and n > 2000):
+    fin = np.isfinite(x)
+    same_rows = bool((fin == fin[:1]).all())  # every event has the same usable rows
+    if method == "fast" or (method == "auto" and (same_rows or n > 1000)):
+        if same_rows:  # then pairwise-complete == own-sample moments: exact
+            x = x[:, fin[0]]
         return _mean_corr_fast(x)
     m = np.isfinite(x).astype(float)
     x0 = np.where(m > 0, x, 0.0)
@@ -943,34 +949,64 @@ def generalized_rank(inp: BatteryInput, window: Window = None, *, convention: st
         windows = [(t, t) for t in range(inp.n_days)]
     else:
         windows = [w]
-    est = _ar_est(inp)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sar_est = est / inp.sigma[:, None]
     g0 = np.stack([_scar(inp, a, b) for a, b in windows], axis=1)  # (N, W)
     with np.errstate(invalid="ignore", divide="ignore"):
         g0 = g0 / _nanstd(g0, 0)[None, :]
-    base = _cached(inp, "ranks_est", lambda: rank_rows(est))  # sigma > 0: ranks of SAR
-    stat, df = _grank_core(sar_est, g0, base)
+    stat, df = _grank_core(_cached(inp, "grank_setup", lambda: _GrankSetup.make(inp)), g0)
     p = _p_t(stat, df)
     return _out("generalized_rank", stat, p, "Kolari & Pynnönen (2011) GRANK; t(T-2)", w is not None)
 
 
-def _grank_core(sar_est: np.ndarray, g0: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """GRANK t for W cumulated event values g0 (N, W) against estimation SARs (N, L).
+@dataclass(frozen=True)
+class _GrankSetup:
+    """Window-independent GRANK pieces, events sorted by their usable-day count."""
 
-    Loops over the W test windows (days or CAR windows, never events); each step is
-    O(N L): the estimation ranks are computed once and shifted by the comparison with
-    the one added event value.
+    order: np.ndarray  # (N,) events sorted by t_i
+    starts: np.ndarray  # first row of each group of equal t_i (sorted order)
+    w_g: np.ndarray  # 1 / (t_i + 1) of each group
+    e: np.ndarray  # (N, L) estimation SARs, sorted events, -inf where missing
+    srt: np.ndarray  # (N, L) each row of e sorted ascending
+    fin_e: np.ndarray  # (N, L) bool
+    base0: np.ndarray  # (N, L) ranks among estimation days, 0 where missing
+    t_i: np.ndarray  # (N,) usable estimation days + 1 (the cumulated event day)
+
+    @staticmethod
+    def make(inp: BatteryInput) -> _GrankSetup:
+        est = _ar_est(inp)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sar = est / inp.sigma[:, None]
+        fin = np.isfinite(sar)
+        t_i = fin.sum(axis=1) + 1.0
+        order = np.argsort(t_i, kind="stable")
+        t_sorted = t_i[order]
+        starts = np.flatnonzero(np.r_[True, t_sorted[1:] != t_sorted[:-1]])
+        e = np.where(fin, sar, -np.inf)[order]  # missing never compares above/equal
+        base = rank_rows(sar)[order]  # sigma > 0, so these are also the ranks of AR
+        return _GrankSetup(
+            order=order,
+            starts=starts,
+            w_g=1.0 / (t_sorted[starts] + 1.0),
+            e=e,
+            srt=np.sort(e, axis=1),
+            fin_e=fin[order],
+            base0=np.where(fin[order], base, 0.0),
+            t_i=t_sorted,
+        )
+
+
+def _grank_core(su: _GrankSetup, g0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GRANK t for W cumulated event values ``g0 (N, W)`` against the estimation SARs.
+
+    Loops over the W test windows (days or CAR windows, never events); each step is one
+    O(N L) comparison: an estimation value's rank among ``estimation + event`` is its
+    rank among the estimation days plus ``1[e > g] + 0.5 * 1[e == g]``.
     """
-    fin_e = np.isfinite(sar_est)
-    # base: ranks among the estimation days (rank_rows(sar_est))
-    fin_e_f = fin_e.astype(float)
-    base0 = np.where(fin_e, base, 0.0)
-    e_inf = np.where(fin_e, sar_est, -np.inf)  # missing cells never compare above/equal
-    t_i = fin_e.sum(axis=1) + 1.0  # usable days including the cumulated event day
-    srt = np.sort(e_inf, axis=1)
-    n_days = e_inf.shape[1]
-    rows = np.arange(e_inf.shape[0])
+    n_ev, n_days = su.e.shape
+    rows = np.arange(n_ev)
+    g0 = g0[su.order]
+    grp_len = np.diff(np.r_[su.starts, n_ev])
+    w_rows = np.repeat(su.w_g, grp_len)  # 1/(t_i+1) per (sorted) event
+    fin_e_f = su.fin_e.astype(float)
     n_w = g0.shape[1]
     stat = np.full(n_w, np.nan)
     df = np.full(n_w, np.nan)
@@ -981,29 +1017,34 @@ def _grank_core(sar_est: np.ndarray, g0: np.ndarray, base: np.ndarray) -> tuple[
         n = float(fin_0.sum())
         if n == 0:
             continue
-        w_i = np.where(fin_0, 1.0 / (t_i + 1.0), 0.0)
+        w_i = np.where(fin_0, w_rows, 0.0)
         if prev_fin0 is None or not np.array_equal(fin_0, prev_fin0):
-            # window-independent parts, recomputed only when the set of events changes
+            # window-independent sums, recomputed only when the set of events changes
             n_t = fin_0.astype(float) @ fin_e_f
-            base_sum = w_i @ base0
+            base_sum = w_i @ su.base0
             prev_fin0 = fin_0
-        gg = np.where(fin_0, g, np.inf)[:, None]
-        gt = e_inf > gg  # estimation values above the event value move up one rank
-        # column sums over the events in the test of U = rank / (T_i + 1) - 1/2, where an
-        # estimation value's rank is base + 1[e > g] + 0.5 * 1[e == g]
-        u_sum = base_sum + w_i @ gt - 0.5 * n_t
-        n_gt = np.count_nonzero(gt, axis=1)
-        # ties with the event value: the largest estimation value not above g equals g?
+        gg = np.where(fin_0, g, np.inf)[:, None]  # events not in the test never count
+        gt = su.e > gg  # estimation values above the event value move up one rank
+        gt8 = gt.view(np.uint8)
+        # sum_i w_i 1[e_it > g_i]: column counts per group of equal weight, then weights
+        if su.starts.size == 1:
+            counts = np.add.reduce(gt8, axis=0, dtype=np.int32)[None, :]
+        else:
+            counts = np.add.reduceat(gt8, su.starts, axis=0, dtype=np.int32)
+        shift = su.w_g @ counts
+        u_sum = base_sum + shift - 0.5 * n_t
+        n_gt = np.add.reduce(gt8, axis=1, dtype=np.int32)
+        # ties with the event value: is the largest estimation value not above g equal to g?
         below_idx = n_days - n_gt - 1
-        cand = srt[rows, np.clip(below_idx, 0, None)]
+        cand = su.srt[rows, np.clip(below_idx, 0, None)]
         if np.any(fin_0 & (below_idx >= 0) & (cand == g)):  # rare: exact tie
-            eq = e_inf == gg
+            eq = su.e == gg
             u_sum = u_sum + 0.5 * (w_i @ eq)
             n_eq = np.count_nonzero(eq, axis=1)
         else:
             n_eq = np.zeros_like(n_gt)
         # rank of the event value: 1 + #(est < g) + 0.5 #(est == g)
-        r0 = 1.0 + (t_i - 1.0 - n_gt - n_eq) + 0.5 * n_eq
+        r0 = 1.0 + (su.t_i - 1.0 - n_gt - n_eq) + 0.5 * n_eq
         ubar0 = np.sum(np.where(fin_0, r0 * w_i - 0.5, 0.0)) / n
         with np.errstate(invalid="ignore", divide="ignore"):
             ubar_est = np.where(n_t > 0, u_sum / n_t, 0.0)
