@@ -411,9 +411,9 @@ def design(x_evt: np.ndarray | None, fit: ModelFit) -> np.ndarray:
     """Design rows ``x0_t`` (N, T, P) matching ``fit.xtx_inv``.
 
     ``(1, x_t)`` for the market and factor models, ``(1,)`` for ``mean_adjusted`` and an
-    empty ``P = 0`` axis for ``market_adjusted``. Needs ``x_evt`` except for
-    ``mean_adjusted`` (where it may be None; then T is taken from ``x_evt`` or must be
-    supplied through an (N, T) array of anything).
+    empty ``P = 0`` axis for ``market_adjusted``. For ``mean_adjusted`` only the shape of
+    ``x_evt`` is used (any (N, T[, K]) array, e.g. the event returns).
+    Together with ``fit.xtx_inv`` this gives ``Cov(AR_t, AR_s) = sigma^2 x0_t' V x0_s``.
     """
     n_ev = fit.alpha.shape[0]
     if fit.model == "mean_adjusted":
@@ -466,9 +466,9 @@ def prediction_factor(
         if n_days is None:
             raise SpecificationError("prediction_factor for mean_adjusted needs x_evt or n_days")
         return np.broadcast_to(1.0 + fit.xtx_inv[:, 0, 0][:, None], (n_ev, n_days)).copy()
-    x0 = design(x_evt, fit)
     if fit.model == "market_adjusted":
         x = np.asarray(x_evt, dtype=float)
         x = x[:, :, None] if x.ndim == 2 else x
         return np.where(np.isfinite(x).all(axis=2), 1.0, np.nan)
+    x0 = design(x_evt, fit)
     return 1.0 + np.einsum("ntk,nkj,ntj->nt", x0, fit.xtx_inv, x0)
