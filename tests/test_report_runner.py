@@ -165,3 +165,35 @@ def test_research_console_entry_forwards_report(tmp_path):
 
     rc, stdout, _ = run_cli(research_main, ["report", "--portfolio", str(FIXTURE_PORTFOLIO), "--list"])
     assert rc == 0 and "passing" in stdout
+
+
+def _notebook(path, *sources):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for i, src in enumerate(sources):
+        cell = nbformat.v4.new_code_cell(src)
+        if i == 0:
+            cell.metadata["tags"] = ["parameters"]
+        nb.cells.append(cell)
+    nbformat.write(nb, path)
+
+
+def test_hung_cell_times_out_and_missing_notebook_fails_alone(tmp_path):
+    from research.report import build_reports, load_portfolio
+
+    _notebook(tmp_path / "slow.ipynb", 'verdict_path = ""', "print('started')", "import time\ntime.sleep(60)")
+    yml = tmp_path / "p.yml"
+    yml.write_text("notebooks:\n  - {name: slow, path: slow.ipynb}\n"
+                   "  - {name: gone, path: gone.ipynb, claims: [C7]}\n")
+    out = tmp_path / "site"
+    result = build_reports(load_portfolio(yml), output_dir=out, cell_timeout=3, jobs=1)
+    assert result.failed == ("slow", "gone")
+    by = {r.name: r for r in result.results}
+    assert "timed out" in by["slow"].error and by["slow"].failed_cell == "In [4]"  # cell 4: sleep
+    assert "not found" in by["gone"].error
+    slow = (out / "slow.html").read_text()
+    assert 'id="report-failed"' in slow and "started" in slow
+    assert 'id="report-failed"' in (out / "gone.html").read_text()
+    claims = json.loads((out / "claims.json").read_text())
+    assert claims == [claims[0]] and claims[0]["claim_id"] == "C7" and claims[0]["notebook"] == "gone"
+    assert claims[0]["verdict"] == "error"

@@ -3,7 +3,7 @@
 Usage::
 
     research report [-p NAME VALUE]... [--notebook NAME]... [--show-input]
-                    [--output DIR] [--jobs N] [--list] [--portfolio FILE]
+                    [--output DIR] [--jobs N] [--timeout S] [--list] [--portfolio FILE]
 
 Exit status: 0 when every notebook succeeded, 1 when any failed (stderr names them),
 2 for usage errors and invalid parameters (nothing is run then).
@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="report directory (default: <repo>/reports)")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                    help="notebooks run in parallel (default: number of CPU cores)")
+    p.add_argument("--timeout", type=float, default=1800, metavar="SECONDS",
+                   help="fail a notebook when one cell runs longer than this (default 1800; 0: no limit)")
     p.add_argument("--list", action="store_true",
                    help="list the notebooks and their parameters, then exit")
     p.add_argument("--portfolio", metavar="FILE", default=None,
@@ -80,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = build_reports(
             portfolio, parameters=[tuple(pv) for pv in args.parameter], notebooks=args.notebook or None,
             output_dir=args.output, show_input=args.show_input, jobs=args.jobs, progress=args.progress,
+            cell_timeout=int(args.timeout) if args.timeout else None,
         )
     except ParameterError as exc:
         print(f"research report: error: {exc}", file=sys.stderr)

@@ -46,6 +46,7 @@ __all__ = [
     "NotebookResult",
     "RunPlan",
     "build_reports",
+    "check_kernel",
     "default_output_dir",
     "plan_runs",
     "run_notebook",
@@ -77,6 +78,7 @@ class RunPlan:
     parameters: Mapping[str, Any]
     output_dir: Path
     show_input: bool = False
+    cell_timeout: int | None = None
 
     @property
     def executed_path(self) -> Path:
@@ -177,6 +179,7 @@ def plan_runs(
     notebooks: Sequence[str] | None = None,
     output_dir: str | Path | None = None,
     show_input: bool = False,
+    cell_timeout: int | None = None,
 ) -> tuple[tuple[RunPlan, ...], tuple[NotebookResult, ...]]:
     """Validate every parameter of every selected notebook; nothing is executed or written.
 
@@ -194,6 +197,8 @@ def plan_runs(
         Report directory (default ``<repo>/reports``).
     show_input
         Keep code inputs in the HTML.
+    cell_timeout
+        Seconds one cell may run before the notebook fails (None: no limit).
 
     Returns
     -------
@@ -268,10 +273,43 @@ def plan_runs(
             continue
         params = dict(values[spec.name])
         plan = RunPlan(name=spec.name, title=spec.title, source=spec.path, claims=spec.claims,
-                       parameters=params, output_dir=out, show_input=show_input)
+                       parameters=params, output_dir=out, show_input=show_input,
+                       cell_timeout=cell_timeout)
         params["verdict_path"] = str(plan.verdict_path)
         plans.append(plan)
     return tuple(plans), tuple(missing)
+
+
+def check_kernel() -> None:
+    """Make sure kernel ``python3`` runs this interpreter (the project's venv).
+
+    jupyter_client replaces a kernelspec argv[0] of ``python``/``python3`` by
+    ``sys.executable``; a spec with another absolute interpreter (e.g. a user-level
+    kernelspec shadowing the venv's) would run the notebooks without this package.
+
+    Raises
+    ------
+    ReportError
+        The ``python3`` kernelspec is missing or points at another interpreter.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+    except NoSuchKernel as exc:
+        raise ReportError(
+            f"no Jupyter kernel {KERNEL_NAME!r}; install one for this interpreter with "
+            f"`{sys.executable} -m ipykernel install --sys-prefix`"
+        ) from exc
+    exe = spec.argv[0] if spec.argv else ""
+    vi = sys.version_info
+    if exe in {"python", f"python{vi[0]}", f"python{vi[0]}.{vi[1]}"}:
+        return
+    if Path(exe).resolve() != Path(sys.executable).resolve():
+        raise ReportError(
+            f"Jupyter kernel {KERNEL_NAME!r} ({spec.resource_dir}) runs {exe}, not this interpreter "
+            f"{sys.executable}; reinstall it with `{sys.executable} -m ipykernel install --sys-prefix`"
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -331,6 +369,7 @@ def run_notebook(plan: RunPlan) -> NotebookResult:
                 str(plan.source), str(tmp), parameters=dict(plan.parameters),
                 kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
                 cwd=str(plan.source.parent), report_mode=False,
+                execution_timeout=plan.cell_timeout,
             )
         except PapermillExecutionError as exc:
             cell = f"In [{exc.exec_count}]" if exc.exec_count else f"#{exc.cell_index + 1}"
@@ -345,6 +384,10 @@ def run_notebook(plan: RunPlan) -> NotebookResult:
                 error = error or f"executed notebook unreadable: {exc}"
         if nb is None:
             nb = _error_notebook(plan, error or "no output notebook was written")
+        elif error and cell is None:  # e.g. a cell timeout: the last cell that started
+            counts = [c.get("execution_count") for c in nb.cells
+                      if c.cell_type == "code" and c.get("execution_count")]
+            cell = f"In [{counts[-1]}]" if counts else None
         if error is None:
             error = _check_sidecar(plan)
             if error:
@@ -420,6 +463,7 @@ def build_reports(
     show_input: bool = False,
     jobs: int | None = None,
     progress: bool | None = None,
+    cell_timeout: int | None = 1800,
 ) -> BuildResult:
     """Run the portfolio and build the report site.
 
@@ -441,6 +485,9 @@ def build_reports(
         notebooks. ``1`` runs in this process.
     progress
         tqdm bar on stderr; None (default) shows it only when stderr is a terminal.
+    cell_timeout
+        Seconds a single cell may run before its notebook is failed (default 1800;
+        None: no limit), so a hung cell cannot hang the whole build.
 
     Returns
     -------
@@ -460,8 +507,12 @@ def build_reports(
         portfolio = load_portfolio(portfolio)
     if jobs is not None and jobs < 1:
         raise ParameterError(f"jobs must be >= 1, got {jobs}")
+    if cell_timeout is not None and cell_timeout <= 0:
+        raise ParameterError(f"cell timeout must be a positive number of seconds, got {cell_timeout}")
     plans, missing = plan_runs(portfolio, parameters=parameters, notebooks=notebooks,
-                               output_dir=output_dir, show_input=show_input)
+                               output_dir=output_dir, show_input=show_input, cell_timeout=cell_timeout)
+    if plans:
+        check_kernel()
     out = Path(output_dir).resolve() if output_dir is not None else default_output_dir()
     out.mkdir(parents=True, exist_ok=True)
     results: dict[str, NotebookResult] = {}

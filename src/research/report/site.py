@@ -231,7 +231,7 @@ def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
         page = by_name[nb].html if nb in by_name else None
         short, full = format_key_numbers(c.get("key_numbers"))
         if verdict == ERROR_VERDICT:
-            short = str(c.get("error", ""))
+            short = (str(c.get("error", "")).strip().splitlines() or [""])[0]
         link = (f'<a href="{e(page)}#{e(cid)}">{e(nb)} &sect;{e(cid)}</a>' if page else e(nb))
         cls = ' class="row-failed"' if verdict == ERROR_VERDICT else ""
         out.append(
@@ -251,7 +251,8 @@ def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
             status = "ok"
         elif s.status == "failed":
             where = f" at {s.failed_cell}" if s.failed_cell else ""
-            status = f'<span class="failed">FAILED{e(where)}</span><br><span class="small">{e(str(s.error))}</span>'
+            first = str(s.error).strip().splitlines()[0] if s.error else ""
+            status = f'<span class="failed">FAILED{e(where)}</span><br><span class="small">{e(first)}</span>'
         else:
             status = '<span class="small">not run</span>'
         params = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(s.parameters.items())) or "defaults"
