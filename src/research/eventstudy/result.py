@@ -191,6 +191,12 @@ class EventStudyResult:
             ("Placebo p-values", "yes" if self.placebo is not None else "no"),
         )
         car = self.car[(self.car["window_start"] == w[0]) & (self.car["window_end"] == w[1])]
+        ok_ids = self.events.loc[self.events["status"] == "ok", "event_id"]
+        ok_car = car[car["event_id"].isin(ok_ids)]
+        header = header + (
+            ("Mean CAR (CAAR)", _fmt(float(ok_car["car"].mean()) if len(ok_car) else float("nan"))),
+            ("Mean BHAR", _fmt(float(ok_car["bhar"].mean()) if len(ok_car) else float("nan"))),
+        )
         cols = ["event_id", "ticker", "day0", "car", "bhar", "t_stat", "p_value", "p_placebo"]
         per_event = car[cols].head(max_events).reset_index(drop=True)
         tests = self.tests[(self.tests["scope"] == "window")
