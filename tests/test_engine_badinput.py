@@ -133,3 +133,13 @@ def test_intraday_on_a_weekend_is_a_per_event_calendar_reason():
     e = res.events.set_index("event_id")
     assert e.loc["sat", "status"] == "skipped" and e.loc["sat", "reason"].startswith("calendar:")
     assert e.loc["ok", "status"] == "ok"
+
+
+def test_non_numeric_or_undated_returns_panel(panel):
+    p = panel.copy()
+    p["TXT"] = "x"
+    with pytest.raises(EventStudyError, match=r"not numeric"):
+        run_event_study(_one(), returns=p)
+    with pytest.raises(EventStudyError, match="indexed by session dates"):
+        run_event_study(_one(), returns=panel.reset_index(drop=True).set_axis(
+            [f"row{i}" for i in range(len(panel))], axis=0))

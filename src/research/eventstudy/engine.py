@@ -274,6 +274,15 @@ def _check_panel(panel: pd.DataFrame, name: str) -> pd.DataFrame:
                               "drop duplicates so each session is one row")
     panel = panel.sort_index()  # row order of the input never matters
     panel.columns = [str(c) for c in panel.columns]
+    bad = [c for c, t in panel.dtypes.items() if not (pd.api.types.is_numeric_dtype(t)
+                                                      and not pd.api.types.is_bool_dtype(t))]
+    if bad:
+        raise EventStudyError(
+            f"{name} column(s) {bad[:10]} are not numeric; pass daily returns as floats "
+            "(e.g. research.data.returns(close_panel(prices)))"
+        )
+    if panel.columns.has_duplicates:
+        raise EventStudyError(f"{name} has duplicated columns; keep one column per ticker")
     return panel
 
 
