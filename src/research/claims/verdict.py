@@ -86,6 +86,16 @@ def to_jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _sorted(obj: Any) -> Any:
+    """Mappings with keys sorted at every level (the published JSON is written with sorted
+    keys, so the dict order is the same before and after a JSON round trip)."""
+    if isinstance(obj, dict):
+        return {k: _sorted(obj[k]) for k in sorted(obj)}
+    if isinstance(obj, list):
+        return [_sorted(v) for v in obj]
+    return obj
+
+
 def _evidence_rows(ev: pd.DataFrame) -> list[dict[str, Any]]:
     rows = []
     for r in ev.to_dict(orient="records"):
@@ -157,7 +167,8 @@ class Verdict:
             raise ValueError(f"verdict {self.verdict!r} is not one of {VERDICTS}")
 
     def to_dict(self) -> dict[str, Any]:
-        """The claims.json element (strict JSON types, floats rounded to 6 decimals)."""
+        """The claims.json element (strict JSON types, floats rounded to 6 decimals,
+        ``key_numbers`` with sorted keys)."""
         return {
             "claim_id": self.claim_id,
             "title": self.title,
@@ -167,7 +178,7 @@ class Verdict:
             "as_of": self.as_of,
             "parameters": to_jsonable(self.parameters),
             "evidence": _evidence_rows(self.evidence),
-            "key_numbers": to_jsonable(self.key_numbers),
+            "key_numbers": _sorted(to_jsonable(self.key_numbers)),
             "notes": list(self.notes),
             "confounders": to_jsonable(self.confounders),
         }
