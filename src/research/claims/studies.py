@@ -2,8 +2,9 @@
 
 One call of :func:`research.eventstudy.run_event_study` per claim: every (event, ticker)
 pair of the claim, plus the claim's equal-weighted basket as one more security per event
-(the portfolio approach: the basket's daily return is the mean of its members' simple
-returns that day, so a member enters the basket from its first traded session). Events
+(the portfolio approach of :mod:`research.eventstudy.portfolio`: the basket's daily return
+is the mean of its members' simple returns that day, so a member enters the basket from
+its first traded session). Events
 after the as-of date are excluded and named in the notes.
 """
 
@@ -20,6 +21,7 @@ from research.claims.registry import Claim
 from research.claims.verdict import EVIDENCE_COLUMNS, empty_evidence
 from research.data import align_event, available_tickers, close_panel, events_frame, load_prices, returns
 from research.eventstudy import EstimationWindow, EventStudyResult, EventStudySpec, run_event_study
+from research.eventstudy.portfolio import basket_returns
 
 __all__ = ["ClaimStudy", "run_claim_study", "basket_label", "SEP", "claim_windows", "day0_table"]
 
@@ -152,8 +154,14 @@ def run_claim_study(claim: Claim, params: EvalParams) -> ClaimStudy:
              "timing": d0.loc[e, "timing"]} for e, t in pairs]
     if claim.basket and len(members) >= 2:
         label = basket_label(claim.basket)
-        rets[label] = rets[members].mean(axis=1, skipna=True)
+        rets[label] = basket_returns(rets, members)[0]
         vol[label] = np.nan
+        first_est = min(_session_after(rets.index, d0.loc[e, "day0"], params.estimation_end - params.estimation_length + 1)
+                        for e in keep)
+        late = [t for t in members if rets[t].first_valid_index() is None or rets[t].first_valid_index() > first_est]
+        if late:
+            notes.append(f"basket {claim.basket}: {', '.join(late)} started trading after the start of the "
+                         "estimation window; the basket averages the members available each day.")
         rows += [{"event_id": f"{e}{SEP}{label}", "ticker": label, "date": d0.loc[e, "date"],
                   "timing": d0.loc[e, "timing"]} for e in keep]
     events = pd.DataFrame(rows, columns=["event_id", "ticker", "date", "timing"])
@@ -180,8 +188,9 @@ def run_claim_study(claim: Claim, params: EvalParams) -> ClaimStudy:
 
 
 def _session_after(index: pd.DatetimeIndex, day0: pd.Timestamp, k: int) -> pd.Timestamp:
+    """The session ``k`` rows after (k < 0: before) ``day0`` in ``index`` (clipped to its ends)."""
     pos = index.searchsorted(day0)
-    j = min(pos + k, len(index) - 1)
+    j = min(max(pos + k, 0), len(index) - 1)
     return index[j]
 
 
