@@ -276,3 +276,55 @@ def test_single_event_t_agrees_with_stats_module(article_events, convention):
         for k in ("car", "car_se", "t_stat", "p_value"):
             np.testing.assert_allclose(got[k].to_numpy()[complete], ref[k].to_numpy()[complete],
                                        rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.reference
+def test_engine_reproduces_estudy2_vignette_end_to_end():
+    """The whole pipeline (day-0 rows, aligned matrices, convention switch, battery
+    mapping of day indices to relative days) reproduces R estudy2's printed vignette
+    values (``../shared/reference/estudy2/README.md``; GPL inputs read from there, never
+    copied). R call: ``apply_market_model(rates, rates_indx, same_regressor_for_all=TRUE,
+    market_model="sim", estimation_method="ols", estimation_start=2019-04-01,
+    estimation_end=2020-03-13)`` then ``parametric_tests`` / ``nonparametric_tests`` on
+    2020-03-16 .. 2020-03-20 and ``car_parametric_tests`` on the same window.
+    """
+    import os
+    from pathlib import Path
+
+    shared = Path(os.environ.get("RESEARCH_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
+    d = shared / "reference" / "estudy2"
+    if not (d / "rates.csv").is_file():
+        pytest.fail(f"estudy2 reference inputs not found in {d}; set RESEARCH_SHARED_DIR", pytrace=False)
+    rates = pd.read_csv(d / "rates.csv", index_col=0, parse_dates=True)
+    indx = pd.read_csv(d / "rates_indx.csv", index_col=0, parse_dates=True).iloc[:, 0]
+    panel = rates.assign(GSPC=indx)
+    day0 = pd.Timestamp("2020-03-16")
+    n_est = int(((panel.index >= "2019-04-01") & (panel.index <= "2020-03-13")).sum())
+    spec = EventStudySpec(estimation=EstimationWindow(length=n_est, end=-1, min_obs=100),
+                          windows=((0, 4),) + tuple((k, k) for k in range(5)), model="market",
+                          market="GSPC", return_type="log", convention="estudy2")
+    firms = list(rates.columns)
+    ev = pd.DataFrame({"event_id": firms, "ticker": firms, "day0": [day0] * len(firms)})
+    res = run_event_study(ev, spec, returns=panel)
+    assert (res.events["status"] == "ok").all()
+    expected = {
+        "brown_warner_1980": ([2.486449, -3.370281, -1.726675, 8.188085, 6.233409], 6),
+        "cross_sectional_t": ([1.3941497, -1.2769075, -0.4023135, 1.7958275, 5.1233281], 7),
+        "patell": ([2.5507399, -2.9495613, 0.3283654, 8.4216222, 6.3196352], 7),
+        "bmp": ([1.20471169, -1.17531339, 0.07606284, 2.16657728, 8.65212561], 8),
+        "lamb": ([1.620049, -2.435456, -1.254626, 6.105794, 4.565195], 6),
+        "corrado_rank": ([0.7962064, -0.1857202, 1.0205417, 2.1127972, 2.9255529], 7),
+        "wilcoxon": ([23, 10, 15, 27, 28], 0),
+    }
+    days = res.tests[res.tests["scope"] == "day"]
+    for name, (vals, dec) in expected.items():
+        got = days[days["test"] == name].sort_values("day")
+        assert list(got["day"]) == [0, 1, 2, 3, 4]
+        np.testing.assert_allclose(got["statistic"].to_numpy(float), vals, atol=0.6 * 10**-dec, rtol=0)
+    np.testing.assert_allclose(res.aar["aar"].to_numpy(),
+                               [0.02329740, -0.03157867, -0.01617850, 0.07672027, 0.05840545],
+                               atol=0.6e-8)
+    win = res.tests[(res.tests["scope"] == "window") & (res.tests["window_end"] == 4)
+                    & (res.tests["window_start"] == 0)].set_index("test")["statistic"]
+    assert win["lamb"] == pytest.approx(3.846464, abs=0.6e-6)
+    assert win["brown_warner_1985"] == pytest.approx(3.948093, abs=0.6e-6)
