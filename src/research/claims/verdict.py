@@ -189,8 +189,17 @@ class Verdict:
 
     # ---- rendering ---------------------------------------------------------------------
     def _key_table(self) -> pd.DataFrame:
-        rows = [{"quantity": k, "value": _fmt(v)} for k, v in self.key_numbers.items()]
+        """Scalar key numbers as (quantity, value) rows."""
+        rows = [{"quantity": k, "value": _fmt(v)} for k, v in self.key_numbers.items() if not isinstance(v, Mapping)]
         return pd.DataFrame(rows, columns=["quantity", "value"])
+
+    def _nested_key_table(self) -> pd.DataFrame:
+        """Mapping-valued key numbers (per ticker or per pair) as one row each."""
+        nested = {k: v for k, v in self.key_numbers.items() if isinstance(v, Mapping)}
+        if not nested:
+            return pd.DataFrame()
+        df = pd.DataFrame.from_dict(nested, orient="index")
+        return df.map(_fmt).rename_axis("").reset_index()
 
     def _evidence_view(self) -> pd.DataFrame:
         return Verdict._view(self.evidence)
@@ -247,7 +256,12 @@ class Verdict:
         ]
         if self.key_numbers:
             parts.append("<p><strong>Key numbers</strong></p>")
-            parts.append(self._key_table().to_html(index=False, escape=True))
+            nested = self._nested_key_table()
+            if not nested.empty:
+                parts.append(nested.to_html(index=False, escape=True))
+            scalars = self._key_table()
+            if not scalars.empty:
+                parts.append(scalars.to_html(index=False, escape=True))
         ev = self._evidence_view()
         if not ev.empty:
             units = ("<small>car, bhar: simple-return units (0.10 = +10%); p_value: parametric t-test; "
