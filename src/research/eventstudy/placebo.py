@@ -5,8 +5,10 @@ ticker's own history and recompute exactly the same statistic as for the real ev
 the single-event CAR t-statistic of each window, each pseudo-event with its **own**
 estimation window (relative days ``[start, end]`` of the spec, its own alpha, beta and
 sigma). All pseudo-events of all events go through :func:`models.fit` as one stacked
-batch (in chunks to bound memory), so this costs about as much as an event study with
-``n_events * n_draws`` events.
+batch (in chunks to bound memory). A pseudo-event is fully determined by its ticker and
+day-0 row, so each distinct (ticker, row) pair is estimated once and shared by every
+draw that hits it (draws repeat: they are with replacement, and a ticker's events share
+its candidate dates); the numbers are identical to estimating every draw separately.
 
 Candidate pseudo dates for ticker ``k`` are rows ``p`` of the returns panel with
 
@@ -148,13 +150,20 @@ def placebo_pvalues(
         n_cand[i] = cands.size
         if cands.size:
             draws[j] = event_rng(seed, ids[i]).choice(cands, size=n_draws, replace=True)
-    flat_pos = draws.ravel()
-    flat_col = np.repeat(col[todo], n_draws)
-    t_pseudo = np.full((flat_pos.size, w), np.nan)
-    for a in range(0, flat_pos.size, _CHUNK):
-        b = min(a + _CHUNK, flat_pos.size)
-        pos_c = flat_pos[a:b]
-        al = align_matrices(y_panel, x_panel, flat_col[a:b], pos_c, spec, rf)
+    # A pseudo event is fully determined by (ticker column, day-0 row): compute each
+    # distinct pair once (draws repeat: with replacement, and across a ticker's events).
+    d_rows = y_panel.shape[0]
+    key = (np.repeat(col[todo], n_draws).astype(np.int64) * (d_rows + 1) + draws.ravel())
+    live = draws.ravel() >= 0
+    uniq, inverse = np.unique(np.where(live, key, -1), return_inverse=True)
+    u_col = uniq // (d_rows + 1)
+    u_pos = uniq % (d_rows + 1)
+    u_pos = np.where(uniq < 0, -1, u_pos)
+    u_col = np.where(uniq < 0, 0, u_col)
+    t_u = np.full((uniq.size, w), np.nan)
+    for a in range(0, uniq.size, _CHUNK):
+        b = min(a + _CHUNK, uniq.size)
+        al = align_matrices(y_panel, x_panel, u_col[a:b], u_pos[a:b], spec, rf)
         good, _ = screen(al, spec)
         gi = np.flatnonzero(good)
         if gi.size == 0:
@@ -162,8 +171,8 @@ def placebo_pvalues(
         sub = (lambda arr: None if arr is None else arr[gi])  # noqa: E731
         core = _estimate(al.y_est[gi], sub(al.x_est), al.y_evt[gi], sub(al.x_evt), spec)
         ct = car_tests(core, al.y_evt[gi], sub(al.x_evt), spec)
-        t_pseudo[a + gi] = ct["t_stat"]
-    t_pseudo = t_pseudo.reshape(todo.size, n_draws, w)
+        t_u[a + gi] = ct["t_stat"]
+    t_pseudo = t_u[inverse.ravel()].reshape(todo.size, n_draws, w)
     valid = np.isfinite(t_pseudo)
     n_valid = valid.sum(axis=1)  # (n_ok, W)
     ta = t_actual[todo]  # (n_ok, W)
