@@ -21,6 +21,7 @@ from scipy import stats as sps
 
 from research.data import events_frame, load_prices
 from research.eventstudy import EstimationWindow, EventStudySpec, run_event_study
+from research.errors import SpecificationError
 from research.eventstudy.engine import expand_tickers
 
 TICKERS = ["MP", "LAC", "GM", "AMD", "NVDA", "CRML", "TMQ", "RGTI", "SPY", "IWM"]
@@ -168,6 +169,13 @@ def test_result_tables_shape_and_summary(article_events):
     text = str(res.summary())
     assert "Event study results" in text and "ev01_dod_mp_partnership:MP" in text
     assert "<table" in res.summary()._repr_html_()
+    # CAAR in the header is the mean CAR of the estimated events for the shown window
+    ok_ids = res.events.loc[res.events["status"] == "ok", "event_id"]
+    w01 = res.car[(res.car["window_start"] == 0) & (res.car["window_end"] == 1)
+                  & res.car["event_id"].isin(ok_ids)]
+    assert f"{w01['car'].mean():.4f}" in str(res.summary(window=(0, 1)))
+    with pytest.raises(SpecificationError, match="was not computed"):
+        res.summary(window=(0, 3))
 
 
 def test_repeated_firm_is_handled_per_event(panel):

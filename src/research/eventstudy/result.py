@@ -176,7 +176,14 @@ class EventStudyResult:
             At most this many per-event rows are shown.
         """
         spec = self.spec
-        w = tuple(window) if window is not None else spec.windows[0]
+        w = tuple(int(v) for v in window) if window is not None else spec.windows[0]
+        if w not in spec.windows:
+            from research.errors import SpecificationError
+
+            raise SpecificationError(
+                f"window {w} was not computed; choose one of {list(spec.windows)} or rerun "
+                "with it in EventStudySpec(windows=...)"
+            )
         n = len(self.events)
         header = (
             ("Model", spec.model),
