@@ -262,7 +262,7 @@ def _check_panel(panel: pd.DataFrame, name: str) -> pd.DataFrame:
         raise EventStudyError(f"{name} must be a DataFrame (dates x tickers), got {type(panel).__name__}")
     if not isinstance(panel.index, pd.DatetimeIndex):
         try:
-            panel = panel.set_axis(pd.DatetimeIndex(pd.to_datetime(panel.index)), axis=0)
+            panel = panel.set_axis(pd.DatetimeIndex(pd.to_datetime(panel.index, format="mixed")), axis=0)
         except (TypeError, ValueError):
             raise EventStudyError(
                 f"{name} must be indexed by session dates (DatetimeIndex); "
