@@ -116,3 +116,10 @@ def test_a_valid_copy_loads_identically(tmp_path):
     copy = load_claims(_write(tmp_path, _doc()))
     assert [c.id for c in copy] == [c.id for c in load_claims()]
     assert copy[7].rule == load_claims()[7].rule
+
+
+def test_confounded_events_must_be_non_primary_claim_events(tmp_path):
+    doc = _doc()
+    doc["claims"][2]["rule"]["confounded_events"] = ["ev12_trump_hostile_post"]
+    with pytest.raises(ClaimError, match="confounded_events"):
+        load_claims(_write(tmp_path, doc))

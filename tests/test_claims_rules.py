@@ -105,3 +105,16 @@ def test_growth_rule_c9_numbers():
 ])
 def test_growth_rule_thresholds(cur, prior, reported, expected):
     assert judge_growth(cur, prior, reported, threshold_pct=500).verdict == expected
+
+
+def test_basket_rule_confounded_event_gives_at_most_partly():
+    primary = rows(("ev12", "b", 0.03, 0.4, 0.3))
+    surge = rows(("ev14", "b", 0.18, 0.001, 0.001))
+    weak = rows(("ev14", "b", 0.18, 0.001, 0.2))
+    j = judge_basket(primary, alpha=0.05, window=(0, 0), confounded=surge)
+    assert j.verdict == "partly supported" and j.key_numbers["ev14.basket_car"] == 0.18
+    assert any("cannot be attributed" in r for r in j.reasons)
+    assert judge_basket(primary, alpha=0.05, window=(0, 0), confounded=weak).verdict == "not supported"
+    # a primary success is not upgraded beyond "supported" nor downgraded by the confounded day
+    ok = rows(("ev12", "b", 0.05, 0.01, 0.01))
+    assert judge_basket(ok, alpha=0.05, window=(0, 0), confounded=weak).verdict == "supported"

@@ -165,8 +165,12 @@ def _eval_event(claim: Claim, params: EvalParams) -> Verdict:
                 d0 = study.day0.loc[e, "day0"]
                 mret[e] = float(study.returns[params.market_proxy].get(d0, float("nan")))
         window = targets[0][2] if targets else (claim.rule.window or (0, 0))
+        label = basket_label(claim.basket)
+        ok_events = set(study.day0.index) - set(dict(study.excluded))
+        conf_rows = _rows_at(study.evidence, [(e, label, window) for e in claim.rule.confounded_events
+                                              if e in ok_events])
         j = _rules.judge_basket(rows, alpha=params.alpha, tests=tests, window=window, market_returns=mret,
-                                market_must_fall=claim.rule.market_must_fall)
+                                market_must_fall=claim.rule.market_must_fall, confounded=conf_rows)
         members = _rows_at(study.evidence, [(e, t, w) for e, _, w in targets
                                             for t in claim.tickers if t in claim.basket_tickers])
         sig = [_rules.row_significance(r, params.alpha, tests) for r in members.to_dict(orient="records")]

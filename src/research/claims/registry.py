@@ -45,6 +45,9 @@ class Rule:
         is known, (-1,+1) when uncertain); unused by non-event rules.
     tests : tests that must both reject at ``alpha`` for "supported" (parametric, placebo).
     primary_events : events the basket rule is decided on (default: all the claim's events).
+    confounded_events : basket rule only: events whose day 0 is shared with other news; a
+        positive CAR significant under every test there can make the verdict at most
+        "partly supported" (the rise happened but cannot be attributed to the claim's news).
     market_must_fall : basket rule only: the market proxy's day-0 return must be negative.
     reason : why a claim is not testable with price data (not_testable only).
     required_tickers, horizon, threshold, lookback_sessions, month : rolling_return only
@@ -60,6 +63,7 @@ class Rule:
     window: tuple[int, int] | None = None
     tests: tuple[str, ...] = TESTS
     primary_events: tuple[str, ...] = ()
+    confounded_events: tuple[str, ...] = ()
     market_must_fall: bool = False
     reason: str = ""
     required_tickers: tuple[str, ...] = ()
@@ -83,6 +87,7 @@ class Rule:
             d["tests"] = list(self.tests)
         if self.type == "basket_car":
             d["primary_events"] = list(self.primary_events)
+            d["confounded_events"] = list(self.confounded_events)
             d["market_must_fall"] = self.market_must_fall
         if self.type == "rolling_return":
             d.update(required_tickers=list(self.required_tickers), horizon=self.horizon,
@@ -201,7 +206,7 @@ def _rule(raw: Any, cid: str, events: tuple[str, ...]) -> Rule:
     if rtype not in RULE_TYPES:
         raise _err(cid, "rule.type", f"{rtype!r} is not one of {RULE_TYPES}")
     text = _str(raw, cid, "text")
-    allowed = {"type", "text", "window", "tests", "primary_events", "market_must_fall", "reason",
+    allowed = {"type", "text", "window", "tests", "primary_events", "confounded_events", "market_must_fall", "reason",
                "required_tickers", "horizon", "threshold", "lookback_sessions", "month",
                "current", "prior", "reported_growth", "threshold_pct", "max_verdict",
                "max_verdict_reason"}
@@ -226,6 +231,12 @@ def _rule(raw: Any, cid: str, events: tuple[str, ...]) -> Rule:
         if missing:
             raise _err(cid, "rule.primary_events", f"{missing} are not among the claim's events {list(events)}")
         kw["primary_events"] = prim or events
+        conf = _str_list(raw, cid, "confounded_events", required=False)
+        bad = [e for e in conf if e not in events or e in kw["primary_events"]]
+        if bad:
+            raise _err(cid, "rule.confounded_events",
+                       f"{bad} must be events of the claim that are not primary events")
+        kw["confounded_events"] = conf
         mf = raw.get("market_must_fall", False)
         if not isinstance(mf, bool):
             raise _err(cid, "rule.market_must_fall", f"must be true or false, got {mf!r}")

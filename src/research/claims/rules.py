@@ -88,13 +88,16 @@ def judge_basket(
     window: tuple[int, int],
     market_returns: dict[str, float] | None = None,
     market_must_fall: bool = False,
+    confounded: pd.DataFrame | None = None,
 ) -> Judgement:
     """The basket rule on the basket's rows (one per primary event, for ``window``).
 
     Supported: for every primary event the basket CAR is positive and every available test
     rejects at ``alpha`` (and, with ``market_must_fall``, the market's day-0 return is
     negative). Partly supported: at least one event's basket CAR is positive and at least
-    one test rejects (or all reject but the market did not fall). Otherwise not supported.
+    one test rejects (or all reject but the market did not fall), or -- when the primary
+    events fail -- a ``confounded`` event's basket CAR (rows of events whose day 0 is shared
+    with other news) is positive and every available test rejects. Otherwise not supported.
     """
     if rows.empty:
         return Judgement(NOT_SUPPORTED, {}, ("no basket estimate was available (no estimable events)",))
@@ -128,6 +131,18 @@ def judge_basket(
             reasons.append("the basket rose significantly but the market proxy did not fall on day 0")
     else:
         verdict = NOT_SUPPORTED
+    if confounded is not None and not confounded.empty:
+        for r in confounded.to_dict(orient="records"):
+            s = row_significance(r, alpha, tests)
+            ev = r["event_id"]
+            key[f"{ev}.basket_car"] = r["car"]
+            key[f"{ev}.basket_p_value"] = r["p_value"]
+            key[f"{ev}.basket_p_placebo"] = r["p_placebo"]
+            reasons.append(_describe(f"{r['ticker']} on {ev} (day 0 shared with other news)", r, s, window))
+            if verdict == NOT_SUPPORTED and s["all_reject"]:
+                verdict = PARTLY
+                reasons.append(f"partly supported only through {ev}, whose day 0 is shared with other news: "
+                               "the rise is real but cannot be attributed to the claim's news alone")
     return Judgement(verdict, key, tuple(reasons))
 
 
