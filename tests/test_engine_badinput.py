@@ -143,3 +143,10 @@ def test_non_numeric_or_undated_returns_panel(panel):
     with pytest.raises(EventStudyError, match="indexed by session dates"):
         run_event_study(_one(), returns=panel.reset_index(drop=True).set_axis(
             [f"row{i}" for i in range(len(panel))], axis=0))
+
+
+def test_partial_estimation_window_is_flagged_but_estimated(panel):
+    res = run_event_study(_one("USAR", "2025-10-03"), returns=panel)  # listed 2025-03
+    r = res.events.iloc[0]
+    assert r["status"] == "ok" and 120 <= r["n_obs"] < 250
+    assert f"estimated on {r['n_obs']} of 250" in r["reason"]

@@ -710,6 +710,10 @@ def run_event_study(
         ct = car_tests(core, al.y_evt[idx], sub(al.x_evt), spec)
         for c in res:
             res[c][idx] = ct[c]
+        short = np.flatnonzero(core.n_obs < spec.estimation.length)
+        for j in short:
+            reasons[idx[j]] = (f"estimated on {int(core.n_obs[j])} of {spec.estimation.length} "
+                               "estimation days (missing returns or listed during the window)")
         incomplete = ~ct["complete"].all(axis=1)
         for j in np.flatnonzero(incomplete):
             i = idx[j]
