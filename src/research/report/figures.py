@@ -242,7 +242,7 @@ def ar_heatmap(
         fig = Figure(figsize=(max(6, 1.0 * grid.shape[1] + 3), max(3.5, 0.4 * grid.shape[0] + 1.5)),
                      layout="constrained")
         ax = fig.add_subplot()
-        sns.heatmap(grid, ax=ax, cmap="RdBu_r", center=0, vmin=-lim, vmax=lim, annot=True, fmt=".1f",
+        sns.heatmap(grid, ax=ax, cmap="RdBu_r", vmin=-lim, vmax=lim, annot=True, fmt=".1f",
                     annot_kws={"fontsize": 8}, cbar_kws={"label": "abnormal return (%)"}, linewidths=0.5)
         w = "day 0" if window == (0, 0) else f"({window[0]:+d},{window[1]:+d})"
         ax.grid(False)
