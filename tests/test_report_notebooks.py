@@ -89,6 +89,12 @@ def _leaves(obj, prefix=""):
 
 
 def test_index_verdicts_and_key_numbers_equal_evaluate(real_site: Site, evaluated):
+    from research.claims import EvalParams, evaluate
+    from research.claims.scoreboard import headline
+
+    params = EvalParams()
+    headlines = {cid: headline(evaluate(cid, params)) for cid in ALL_CLAIMS}
+    assert any(headlines.values())
     text = (real_site.out / "index.html").read_text()
     assert re.search(r'id="data-source"><b>Data source:</b> [^<]*snapshot', text)
     assert re.search(r'id="as-of"><b>As of:</b> 2025-10-15<', text)
@@ -98,7 +104,10 @@ def test_index_verdicts_and_key_numbers_equal_evaluate(real_site: Site, evaluate
         assert row.group(1) == evaluated[cid]["verdict"]
         owner = PORTFOLIO.owner_of()[cid]
         assert f'href="{owner}.html#{cid}"' in row.group(2)
-        cell = re.search(r'<td class="key" title="([^"]*)">', row.group(2)).group(1)
+        m = re.search(r'<td class="key" title="([^"]*)">([^<]*)</td>', row.group(2))
+        cell, visible = m.group(1), html.unescape(m.group(2))
+        if headlines[cid]:  # same parts; their order follows the (sorted) published keys
+            assert sorted(visible.split("; ")) == sorted(headlines[cid].split("; ")), cid
         expected = _leaves(evaluated[cid]["key_numbers"])
         shown = [ln.split(" = ", 1) for ln in html.unescape(cell).split("\n") if ln]
         assert [k for k, _ in shown] == list(expected), cid

@@ -94,7 +94,7 @@ def publish(
     dest = Path(path)
     payload = {"notebook": notebook or dest.stem, "verdicts": _strict_json(items)}
     try:
-        text = json.dumps(payload, indent=2, sort_keys=True, allow_nan=False, default=str)
+        text = json.dumps(payload, indent=2, allow_nan=False, default=str)  # keep the verdict's key order
     except (TypeError, ValueError) as exc:  # pragma: no cover - default=str covers most
         raise ReportError(f"verdicts are not JSON-serialisable: {exc}; fix Verdict.to_dict()") from exc
     return atomic_write_text(dest, text + "\n")

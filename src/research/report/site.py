@@ -157,15 +157,38 @@ def _leaves(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return [(prefix, obj)]
 
 
+def _headline(key_numbers: Mapping[str, Any]) -> str:
+    """The claim's headline in words, from :func:`research.claims.scoreboard.headline`.
+
+    That function reads only ``.key_numbers``; the published dict is handed to it in a
+    namespace. Empty when the claims package is unavailable or has no headline.
+    """
+    try:
+        from types import SimpleNamespace
+
+        from research.claims.scoreboard import headline
+    except ImportError:
+        return ""
+    try:
+        return str(headline(SimpleNamespace(key_numbers=dict(key_numbers))))
+    except Exception:  # noqa: BLE001 - a cosmetic summary must not break the site
+        return ""
+
+
 def format_key_numbers(key_numbers: Mapping[str, Any] | None, limit: int = 3) -> tuple[str, str]:
     """(short text for the table, full text for the tooltip) of a claim's key numbers.
 
-    Nested mappings (e.g. C8's per-ticker numbers) are flattened to ``a.b = value``;
-    floats are shown with 4 significant digits; the first ``limit`` entries are shown.
+    The short text is the claim's headline (see :func:`_headline`) or else its first
+    ``limit`` numeric entries. The full text lists every entry, nested mappings (e.g. C8's
+    per-ticker numbers) flattened to ``a.b = value``, floats with 4 significant digits.
     """
     leaves = _leaves(dict(key_numbers or {}))
     parts = [f"{k} = {_fmt_value(v)}" for k, v in leaves]
-    short = "; ".join(parts[:limit]) + (f"; (+{len(parts) - limit} more)" if len(parts) > limit else "")
+    short = _headline(key_numbers or {})
+    if not short:
+        numeric = [f"{k} = {_fmt_value(v)}" for k, v in leaves
+                   if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        short = "; ".join(numeric[:limit]) + (f"; (+{len(numeric) - limit} more)" if len(numeric) > limit else "")
     return short, "\n".join(parts)
 
 
@@ -286,7 +309,7 @@ def build_site(portfolio: Portfolio, output_dir: str | Path, *,
     out = Path(output_dir)
     states = notebook_states(portfolio, out)
     claims = collect_claims(portfolio, states)
-    text = json.dumps(claims, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False, default=str)
+    text = json.dumps(claims, indent=2, ensure_ascii=False, allow_nan=False, default=str)
     claims_path = atomic_write_text(out / "claims.json", text + "\n")
     if generated is None:
         generated = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
