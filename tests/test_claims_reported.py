@@ -87,3 +87,19 @@ def test_table_computed_return_is_close_to_close(table):
     expected = (mp.loc["2025-07-10"] / mp.loc["2025-07-09"] - 1) * 100
     row = table[(table["event_id"] == "ev01_dod_mp_partnership") & (table["ticker"] == "MP")].iloc[0]
     assert row.computed_pct == pytest.approx(expected, rel=1e-12)
+
+
+def test_disagreement_hint_points_at_a_neighbouring_day(table):
+    import pandas as pd
+    from pathlib import Path
+
+    row = table[(table["event_id"] == "ev22_rigetti_novera_orders") & (table["ticker"] == "RGTI")].iloc[0]
+    assert row.status == "DISAGREES"
+    raw = pd.read_parquet(Path(__file__).resolve().parents[1] / "data" / "snapshot" / "prices.parquet")
+    rg = raw[raw["ticker"] == "RGTI"].set_index("date")["close"]
+    next_day = (rg.loc["2025-10-02"] / rg.loc["2025-10-01"] - 1) * 100
+    if abs(next_day - row.reported_pct) <= DISAGREEMENT_PP:
+        assert row.hint.startswith("matches the day +1 return")
+    else:
+        assert "no nearby day" in row.hint
+    assert (table.loc[table["status"] != "DISAGREES", "hint"] == "").all()

@@ -152,9 +152,10 @@ def reported_vs_computed(
     Columns: ``event_id, ticker, day0, reported_pct`` (parsed press figure, percent; NaN
     when the text has no close-to-close figure for the ticker), ``reported_text`` (the
     clause it came from), ``computed_pct`` (adjusted close-to-close return on day 0,
-    percent), ``diff_pp`` (computed - reported, percentage points) and ``status``:
+    percent), ``diff_pp`` (computed - reported, percentage points), ``status``:
     "agrees", "DISAGREES" (|diff| > ``threshold_pp``), "no reported figure" or "no price
-    data".
+    data", and ``hint`` for disagreements: whether the reported figure matches the return
+    of the session before or after day 0 instead (a date problem).
     """
     from research.claims.studies import day0_table
     from research.data import available_tickers
@@ -166,7 +167,7 @@ def reported_vs_computed(
     have = set(available_tickers())
     tickers = sorted({t for _, t in pairs if t in have})
     lo = ev["day0"].min() - pd.Timedelta(days=10)
-    hi = ev["day0"].max() + pd.Timedelta(days=1)
+    hi = ev["day0"].max() + pd.Timedelta(days=7)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         prices = load_prices(tickers, start=lo.strftime("%Y-%m-%d"), end=hi.strftime("%Y-%m-%d"), source=source)
@@ -176,8 +177,11 @@ def reported_vs_computed(
         r = ev.loc[eid]
         p = parse_reported_move(r["reported_move"], t, r["tickers"], r["day0"])
         comp = float("nan")
+        near: dict[int, float] = {}
         if t in rets.columns and r["day0"] in rets.index:
-            comp = float(rets.loc[r["day0"], t]) * 100.0
+            pos = rets.index.get_loc(r["day0"])
+            comp = float(rets[t].iloc[pos]) * 100.0
+            near = {k: float(rets[t].iloc[pos + k]) * 100.0 for k in (-1, 1) if 0 <= pos + k < len(rets)}
         rep = p.pct if p else float("nan")
         diff = comp - rep
         if not np.isfinite(comp):
@@ -188,10 +192,15 @@ def reported_vs_computed(
             status = "DISAGREES"
         else:
             status = "agrees"
+        hint = ""
+        if status == "DISAGREES":
+            fits = [k for k, v in near.items() if np.isfinite(v) and abs(v - rep) <= threshold_pp]
+            hint = (f"matches the day {fits[0]:+d} return ({near[fits[0]]:+.1f}%): date problem?" if fits
+                    else "no nearby day matches: intraday/unclear quote or data problem")
         rows.append({"event_id": eid, "ticker": t, "day0": r["day0"], "reported_pct": rep,
                      "reported_text": p.text if p else "", "computed_pct": comp, "diff_pp": diff,
-                     "status": status})
+                     "status": status, "hint": hint})
     out = pd.DataFrame(rows, columns=["event_id", "ticker", "day0", "reported_pct", "reported_text",
-                                      "computed_pct", "diff_pp", "status"])
+                                      "computed_pct", "diff_pp", "status", "hint"])
     out.attrs["threshold_pp"] = threshold_pp
     return out
