@@ -2,7 +2,7 @@
 
 Run::
 
-    .venv/bin/python benchmarks/bench_eventstudy.py [--sizes 100 1000 10000] [--repeat 3]
+    .venv/bin/python benchmarks/bench_eventstudy.py [--sizes 100 1000 10000] [--repeat 5]
 
 Events are drawn (seeded) from the real snapshot: a ticker from the snapshot's tickers
 and a day 0 among its sessions with a full 250-day estimation window ([-260, -11]) and
@@ -95,7 +95,7 @@ def time_engine(events, panel, spec, repeat: int, tests=None) -> tuple[float, ob
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--seed", type=int, default=20251015)
     args = ap.parse_args()
 

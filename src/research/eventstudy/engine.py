@@ -485,9 +485,9 @@ def _take(arr: np.ndarray, rows: np.ndarray, cols: np.ndarray | None) -> np.ndar
     inside = (rows >= 0) & (rows < d)
     r = np.where(inside, rows, 0)
     if cols is None:
-        out = arr[r]
-        mask = inside if out.ndim == inside.ndim else inside[..., None]
-        return np.where(mask, out, np.nan)
+        out = arr[r]  # a fresh array (fancy indexing copies)
+        out[~inside] = np.nan
+        return out
     m = arr.shape[1]
     out = arr.ravel().take(r * m + cols)
     out[~inside] = np.nan
@@ -548,7 +548,7 @@ def align_matrices(y_panel: np.ndarray, x_panel: np.ndarray | None, col: np.ndar
 
 
 def _slice(a: np.ndarray, rel: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(a[:, rel[0]: rel[-1] + 1])
+    return a[:, rel[0]: rel[-1] + 1]  # a view: no copy of the aligned block
 
 
 def screen(al: AlignedData, spec: EventStudySpec) -> tuple[np.ndarray, np.ndarray]:
