@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 pytest.register_assert_rewrite("_report_sites")  # before the import (it is also a plugin)
-from _report_sites import FIXTURE_PORTFOLIO, Site, parse_html, run_cli
+from _report_sites import FIXTURE_PORTFOLIO, Site, parse_html, run_cli, site_problems
 
 # the session-scoped site builds (one per session, shared by all modules)
 pytest_plugins = ["_report_sites"]
@@ -83,7 +83,7 @@ def test_index_marks_the_failure_and_states_source_and_date(fixture_site: Site):
     assert re.search(r'id="as-of"><b>As of:</b> 2025-10-15<', text)
     assert text.count("Generated:") == 1
     ids = parse_html(fixture_site.out / "index.html")
-    assert {"passing.html#C1", "passing.html#C2", "failing.html#C3", "typed.html#C4"} <= set(ids.hrefs)
+    assert {"passing.html#C1", "passing.html#C2", "failing.html#report-failed", "typed.html#C4"} <= set(ids.hrefs)
 
 
 def test_key_numbers_on_the_index_are_the_published_ones(fixture_site: Site):
@@ -194,6 +194,25 @@ def test_hung_cell_times_out_and_missing_notebook_fails_alone(tmp_path):
     slow = (out / "slow.html").read_text()
     assert 'id="report-failed"' in slow and "started" in slow
     assert 'id="report-failed"' in (out / "gone.html").read_text()
+    assert site_problems(out) == []  # no dangling "jump to the error" link on a timeout page
     claims = json.loads((out / "claims.json").read_text())
     assert claims == [claims[0]] and claims[0]["claim_id"] == "C7" and claims[0]["notebook"] == "gone"
     assert claims[0]["verdict"] == "error"
+
+
+def test_site_rebuild_is_deterministic(fixture_site: Site, tmp_path):
+    """Same run records -> byte-identical claims.json; index.html differs only in the
+    generation time (one line)."""
+    import shutil
+
+    from research.report import build_site, load_portfolio
+
+    out = tmp_path / "site"
+    shutil.copytree(fixture_site.out, out)
+    claims, index = (out / "claims.json").read_bytes(), (out / "index.html").read_text()
+    build_site(load_portfolio(FIXTURE_PORTFOLIO), out, generated="2000-01-01 00:00:00 UTC")
+    assert (out / "claims.json").read_bytes() == claims
+    new = (out / "index.html").read_text()
+    diff = [(a, b) for a, b in zip(index.splitlines(), new.splitlines()) if a != b]
+    assert len(index.splitlines()) == len(new.splitlines())
+    assert len(diff) == 1 and "2000-01-01 00:00:00 UTC" in diff[0][1] and 'id="generated"' in diff[0][1]

@@ -69,14 +69,19 @@ def _exporter(show_input: bool) -> HTMLExporter:
     return exporter
 
 
-def failure_banner(notebook: str, error: str, cell: str | None) -> str:
-    """HTML of the red banner for a failed notebook (escaped; links to the error cell)."""
+def failure_banner(notebook: str, error: str, cell: str | None, *, error_anchor: bool = False) -> str:
+    """HTML of the red banner for a failed notebook (escaped).
+
+    ``error_anchor``: the page has papermill's ``#papermill-error-cell`` marker (a cell
+    raised), so the banner links to it.
+    """
     where = f" in cell {_html.escape(cell)}" if cell else ""
+    jump = (' (<a href="#papermill-error-cell">jump to it</a>)' if error_anchor else "")
     return (
         f"<h2>This report failed: notebook {_html.escape(notebook)} stopped{where}</h2>"
-        f"<p><code>{_html.escape(error)}</code></p>"
-        "<p>Everything below is the output up to the failure; the error and its traceback "
-        'are shown at the failing cell (<a href="#papermill-error-cell">jump to it</a>). '
+        f'<p><code style="white-space: pre-wrap">{_html.escape(error)}</code></p>'
+        "<p>Everything below is the output up to the failure; a cell's error and traceback "
+        f"are shown at that cell{jump}. "
         "Verdicts this notebook owns are reported as errors on the index page.</p>"
     )
 

@@ -394,7 +394,8 @@ def run_notebook(plan: RunPlan) -> NotebookResult:
                 plan.verdict_path.unlink(missing_ok=True)
         else:
             plan.verdict_path.unlink(missing_ok=True)  # partial sidecar of a failed run
-        banner = failure_banner(plan.name, error, cell) if error else None
+        anchor = any("papermill-error-cell" in c.source for c in nb.cells if c.cell_type == "markdown")
+        banner = failure_banner(plan.name, error, cell, error_anchor=anchor) if error else None
         try:
             export_html(nb, plan.html_path, name=plan.name, title=plan.title,
                         show_input=plan.show_input, banner_html=banner,

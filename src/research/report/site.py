@@ -255,7 +255,11 @@ def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
         short, full = format_key_numbers(c.get("key_numbers"))
         if verdict == ERROR_VERDICT:
             short = (str(c.get("error", "")).strip().splitlines() or [""])[0]
-        link = (f'<a href="{e(page)}#{e(cid)}">{e(nb)} &sect;{e(cid)}</a>' if page else e(nb))
+        status = by_name[nb].status if nb in by_name else "not run"
+        # a claim's section exists only on a successful page; a failed page has its banner
+        frag = {"ok": f"#{cid}", "failed": "#report-failed"}.get(status, "")
+        label = f"{e(nb)} &sect;{e(cid)}" if status == "ok" else f"{e(nb)} ({e(status)})"
+        link = f'<a href="{e(page)}{e(frag)}">{label}</a>' if page else e(nb)
         cls = ' class="row-failed"' if verdict == ERROR_VERDICT else ""
         out.append(
             f'<tr id="claim-{e(cid)}"{cls} data-claim="{e(cid)}" data-verdict="{e(verdict)}">'
