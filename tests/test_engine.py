@@ -95,7 +95,10 @@ def test_engine_matches_statsmodels_per_event(panel, article_events, market):
 
 def test_aar_is_the_mean_of_ok_event_ars(article_events):
     res = run_event_study(article_events, source="snapshot", volume=False)
-    ok_ids = res.events.loc[res.events["status"] == "ok", "event_id"]
+    ok = res.events[res.events["status"] == "ok"]
+    # each (ticker, day 0) counts once: ev13/ev14/ev16 share MP on 2025-10-13, etc.
+    ok_ids = ok.drop_duplicates(["ticker", "day0"])["event_id"]
+    assert len(ok_ids) < len(ok)
     ar = res.ar.loc[ok_ids]
     np.testing.assert_allclose(res.aar["aar"].to_numpy(), ar.mean(axis=0).to_numpy(), atol=1e-14)
     np.testing.assert_allclose(res.aar["caar"].to_numpy(), ar.mean(axis=0).cumsum().to_numpy(),
@@ -186,7 +189,7 @@ def test_repeated_firm_is_handled_per_event(panel):
     BMP/Patell/KP by about sqrt(events per firm): here every MP event has its own
     estimation window, sigma and standardisation, N rows in give N rows out, and the
     aggregate Patell and BMP statistics equal the ones computed by hand from the
-    per-event inputs (independent statsmodels fits).
+    per-event inputs (independent statsmodels fits), each distinct (MP, day 0) once.
     """
     ev = expand_tickers(events_frame())
     mp = ev[ev["ticker"] == "MP"].reset_index(drop=True)
@@ -209,9 +212,14 @@ def test_repeated_firm_is_handled_per_event(panel):
                                 volume=False).events.iloc[0]
         assert alone["sigma"] == row.sigma and alone["alpha"] == row.alpha
         assert alone["n_obs"] == row.n_obs
+    # events repeating an earlier (ticker, day 0) keep their rows but count once in the
+    # aggregates (otherwise MP on 2025-10-13, in ev13, ev14 and ev16, would count 3 times)
+    dups = ok[ok.duplicated(["ticker", "day0"])]
+    assert len(dups) >= 2
+    assert dups["reason"].str.contains("counted once in the cross-sectional aggregates").all()
     # Patell and BMP on day 0 and on (-1, 1), by hand from per-event statsmodels inputs
     sar0, scar, dfs = [], [], []
-    for row in ok.itertuples():
+    for row in ok.drop_duplicates(["ticker", "day0"]).itertuples():
         fit, wins = _independent(panel, row.ticker, row.day0, "SPY", [(0, 0), (-1, 1)])
         pos = panel.index.get_loc(row.day0)
         x0 = np.array([1.0, panel["SPY"].iloc[pos]])

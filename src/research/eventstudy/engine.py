@@ -723,10 +723,29 @@ def run_event_study(
         zero_sig = ~(core.sigma > 0)
         for j in np.flatnonzero(zero_sig):
             reasons[idx[j]] = "zero residual variance in the estimation window: t-statistics undefined"
+    # Aggregates count each distinct (ticker, day 0) once: two article events on the same
+    # day for the same stock are one observation, not two (identical AR rows would
+    # otherwise double-count it, the repeated-firm inflation of sipemu/EventStudy #7).
+    agg = ok.copy()
+    if idx.size:
+        key = pd.MultiIndex.from_arrays([ev["ticker"].to_numpy()[idx], pd.DatetimeIndex(ev["day0"])[idx]])
+        dup = np.asarray(key.duplicated(keep="first"))
+        if dup.any():
+            first = {k: ev["event_id"].iat[i] for k, i, d in zip(key, idx, dup, strict=True) if not d}
+            for k, i, d in zip(key, idx, dup, strict=True):
+                if d:
+                    agg[i] = False
+                    msg = (f"same ticker and day 0 as {first[k]}: counted once in the "
+                           "cross-sectional aggregates (aar, tests)")
+                    reasons[i] = f"{reasons[i]}; {msg}" if reasons[i] else msg
+            notes.append(f"{int(dup.sum())} event(s) repeat an earlier event's ticker and day 0; "
+                         "AAR/CAAR and the cross-sectional tests count each (ticker, day 0) once")
     if tests is not None and len(tuple(tests)) == 0:
         tests_df, bat_notes = _empty_tests(), ["cross-sectional tests not requested (tests=())"]
     elif core is not None:
-        tests_df, bat_notes = _battery(core, spec, _n_params(spec),
+        keep = agg[idx]
+        core_agg = core if keep.all() else _subset_core(core, keep)
+        tests_df, bat_notes = _battery(core_agg, spec, _n_params(spec),
                                        None if tests is None else tuple(tests))
     else:
         tests_df, bat_notes = _battery_empty()
@@ -778,7 +797,7 @@ def run_event_study(
     car_df["event_id"] = car_df["event_id"].astype("str")
     car_df["ticker"] = car_df["ticker"].astype("str")
     with np.errstate(all="ignore"):
-        ar_ok = ar[ok]
+        ar_ok = ar[agg]
         cnt = np.isfinite(ar_ok).sum(axis=0)
         aar = np.where(cnt > 0, np.nansum(ar_ok, axis=0) / np.maximum(cnt, 1), np.nan)
     aar_df = pd.DataFrame({"aar": aar, "caar": np.cumsum(np.nan_to_num(aar)), "n": cnt},
@@ -795,6 +814,16 @@ def run_event_study(
         ar=ar_df, car=car_df[list(CAR_COLUMNS)], aar=aar_df[list(AAR_COLUMNS)], tests=tests_df,
         spec=spec, volume=vol_df, placebo=placebo_frame, notes=tuple(notes),
     )
+
+
+def _subset_core(core: _Core, keep: np.ndarray) -> _Core:
+    """Rows ``keep`` of a stacked estimate (for the aggregates)."""
+    def take(a: Any) -> Any:
+        return None if a is None else a[keep]
+
+    return _Core(core.alpha[keep], core.beta[keep], core.sigma[keep], core.r2[keep],
+                 core.n_obs[keep], core.ar[keep], core.ar_est[keep], core.pe[keep],
+                 take(core.xtx_inv), take(core.design_evt), None)
 
 
 def _empty_tests() -> pd.DataFrame:

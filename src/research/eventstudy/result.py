@@ -120,7 +120,9 @@ class EventStudyResult:
         ``p_placebo`` (empirical two-sided p-value, NaN unless placebo draws were run).
     aar : pandas.DataFrame
         Index relative day; ``aar`` (mean AR over "ok" events), ``caar`` (cumulative
-        from the first event day), ``n`` (events with a finite AR that day).
+        from the first event day), ``n`` (events with a finite AR that day). Aggregates
+        (``aar`` and ``tests``) count each distinct (ticker, day 0) once: a repeat of an
+        earlier event's stock and day 0 keeps its own rows but is flagged in ``reason``.
     tests : pandas.DataFrame
         Long table of cross-sectional tests: ``test, scope`` ("day"/"window"), ``day``,
         ``window_start, window_end, statistic, p_value``.
