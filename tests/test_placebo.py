@@ -9,7 +9,7 @@ import statsmodels.api as sm
 
 from research.data import close_panel, load_prices, returns
 from research.eventstudy import EventStudySpec, run_event_study
-from research.eventstudy.placebo import candidate_positions, event_rng
+from research.eventstudy.placebo import candidate_positions, draw_key, event_rng
 
 SPEC = EventStudySpec(windows=((0, 0), (0, 1)))
 
@@ -76,7 +76,7 @@ def test_placebo_statistic_recomputed_independently(panel, events, res):
     # candidates keep the buffer around both actual MP events and the data edges
     assert np.abs(cands[:, None] - actual[None, :]).min() > 1
     assert cands.min() + spec.estimation.start >= 0
-    draws = event_rng(7, "mp_quiet").choice(cands, size=300, replace=True)
+    draws = event_rng(7, draw_key("MP", "2024-06-12")).choice(cands, size=300, replace=True)
     t_actual = res.car.set_index(["event_id", "window_end"]).loc[("mp_quiet", 0), "t_stat"]
     ts = []
     for pos in draws:
@@ -110,3 +110,12 @@ def test_short_history_is_flagged(panel, events):
     full = run_event_study(events.iloc[[0]], SPEC, returns=panel, placebo_draws=50, seed=1)
     assert full.placebo["n_candidates"].iat[0] > 300
     assert not any("pseudo dates" in n for n in full.notes)
+
+
+def test_same_stock_and_day_get_the_same_placebo_p(panel):
+    ev = pd.DataFrame({"event_id": ["a", "b"], "ticker": ["MP", "MP"],
+                       "day0": [pd.Timestamp("2025-10-13")] * 2})
+    r = run_event_study(ev, SPEC, returns=panel, placebo_draws=200, seed=5)
+    a = r.car[r.car["event_id"] == "a"]["p_placebo"].to_numpy()
+    b = r.car[r.car["event_id"] == "b"]["p_placebo"].to_numpy()
+    assert np.array_equal(a, b) and np.isfinite(a).all()

@@ -34,8 +34,9 @@ few candidate dates remain; the engine adds a note when an event has fewer than
 :data:`MIN_CANDIDATES` distinct candidate dates.
 
 Determinism: the draws of an event come from
-``numpy.random.default_rng(SeedSequence([seed, crc32(event_id)]))``; the same seed and
-event id give identical draws whatever the other events or their order.
+``numpy.random.default_rng(SeedSequence([seed, crc32("TICKER|day0")]))``; the same seed,
+ticker and day 0 give identical draws whatever the other events or their order (and two
+article events on the same stock and day get the same p-value).
 
 References
 ----------
@@ -53,16 +54,25 @@ import pandas as pd
 
 from research.eventstudy.spec import EventStudySpec
 
-__all__ = ["placebo_pvalues", "event_rng", "candidate_positions", "DEFAULT_DRAWS"]
+__all__ = ["placebo_pvalues", "event_rng", "draw_key", "candidate_positions", "DEFAULT_DRAWS"]
 
 DEFAULT_DRAWS = 1000
 MIN_CANDIDATES = 100
 _CHUNK = 20_000
 
 
-def event_rng(seed: int, event_id: str) -> np.random.Generator:
-    """The seeded generator of one event's draws (independent of other events)."""
-    key = zlib.crc32(str(event_id).encode("utf-8"))
+def draw_key(ticker: str, day0: object) -> str:
+    """Identity of an event for its draws: ``"TICKER|YYYY-MM-DD"`` (ticker and day 0)."""
+    return f"{ticker}|{pd.Timestamp(day0):%Y-%m-%d}"
+
+
+def event_rng(seed: int, key: str) -> np.random.Generator:
+    """The seeded generator of one event's draws (independent of other events).
+
+    ``key`` is :func:`draw_key` of the event, so two events with the same ticker and
+    day 0 (same t-statistic) get the same draws and the same ``p_placebo``.
+    """
+    key = zlib.crc32(str(key).encode("utf-8"))
     return np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, key]))
 
 
@@ -149,7 +159,8 @@ def placebo_pvalues(
         cands = cand_cache[c]
         n_cand[i] = cands.size
         if cands.size:
-            draws[j] = event_rng(seed, ids[i]).choice(cands, size=n_draws, replace=True)
+            rng = event_rng(seed, draw_key(tickers[i], events["day0"].iat[i]))
+            draws[j] = rng.choice(cands, size=n_draws, replace=True)
     # A pseudo event is fully determined by (ticker column, day-0 row): compute each
     # distinct pair once (draws repeat: with replacement, and across a ticker's events).
     d_rows = y_panel.shape[0]
