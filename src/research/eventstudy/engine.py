@@ -729,15 +729,18 @@ def run_event_study(
     agg = ok.copy()
     if idx.size:
         key = pd.MultiIndex.from_arrays([ev["ticker"].to_numpy()[idx], pd.DatetimeIndex(ev["day0"])[idx]])
-        dup = np.asarray(key.duplicated(keep="first"))
+        codes, _ = pd.factorize(key)
+        _, first_row = np.unique(codes, return_index=True)  # first occurrence of each key
+        first_of = first_row[np.searchsorted(np.unique(codes), codes)]
+        dup = first_of != np.arange(idx.size)
         if dup.any():
-            first = {k: ev["event_id"].iat[i] for k, i, d in zip(key, idx, dup, strict=True) if not d}
-            for k, i, d in zip(key, idx, dup, strict=True):
-                if d:
-                    agg[i] = False
-                    msg = (f"same ticker and day 0 as {first[k]}: counted once in the "
-                           "cross-sectional aggregates (aar, tests)")
-                    reasons[i] = f"{reasons[i]}; {msg}" if reasons[i] else msg
+            ids = ev["event_id"].to_numpy()
+            for j in np.flatnonzero(dup):  # only the repeats (few)
+                i = idx[j]
+                agg[i] = False
+                msg = (f"same ticker and day 0 as {ids[idx[first_of[j]]]}: counted once in the "
+                       "cross-sectional aggregates (aar, tests)")
+                reasons[i] = f"{reasons[i]}; {msg}" if reasons[i] else msg
             notes.append(f"{int(dup.sum())} event(s) repeat an earlier event's ticker and day 0; "
                          "AAR/CAAR and the cross-sectional tests count each (ticker, day 0) once")
     if tests is not None and len(tuple(tests)) == 0:
