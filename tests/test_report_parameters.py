@@ -187,3 +187,49 @@ def test_missing_notebook_file_is_a_per_notebook_failure(tmp_path):
     assert [p.name for p in plans] == ["typed"]
     assert [m.name for m in missing] == ["gone"] and "not found" in missing[0].error
     assert math.isfinite(plans[0].parameters.get("alpha", 0.0))
+
+
+def test_unknown_parameter_suggests_the_nearest_name(portfolio, tmp_path):
+    with pytest.raises(ParameterError, match=r"unknown parameter 'windwo'.*did you mean 'window'\?"):
+        plan_runs(portfolio, parameters=[("windwo", "60")], output_dir=tmp_path)
+
+
+def test_one_line_per_problem_not_per_notebook(portfolio, tmp_path):
+    with pytest.raises(ParameterError) as info:
+        plan_runs(portfolio, parameters=[("alpha", "abc")], output_dir=tmp_path)
+    lines = [ln for ln in str(info.value).splitlines() if "cannot use 'abc'" in ln]
+    assert len(lines) == 1 and lines[0].endswith("[all selected notebooks]")
+
+
+# ---- the real portfolio: EvalParams validates values of the right type -----------------
+@pytest.mark.parametrize("overrides, message", [
+    ([("model", "foo")], "must be one of"),
+    ([("alpha", "0.9")], "must be in (0, 0.5]"),
+    ([("event_windows", "[[-20, 0]]")], "overlaps the estimation window"),
+    ([("source", "bloomberg")], "source='bloomberg'"),
+])
+def test_real_portfolio_rejects_out_of_range_values_before_running(tmp_path, overrides, message):
+    out = tmp_path / "reports"
+    with pytest.raises(ParameterError) as info:
+        plan_runs(load_portfolio(), parameters=overrides, output_dir=out)
+    assert message in str(info.value) and "[all selected notebooks]" in str(info.value)
+    assert not out.exists()
+
+
+def test_real_portfolio_accepts_the_documented_examples(tmp_path):
+    plans, missing = plan_runs(load_portfolio(), output_dir=tmp_path, parameters=[
+        ("market_proxy", "IWM"), ("estimation_length", "250"), ("alpha", "0.05"),
+        ("event_windows", "[[0,0],[0,1]]")])
+    assert not missing and len(plans) == 5
+    for p in plans:
+        assert p.parameters["market_proxy"] == "IWM" and p.parameters["event_windows"] == [[0, 0], [0, 1]]
+        assert p.parameters["estimation_length"] == 250 and p.parameters["alpha"] == 0.05
+
+
+def test_unimportable_validator_is_a_report_error(tmp_path):
+    from research.errors import ReportError
+
+    yml = tmp_path / "p.yml"
+    yml.write_text(f"validator: 'research.nope:check'\nnotebooks:\n  - name: typed\n    path: {FIXTURES / 'typed.ipynb'}\n")
+    with pytest.raises(ReportError, match="cannot be imported"):
+        plan_runs(load_portfolio(yml), output_dir=tmp_path / "out")

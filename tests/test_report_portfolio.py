@@ -71,3 +71,14 @@ def test_relative_paths_resolve_against_the_yaml_file(tmp_path):
 def test_missing_portfolio_file(tmp_path):
     with pytest.raises(ReportError, match="not found"):
         load_portfolio(tmp_path / "nope.yml")
+
+
+def test_validator_and_top_level_keys(tmp_path):
+    pf = load_portfolio(_write(tmp_path, "validator: 'research.claims.params:EvalParams.from_mapping'\n"
+                                         "notebooks:\n  - {name: a, path: a.ipynb}"))
+    assert pf.validator == "research.claims.params:EvalParams.from_mapping"
+    assert load_portfolio().validator == "research.claims.params:EvalParams.from_mapping"
+    with pytest.raises(ReportError, match="validator must be"):
+        load_portfolio(_write(tmp_path, "validator: EvalParams\nnotebooks:\n  - {name: a, path: a.ipynb}"))
+    with pytest.raises(ReportError, match="unknown top-level keys"):
+        load_portfolio(_write(tmp_path, "notebook: []\nnotebooks:\n  - {name: a, path: a.ipynb}"))

@@ -72,6 +72,10 @@ class Portfolio:
 
     notebooks: tuple[NotebookSpec, ...]
     title: str = "Reports"
+    #: ``"module:callable"`` called with each notebook's full parameter mapping (defaults
+    #: + overrides, without ``verdict_path``) before anything runs; raises a
+    #: ResearchError (e.g. ParameterError) for invalid values. None: type checks only.
+    validator: str | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -176,4 +180,10 @@ def load_portfolio(path: str | Path | None = None, *, base_dir: str | Path | Non
                             "each claim needs exactly one owner")
             owners[c] = nb.name
     title = doc.get("title", "Reports")
-    return Portfolio(notebooks=notebooks, title=str(title))
+    validator = doc.get("validator")
+    if validator is not None and (not isinstance(validator, str) or ":" not in validator):
+        raise _fail(source, f"validator must be 'package.module:callable', got {validator!r}")
+    unknown = set(doc) - {"title", "notebooks", "validator"}
+    if unknown:
+        raise _fail(source, f"unknown top-level keys {sorted(unknown)}; allowed: title, notebooks, validator")
+    return Portfolio(notebooks=notebooks, title=str(title), validator=validator)

@@ -20,13 +20,15 @@
 
 from __future__ import annotations
 
+import difflib
+import importlib
 import json
 import multiprocessing
 import os
 import sys
 import time
 import traceback
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,7 +36,7 @@ from typing import Any
 
 import nbformat
 
-from research.errors import ParameterError, ReportError
+from research.errors import ParameterError, ReportError, ResearchError
 from research.report._io import atomic_write_text, temp_path_beside
 from research.report.parameters import NotebookParameter, coerce_value, inspect_parameters
 from research.report.portfolio import REPO_ROOT, NotebookSpec, Portfolio, load_portfolio
@@ -248,19 +250,40 @@ def plan_runs(
             except ParameterError as exc:
                 problems.append(str(exc))
     # 2. -p overrides
+    known = sorted({k for params in declared.values() for k in params} - set(RESERVED_PARAMETERS))
     for pname, raw in _normalise_overrides(parameters):
         if pname in RESERVED_PARAMETERS:
             problems.append(f"parameter {pname!r} is set by the report runner and cannot be overridden")
             continue
         targets = [n for n in declared if pname in declared[n]]
         if not targets:
-            problems.append(f"unknown parameter {pname!r}: no selected notebook declares it")
+            close = difflib.get_close_matches(pname, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"unknown parameter {pname!r}: no selected notebook declares it{hint}")
             continue
+        failed: dict[str, list[str]] = {}
         for n in targets:
             try:
-                values[n][pname] = coerce_value(declared[n][pname], raw, where=f" (notebook {n})")
+                values[n][pname] = coerce_value(declared[n][pname], raw)
             except ParameterError as exc:
-                problems.append(str(exc))
+                failed.setdefault(str(exc), []).append(n)
+        for msg, names in failed.items():  # one line per distinct problem, not per notebook
+            where = "all selected notebooks" if len(names) == len(declared) else ", ".join(names)
+            problems.append(f"{msg} [{where}]")
+    # 3. the portfolio's validator (e.g. EvalParams) over each notebook's full parameter set
+    if not problems and portfolio.validator:
+        validate = _import_validator(portfolio.validator)
+        failed = {}
+        for n, params in declared.items():
+            full = {k: p.default for k, p in params.items() if k not in RESERVED_PARAMETERS}
+            full.update(values[n])
+            try:
+                validate(full)
+            except ResearchError as exc:
+                failed.setdefault(str(exc), []).append(n)
+        for msg, names in failed.items():
+            where = "all selected notebooks" if len(names) == len(declared) else ", ".join(names)
+            problems.append(f"{msg} [{where}]")
     if problems:
         uniq = list(dict.fromkeys(problems))
         raise ParameterError(
@@ -278,6 +301,21 @@ def plan_runs(
         params["verdict_path"] = str(plan.verdict_path)
         plans.append(plan)
     return tuple(plans), tuple(missing)
+
+
+def _import_validator(spec: str) -> Callable[[Mapping[str, Any]], Any]:
+    """``"package.module:Attr.attr"`` -> the callable (ReportError if it cannot be found)."""
+    module, _, attr = spec.partition(":")
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise ReportError(f"portfolio validator {spec!r} cannot be imported ({exc}); "
+                          "use 'package.module:callable'") from exc
+    if not callable(obj):
+        raise ReportError(f"portfolio validator {spec!r} is not callable")
+    return obj
 
 
 def check_kernel() -> None:
@@ -370,6 +408,9 @@ def run_notebook(plan: RunPlan) -> NotebookResult:
                 kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
                 cwd=str(plan.source.parent), report_mode=False,
                 execution_timeout=plan.cell_timeout,
+                # the kernel's own log (e.g. ipykernel's "TCP without encryption" warning
+                # on every start) is noise on the report's stderr; errors still show
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
         except PapermillExecutionError as exc:
             cell = f"In [{exc.exec_count}]" if exc.exec_count else f"#{exc.cell_index + 1}"
