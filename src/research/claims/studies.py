@@ -98,12 +98,10 @@ def day0_table(event_ids: list[str] | tuple[str, ...] | None = None) -> pd.DataF
     return out.set_index("event_id")
 
 
-def _span_days(params: EvalParams, windows: tuple[tuple[int, int], ...]) -> tuple[int, int]:
-    """Calendar days to load before the first and after the last day 0 (generous: 1.6x)."""
-    before = int((params.estimation_length - params.estimation_end + 10) * 1.6) + 10
+def _days_after(windows: tuple[tuple[int, int], ...]) -> int:
+    """Calendar days to load after the last day 0 (generous: 1.6x the longest window)."""
     last = max(b for _, b in windows)
-    after = int(max(last, 1) * 1.6) + 10
-    return before, after
+    return int(max(last, 1) * 1.6) + 10
 
 
 def run_claim_study(claim: Claim, params: EvalParams) -> ClaimStudy:
@@ -134,13 +132,15 @@ def run_claim_study(claim: Claim, params: EvalParams) -> ClaimStudy:
                           tuple(notes), params.source)
     uncertain = bool(d0.loc[keep, "uncertain"].any())
     windows = claim_windows(claim, params, uncertain)
-    before, after = _span_days(params, windows)
-    start = d0.loc[keep, "day0"].min() - pd.Timedelta(days=before)
-    end = d0.loc[keep, "day0"].max() + pd.Timedelta(days=after)
+    # Each ticker's whole history up to the last event window: the estimation windows need
+    # ~260 sessions before day 0, and the placebo draws its pseudo-event dates (each with
+    # its own estimation window) from the ticker's non-event history, so a short span
+    # would leave it almost nothing to draw from.
+    end = d0.loc[keep, "day0"].max() + pd.Timedelta(days=_days_after(windows))
     tickers = list(dict.fromkeys([t for _, t in pairs] + members + [params.market_proxy]))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        prices = load_prices(tickers, start=start.strftime("%Y-%m-%d"), end=end.strftime("%Y-%m-%d"),
+        prices = load_prices(tickers, start=None, end=end.strftime("%Y-%m-%d"),
                              source=params.source)
     for w in caught:
         notes.append(f"data: {w.message}")
