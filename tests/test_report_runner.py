@@ -216,3 +216,24 @@ def test_site_rebuild_is_deterministic(fixture_site: Site, tmp_path):
     diff = [(a, b) for a, b in zip(index.splitlines(), new.splitlines()) if a != b]
     assert len(index.splitlines()) == len(new.splitlines())
     assert len(diff) == 1 and "2000-01-01 00:00:00 UTC" in diff[0][1] and 'id="generated"' in diff[0][1]
+
+
+def test_dead_kernel_fails_only_its_notebook(tmp_path):
+    """A kernel that dies (segfault, OOM kill: here os._exit) fails its notebook; the
+    next notebook still runs and the site is built."""
+    from research.report import build_reports, load_portfolio
+
+    _notebook(tmp_path / "dies.ipynb", 'verdict_path = ""', "print('alive')", "import os\nos._exit(3)")
+    _notebook(tmp_path / "fine.ipynb", 'verdict_path = ""',
+              "from research.report import publish\n"
+              "publish([{'claim_id': 'C2', 'verdict': 'supported', 'data_source': 'x', 'as_of': 'y'}], verdict_path)")
+    yml = tmp_path / "p.yml"
+    yml.write_text("notebooks:\n  - {name: dies, path: dies.ipynb, claims: [C1]}\n"
+                   "  - {name: fine, path: fine.ipynb, claims: [C2]}\n")
+    out = tmp_path / "site"
+    result = build_reports(load_portfolio(yml), output_dir=out, jobs=1)
+    assert result.failed == ("dies",)
+    assert "DeadKernel" in result.results[0].error or "died" in result.results[0].error
+    claims = json.loads((out / "claims.json").read_text())
+    assert [(c["claim_id"], c["verdict"]) for c in claims] == [("C1", "error"), ("C2", "supported")]
+    assert "alive" in (out / "dies.html").read_text()

@@ -472,19 +472,26 @@ def _write_fallback_page(plan: RunPlan, error: str) -> None:
     ))
 
 
+def _record_crash(plan: RunPlan, error: str) -> NotebookResult:
+    """A failed result (page, status; no sidecar) for a run that crashed outside papermill."""
+    result = NotebookResult(name=plan.name, title=plan.title, status="failed",
+                            html=plan.html_path.name, executed="", error=error,
+                            parameters=dict(plan.parameters))
+    try:
+        plan.verdict_path.unlink(missing_ok=True)
+        _write_fallback_page(plan, error)
+        atomic_write_text(plan.status_path, json.dumps(result.to_dict(), indent=2, sort_keys=True, default=str))
+    except OSError:
+        pass
+    return result
+
+
 def _run_notebook_safely(plan: RunPlan) -> NotebookResult:
     """Worker entry point: even an unexpected bug in the runner becomes a failed result."""
     try:
         return run_notebook(plan)
     except Exception:  # noqa: BLE001
-        error = traceback.format_exc(limit=5)
-        try:
-            _write_fallback_page(plan, error)
-        except OSError:
-            pass
-        return NotebookResult(name=plan.name, title=plan.title, status="failed",
-                              html=plan.html_path.name, executed="", error=error,
-                              parameters=dict(plan.parameters))
+        return _record_crash(plan, traceback.format_exc(limit=5))
 
 
 # --------------------------------------------------------------------------------------
@@ -579,7 +586,10 @@ def build_reports(
                 futures = {pool.submit(_run_notebook_safely, p): p for p in plans}
                 try:
                     for fut in as_completed(futures):
-                        r = fut.result()
+                        try:
+                            r = fut.result()
+                        except Exception as exc:  # noqa: BLE001 - e.g. a worker process was killed
+                            r = _record_crash(futures[fut], f"{type(exc).__name__}: {exc}")
                         results[r.name] = r
                         bar.set_postfix_str(f"{r.name} {r.status}")
                         bar.update(1)
