@@ -42,6 +42,7 @@ _TEMPLATE = r"""
   .report-banner { font-family: system-ui, sans-serif; margin: 16px; padding: 12px 16px;
                    border: 2px solid #b00020; background: #fdecea; color: #5f0010; }
   .report-banner h2 { margin: 0 0 6px 0; font-size: 20px; color: #b00020; }
+  .report-banner a, .report-nav a { color: #0b57d0; text-decoration: underline; }
 </style>
 {%- endblock extra_css -%}
 {%- block body_header -%}
