@@ -10,7 +10,7 @@ import pytest
 
 from research.errors import ReportError
 from research.report import publish
-from research.report._io import atomic_write_text
+from research.atomic import atomic_write_text
 
 
 class _Obj:

@@ -10,7 +10,6 @@ override it with ``RESEARCH_CACHE_DIR``.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 #: ``src/research/data/paths.py`` -> the repository root (editable/src-layout install).
@@ -47,30 +46,3 @@ def shared_market_data() -> Path:
     """Default source of ``build-snapshot``: ``<repo>/../shared/market-data``."""
     return REPO_ROOT.parent / "shared" / "market-data"
 
-
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` atomically (temp file in the same dir + ``os.replace``).
-
-    A crash leaves either the old file or the new one, never a half-written file.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; use the usual file mode
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """UTF-8 text variant of :func:`atomic_write_bytes`."""
-    atomic_write_bytes(path, text.encode("utf-8"))

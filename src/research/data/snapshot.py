@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from research.atomic import atomic_write_bytes, atomic_write_text
 from research.data import paths
 from research.data.adjust import adjust_ohlc
 from research.errors import MalformedDataError, SnapshotIntegrityError
@@ -266,7 +267,7 @@ def build_snapshot(source: Path | str | None = None, out: Path | str | None = No
     digest = _sha256_bytes(payload)
     snap = out / "snapshot"
     pq_path = snap / paths.SNAPSHOT_FILE
-    paths.atomic_write_bytes(pq_path, payload)
+    atomic_write_bytes(pq_path, payload)
     manifest = {
         "format": 1,
         "file": paths.SNAPSHOT_FILE,
@@ -286,9 +287,9 @@ def build_snapshot(source: Path | str | None = None, out: Path | str | None = No
         "tickers": meta,
     }
     man_path = snap / paths.MANIFEST_FILE
-    paths.atomic_write_text(man_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(man_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     readme = out / "README.md"
-    paths.atomic_write_text(readme, render_readme(manifest))
+    atomic_write_text(readme, render_readme(manifest))
     art_src = Path(article_source) if article_source is not None else source.parent / "article"
     copied = copy_article(art_src, out / "article") if art_src.is_dir() else ()
     return BuildResult(pq_path, man_path, readme, int(len(df)), len(meta), digest, copied)
@@ -309,7 +310,7 @@ def copy_article(source: Path | str, dest: Path | str) -> tuple[Path, ...]:
         src = source / name
         if not src.is_file():
             raise MalformedDataError(f"{src} is missing; expected the article folder to hold {paths.ARTICLE_FILES}")
-        paths.atomic_write_bytes(dest / name, src.read_bytes())
+        atomic_write_bytes(dest / name, src.read_bytes())
         written.append(dest / name)
     return tuple(written)
 

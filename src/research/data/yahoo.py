@@ -35,6 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from research.atomic import atomic_write_bytes
 from research.data import paths
 from research.data.snapshot import COLUMNS, FLOAT_COLUMNS, _parquet_bytes
 from research.errors import EmptyDataError, MalformedDataError, SourceUnavailableError
@@ -242,7 +243,7 @@ def write_cache(df: pd.DataFrame, ticker: str, cache: Path | str | None = None) 
     frame = df[list(COLUMNS)].copy()
     for c in FLOAT_COLUMNS:
         frame[c] = frame[c].astype("float64")
-    paths.atomic_write_bytes(p, _parquet_bytes(frame))
+    atomic_write_bytes(p, _parquet_bytes(frame))
     return p
 
 

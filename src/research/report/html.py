@@ -25,7 +25,7 @@ import jinja2
 import nbformat
 from nbconvert import HTMLExporter
 
-from research.report._io import atomic_write_text
+from research.atomic import atomic_write_text
 
 __all__ = ["export_html", "render_html"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from research.errors import ReportError
-from research.report._io import atomic_write_text
+from research.atomic import atomic_write_text
 
 __all__ = ["publish", "verdict_to_dict"]
 

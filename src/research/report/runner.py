@@ -37,9 +37,9 @@ from typing import Any
 import nbformat
 
 from research.errors import ParameterError, ReportError, ResearchError
-from research.report._io import atomic_write_text, temp_path_beside
+from research.atomic import atomic_write_text, temp_path_beside
 from research.report.parameters import NotebookParameter, coerce_value, inspect_parameters
-from research.report.portfolio import REPO_ROOT, NotebookSpec, Portfolio, load_portfolio
+from research.report.portfolio import REPO_ROOT, Portfolio, load_portfolio
 
 __all__ = [
     "KERNEL_NAME",

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from research.report._io import atomic_write_text
+from research.atomic import atomic_write_text
 from research.report.portfolio import Portfolio, claim_sort_key
 
 __all__ = ["ERROR_VERDICT", "NotebookState", "build_site", "collect_claims", "format_key_numbers",

@@ -1,6 +1,6 @@
-"""Atomic file writes for everything under ``reports/``.
+"""Atomic file writes: the snapshot, the yfinance cache and everything under ``reports/``.
 
-A report build can crash (kernel death, exporter bug, Ctrl-C). Every file the report
+A build can crash (kernel death, exporter bug, Ctrl-C, a full disk). Every file the
 package writes goes through :func:`atomic_write_bytes`: the payload is written to a
 uniquely named temporary file in the destination directory, flushed to disk, and then
 moved over the destination with :func:`os.replace` (atomic on POSIX and Windows). A reader
@@ -27,7 +27,9 @@ def temp_path_beside(path: Path, suffix: str = ".tmp") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
     os.close(fd)
-    os.chmod(name, 0o644)  # mkstemp makes 0600; reports are meant to be shared/hosted
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(name, 0o666 & ~umask)  # mkstemp makes 0600; use the usual mode for a new file
     return Path(name)
 
 
