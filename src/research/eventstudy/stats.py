@@ -270,24 +270,59 @@ def rank_rows(a: np.ndarray) -> np.ndarray:
     a = np.asarray(a, dtype=float)
     if a.ndim != 2:
         raise SpecificationError(f"rank_rows expects a 2-D array, got shape {a.shape}")
-    n, m = a.shape
-    if m == 0:
+    if a.shape[1] == 0:
         return a.copy()
-    order = np.argsort(a, axis=1)  # NaN sort last; tie order is irrelevant
-    srt = np.take_along_axis(a, order, axis=1)
+    order, srt = _sort_rows(a)
+    return _scatter_rows(_avg_ranks_sorted(srt)[0], order)
+
+
+def _sort_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise ascending ``argsort`` of ``a`` and the sorted rows (NaN last).
+
+    NaN is sorted as ``+inf`` (numpy's sort is several times slower on NaN); the sorted
+    rows hold the original values, so NaN (and ``+inf``) stay at the end of each row.
+    """
+    key = np.where(np.isnan(a), np.inf, a) if np.isnan(a).any() else a
+    order = np.argsort(key, axis=1)  # tie order is irrelevant to every use below
+    return order, np.take_along_axis(a, order, axis=1)
+
+
+def _avg_ranks_sorted(srt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average 1-based ranks of sorted rows (NaN where not finite) and ``sum (t^3 - t)``
+    over each row's tie groups ``t`` of finite values (Wilcoxon's tie correction).
+
+    Ranks are positions in the sorted row, so a row's ``-inf`` values (if any) push its
+    finite ranks up, as :func:`numpy.argsort`-based ranking always did here.
+    """
+    n, m = srt.shape
+    fin = np.isfinite(srt)
     diff = srt[:, 1:] != srt[:, :-1]  # NaN != NaN, so NaN never forms a tie group
-    if diff.all():
-        avg = np.broadcast_to(np.arange(1.0, m + 1.0), (n, m))
-    else:
-        j = np.broadcast_to(np.arange(m), (n, m))
-        start_flag = np.concatenate([np.ones((n, 1), bool), diff], axis=1)
-        end_flag = np.concatenate([diff, np.ones((n, 1), bool)], axis=1)
+    avg = np.broadcast_to(np.arange(1.0, m + 1.0), (n, m))
+    ties = np.zeros(n)
+    tied_rows = np.flatnonzero(~diff.all(axis=1)) if m > 1 else np.zeros(0, np.int64)
+    if tied_rows.size:  # ties only in these rows: average their groups
+        d = diff[tied_rows]
+        k = d.shape[0]
+        j = np.broadcast_to(np.arange(m), (k, m))
+        start_flag = np.concatenate([np.ones((k, 1), bool), d], axis=1)
+        end_flag = np.concatenate([d, np.ones((k, 1), bool)], axis=1)
         start = np.maximum.accumulate(np.where(start_flag, j, 0), axis=1)
         end = np.minimum.accumulate(np.where(end_flag, j, m)[:, ::-1], axis=1)[:, ::-1]
-        avg = (start + end) / 2.0 + 1.0
-    out = np.empty((n, m))
-    out[np.arange(n)[:, None], order] = avg
-    return np.where(np.isfinite(a), out, np.nan)
+        avg = avg.copy()
+        avg[tied_rows] = (start + end) / 2.0 + 1.0
+        size = (end - start + 1).astype(float)
+        # each member of a group of t contributes (t^2 - 1): the group adds t^3 - t
+        ties[tied_rows] = np.where(fin[tied_rows], size * size - 1.0, 0.0).sum(axis=1)
+    return np.where(fin, avg, np.nan), ties
+
+
+def _scatter_rows(vals_sorted: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Inverse of sorting: ``out[i, order[i, q]] = vals_sorted[i, q]``."""
+    n, m = order.shape
+    out = np.empty((n, m), dtype=vals_sorted.dtype)
+    flat = order + (np.arange(n) * m)[:, None]
+    out.ravel()[flat.ravel()] = vals_sorted.ravel()
+    return out
 
 
 def _count(x: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -763,17 +798,28 @@ def _m_i(inp: BatteryInput) -> np.ndarray:
     return _cached(inp, "m_i", lambda: _count(_full(inp), 1).astype(float))
 
 
+def _full_sorted(inp: BatteryInput) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise argsort and sorted rows of :func:`_full` (one sort shared by the rank
+    tests, the sign test's medians and the generalized rank test's setup)."""
+    return _cached(inp, "full_sorted", lambda: _sort_rows(_full(inp)))
+
+
 def _ranks(inp: BatteryInput) -> np.ndarray:
-    return _cached(inp, "ranks", lambda: rank_rows(_full(inp)))
+    """(N, L+T) average ranks of each event's ARs over its estimation + event days."""
+
+    def make():
+        order, srt = _full_sorted(inp)
+        return _scatter_rows(_avg_ranks_sorted(srt)[0], order)
+
+    return _cached(inp, "ranks", make)
 
 
-def _row_median(x: np.ndarray) -> np.ndarray:
-    """Median of each row's finite values (NaN for an empty row), sort based."""
-    n_fin = _count(x, 1)
-    srt = np.sort(x, axis=1)  # NaN last
+def _row_median_sorted(srt: np.ndarray) -> np.ndarray:
+    """Median of each sorted row's finite values (NaN for an empty row)."""
+    n_fin = _count(srt, 1)
     lo = np.clip((n_fin - 1) // 2, 0, None)
     hi = np.clip(n_fin // 2, 0, None)
-    rows = np.arange(x.shape[0])
+    rows = np.arange(srt.shape[0])
     med = 0.5 * (srt[rows, lo] + srt[rows, hi])
     return np.where(n_fin > 0, med, np.nan)
 
@@ -849,7 +895,7 @@ def corrado_sign(inp: BatteryInput, window: Window = None, *, convention: str = 
     w = _window(inp, window)
     def make():
         full = _full(inp)
-        return _scaled_day_series(np.sign(full - _row_median(full)[:, None]), convention, mean=False)
+        return _scaled_day_series(np.sign(full - _row_median_sorted(_full_sorted(inp)[1])[:, None]), convention, mean=False)
 
     z, sd = _cached(inp, f"corrado_sign:{convention}", make)
     L = inp.ar_est.shape[1]
@@ -945,16 +991,50 @@ def generalized_rank(inp: BatteryInput, window: Window = None, *, convention: st
     """
     _check_convention(convention)
     w = _window(inp, window)
-    if w is None:
-        windows = [(t, t) for t in range(inp.n_days)]
-    else:
-        windows = [w]
-    g0 = np.stack([_scar(inp, a, b) for a, b in windows], axis=1)  # (N, W)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        g0 = g0 / _nanstd(g0, 0)[None, :]
-    stat, df = _grank_core(_cached(inp, "grank_setup", lambda: _GrankSetup.make(inp)), g0)
+    windows = [(t, t) for t in range(inp.n_days)] if w is None else [w]
+    stat, df = _grank_windows(inp, windows)
     p = _p_t(stat, df)
     return _out("generalized_rank", stat, p, "Kolari & Pynnönen (2011) GRANK; t(T-2)", w is not None)
+
+
+def _grank_windows(inp: BatteryInput, windows: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """GRANK (statistic, df) for validated windows; the ones not computed yet for this
+    input are computed together (one batched search) and memoised per window."""
+    done: dict[tuple[int, int], tuple[float, float]] = _cached(inp, "grank", dict)
+    todo = list(dict.fromkeys(w for w in windows if w not in done))
+    if todo:
+        days = [w for w in todo if w[0] == w[1]]
+        cols = []
+        if days:
+            sd = _scar_days(inp)
+            cols.extend(sd[:, a] for a, _ in days)
+        cols.extend(_scar(inp, a, b) for a, b in todo if a != b)
+        order = days + [w for w in todo if w[0] != w[1]]
+        g0 = np.stack(cols, axis=1)  # (N, W) standardized CARs
+        with np.errstate(invalid="ignore", divide="ignore"):
+            g0 = g0 / _nanstd(g0, 0)[None, :]  # re-standardized by the cross-sectional sd
+        stat, df = _grank_core(_cached(inp, "grank_setup", lambda: _GrankSetup.make(inp)), g0)
+        done.update({w: (float(s_), float(d_)) for w, s_, d_ in zip(order, stat, df, strict=True)})
+    res = np.array([done[w] for w in windows], dtype=float).reshape(len(windows), 2)
+    return res[:, 0], res[:, 1]
+
+
+def _scar_days(inp: BatteryInput) -> np.ndarray:
+    """(N, T) one-day standardized CARs, ``_scar(inp, t, t)`` for every day at once."""
+
+    def make():
+        ar = _ar(inp)
+        present = np.isfinite(ar)
+        if inp.design_evt is None:
+            v = np.where(present, inp.pe, 0.0)
+        else:
+            d = np.where(present[:, :, None], inp.design_evt, 0.0)
+            v = present + np.einsum("ntk,nkj,ntj->nt", d, inp.xtx_inv, d)
+        v = np.where(present, v, np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return ar / (inp.sigma[:, None] * np.sqrt(v))
+
+    return _cached(inp, "scar_days", make)
 
 
 @dataclass(frozen=True)
@@ -964,15 +1044,18 @@ class _GrankSetup:
     order: np.ndarray  # (N,) events sorted by t_i
     starts: np.ndarray  # first row of each group of equal t_i (sorted order)
     w_g: np.ndarray  # 1 / (t_i + 1) of each group
-    e: np.ndarray  # (N, L) estimation SARs, sorted events, -inf where missing
-    srt: np.ndarray  # (N, L) each row of e sorted ascending
+    srt: np.ndarray  # (N, L) each event's estimation SARs sorted ascending, NaN last
+    pos1: np.ndarray  # (N, L) 1-based position of each SAR in its sorted row, 0 where missing
     fin_e: np.ndarray  # (N, L) bool
     base0: np.ndarray  # (N, L) ranks among estimation days, 0 where missing
     t_i: np.ndarray  # (N,) usable estimation days + 1 (the cumulated event day)
+    n_t_all: np.ndarray  # (L,) events with data on each estimation day
+    base_all: np.ndarray  # (G, L) per group column sums of base0 (exact: half-integers)
 
     @staticmethod
     def make(inp: BatteryInput) -> _GrankSetup:
         est = _ar_est(inp)
+        n_ev, n_days = est.shape
         with np.errstate(invalid="ignore", divide="ignore"):
             sar = est / inp.sigma[:, None]
         fin = np.isfinite(sar)
@@ -980,69 +1063,123 @@ class _GrankSetup:
         order = np.argsort(t_i, kind="stable")
         t_sorted = t_i[order]
         starts = np.flatnonzero(np.r_[True, t_sorted[1:] != t_sorted[:-1]])
-        e = np.where(fin, sar, -np.inf)[order]  # missing never compares above/equal
-        base = rank_rows(sar)[order]  # sigma > 0, so these are also the ranks of AR
+        # the row sort of estimation + event ARs (shared with the rank tests) restricted to
+        # the estimation columns orders the SARs too (sigma > 0: a monotone rescaling)
+        o_full, _ = _full_sorted(inp)
+        o_est = o_full[o_full < n_days].reshape(n_ev, n_days)[order]
+        sar_o = sar[order]
+        fin_o = fin[order]
+        srt = np.take_along_axis(sar_o, o_est, axis=1)
+        avg, _ = _avg_ranks_sorted(srt)  # ties are found among the SARs themselves
+        base0 = np.where(fin_o, _scatter_rows(avg, o_est), 0.0)
+        pos_dtype = np.uint8 if n_days < 255 else np.uint16 if n_days < 65535 else np.int64
+        q1 = np.broadcast_to(np.arange(1, n_days + 1, dtype=pos_dtype), (n_ev, n_days))
+        pos1 = _scatter_rows(np.where(np.isfinite(srt), q1, 0).astype(pos_dtype), o_est)
+        grp_end = np.r_[starts[1:], n_ev]
+        base_all = np.stack([base0[a:b].sum(axis=0) for a, b in zip(starts, grp_end, strict=True)])
         return _GrankSetup(
             order=order,
             starts=starts,
             w_g=1.0 / (t_sorted[starts] + 1.0),
-            e=e,
-            srt=np.sort(e, axis=1),
-            fin_e=fin[order],
-            base0=np.where(fin[order], base, 0.0),
+            srt=srt,
+            pos1=pos1,
+            fin_e=fin_o,
+            base0=base0,
             t_i=t_sorted,
+            n_t_all=np.add.reduce(fin_o, axis=0, dtype=np.int64).astype(float),
+            base_all=base_all,
         )
+
+    def sums(self, fin_0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``n_t`` (L,) and ``sum_i w_i base_it`` (L,) over the events ``fin_0`` (sorted order).
+
+        Totals over all events minus the (few) events left out of this test window;
+        integer and half-integer sums, so exact in any order.
+        """
+        if fin_0.all():
+            return self.n_t_all, self.w_g @ self.base_all
+        out = np.flatnonzero(~fin_0)
+        n_t = self.n_t_all - np.add.reduce(self.fin_e[out], axis=0, dtype=np.int64)
+        grp = np.searchsorted(self.starts, out, side="right") - 1  # group of each left-out row
+        first = np.flatnonzero(np.r_[True, grp[1:] != grp[:-1]])
+        base = self.base_all.copy()
+        base[grp[first]] -= np.add.reduceat(self.base0[out], first, axis=0)
+        return n_t, self.w_g @ base
+
+
+def _count_below(srt: np.ndarray, g: np.ndarray, *, strict: bool = False) -> np.ndarray:
+    """(N, W) number of values of each sorted row ``srt[i]`` (NaN last) that are ``<= g[i, k]``
+    (``< g`` if ``strict``); 0 where ``g`` is NaN. Branch-free binary search on all rows."""
+    n, m = srt.shape
+    p = np.zeros(g.shape, dtype=np.int64)
+    if m == 0:
+        return p
+    flat = srt.ravel()
+    base = (np.arange(n, dtype=np.int64) * m - 1)[:, None]  # flat index of 1-based position c
+    cmp = np.less if strict else np.less_equal
+    step = 1 << (m.bit_length() - 1)
+    while step:
+        c = p + step
+        ok = cmp(flat.take(base + np.minimum(c, m)), g) & (c <= m)  # NaN compares False
+        p += step * ok
+        step >>= 1
+    return p
 
 
 def _grank_core(su: _GrankSetup, g0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """GRANK t for W cumulated event values ``g0 (N, W)`` against the estimation SARs.
 
-    Loops over the W test windows (days or CAR windows, never events); each step is one
-    O(N L) comparison: an estimation value's rank among ``estimation + event`` is its
-    rank among the estimation days plus ``1[e > g] + 0.5 * 1[e == g]``.
+    An estimation value's rank among ``estimation + event`` is its rank among the
+    estimation days plus ``1[e > g] + 0.5 * 1[e == g]``. The counts of estimation values
+    below each event value come from a binary search in the sorted rows (all windows at
+    once); the per-day sums ``sum_i w_i 1[e_it > g_i]`` are one O(N L) comparison of
+    small-integer sort positions per test window (days or CAR windows, never events).
     """
-    n_ev, n_days = su.e.shape
+    n_ev, n_days = su.srt.shape
     rows = np.arange(n_ev)
-    g0 = g0[su.order]
-    grp_len = np.diff(np.r_[su.starts, n_ev])
+    g_all = g0[su.order]
+    fin_all = np.isfinite(g_all)
+    le_all = _count_below(su.srt, g_all)  # estimation values <= g
+    cand = su.srt[rows[:, None], np.clip(le_all - 1, 0, None)] if n_days else g_all * np.nan
+    tie_all = fin_all & (le_all > 0) & (cand == g_all)  # an estimation value equals g (rare)
+    grp_end = np.r_[su.starts[1:], n_ev]
+    grp_len = grp_end - su.starts
     w_rows = np.repeat(su.w_g, grp_len)  # 1/(t_i+1) per (sorted) event
-    fin_e_f = su.fin_e.astype(float)
+    acc = np.uint16 if n_ev < 65536 else np.int64
+    n_fin = su.t_i - 1.0
     n_w = g0.shape[1]
     stat = np.full(n_w, np.nan)
     df = np.full(n_w, np.nan)
-    prev_fin0: np.ndarray | None = None
+    sums: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
     for k in range(n_w):
-        g = g0[:, k]
-        fin_0 = np.isfinite(g)
+        fin_0 = fin_all[:, k]
         n = float(fin_0.sum())
         if n == 0:
             continue
+        g = g_all[:, k]
+        key = np.packbits(fin_0).tobytes()
+        if key not in sums:
+            sums[key] = su.sums(fin_0)
+        n_t, base_sum = sums[key]
         w_i = np.where(fin_0, w_rows, 0.0)
-        if prev_fin0 is None or not np.array_equal(fin_0, prev_fin0):
-            # window-independent sums, recomputed only when the set of events changes
-            n_t = fin_0.astype(float) @ fin_e_f
-            base_sum = w_i @ su.base0
-            prev_fin0 = fin_0
-        gg = np.where(fin_0, g, np.inf)[:, None]  # events not in the test never count
-        gt = su.e > gg  # estimation values above the event value move up one rank
-        gt8 = gt.view(np.uint8)
-        # sum_i w_i 1[e_it > g_i]: column counts per group of equal weight, then weights
-        if su.starts.size == 1:
-            counts = np.add.reduce(gt8, axis=0, dtype=np.int32)[None, :]
-        else:
-            counts = np.add.reduceat(gt8, su.starts, axis=0, dtype=np.int32)
+        le = le_all[:, k]
+        # estimation values above g sit at sorted positions >= le; events not in the
+        # test get the threshold n_days (nothing above it)
+        thr = np.where(fin_0, le, n_days).astype(su.pos1.dtype)[:, None]
+        gt8 = (su.pos1 > thr).view(np.uint8)
+        counts = np.stack([np.add.reduce(gt8[a:b], axis=0, dtype=acc)
+                           for a, b in zip(su.starts, grp_end, strict=True)]).astype(np.int32)
         shift = su.w_g @ counts
         u_sum = base_sum + shift - 0.5 * n_t
-        n_gt = np.add.reduce(gt8, axis=1, dtype=np.int32)
-        # ties with the event value: is the largest estimation value not above g equal to g?
-        below_idx = n_days - n_gt - 1
-        cand = su.srt[rows, np.clip(below_idx, 0, None)]
-        if np.any(fin_0 & (below_idx >= 0) & (cand == g)):  # rare: exact tie
-            eq = su.e == gg
+        n_gt = n_fin - le
+        if tie_all[:, k].any():
+            lt = _count_below(su.srt, g[:, None], strict=True)[:, 0]
+            lo = np.where(fin_0, lt, n_days).astype(su.pos1.dtype)[:, None]
+            eq = (su.pos1 > lo) & (su.pos1 <= thr)  # sorted positions lt..le-1 equal g
             u_sum = u_sum + 0.5 * (w_i @ eq)
-            n_eq = np.count_nonzero(eq, axis=1)
+            n_eq = np.where(fin_0, le - lt, 0)
         else:
-            n_eq = np.zeros_like(n_gt)
+            n_eq = np.zeros(n_ev)
         # rank of the event value: 1 + #(est < g) + 0.5 #(est == g)
         r0 = 1.0 + (su.t_i - 1.0 - n_gt - n_eq) + 0.5 * n_eq
         ubar0 = np.sum(np.where(fin_0, r0 * w_i - 0.5, 0.0)) / n
