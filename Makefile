@@ -33,7 +33,7 @@ test: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/python -m ipykernel install --user --name research --display-name "Python (research)"
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(ARGS)
 
 snapshot: $(STAMP)
 	$(BIN)/research data build-snapshot --from ../shared/market-data
