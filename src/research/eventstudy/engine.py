@@ -430,32 +430,33 @@ def _battery(core: _Core, spec: EventStudySpec, n_params: int,
 
 
 def _run_battery(inp: Any, spec: EventStudySpec, tests: tuple[str, ...] | None) -> pd.DataFrame:
+    """The long tests table: every test on every event day, then every test per window.
+
+    One :func:`research.eventstudy.stats.battery` call (shared work done once) and one
+    frame built from its arrays.
+    """
     tmin, _ = spec.event_span
-    frames = []
-    day = pd.DataFrame(_stats.day_tests(inp, convention=spec.convention, tests=tests))
-    frames.append(pd.DataFrame({
-        "test": day["test"].astype("str"),
-        "scope": "day",
-        "day": day["day_index"].to_numpy() + tmin,
-        "window_start": np.nan, "window_end": np.nan,
-        "statistic": day["statistic"].to_numpy(float),
-        "p_value": day["p_value"].to_numpy(float),
-    }))
     starts, ends = _window_index(spec)
-    for (a, b), s, e in zip(spec.windows, starts, ends, strict=True):
-        wt = pd.DataFrame(_stats.window_tests(inp, int(s), int(e), convention=spec.convention,
-                                              tests=tests))
-        frames.append(pd.DataFrame({
-            "test": wt["test"].astype("str"), "scope": "window", "day": np.nan,
-            "window_start": float(a), "window_end": float(b),
-            "statistic": wt["statistic"].to_numpy(float),
-            "p_value": wt["p_value"].to_numpy(float),
-        }))
-    out = pd.concat(frames, ignore_index=True)
-    out["scope"] = out["scope"].astype("str")
-    for c in ("day", "window_start", "window_end"):
-        out[c] = out[c].astype("Int64")
-    return out
+    res = _stats.battery(inp, list(zip(starts.tolist(), ends.tolist(), strict=True)),
+                         convention=spec.convention, tests=tests)
+    k, t = res.day_statistic.shape
+    w = len(res.windows)
+    names = np.asarray(res.tests, dtype=object)
+    na = np.full(k * w, pd.NA, dtype=object)
+    day = np.tile(np.arange(t) + tmin, k)
+    return pd.DataFrame({
+        "test": pd.array(np.concatenate([np.repeat(names, t), np.tile(names, w)]), dtype="str"),
+        "scope": pd.array(["day"] * (k * t) + ["window"] * (k * w), dtype="str"),
+        "day": pd.array(np.concatenate([day.astype(object), na]), dtype="Int64"),
+        "window_start": pd.array(np.concatenate([np.full(k * t, pd.NA, dtype=object),
+                                                 np.repeat([a for a, _ in spec.windows], k).astype(object)]),
+                                 dtype="Int64"),
+        "window_end": pd.array(np.concatenate([np.full(k * t, pd.NA, dtype=object),
+                                               np.repeat([b for _, b in spec.windows], k).astype(object)]),
+                               dtype="Int64"),
+        "statistic": np.concatenate([res.day_statistic.ravel(), res.window_statistic.ravel()]),
+        "p_value": np.concatenate([res.day_p_value.ravel(), res.window_p_value.ravel()]),
+    })
 
 
 # ----------------------------------------------------------------------------------------

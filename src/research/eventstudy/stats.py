@@ -45,12 +45,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import special as _sp_special
 from scipy import stats as _st
 
 from research.errors import SpecificationError
 
 __all__ = [
     "BatteryInput",
+    "BatteryResult",
+    "battery",
     "DAY_TESTS",
     "TestStat",
     "WINDOW_TESTS",
@@ -276,15 +279,24 @@ def rank_rows(a: np.ndarray) -> np.ndarray:
     return _scatter_rows(_avg_ranks_sorted(srt)[0], order)
 
 
+def _flat_index(order: np.ndarray) -> np.ndarray:
+    """Row-wise column indices ``order (n, m)`` as indices into the flattened array."""
+    n, m = order.shape
+    return order + (np.arange(n, dtype=np.int64) * m)[:, None]
+
+
 def _sort_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise ascending ``argsort`` of ``a`` and the sorted rows (NaN last).
+    """Row-wise ascending ``argsort`` of ``a`` as flat indices, and the sorted rows (NaN last).
 
     NaN is sorted as ``+inf`` (numpy's sort is several times slower on NaN); the sorted
     rows hold the original values, so NaN (and ``+inf``) stay at the end of each row.
+    The first result indexes ``a.ravel()``: ``column = flat % m`` (see
+    :func:`_flat_index`); it feeds :func:`_scatter_rows`.
     """
-    key = np.where(np.isnan(a), np.inf, a) if np.isnan(a).any() else a
-    order = np.argsort(key, axis=1)  # tie order is irrelevant to every use below
-    return order, np.take_along_axis(a, order, axis=1)
+    nan = np.isnan(a)
+    key = np.where(nan, np.inf, a) if nan.any() else a
+    flat = _flat_index(np.argsort(key, axis=1))  # tie order is irrelevant to every use below
+    return flat, a.ravel().take(flat)
 
 
 def _avg_ranks_sorted(srt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -316,11 +328,10 @@ def _avg_ranks_sorted(srt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(fin, avg, np.nan), ties
 
 
-def _scatter_rows(vals_sorted: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """Inverse of sorting: ``out[i, order[i, q]] = vals_sorted[i, q]``."""
-    n, m = order.shape
-    out = np.empty((n, m), dtype=vals_sorted.dtype)
-    flat = order + (np.arange(n) * m)[:, None]
+def _scatter_rows(vals_sorted: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """Inverse of sorting: ``out.ravel()[flat[i, q]] = vals_sorted[i, q]`` (``flat`` from
+    :func:`_sort_rows` / :func:`_flat_index`)."""
+    out = np.empty(flat.shape, dtype=vals_sorted.dtype)
     out.ravel()[flat.ravel()] = vals_sorted.ravel()
     return out
 
@@ -799,8 +810,8 @@ def _m_i(inp: BatteryInput) -> np.ndarray:
 
 
 def _full_sorted(inp: BatteryInput) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise argsort and sorted rows of :func:`_full` (one sort shared by the rank
-    tests, the sign test's medians and the generalized rank test's setup)."""
+    """Row-wise argsort (flat indices) and sorted rows of :func:`_full` (one sort shared by
+    the rank tests, the sign test's medians and the generalized rank test's setup)."""
     return _cached(inp, "full_sorted", lambda: _sort_rows(_full(inp)))
 
 
@@ -961,19 +972,50 @@ def wilcoxon(inp: BatteryInput, window: Window = None, *, convention: str = "tex
     _check_convention(convention)
     w = _window(inp, window)
     x = _ar(inp) if w is None else car(inp, *w)[:, None]
-    ax = np.abs(x)
-    ax = np.where(ax == 0, np.nan, ax)
-    r = _st.rankdata(ax, axis=0, nan_policy="omit")
-    v = np.where(np.isfinite(r) & (x > 0), r, 0.0).sum(axis=0)
-    n = _count(ax, 0)
-    v = np.where(n > 0, v, np.nan)
-    p = np.full(x.shape[1], np.nan)
-    for t in range(x.shape[1]):  # days (or the one window), never events
-        col = x[:, t]
-        col = col[np.isfinite(col) & (col != 0)]
-        if col.size >= 1:
-            p[t] = _st.wilcoxon(col, zero_method="wilcox").pvalue
+    v, p = _wilcoxon_columns(x)
     return _out("wilcoxon", v, p, "Wilcoxon (1945) signed rank; V statistic", w is not None)
+
+
+# scipy.stats.wilcoxon's method="auto" uses the normal approximation above this size
+_WILCOXON_EXACT_MAX = 50
+
+
+def _wilcoxon_columns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signed-rank ``V`` and two-sided p-value of each column of ``x (N, W)``.
+
+    Columns with more than 50 non-zero values use scipy's normal approximation written
+    out (``z = (V - n(n+1)/4) / sqrt((n(n+1)(2n+1) - sum(t^3 - t)/2) / 24)``, no
+    continuity correction, ``p = 2 Phi(-|z|)``: the same operations, the same numbers),
+    vectorised over columns; smaller ones call :func:`scipy.stats.wilcoxon` (exact or
+    permutation distribution).
+    """
+    xt = np.ascontiguousarray(x.T)  # one row per day (or window)
+    with np.errstate(invalid="ignore"):
+        ax = np.where(xt == 0, np.nan, np.abs(xt))
+    if np.isinf(ax).any():  # not abnormal returns: rank them the way scipy does
+        r = _st.rankdata(ax, axis=1, nan_policy="omit")
+        ties = None
+    else:
+        flat, srt = _sort_rows(ax)
+        avg, ties = _avg_ranks_sorted(srt)
+        r = _scatter_rows(avg, flat)
+    fin = np.isfinite(r)
+    n = fin.sum(axis=1)
+    v = np.where(n > 0, np.where(fin & (xt > 0), r, 0.0).sum(axis=1), np.nan)
+    p = np.full(xt.shape[0], np.nan)
+    big = n > _WILCOXON_EXACT_MAX
+    if ties is not None and big.any():
+        count = n[big].astype(float)
+        mn = count * (count + 1.0) * 0.25
+        se = count * (count + 1.0) * (2.0 * count + 1.0)
+        se = np.sqrt((se - ties[big] / 2) / 24)
+        z = (v[big] - mn) / se
+        p[big] = 2 * _sp_special.ndtr(-np.abs(z))
+    for t in np.flatnonzero((n >= 1) & ~(big if ties is not None else np.zeros_like(big))):
+        col = xt[t]
+        col = col[np.isfinite(col) & (col != 0)]
+        p[t] = _st.wilcoxon(col, zero_method="wilcox").pvalue
+    return v, p
 
 
 def generalized_rank(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
@@ -1044,7 +1086,7 @@ class _GrankSetup:
     order: np.ndarray  # (N,) events sorted by t_i
     starts: np.ndarray  # first row of each group of equal t_i (sorted order)
     w_g: np.ndarray  # 1 / (t_i + 1) of each group
-    srt: np.ndarray  # (N, L) each event's estimation SARs sorted ascending, NaN last
+    srt: np.ndarray  # (N, 2^k - 1 >= L) each event's estimation SARs sorted ascending, NaN last
     pos1: np.ndarray  # (N, L) 1-based position of each SAR in its sorted row, 0 where missing
     fin_e: np.ndarray  # (N, L) bool
     base0: np.ndarray  # (N, L) ranks among estimation days, 0 where missing
@@ -1065,23 +1107,29 @@ class _GrankSetup:
         starts = np.flatnonzero(np.r_[True, t_sorted[1:] != t_sorted[:-1]])
         # the row sort of estimation + event ARs (shared with the rank tests) restricted to
         # the estimation columns orders the SARs too (sigma > 0: a monotone rescaling)
-        o_full, _ = _full_sorted(inp)
-        o_est = o_full[o_full < n_days].reshape(n_ev, n_days)[order]
+        flat_full, _ = _full_sorted(inp)
+        n_full = flat_full.shape[1]
+        small = np.int16 if n_full < 2**15 else np.int64
+        col = (flat_full - (np.arange(n_ev, dtype=np.int64) * n_full)[:, None]).astype(small)
+        o_est = col[col < n_days].reshape(n_ev, n_days)[order]
+        flat = _flat_index(o_est)
         sar_o = sar[order]
         fin_o = fin[order]
-        srt = np.take_along_axis(sar_o, o_est, axis=1)
+        srt = sar_o.ravel().take(flat)
+        fin_s = np.isfinite(srt)
         avg, _ = _avg_ranks_sorted(srt)  # ties are found among the SARs themselves
-        base0 = np.where(fin_o, _scatter_rows(avg, o_est), 0.0)
+        base0 = _scatter_rows(np.where(fin_s, avg, 0.0), flat)
         pos_dtype = np.uint8 if n_days < 255 else np.uint16 if n_days < 65535 else np.int64
-        q1 = np.broadcast_to(np.arange(1, n_days + 1, dtype=pos_dtype), (n_ev, n_days))
-        pos1 = _scatter_rows(np.where(np.isfinite(srt), q1, 0).astype(pos_dtype), o_est)
+        q1 = np.arange(1, n_days + 1, dtype=pos_dtype)
+        pos1 = _scatter_rows(np.where(fin_s, q1, pos_dtype(0)), flat)
         grp_end = np.r_[starts[1:], n_ev]
         base_all = np.stack([base0[a:b].sum(axis=0) for a, b in zip(starts, grp_end, strict=True)])
+        pad = (1 << n_days.bit_length()) - 1 - n_days  # NaN columns: a fixed-step binary search
         return _GrankSetup(
             order=order,
             starts=starts,
             w_g=1.0 / (t_sorted[starts] + 1.0),
-            srt=srt,
+            srt=np.pad(srt, ((0, 0), (0, pad)), constant_values=np.nan),
             pos1=pos1,
             fin_e=fin_o,
             base0=base0,
@@ -1108,22 +1156,24 @@ class _GrankSetup:
 
 
 def _count_below(srt: np.ndarray, g: np.ndarray, *, strict: bool = False) -> np.ndarray:
-    """(N, W) number of values of each sorted row ``srt[i]`` (NaN last) that are ``<= g[i, k]``
-    (``< g`` if ``strict``); 0 where ``g`` is NaN. Branch-free binary search on all rows."""
+    """(N, W) number of values of each sorted row ``srt[i]`` that are ``<= g[i, k]`` (``< g``
+    if ``strict``); 0 where ``g`` is NaN.
+
+    ``srt`` has ``2^k - 1`` columns, NaN last (NaN compares False), so a branch-free
+    binary search with steps ``2^(k-1), ..., 1`` runs on all rows and windows at once.
+    """
     n, m = srt.shape
-    p = np.zeros(g.shape, dtype=np.int64)
     if m == 0:
-        return p
+        return np.zeros(g.shape, dtype=np.int64)
     flat = srt.ravel()
-    base = (np.arange(n, dtype=np.int64) * m - 1)[:, None]  # flat index of 1-based position c
+    base = (np.arange(n, dtype=np.int64) * m - 1)[:, None]  # flat index of position 0 is base + 1
+    cur = np.repeat(base, g.shape[1], axis=1)
     cmp = np.less if strict else np.less_equal
-    step = 1 << (m.bit_length() - 1)
+    step = (m + 1) // 2
     while step:
-        c = p + step
-        ok = cmp(flat.take(base + np.minimum(c, m)), g) & (c <= m)  # NaN compares False
-        p += step * ok
+        cur += step * cmp(flat.take(cur + step), g)
         step >>= 1
-    return p
+    return cur - base
 
 
 def _grank_core(su: _GrankSetup, g0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1244,6 +1294,64 @@ def _run(inp: BatteryInput, window: Window, convention: str, tests) -> list[Test
     return out
 
 
+@dataclass(frozen=True)
+class BatteryResult:
+    """The battery on every event day and on a list of CAR windows (see :func:`battery`).
+
+    Attributes
+    ----------
+    tests, references : names and citations of the K tests, in the order run.
+    day_statistic, day_p_value : (K, T) per event day (two-sided p-values).
+    windows : the W windows as (start_idx, end_idx) day indices, inclusive.
+    window_statistic, window_p_value : (W, K) per window.
+    """
+
+    tests: tuple[str, ...]
+    references: tuple[str, ...]
+    day_statistic: np.ndarray
+    day_p_value: np.ndarray
+    windows: tuple[tuple[int, int], ...]
+    window_statistic: np.ndarray
+    window_p_value: np.ndarray
+
+
+def battery(
+    inp: BatteryInput, windows=(), *, convention: str = "textbook", tests=None
+) -> BatteryResult:
+    """Run the battery on every event day and on each CAR window, as arrays.
+
+    The same numbers as :func:`day_tests` and :func:`window_tests` for each window;
+    work shared between days and windows (ranks, the generalized rank test's setup and
+    its binary search, the cross-correlation) is done once.
+
+    Parameters
+    ----------
+    inp : BatteryInput
+    windows : sequence of (start_idx, end_idx)
+        Inclusive day-index windows (0..T-1).
+    convention : {"textbook", "estudy2"}
+    tests : sequence of str, optional
+        Names from ``DAY_TESTS``; default all. Empty: nothing is computed.
+    """
+    _check_convention(convention)
+    names = _select(tests)
+    wins = tuple(_window(inp, w) for w in windows)
+    k, t = len(names), inp.n_days
+    if "generalized_rank" in names:  # all GRANK windows in one batch
+        _grank_windows(inp, [(d, d) for d in range(t)] + list(wins))
+    day = _run(inp, None, convention, names) if names else []
+    win = [_run(inp, w, convention, names) for w in wins] if names else [[] for _ in wins]
+    return BatteryResult(
+        tests=tuple(names),
+        references=tuple(r.reference for r in day),
+        day_statistic=np.array([r.statistic for r in day], dtype=float).reshape(k, t),
+        day_p_value=np.array([r.p_value for r in day], dtype=float).reshape(k, t),
+        windows=wins,
+        window_statistic=np.array([[r.statistic for r in rw] for rw in win], dtype=float).reshape(len(wins), k),
+        window_p_value=np.array([[r.p_value for r in rw] for rw in win], dtype=float).reshape(len(wins), k),
+    )
+
+
 def day_tests(inp: BatteryInput, *, convention: str = "textbook", tests=None) -> pd.DataFrame:
     """Run the battery on every event day.
 
@@ -1251,20 +1359,18 @@ def day_tests(inp: BatteryInput, *, convention: str = "textbook", tests=None) ->
     ``statistic``, ``p_value`` (two-sided) and ``reference``.
     """
     res = _run(inp, None, convention, tests)
+    if not res:
+        raise SpecificationError("no test selected; pass tests=None for the whole battery")
     t = inp.n_days
-    frames = [
-        pd.DataFrame(
-            {
-                "test": [r.name] * t,
-                "day_index": np.arange(t),
-                "statistic": np.asarray(r.statistic, dtype=float),
-                "p_value": np.asarray(r.p_value, dtype=float),
-                "reference": [r.reference] * t,
-            }
-        )
-        for r in res
-    ]
-    return pd.concat(frames, ignore_index=True)
+    return pd.DataFrame(
+        {
+            "test": np.repeat([r.name for r in res], t),
+            "day_index": np.tile(np.arange(t), len(res)),
+            "statistic": np.concatenate([np.asarray(r.statistic, dtype=float) for r in res]),
+            "p_value": np.concatenate([np.asarray(r.p_value, dtype=float) for r in res]),
+            "reference": np.repeat([r.reference for r in res], t),
+        }
+    )
 
 
 def window_tests(
