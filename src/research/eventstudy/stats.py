@@ -386,8 +386,9 @@ def car_variance_factor(inp: BatteryInput, start_idx: int, end_idx: int) -> np.n
         pe = np.where(present, inp.pe[:, a : b + 1], 0.0)
         v = pe.sum(axis=1)
     else:
-        d = np.where(present[:, :, None], inp.design_evt[:, a : b + 1, :], 0.0)
-        s = d.sum(axis=1)
+        dm = _cached(inp, "design_present",
+                     lambda: np.where(np.isfinite(inp.ar)[:, :, None], inp.design_evt, 0.0))
+        s = np.einsum("ntk->nk", dm[:, a : b + 1, :])  # sum over days, in day order
         v = present.sum(axis=1) + np.einsum("nk,nkj,nj->n", s, inp.xtx_inv, s)
     return np.where(present.any(axis=1), v, np.nan)
 
@@ -606,17 +607,18 @@ def mean_cross_correlation(
     m = np.isfinite(x).astype(float)
     x0 = np.where(m > 0, x, 0.0)
     x2 = x0 * x0
+    stacked = np.concatenate([m, x0, x2])  # (3n, L): indicator, value, square
     total = 0.0
     count = 0
     for s in range(0, n, block):  # blocks of rows, not events one by one
         e = min(n, s + block)
-        mb, xb, x2b = m[s:e], x0[s:e], x2[s:e]
-        nij = mb @ m.T
-        sx = xb @ m.T  # sums of x_i over common rows
-        sy = mb @ x0.T  # sums of x_j over common rows
-        sxx = x2b @ m.T
-        syy = mb @ x2.T
-        sxy = xb @ x0.T
+        b = e - s
+        a = np.concatenate([m[s:e], x0[s:e], x2[s:e]])
+        # two matrix products per block (few BLAS calls: each can wait for idle threads)
+        c1 = a @ m.T  # common-row counts, sums of x_i, sums of x_i^2
+        c2 = a[: 2 * b] @ stacked[n:].T  # sums of x_j, x_j^2 (from m_i) and x_i x_j
+        nij, sx, sxx = c1[:b], c1[b : 2 * b], c1[2 * b :]
+        sy, syy, sxy = c2[:b, :n], c2[:b, n:], c2[b:, :n]
         with np.errstate(invalid="ignore", divide="ignore"):
             cov = sxy - sx * sy / nij
             vx = sxx - sx * sx / nij
@@ -631,12 +633,14 @@ def mean_cross_correlation(
 
 
 def _mean_corr_fast(x: np.ndarray) -> float:
-    n = x.shape[0]
-    cnt = _count(x, 1)
-    mu = _nanmean(x, 1)
-    sd = _nanstd(x, 1)
+    # each row's mean and sd (ddof=1) over its finite values, as _nanmean / _nanstd
+    fin = np.isfinite(x)
+    cnt = fin.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = (x - mu[:, None]) / sd[:, None]
+        mu = np.where(cnt > 0, np.where(fin, x, 0.0).sum(axis=1) / np.maximum(cnt, 1), np.nan)
+        d = np.where(fin, x - mu[:, None], 0.0)
+        sd = np.where(cnt > 1, np.sqrt((d * d).sum(axis=1) / np.maximum(cnt - 1, 1)), np.nan)
+        z = d / sd[:, None]  # (x - mean) / sd where x is finite, 0 elsewhere
     ok = np.isfinite(sd) & (sd > 0)
     z = np.where(np.isfinite(z) & ok[:, None], z, 0.0)
     n_ok = int(ok.sum())
@@ -863,7 +867,8 @@ def corrado_rank(inp: BatteryInput, window: Window = None, *, convention: str = 
         sd = np.sqrt(np.nansum((row_means - mean_rank) ** 2) / np.mean(m_i[valid]))
         evt = k[:, L + w[0] : L + w[1] + 1]
         tau = int((_count(evt, 0) > 0).sum())
-        stat = np.sqrt(tau) * (_nanmean(evt.ravel(), 0) - mean_rank) / sd
+        with np.errstate(invalid="ignore", divide="ignore"):  # sd = 0: no rank variation
+            stat = np.sqrt(tau) * (_nanmean(evt.ravel(), 0) - mean_rank) / sd
         return _out("corrado_rank", stat, _p_norm(stat), ref, True)
     z, sd = _cached(
         inp,
