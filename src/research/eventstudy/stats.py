@@ -565,7 +565,7 @@ def bmp(inp: BatteryInput, window: Window = None, *, convention: str = "textbook
 
 
 def mean_cross_correlation(
-    ar_est: np.ndarray, *, method: str = "auto", min_overlap: int = 3, block: int = 512
+    ar_est: np.ndarray, *, method: str = "auto", min_overlap: int = 3, block: int = 256
 ) -> float:
     """Average pairwise Pearson correlation ``r_bar`` of estimation-window abnormal returns.
 
@@ -607,25 +607,26 @@ def mean_cross_correlation(
     m = np.isfinite(x).astype(float)
     x0 = np.where(m > 0, x, 0.0)
     x2 = x0 * x0
-    stacked = np.concatenate([m, x0, x2])  # (3n, L): indicator, value, square
     total = 0.0
     count = 0
     for s in range(0, n, block):  # blocks of rows, not events one by one
         e = min(n, s + block)
         b = e - s
-        a = np.concatenate([m[s:e], x0[s:e], x2[s:e]])
-        # two matrix products per block (few BLAS calls: each can wait for idle threads)
-        c1 = a @ m.T  # common-row counts, sums of x_i, sums of x_i^2
-        c2 = a[: 2 * b] @ stacked[n:].T  # sums of x_j, x_j^2 (from m_i) and x_i x_j
+        a = np.concatenate([m[s:e], x0[s:e], x2[s:e]])  # (3b, L): indicator, value, square
+        # pairs i < j only: columns from the block's first row on; two matrix products
+        # per block (few BLAS calls: each can wait for idle threads on a busy machine)
+        mj, xj, x2j = m[s:], x0[s:], x2[s:]
+        nj = n - s
+        c1 = a @ mj.T  # common-row counts, sums of x_i, sums of x_i^2
+        c2 = a[: 2 * b] @ np.concatenate([xj, x2j]).T  # sums of x_j, x_j^2 and x_i x_j
         nij, sx, sxx = c1[:b], c1[b : 2 * b], c1[2 * b :]
-        sy, syy, sxy = c2[:b, :n], c2[:b, n:], c2[b:, :n]
+        sy, syy, sxy = c2[:b, :nj], c2[:b, nj:], c2[b:, :nj]
         with np.errstate(invalid="ignore", divide="ignore"):
             cov = sxy - sx * sy / nij
             vx = sxx - sx * sx / nij
             vy = syy - sy * sy / nij
             r = cov / np.sqrt(vx * vy)
-        idx = np.arange(s, e)[:, None]
-        upper = np.arange(n)[None, :] > idx
+        upper = np.arange(s, n)[None, :] > np.arange(s, e)[:, None]
         ok = upper & (nij >= min_overlap) & np.isfinite(r)
         total += float(r[ok].sum())
         count += int(ok.sum())
