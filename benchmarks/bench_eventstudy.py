@@ -17,7 +17,10 @@ panel (data loading is not timed) and the same events.
   the CAR t-test for the same 6 windows (no cross-sectional battery at all). For 10,000
   events the loop time is extrapolated linearly from the 1,000-event run.
 
-Prints a markdown table (paste into the README's performance section).
+Prints a markdown table (paste into the README's performance section). Times are the best
+of ``--repeat`` wall-clock runs; the header records the machine's load average and the
+OpenBLAS environment (``OPENBLAS_CORETYPE`` slows a current numpy where it is set: to
+compare, run once as is and once with ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE``).
 """
 
 from __future__ import annotations
@@ -102,8 +105,12 @@ def main() -> None:
     spec = EventStudySpec()
     prices = load_prices(available_tickers(), source="snapshot")
     panel = returns(close_panel(prices), kind="simple")
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    blas_env = ", ".join(f"{k}={os.environ.get(k, 'unset')}"
+                         for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS"))
     print(f"# Event-study benchmark ({platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, numpy {np.__version__}, pandas {pd.__version__})")
+    print(f"load average before the run: {load}; {blas_env}")
     print(f"returns panel: {panel.shape[0]} sessions x {panel.shape[1]} tickers; "
           f"estimation window {spec.estimation.length} days; {len(spec.windows)} CAR windows; "
           f"{len(es_stats.DAY_TESTS)} cross-sectional tests per day and per window\n")

@@ -15,7 +15,10 @@ cumulative abnormal return over an inclusive window of day indices
 (``window=(start_idx, end_idx)``: scalars). All p-values are two-sided; the reference
 distribution of each test is given in its docstring (N = standard normal, t(df) =
 Student t). :func:`day_tests` and :func:`window_tests` run the whole battery and return
-long data frames.
+long data frames; :func:`battery` runs it on every day and a list of windows at once
+(arrays; what the engine uses). Derived arrays (ranks, sorted rows, standardized CARs,
+the generalized rank test's setup and results) are memoised on the frozen input, so
+days and windows share them.
 
 Conventions
 -----------
