@@ -1164,25 +1164,31 @@ class _GrankSetup:
         return n_t, self.w_g @ base
 
 
-def _count_below(srt: np.ndarray, g: np.ndarray, *, strict: bool = False) -> np.ndarray:
+def _count_below(srt: np.ndarray, g: np.ndarray, *, strict: bool = False, rows: int = 1024) -> np.ndarray:
     """(N, W) number of values of each sorted row ``srt[i]`` that are ``<= g[i, k]`` (``< g``
     if ``strict``); 0 where ``g`` is NaN.
 
     ``srt`` has ``2^k - 1`` columns, NaN last (NaN compares False), so a branch-free
-    binary search with steps ``2^(k-1), ..., 1`` runs on all rows and windows at once.
+    binary search with steps ``2^(k-1), ..., 1`` runs on all windows of a block of
+    ``rows`` events at once (blocks keep the searched rows in cache).
     """
     n, m = srt.shape
+    out = np.zeros(g.shape, dtype=np.int64)
     if m == 0:
-        return np.zeros(g.shape, dtype=np.int64)
-    flat = srt.ravel()
-    base = (np.arange(n, dtype=np.int64) * m - 1)[:, None]  # flat index of position 0 is base + 1
-    cur = np.repeat(base, g.shape[1], axis=1)
+        return out
     cmp = np.less if strict else np.less_equal
-    step = (m + 1) // 2
-    while step:
-        cur += step * cmp(flat.take(cur + step), g)
-        step >>= 1
-    return cur - base
+    for s in range(0, n, rows):  # blocks of events, not events one by one
+        e = min(n, s + rows)
+        flat = srt[s:e].ravel()
+        base = (np.arange(e - s, dtype=np.int64) * m - 1)[:, None]  # position 0 is base + 1
+        cur = np.repeat(base, g.shape[1], axis=1)
+        gb = g[s:e]
+        step = (m + 1) // 2
+        while step:
+            cur += step * cmp(flat.take(cur + step), gb)
+            step >>= 1
+        out[s:e] = cur - base
+    return out
 
 
 def _grank_core(su: _GrankSetup, g0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
