@@ -67,3 +67,22 @@ def test_bad_values_raise_parameter_error(kwargs, message):
 def test_unknown_key_raises():
     with pytest.raises(ParameterError, match="unknown parameter.*marketproxy"):
         EvalParams.from_mapping({"marketproxy": "SPY"})
+
+
+def test_market_proxy_not_in_snapshot_is_a_parameter_error_naming_nearest():
+    with pytest.raises(ParameterError, match=r"FOO is not in the snapshot.*nearest available"):
+        EvalParams(market_proxy="FOO")
+
+
+def test_as_of_outside_the_proxy_coverage_states_the_range():
+    with pytest.raises(ParameterError, match=r"as_of=2010-01-01 is outside.*2023-01-03 \.\. 2026-05-29"):
+        EvalParams(as_of="2010-01-01")
+
+
+def test_report_rejects_unknown_proxy_before_running(tmp_path, capsys):
+    from research.report.cli import main
+
+    code = main(["-p", "market_proxy", "FOO", "--output", str(tmp_path / "r"), "--no-progress"])
+    assert code == 2
+    assert "FOO is not in the snapshot" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").rglob("*.html"))

@@ -149,6 +149,29 @@ class EvalParams:
         if seed < 0:
             raise ParameterError(f"parameter seed={seed} must be a non-negative integer")
         set_("seed", seed)
+        if self.source == "snapshot":
+            self._check_against_snapshot()
+
+    def _check_against_snapshot(self) -> None:
+        """Offline, the data are known in advance: a market proxy the snapshot does not carry
+        or an as-of date outside its coverage is a parameter error, raised before any
+        notebook runs (with yfinance the universe is only known by asking)."""
+        from research.data import available_tickers, coverage
+        from research.data.sources import unknown_ticker_error
+
+        have = available_tickers()
+        if self.market_proxy not in have:
+            raise ParameterError(
+                f"parameter market_proxy: {unknown_ticker_error(self.market_proxy, have)}"
+            )
+        cov = coverage().set_index("ticker").loc[self.market_proxy]
+        as_of = self.as_of_ts
+        if not cov["first"] <= as_of <= cov["last"]:
+            raise ParameterError(
+                f"parameter as_of={self.as_of} is outside the snapshot's data for the market proxy "
+                f"{self.market_proxy} ({cov['first'].date()} .. {cov['last'].date()}); choose a date "
+                "in that range (the article's own date is 2025-10-15)"
+            )
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], *, ignore: tuple[str, ...] = ("verdict_path",)) -> EvalParams:
