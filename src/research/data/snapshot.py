@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -296,10 +297,13 @@ def build_snapshot(source: Path | str | None = None, out: Path | str | None = No
 
 
 def _display_path(p: Path) -> str:
-    try:
-        return str(Path("..") / Path(p).resolve().relative_to(paths.REPO_ROOT.parent))
-    except ValueError:
-        return str(p)
+    """``p`` relative to the repository (``../shared/market-data``) when it lies beside it.
+
+    Symlinks are not resolved: a ``../shared`` that links elsewhere still reads as
+    ``../shared``, so a rebuild is byte-identical wherever the shared folder really lives.
+    """
+    rel = os.path.relpath(os.path.abspath(p), os.path.abspath(paths.REPO_ROOT))
+    return rel if rel.startswith("..") and not rel.startswith(os.path.join("..", "..")) else str(p)
 
 
 def copy_article(source: Path | str, dest: Path | str) -> tuple[Path, ...]:
