@@ -74,5 +74,9 @@ class ParameterError(ResearchError, ValueError):
     """An unknown or ill-typed notebook/report parameter."""
 
 
+class FigureError(ResearchError, ValueError):
+    """A figure was asked to plot nothing (no rows in the requested range, window or event)."""
+
+
 class ReportError(ResearchError):
     """One or more reports failed to build (message names them)."""

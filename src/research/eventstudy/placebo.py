@@ -52,6 +52,7 @@ import zlib
 import numpy as np
 import pandas as pd
 
+from research.errors import SpecificationError
 from research.eventstudy.spec import EventStudySpec
 
 __all__ = ["placebo_pvalues", "event_rng", "draw_key", "candidate_positions", "DEFAULT_DRAWS"]
@@ -138,8 +139,10 @@ def placebo_pvalues(
     """
     from research.eventstudy.engine import _estimate, align_matrices, car_tests, screen
 
-    if n_draws < 1:
-        raise ValueError("n_draws must be >= 1")
+    if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
+        raise SpecificationError(
+            f"placebo draws must be a positive whole number (default 1000), got {n_draws!r}"
+        )
     n, w = t_actual.shape
     finite_cols = np.isfinite(y_panel)
     if x_panel is not None:

@@ -26,6 +26,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 from scipy import stats as _sps
 
+from research.errors import FigureError
+
 __all__ = ["STYLE", "CONTEXT", "PALETTE", "theme", "price_paths", "car_paths", "day0_bars", "ar_heatmap",
            "rolling_return_chart"]
 
@@ -74,7 +76,7 @@ def price_paths(
     """
     c = closes.sort_index().loc[start:end].dropna(axis=1, how="all")
     if c.empty:
-        raise ValueError("price_paths: no prices in the requested range")
+        raise FigureError("price_paths: no prices in the requested range")
     base = c.apply(lambda s: s.dropna().iloc[0])
     idx = c / base * 100.0
     last = idx.apply(lambda s: s.dropna().iloc[-1])
@@ -125,7 +127,7 @@ def car_paths(
     ok = ev.index[ev["status"] == "ok"]
     keys = [k for k in (keys if keys is not None else list(ok)[:8]) if k in ok]
     if not keys:
-        raise ValueError("car_paths: none of the requested events was estimated")
+        raise FigureError("car_paths: none of the requested events was estimated")
     ar = result.ar.loc[keys].sort_index(axis=1)
     days = np.asarray(ar.columns, dtype=int)
     car = ar.fillna(0.0).cumsum(axis=1)
@@ -192,7 +194,7 @@ def day0_bars(
         ev = ev[ev["event_id"] == event_id]
     ev = ev.dropna(subset=["car"])
     if ev.empty:
-        raise ValueError(f"day0_bars: no estimated rows for window {window} and event {event_id!r}")
+        raise FigureError(f"day0_bars: no estimated rows for window {window} and event {event_id!r}")
     ev = ev.sort_values("car", ascending=False).reset_index(drop=True)
     stars = [_stars(r, alpha) for _, r in ev.iterrows()]
     with theme():
@@ -233,7 +235,7 @@ def ar_heatmap(
         ev = ev[ev["status"] == "ok"]
     ev = ev.dropna(subset=["car"])
     if ev.empty:
-        raise ValueError(f"ar_heatmap: no estimated rows for window {window}")
+        raise FigureError(f"ar_heatmap: no estimated rows for window {window}")
     short = ev.assign(event=ev["event_id"].str.split("_").str[0] + " " + pd.to_datetime(ev["day0"]).dt.strftime("%m-%d"))
     grid = short.pivot_table(index="ticker", columns="event", values="car", aggfunc="first") * 100.0
     grid = grid.reindex(columns=sorted(grid.columns, key=lambda s: s.split(" ")[1]))
@@ -273,7 +275,7 @@ def rolling_return_chart(
     """
     r = rolling.sort_index().loc[start:as_of].dropna(how="all")
     if r.empty:
-        raise ValueError("rolling_return_chart: no rolling returns in range")
+        raise FigureError("rolling_return_chart: no rolling returns in range")
     peaks = r.max()
     above = [t for t in r.columns if peaks[t] > threshold]
     with theme():
