@@ -10,7 +10,7 @@ import pytest
 
 from research.claims import VERDICTS, EvalParams, Verdict, evaluate
 from research.claims.verdict import EVIDENCE_COLUMNS
-from research.errors import ClaimError, ParameterError, UnknownTickerError
+from research.errors import ClaimError, ParameterError
 
 FAST = EvalParams(placebo_draws=100)
 REQUIRED = {"claim_id", "verdict", "rule", "data_source", "as_of", "parameters", "evidence", "key_numbers",
@@ -138,7 +138,8 @@ def test_bad_inputs():
         evaluate("C42", FAST)
     with pytest.raises(ParameterError):
         evaluate("C6", {"alpha": 2})
-    with pytest.raises(UnknownTickerError):
+    # offline, an unknown proxy is caught when the parameters are built, before any study
+    with pytest.raises(ParameterError, match="NOPE is not in the snapshot"):
         evaluate("C6", EvalParams(placebo_draws=0, market_proxy="NOPE"))
 
 

@@ -113,13 +113,22 @@ def _event_targets(claim: Claim, study: ClaimStudy) -> list[tuple[str, str, tupl
 
 
 def _confounder_targets(claim: Claim, study: ClaimStudy) -> list[tuple[str, str, tuple[int, int]]]:
+    """(event, ticker-or-basket, window) rows to check for confounders: every window shown
+    in the evidence, not only the rule's, since a longer CAR can take in other news."""
     ok_events = [e for e in claim.events if e in study.day0.index and e not in dict(study.excluded)]
+    shown = sorted({(int(a), int(b)) for a, b in zip(study.evidence["window_start"], study.evidence["window_end"])}
+                   if not study.evidence.empty else set())
+
+    def windows(e: str) -> list[tuple[int, int]]:
+        rule = _auto_window(claim, study, e)
+        return [rule] + [w for w in shown if w != rule]
+
     if not claim.basket:
-        return [(e, t, _auto_window(claim, study, e)) for e, t in claim.event_ticker_pairs() if e in ok_events]
+        return [(e, t, w) for e, t in claim.event_ticker_pairs() if e in ok_events for w in windows(e)]
     # the basket row covers its members' news; tickers outside the basket are listed one by one
-    out = [(e, basket_label(claim.basket), _auto_window(claim, study, e)) for e in ok_events]
-    out += [(e, t, _auto_window(claim, study, e)) for e, t in claim.event_ticker_pairs()
-            if e in ok_events and t not in claim.basket_tickers]
+    out = [(e, basket_label(claim.basket), w) for e in ok_events for w in windows(e)]
+    out += [(e, t, w) for e, t in claim.event_ticker_pairs()
+            if e in ok_events and t not in claim.basket_tickers for w in windows(e)]
     return out
 
 
