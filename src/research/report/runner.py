@@ -408,9 +408,11 @@ def run_notebook(plan: RunPlan) -> NotebookResult:
                 kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
                 cwd=str(plan.source.parent), report_mode=False,
                 execution_timeout=plan.cell_timeout,
-                # the kernel's own log (e.g. ipykernel's "TCP without encryption" warning
-                # on every start) is noise on the report's stderr; errors still show
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                # the kernel's own log is noise on the report's stderr: ipykernel's "TCP
+                # without encryption" warning on every start, and "KeyboardInterrupt caught
+                # in kernel" when nbclient interrupts it at shutdown after a good run. Cell
+                # errors are not lost: they are in the executed notebook and its HTML page.
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
         except PapermillExecutionError as exc:
             cell = f"In [{exc.exec_count}]" if exc.exec_count else f"#{exc.cell_index + 1}"
