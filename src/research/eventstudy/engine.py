@@ -108,16 +108,16 @@ def prepare_events(events: pd.DataFrame) -> pd.DataFrame:
         "ticker": events["ticker"].astype(str).str.strip().to_numpy(),
     })
     if "date" in events.columns:
-        out["date"] = pd.to_datetime(events["date"].to_numpy(), errors="coerce")
+        out["date"] = pd.to_datetime(events["date"].to_numpy(), errors="coerce", format="mixed")
     else:
-        out["date"] = pd.to_datetime(events["day0"].to_numpy(), errors="coerce")
+        out["date"] = pd.to_datetime(events["day0"].to_numpy(), errors="coerce", format="mixed")
     if "timing" in events.columns:
         out["timing"] = events["timing"].astype(str).to_numpy()
     else:
         out["timing"] = "day0"
     errors = np.full(n, "", dtype=object)
     if has_day0:
-        day0 = pd.to_datetime(events["day0"].to_numpy(), errors="coerce")
+        day0 = pd.to_datetime(events["day0"].to_numpy(), errors="coerce", format="mixed")
         uncertain = (out["timing"] == "unknown").to_numpy()
         bad = np.asarray(pd.isna(day0))
         errors[bad] = "day0 is missing or not a date"
@@ -459,6 +459,30 @@ def _run_battery(inp: Any, spec: EventStudySpec, tests: tuple[str, ...] | None) 
     })
 
 
+#: Name of Hall's skewness-corrected t applied to the BHAR cross-section (per window).
+BHAR_SKEWNESS_TEST = "skewness_corrected_bhar"
+
+
+def _with_bhar_skewness(tests_df: pd.DataFrame, bhar: np.ndarray, spec: EventStudySpec) -> pd.DataFrame:
+    """Append Hall's (1992) skewness-corrected t of the BHAR cross-section, one row per
+    window (Lyon, Barber and Tsai 1999 recommend it for long-horizon BHARs, whose
+    cross-section is right-skewed). ``bhar`` is (N, W): the events counted in the
+    aggregates. A window with fewer than 3 complete BHARs gets NaN."""
+    rows = [_stats.skewness_adjusted_t(bhar[:, j]) for j in range(len(spec.windows))]
+    extra = pd.DataFrame({
+        "test": pd.array([BHAR_SKEWNESS_TEST] * len(rows), dtype="str"),
+        "scope": pd.array(["window"] * len(rows), dtype="str"),
+        "day": pd.array([pd.NA] * len(rows), dtype="Int64"),
+        "window_start": pd.array([a for a, _ in spec.windows], dtype="Int64"),
+        "window_end": pd.array([b for _, b in spec.windows], dtype="Int64"),
+        "statistic": np.array([float(r.statistic) for r in rows]),
+        "p_value": np.array([float(r.p_value) for r in rows]),
+    })
+    if tests_df.empty:
+        return extra
+    return pd.concat([tests_df, extra.astype(tests_df.dtypes.to_dict())], ignore_index=True)
+
+
 # ----------------------------------------------------------------------------------------
 # aligned matrices
 # ----------------------------------------------------------------------------------------
@@ -644,10 +668,16 @@ def run_event_study(
     if not isinstance(spec, EventStudySpec):
         raise EventStudyError(f"spec must be an EventStudySpec, got {type(spec).__name__}")
     if tests is not None and _stats is not None:
-        unknown_tests = [t for t in tests if t not in _stats.DAY_TESTS]
+        known = (*_stats.DAY_TESTS, BHAR_SKEWNESS_TEST)
+        unknown_tests = [t for t in tests if t not in known]
         if unknown_tests:
             raise SpecificationError(
-                f"unknown test(s) {unknown_tests}; choose from {', '.join(_stats.DAY_TESTS)}")
+                f"unknown test(s) {unknown_tests}; choose from {', '.join(known)}")
+    if isinstance(placebo_draws, bool) or not isinstance(placebo_draws, (int, np.integer)) or placebo_draws < 0:
+        raise SpecificationError(
+            f"placebo_draws must be a whole number >= 0 (0 skips the placebo test; the reports "
+            f"use 1000), got {placebo_draws!r}"
+        )
     ev = prepare_events(events)
     notes: list[str] = []
     unknown: list[str] = []
@@ -723,12 +753,15 @@ def run_event_study(
                           "that contain them")
         zero_sig = ~(core.sigma > 0)
         for j in np.flatnonzero(zero_sig):
-            reasons[idx[j]] = "zero residual variance in the estimation window: t-statistics undefined"
+            reasons[idx[j]] = ("zero residual variance in the estimation window (e.g. the market proxy "
+                               "itself): t-statistics undefined; left out of the cross-sectional "
+                               "aggregates (aar, tests)")
     # Aggregates count each distinct (ticker, day 0) once: two article events on the same
     # day for the same stock are one observation, not two (identical AR rows would
     # otherwise double-count it, the repeated-firm inflation of sipemu/EventStudy #7).
     agg = ok.copy()
     if idx.size:
+        agg[idx[~(core.sigma > 0)]] = False  # no standardisation possible (see reasons)
         key = pd.MultiIndex.from_arrays([ev["ticker"].to_numpy()[idx], pd.DatetimeIndex(ev["day0"])[idx]])
         codes, _ = pd.factorize(key)
         _, first_row = np.unique(codes, return_index=True)  # first occurrence of each key
@@ -744,15 +777,17 @@ def run_event_study(
                 reasons[i] = f"{reasons[i]}; {msg}" if reasons[i] else msg
             notes.append(f"{int(dup.sum())} event(s) repeat an earlier event's ticker and day 0; "
                          "AAR/CAAR and the cross-sectional tests count each (ticker, day 0) once")
-    if tests is not None and len(tuple(tests)) == 0:
+    battery_tests = None if tests is None else tuple(t for t in tests if t != BHAR_SKEWNESS_TEST)
+    if battery_tests is not None and len(battery_tests) == 0:
         tests_df, bat_notes = _empty_tests(), ["cross-sectional tests not requested (tests=())"]
     elif core is not None:
         keep = agg[idx]
         core_agg = core if keep.all() else _subset_core(core, keep)
-        tests_df, bat_notes = _battery(core_agg, spec, _n_params(spec),
-                                       None if tests is None else tuple(tests))
+        tests_df, bat_notes = _battery(core_agg, spec, _n_params(spec), battery_tests)
     else:
         tests_df, bat_notes = _battery_empty()
+    if core is not None and (tests is None or BHAR_SKEWNESS_TEST in tuple(tests)):
+        tests_df = _with_bhar_skewness(tests_df, res["bhar"][idx][agg[idx]], spec)
     notes.extend(bat_notes)
 
     # placebo
