@@ -191,3 +191,8 @@ def test_issue_command_runs_offline():
     assert out.returncode == 0, out.stderr
     assert "2025-10-31" in out.stdout and "SPY" in out.stdout
     assert "DataSourceWarning" in out.stderr
+
+
+def test_range_with_no_session_inside_the_data_says_so():
+    with pytest.raises(DateRangeError, match=r"no session falls in it \(weekend or market holiday\)"):
+        d.load_prices(["SPY"], "2025-10-11", "2025-10-12", source="snapshot")

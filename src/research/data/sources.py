@@ -119,9 +119,13 @@ def _from_snapshot(tickers: list[str], s: pd.Timestamp | None, e: pd.Timestamp |
         if part.empty:
             m = snap.manifest["tickers"][t]
             req = f"{s.date() if s is not None else '...'}..{e.date() if e is not None else '...'}"
+            first, last = pd.Timestamp(m["first"]), pd.Timestamp(m["last"])
+            inside = (s is None or s >= first) and (e is None or e <= last)
+            fix = ("no session falls in it (weekend or market holiday): widen the range"
+                   if inside else "choose dates inside that range")
             raise DateRangeError(
                 f"{t} has no rows in {req}; the snapshot covers {t} from {m['first']} to "
-                f"{m['last']} ({m['rows']} sessions): choose dates inside that range"
+                f"{m['last']} ({m['rows']} sessions): {fix}"
             )
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
