@@ -237,3 +237,14 @@ def test_dead_kernel_fails_only_its_notebook(tmp_path):
     claims = json.loads((out / "claims.json").read_text())
     assert [(c["claim_id"], c["verdict"]) for c in claims] == [("C1", "error"), ("C2", "supported")]
     assert "alive" in (out / "dies.html").read_text()
+
+
+def test_one_notebook_into_a_fresh_folder_marks_the_others_not_run(tmp_path):
+    out = tmp_path / "site"
+    rc, stdout, stderr = run_cli(main, ["--portfolio", str(FIXTURE_PORTFOLIO), "--output", str(out),
+                                        "--notebook", "passing", "--jobs", "1"])
+    assert rc == 0, stderr
+    claims = {c["claim_id"]: c for c in json.loads((out / "claims.json").read_text())}
+    assert claims["C1"]["verdict"] not in ("error", "not run")
+    assert claims["C3"]["verdict"] == "not run" and "has not been run" in claims["C3"]["error"]
+    assert claims["C4"]["verdict"] == "not run"

@@ -33,12 +33,15 @@ __all__ = ["ERROR_VERDICT", "NotebookState", "build_site", "collect_claims", "fo
            "notebook_states"]
 
 ERROR_VERDICT = "error"
+#: Verdict of a claim whose notebook has not been run into this output folder yet.
+NOT_RUN_VERDICT = "not run"
 _BADGE = {
     "supported": "b-supported",
     "partly supported": "b-partly",
     "not supported": "b-not",
     "not testable with price data": "b-untestable",
     ERROR_VERDICT: "b-error",
+    NOT_RUN_VERDICT: "b-untestable",
 }
 
 
@@ -107,7 +110,8 @@ def collect_claims(portfolio: Portfolio, states: tuple[NotebookState, ...]) -> l
     """One dict per claim owned in the portfolio, sorted numerically by claim id.
 
     A published claim is its sidecar dict unchanged. Otherwise an error record:
-    ``claim_id, title, verdict="error", error, notebook, rule="", data_source=None,
+    ``claim_id, title, verdict="error" (or "not run" when its notebook has not been run
+    into this output folder), error, notebook, rule="", data_source=None,
     as_of=None, parameters={}, evidence=[], key_numbers={}, notes=[error],
     confounders=[]``.
     """
@@ -130,7 +134,8 @@ def collect_claims(portfolio: Portfolio, states: tuple[NotebookState, ...]) -> l
             titles = _claim_titles()
         rows.append({
             "claim_id": claim_id, "title": titles.get(claim_id, claim_id),
-            "verdict": ERROR_VERDICT, "error": why, "notebook": owner, "rule": "",
+            "verdict": NOT_RUN_VERDICT if st.status == "not run" else ERROR_VERDICT,
+            "error": why, "notebook": owner, "rule": "",
             "data_source": None, "as_of": None, "parameters": {}, "evidence": [],
             "key_numbers": {}, "notes": [why], "confounders": [],
         })
@@ -253,7 +258,7 @@ def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
         nb = owner.get(cid, "")
         page = by_name[nb].html if nb in by_name else None
         short, full = format_key_numbers(c.get("key_numbers"))
-        if verdict == ERROR_VERDICT:
+        if verdict in (ERROR_VERDICT, NOT_RUN_VERDICT):
             short = (str(c.get("error", "")).strip().splitlines() or [""])[0]
         status = by_name[nb].status if nb in by_name else "not run"
         # a claim's section exists only on a successful page; a failed page has its banner
