@@ -487,14 +487,8 @@ def brown_warner_1985(inp: BatteryInput, window: Window = None, *, convention: s
     w = _window(inp, window)
     s, d = _aar_est_sd(inp)
     aar = _nanmean(_ar(inp), 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if w is None:
-            t = aar / s
-        else:
-            seg = aar[w[0] : w[1] + 1]
-            seg = seg[np.isfinite(seg)]
-            t = seg.sum() / (np.sqrt(seg.size) * s) if seg.size else np.nan
-    return _out("brown_warner_1985", t, _p_t(t, d - 1), "Brown & Warner (1985); t(D-1)", w is not None)
+    return _window_from_days(aar, s, w, "brown_warner_1985", "Brown & Warner (1985); t(D-1)",
+                             p_value=lambda t: _p_t(t, d - 1))
 
 
 def lamb(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
@@ -801,7 +795,10 @@ def _scaled_day_series(u: np.ndarray, convention: str, *, mean: bool) -> tuple[n
     return z, sd
 
 
-def _window_from_days(z_evt: np.ndarray, sd: float, w, name: str, ref: str) -> TestStat:
+def _window_from_days(z_evt: np.ndarray, sd: float, w, name: str, ref: str, *,
+                      p_value=None) -> TestStat:
+    """Daily statistic ``z_t / sd``, or for a window ``sum_t z_t / (sqrt(tau) sd)`` over its
+    non-missing days; p-values from ``p_value`` (default: standard normal)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         if w is None:
             stat = z_evt / sd
@@ -809,7 +806,7 @@ def _window_from_days(z_evt: np.ndarray, sd: float, w, name: str, ref: str) -> T
             seg = z_evt[w[0] : w[1] + 1]
             seg = seg[np.isfinite(seg)]
             stat = seg.sum() / (np.sqrt(seg.size) * sd) if seg.size else np.nan
-    return _out(name, stat, _p_norm(stat), ref, w is not None)
+    return _out(name, stat, (p_value or _p_norm)(stat), ref, w is not None)
 
 
 def _m_i(inp: BatteryInput) -> np.ndarray:
