@@ -53,8 +53,30 @@ def test_basket_rule_unavailable_placebo_is_decided_on_the_other_test():
     assert judge_basket(rows(("ev", "b", 0.05, NAN, NAN)), alpha=0.05, window=(0, 0)).verdict == "not supported"
 
 
-def test_basket_rule_without_rows():
-    assert judge_basket(rows(), alpha=0.05, window=(0, 0)).verdict == "not supported"
+def test_basket_rule_without_rows_is_not_testable():
+    assert judge_basket(rows(), alpha=0.05, window=(0, 0)).verdict == "not testable with price data"
+
+
+def test_missing_car_is_missing_evidence_not_a_failed_test():
+    good = ("ev1", "AAA", 0.05, 0.01, 0.01)
+    lost = ("ev2", "BBB", NAN, NAN, NAN)  # the pair could not be estimated
+    alone = judge_pairs(rows(good), alpha=0.05)
+    both = judge_pairs(rows(good, lost), alpha=0.05)
+    only_lost = judge_pairs(rows(lost), alpha=0.05)
+    assert alone.verdict == "supported"
+    assert both.verdict == "partly supported"  # capped: half the evidence is missing
+    assert any("1 of 2 rows could not be estimated (BBB on ev2)" in r for r in both.reasons)
+    assert both.key_numbers["pairs_not_estimated"] == 1 and both.key_numbers["pairs"] == 1
+    assert only_lost.verdict == "not testable with price data"
+    bad = ("ev2", "BBB", -0.05, 0.01, 0.01)  # estimated, and against the claim
+    assert judge_pairs(rows(good, bad), alpha=0.05).verdict == "partly supported"
+    assert judge_basket(rows(lost), alpha=0.05, window=(0, 0)).verdict == "not testable with price data"
+
+
+def test_no_test_available_is_said_plainly():
+    j = judge_pairs(rows(("ev", "AAA", 0.05, NAN, NAN)), alpha=0.05)
+    assert j.verdict == "not supported"
+    assert any("no test available" in r for r in j.reasons)
 
 
 def test_pairs_rule_all_some_none():

@@ -66,15 +66,28 @@ def _empty_confounders() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in CONFOUNDER_COLUMNS})
 
 
-def _rows_at(evidence: pd.DataFrame, pairs: list[tuple[str, str, tuple[int, int]]]) -> pd.DataFrame:
-    """Evidence rows for (event_id, ticker, window) triples, in the given order."""
-    if evidence.empty or not pairs:
+def _rows_at(evidence: pd.DataFrame, pairs: list[tuple[str, str, tuple[int, int]]], *,
+             estimated_only: bool = True) -> pd.DataFrame:
+    """Evidence rows for (event_id, ticker, window) triples, in the given order.
+
+    ``estimated_only=False`` keeps every requested triple: one that was skipped or has no
+    evidence row at all comes back with a NaN CAR, so a rule sees it as missing evidence
+    instead of never hearing of it.
+    """
+    if not pairs:
         return evidence.iloc[0:0]
     key = pd.DataFrame(pairs, columns=["event_id", "ticker", "w"])
     key["window_start"] = [w[0] for w in key["w"]]
     key["window_end"] = [w[1] for w in key["w"]]
-    out = key.drop(columns="w").merge(evidence, on=["event_id", "ticker", "window_start", "window_end"], how="inner")
-    return out[out["status"] == "ok"].reset_index(drop=True)
+    on = ["event_id", "ticker", "window_start", "window_end"]
+    if evidence.empty:
+        if estimated_only:
+            return evidence.iloc[0:0]
+        evidence = empty_evidence()
+    out = key.drop(columns="w").merge(evidence, on=on, how="inner" if estimated_only else "left")
+    if estimated_only:
+        out = out[out["status"] == "ok"]
+    return out.reset_index(drop=True)
 
 
 def _auto_window(claim: Claim, study: ClaimStudy, event_id: str) -> tuple[int, int]:
@@ -163,7 +176,7 @@ def _eval_event(claim: Claim, params: EvalParams) -> Verdict:
                  ] + notes + list(study.notes)
         return _verdict(claim, params, NOT_TESTABLE, study.evidence, {}, notes, _empty_confounders(),
                         study.data_source, {"study": study})
-    rows = _rows_at(study.evidence, targets)
+    rows = _rows_at(study.evidence, targets, estimated_only=False)
     tests = claim.rule.tests
     if "placebo" in tests and params.placebo_draws == 0:
         notes.append("placebo_draws=0: the placebo test was not run; the rule is applied to the parametric test only.")

@@ -4,7 +4,11 @@ Each ``judge_*`` function takes the rows its rule looks at and returns a
 :class:`Judgement`: the verdict, the key numbers it rests on and the reasons in words.
 A test "rejects" when its p-value is below ``alpha``; a test whose p-value is NaN (e.g.
 no placebo draws, or too little history for pseudo-events) is *unavailable* for that row
-and the remaining tests decide (named in the reasons).
+and the remaining tests decide (named in the reasons). A row whose CAR itself is missing
+(the pair could not be estimated: too little history, a missing return in the window)
+is *unavailable evidence*: it never counts as "not significant". With no available row
+the claim is not testable; with some rows missing, "supported" is capped at "partly
+supported" and the reasons name the missing rows.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from research.claims.verdict import NOT_SUPPORTED, PARTLY, SUPPORTED
+from research.claims.verdict import NOT_SUPPORTED, NOT_TESTABLE, PARTLY, SUPPORTED
 
 __all__ = ["Judgement", "row_significance", "judge_basket", "judge_pairs", "judge_rolling", "judge_growth",
            "TEST_COLUMNS"]
@@ -75,9 +79,30 @@ def _unavailable_note(sigs: list[dict[str, Any]], tests: Sequence[str], labels: 
     out = []
     for lab, s in zip(labels, sigs, strict=True):
         miss = [t for t in tests if t not in s["available"]]
-        if miss:
+        if miss and s["available"]:
             out.append(f"{lab}: {' and '.join(miss)} test unavailable (no p-value); decided on the other test(s).")
+        elif miss:
+            out.append(f"{lab}: no test available (no p-value); this row cannot count as significant.")
     return out
+
+
+def _split_estimated(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Rows with a finite CAR, and labels of the rows without one (not estimated)."""
+    if rows.empty:
+        return rows, []
+    has = np.array([_finite(c) for c in rows["car"]], dtype=bool)
+    missing = [f"{t} on {e}" for t, e in zip(rows.loc[~has, "ticker"], rows.loc[~has, "event_id"], strict=True)]
+    return rows[has], missing
+
+
+def _cap_for_missing(verdict: str, missing: list[str], n_total: int, reasons: list[str]) -> str:
+    """Cap 'supported' at 'partly supported' when part of the evidence could not be estimated."""
+    if not missing:
+        return verdict
+    reasons.append(f"{len(missing)} of {n_total} rows could not be estimated ({', '.join(missing)}): "
+                   "the verdict rests on the others" + ("; 'supported' is capped at 'partly supported'"
+                                                         if verdict == SUPPORTED else ""))
+    return PARTLY if verdict == SUPPORTED else verdict
 
 
 def judge_basket(
@@ -99,8 +124,12 @@ def judge_basket(
     events fail -- a ``confounded`` event's basket CAR (rows of events whose day 0 is shared
     with other news) is positive and every available test rejects. Otherwise not supported.
     """
+    n_total = len(rows)
+    rows, missing = _split_estimated(rows)
     if rows.empty:
-        return Judgement(NOT_SUPPORTED, {}, ("no basket estimate was available (no estimable events)",))
+        why = f"no basket CAR could be estimated ({', '.join(missing)})" if missing else \
+            "no basket estimate was available (no estimable events)"
+        return Judgement(NOT_TESTABLE, {}, (why,))
     key: dict[str, Any] = {}
     reasons: list[str] = []
     sigs, labels = [], []
@@ -131,6 +160,7 @@ def judge_basket(
             reasons.append("the basket rose significantly but the market proxy did not fall on day 0")
     else:
         verdict = NOT_SUPPORTED
+    verdict = _cap_for_missing(verdict, missing, n_total, reasons)
     if confounded is not None and not confounded.empty:
         for r in confounded.to_dict(orient="records"):
             s = row_significance(r, alpha, tests)
@@ -154,8 +184,12 @@ def judge_pairs(rows: pd.DataFrame, *, alpha: float, tests: Sequence[str] = ("pa
     supported: at least one pair is positive with at least one test rejecting. Otherwise
     not supported (also when there are no rows).
     """
+    n_total = len(rows)
+    rows, missing = _split_estimated(rows)
     if rows.empty:
-        return Judgement(NOT_SUPPORTED, {}, ("no estimable (event, ticker) pair",))
+        why = f"no (event, ticker) pair could be estimated ({', '.join(missing)})" if missing else \
+            "no estimable (event, ticker) pair"
+        return Judgement(NOT_TESTABLE, {}, (why,))
     key: dict[str, Any] = {}
     reasons, sigs, labels = [], [], []
     for r in rows.to_dict(orient="records"):
@@ -174,12 +208,14 @@ def judge_pairs(rows: pd.DataFrame, *, alpha: float, tests: Sequence[str] = ("pa
     key["pairs_significant_all_tests"] = n_all
     key["pairs_significant_any_test"] = n_any
     key["pairs"] = len(sigs)
+    key["pairs_not_estimated"] = len(missing)
     if n_all == len(sigs):
         verdict = SUPPORTED
     elif n_any >= 1:
         verdict = PARTLY
     else:
         verdict = NOT_SUPPORTED
+    verdict = _cap_for_missing(verdict, missing, n_total, reasons)
     return Judgement(verdict, key, tuple(reasons))
 
 
