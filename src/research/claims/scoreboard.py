@@ -13,8 +13,12 @@ __all__ = ["scoreboard", "headline", "evidence_table"]
 
 
 def headline(v: Verdict) -> str:
-    """The verdict's headline number in words (first decisive key number)."""
-    k = v.key_numbers
+    """The verdict's headline number in words (first decisive key number).
+
+    Reads the key numbers in sorted key order, so the headline is the same whether it is
+    built from the Verdict or from its ``to_dict()`` (the index page), whose keys are sorted.
+    """
+    k = dict(sorted(v.key_numbers.items()))
     for name, val in k.items():
         if name.endswith(".basket_car") and isinstance(val, (int, float)):
             return f"basket CAR {val:+.2%} ({name.split('.')[0]})"
@@ -22,11 +26,13 @@ def headline(v: Verdict) -> str:
         return f"growth {k['growth_pct_reported']:.0f}% reported, {k['growth_pct_from_revenues']:.0f}% from revenues"
     per = {t: d for t, d in k.items() if isinstance(d, dict) and any(x.startswith("max_rolling") for x in d)}
     if per:
-        parts = []
+        parts, horizon = [], ""
         for t, d in per.items():
-            mx = next(val for x, val in d.items() if x.startswith("max_rolling") and x.endswith("_return"))
+            name, mx = next((x, val) for x, val in sorted(d.items())
+                            if x.startswith("max_rolling") and x.endswith("_return"))
+            horizon = name.removeprefix("max_rolling_").removesuffix("d_return")
             parts.append(f"{t} {mx:+.0%}")
-        return "max 21-session return: " + ", ".join(parts)
+        return f"max {horizon}-session return: " + ", ".join(parts)
     pairs = {t: d for t, d in k.items() if isinstance(d, dict) and "car" in d}
     if pairs:
         return "; ".join(f"{t.split('@')[0]} CAR {d['car']:+.2%}" for t, d in pairs.items()
