@@ -239,7 +239,7 @@ def _eval_rolling(claim: Claim, params: EvalParams) -> Verdict:
         }
         rows.append({"event_id": f"rolling_{r.horizon}d_max", "ticker": t, "day0": row["max_end"],
                      "window_start": -(r.horizon - 1), "window_end": 0, "status": "ok",
-                     "return": row["return_as_of"] * 0 + row["max_return"], "base_date": row["max_start"],
+                     "return": row["max_return"], "base_date": row["max_start"],
                      "calendar_month_return": row["month_return"]})
     key.update(j.key_numbers)
     key["threshold"] = r.threshold

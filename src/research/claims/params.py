@@ -16,7 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from research.errors import ParameterError
+from research.data.calendar import to_date
+from research.errors import CalendarError, ParameterError
 
 __all__ = ["EvalParams", "SOURCES", "MODELS"]
 
@@ -138,12 +139,10 @@ class EvalParams:
         if draws < 0:
             raise ParameterError(f"parameter placebo_draws={draws} must be >= 0 (0 disables the placebo test)")
         set_("placebo_draws", draws)
-        try:
-            as_of = pd.Timestamp(str(self.as_of))
-        except (ValueError, TypeError):
+        try:  # the package's one date parser (tz-aware input is read as New York time)
+            as_of = to_date(self.as_of if isinstance(self.as_of, str) else str(self.as_of), what="as_of")
+        except CalendarError:
             raise ParameterError(f"parameter as_of={self.as_of!r} is not a date; use YYYY-MM-DD") from None
-        if pd.isna(as_of):
-            raise ParameterError(f"parameter as_of={self.as_of!r} is not a date; use YYYY-MM-DD")
         set_("as_of", as_of.strftime("%Y-%m-%d"))
         seed = _int(self.seed, "seed")
         if seed < 0:

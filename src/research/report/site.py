@@ -21,6 +21,7 @@ import datetime as _dt
 import html
 import json
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,11 +99,13 @@ def notebook_states(portfolio: Portfolio, output_dir: str | Path) -> tuple[Noteb
 
 def _claim_titles() -> dict[str, str]:
     """Claim titles from the registry, for error rows (empty if it cannot be loaded)."""
-    try:
-        from research.claims import load_claims
+    from research.claims import load_claims
+    from research.errors import ClaimError
 
-        return {c.id if hasattr(c, "id") else c.claim_id: c.title for c in load_claims()}
-    except Exception:  # noqa: BLE001 - titles are cosmetic on error rows
+    try:
+        return {c.id: c.title for c in load_claims()}
+    except ClaimError as exc:  # a broken registry must not stop the error page from being written
+        warnings.warn(f"claim titles unavailable for the index: {exc}", RuntimeWarning, stacklevel=2)
         return {}
 
 
@@ -168,15 +171,16 @@ def _headline(key_numbers: Mapping[str, Any]) -> str:
     That function reads only ``.key_numbers``; the published dict is handed to it in a
     namespace. Empty when the claims package is unavailable or has no headline.
     """
-    try:
-        from types import SimpleNamespace
+    from types import SimpleNamespace
 
-        from research.claims.scoreboard import headline
-    except ImportError:
-        return ""
+    from research.claims.scoreboard import headline
+
     try:
         return str(headline(SimpleNamespace(key_numbers=dict(key_numbers))))
-    except Exception:  # noqa: BLE001 - a cosmetic summary must not break the site
+    except (KeyError, TypeError, ValueError, StopIteration) as exc:
+        # key numbers published by a notebook outside the claim registry's shapes
+        warnings.warn(f"no headline for key numbers {sorted(key_numbers)[:5]}: {exc!r}", RuntimeWarning,
+                      stacklevel=2)
         return ""
 
 
