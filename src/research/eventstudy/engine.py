@@ -290,8 +290,8 @@ def _check_panel(panel: pd.DataFrame, name: str) -> pd.DataFrame:
 # numerics (thin adapters over models.py / stats.py, with closed-form fallbacks)
 # ----------------------------------------------------------------------------------------
 def _n_params(spec: EventStudySpec) -> int:
-    return {"mean_adjusted": 1, "market_adjusted": 0, "market": 2}.get(
-        spec.model, len(spec.factor_columns) + 1)
+    """Parameters estimated per event (:func:`research.eventstudy.models.n_params`)."""
+    return _models.n_params(spec.model, len(spec.factor_columns))
 
 
 @dataclass(frozen=True)
@@ -309,12 +309,6 @@ class _Core:
     xtx_inv: np.ndarray | None  # (N,P,P) prediction-error matrix V_i
     design_evt: np.ndarray | None  # (N,T,P) event-day design rows x0_t
     fit: Any
-
-
-def _design_evt(x_evt: np.ndarray | None, model: str, shape: tuple[int, int]) -> np.ndarray:
-    if model == "mean_adjusted" or x_evt is None:
-        return np.ones(shape + (1,))
-    return np.concatenate([np.ones(shape + (1,)), x_evt], axis=-1)
 
 
 def _estimate(y_est: np.ndarray, x_est: np.ndarray | None, y_evt: np.ndarray,
@@ -388,7 +382,7 @@ def car_tests(core: _Core, y_evt: np.ndarray, x_evt: np.ndarray | None,
         var_factor = np.broadcast_to(length[None, :].astype(float), (n_ev, w)).copy()
         dof = core.n_obs - max(_n_params(spec), 1)
     else:
-        d = _design_evt(x_evt, spec.model, y_evt.shape)
+        d = core.design_evt
         dcs = np.concatenate([np.zeros((n_ev, 1, d.shape[-1])), np.cumsum(d, axis=1)], axis=1)
         s = dcs[:, ends + 1, :] - dcs[:, starts, :]  # (N,W,P)
         var_factor = length[None, :] + np.einsum("nwp,npq,nwq->nw", s, core.xtx_inv, s)
