@@ -151,7 +151,7 @@ def run_claim_study(claim: Claim, params: EvalParams) -> ClaimStudy:
     rets = returns(closes, "simple")
     vol = close_panel(prices, "volume")
     rows = [{"event_id": f"{e}{SEP}{t}", "ticker": t, "date": d0.loc[e, "date"],
-             "timing": d0.loc[e, "timing"]} for e, t in pairs]
+             "timing": d0.loc[e, "timing"], "day0": d0.loc[e, "day0"]} for e, t in pairs]
     if claim.basket and len(members) >= 2:
         label = basket_label(claim.basket)
         rets[label] = basket_returns(rets, members)[0]
@@ -163,8 +163,10 @@ def run_claim_study(claim: Claim, params: EvalParams) -> ClaimStudy:
             notes.append(f"basket {claim.basket}: {', '.join(late)} started trading after the start of the "
                          "estimation window; the basket averages the members available each day.")
         rows += [{"event_id": f"{e}{SEP}{label}", "ticker": label, "date": d0.loc[e, "date"],
-                  "timing": d0.loc[e, "timing"]} for e in keep]
-    events = pd.DataFrame(rows, columns=["event_id", "ticker", "date", "timing"])
+                  "timing": d0.loc[e, "timing"], "day0": d0.loc[e, "day0"]} for e in keep]
+    # day 0 aligned once (day0_table) and handed to the engine, so the evidence, the
+    # confounders and the notes all use the same session
+    events = pd.DataFrame(rows, columns=["event_id", "ticker", "date", "timing", "day0"])
     spec = EventStudySpec(
         estimation=EstimationWindow(params.estimation_length, params.estimation_end, params.min_estimation_obs),
         windows=windows, model=params.model, market=params.market_proxy, return_type="simple",
