@@ -20,6 +20,8 @@ catalogued events inside its event windows.
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 import pandas as pd
@@ -249,12 +251,19 @@ def _eval_rolling(claim: Claim, params: EvalParams) -> Verdict:
         if c not in evidence.columns:
             evidence[c] = float("nan")
     notes = [f"Rule check: {x}" for x in j.reasons] + _base_notes(claim, params)
+    # the claim's press facts of calendar-month returns, matched to tickers by the
+    # "(TICKER)" in the fact's entity (facts.csv), not by a list kept in code
     facts = facts_by_id()
-    for t, fid in (("RGTI", "f51"), ("QBTS", "f52")):
-        if t in res.table.index and fid in facts and isinstance(facts[fid].value, float):
+    for fid in claim.facts:
+        f = facts.get(fid)
+        if f is None or f.metric != "calendar_month_price_return" or not isinstance(f.value, float):
+            continue
+        m = re.search(r"\(([A-Z.]+)\)", f.entity)
+        t = m.group(1) if m else None
+        if t in res.table.index:
             comp = res.table.loc[t, "month_return"]
             notes.append(f"{t}: computed calendar-month return for {r.month} {comp:+.1%} vs "
-                         f"{facts[fid].value:+.1f}% reported ({fid}).")
+                         f"{f.value:+.1f}% reported for {f.period} ({fid}).")
     conf = _empty_confounders()
     return _verdict(claim, params, j.verdict, evidence, key, notes, conf, params.source,
                     {"rally": res, "judgement": j})
