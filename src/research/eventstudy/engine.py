@@ -48,16 +48,11 @@ from research.eventstudy.result import (
     TEST_COLUMNS,
     EventStudyResult,
 )
+from research.eventstudy import models as _models
+from research.eventstudy import stats as _stats
 from research.eventstudy.spec import EventStudySpec
 
 __all__ = ["run_event_study", "prepare_events", "load_return_panel", "expand_tickers"]
-
-from research.eventstudy import models as _models
-
-try:  # the STATS helper's test battery
-    from research.eventstudy import stats as _stats  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover
-    _stats = None
 
 
 # ----------------------------------------------------------------------------------------
@@ -401,10 +396,6 @@ def _battery(core: _Core, spec: EventStudySpec, n_params: int,
     """Cross-sectional tests per day and per window via :mod:`research.eventstudy.stats`."""
     notes: list[str] = []
     empty = _empty_tests()
-    if _stats is None or not hasattr(_stats, "BatteryInput"):
-        notes.append("cross-sectional test battery unavailable: research.eventstudy.stats "
-                     "is not installed")
-        return empty, notes
     if core.ar.shape[0] < 2:
         notes.append("cross-sectional tests need at least 2 estimated events; tests table empty "
                      "(use the single-event t in result.car)")
@@ -661,7 +652,7 @@ def run_event_study(
     spec = EventStudySpec() if spec is None else spec
     if not isinstance(spec, EventStudySpec):
         raise EventStudyError(f"spec must be an EventStudySpec, got {type(spec).__name__}")
-    if tests is not None and _stats is not None:
+    if tests is not None:
         known = (*_stats.DAY_TESTS, BHAR_SKEWNESS_TEST)
         unknown_tests = [t for t in tests if t not in known]
         if unknown_tests:
