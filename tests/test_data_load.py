@@ -196,3 +196,16 @@ def test_issue_command_runs_offline():
 def test_range_with_no_session_inside_the_data_says_so():
     with pytest.raises(DateRangeError, match=r"no session falls in it \(weekend or market holiday\)"):
         d.load_prices(["SPY"], "2025-10-11", "2025-10-12", source="snapshot")
+
+
+def test_multi_session_returns_by_hand():
+    px = d.close_panel(d.load_prices(["RGTI"], "2025-08-01", "2025-10-15", source="snapshot"))
+    r21 = d.returns(px, periods=21)["RGTI"]
+    closes = px["RGTI"].tolist()
+    assert r21.iloc[:21].isna().all()
+    for i in (21, 30, len(closes) - 1):
+        assert r21.iloc[i] == pytest.approx(closes[i] / closes[i - 21] - 1, rel=1e-12)
+    lg = d.returns(px, "log", periods=5)["RGTI"]
+    assert lg.iloc[10] == pytest.approx(math.log(closes[10] / closes[5]), rel=1e-12)
+    with pytest.raises(DataError, match="periods"):
+        d.returns(px, periods=0)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from research.data import close_panel, load_prices
+from research.data import close_panel, load_prices, returns
 from research.errors import DataError
 
 __all__ = ["RallyResult", "rolling_returns", "calendar_month_return", "rally", "key_names"]
@@ -33,8 +33,7 @@ def rolling_returns(closes: pd.DataFrame, horizon: int = 21) -> pd.DataFrame:
     """
     if horizon < 1:
         raise DataError(f"horizon={horizon} must be a positive number of sessions")
-    c = closes.sort_index().astype("float64")
-    return c / c.shift(horizon) - 1.0
+    return returns(closes.sort_index(), "simple", periods=horizon)
 
 
 def calendar_month_return(closes: pd.DataFrame, month: str) -> pd.Series:

@@ -44,24 +44,29 @@ def close_panel(prices: pd.DataFrame, field: str = "close") -> pd.DataFrame:
     return wide.astype("float64")
 
 
-def returns(panel: pd.DataFrame, kind: Literal["simple", "log"] = "simple") -> pd.DataFrame:
-    """Daily returns of a wide price panel (one row per session of the panel).
+def returns(panel: pd.DataFrame, kind: Literal["simple", "log"] = "simple", *, periods: int = 1) -> pd.DataFrame:
+    """Returns of a wide price panel over ``periods`` sessions (default 1: daily).
 
     Parameters
     ----------
     panel : dates x tickers prices (e.g. from :func:`close_panel`).
-    kind : ``"simple"``: ``P_t / P_{t-1} - 1``; ``"log"``: ``ln(P_t / P_{t-1})``.
+    kind : ``"simple"``: ``P_t / P_{t-k} - 1``; ``"log"``: ``ln(P_t / P_{t-k})``.
+    periods : ``k``, the horizon in sessions (rows of the panel), e.g. 21 for a
+        rolling trading month.
 
     Returns
     -------
     pandas.DataFrame
-        Same index and columns; the first row, and any row whose own or previous price
-        is NaN, is NaN (no forward fill: a gap never becomes a multi-day return).
+        Same index and columns; the first ``k`` rows, and any row whose own or k-th
+        previous price is NaN, are NaN (no forward fill: a gap never becomes a multi-day
+        return).
     """
     if kind not in ("simple", "log"):
         raise DataError(f"kind {kind!r} must be 'simple' or 'log'")
+    if isinstance(periods, bool) or not isinstance(periods, (int, np.integer)) or periods < 1:
+        raise DataError(f"periods={periods!r} must be a positive whole number of sessions")
     p = panel.astype("float64")
-    ratio = p / p.shift(1)
+    ratio = p / p.shift(int(periods))
     out = ratio - 1.0 if kind == "simple" else np.log(ratio)
     return out
 
