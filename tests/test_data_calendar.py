@@ -105,3 +105,16 @@ def test_align_properties(date, timing):
         on_or_after = window[window >= ts]
         assert a.day0 == on_or_after[0]
     assert a.uncertain == (timing == "unknown")
+
+
+@pytest.mark.parametrize("day0, k", [("2025-10-09", 2), ("2025-10-13", -1), ("2025-07-03", 1),
+                                     ("2025-10-13", -260), ("2025-10-13", 20)])
+def test_session_offset_counts_xnys_sessions(day0, k):
+    days = d.sessions("2024-06-01", "2026-01-31")
+    expected = days[days.get_loc(pd.Timestamp(day0)) + k]
+    assert d.session_offset(day0, k) == expected
+
+
+def test_session_offset_needs_a_session():
+    with pytest.raises(CalendarError, match="not an XNYS session"):
+        d.session_offset("2025-10-11", 1)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from research.claims.verdict import CONFOUNDER_COLUMNS
-from research.data import sessions
+from research.data import session_offset
 
 __all__ = ["MARKET_TICKERS", "find_confounders", "separation_notes"]
 
@@ -23,10 +23,8 @@ MARKET_TICKERS: tuple[str, ...] = ("SPY", "QQQ", "IWM")
 
 
 def _window_dates(day0: pd.Timestamp, a: int, b: int) -> tuple[pd.Timestamp, pd.Timestamp]:
-    pad = pd.Timedelta(days=int(max(abs(a), abs(b)) * 2 + 10))
-    s = sessions(day0 - pad, day0 + pad)
-    pos = s.get_loc(day0)
-    return s[max(pos + a, 0)], s[min(pos + b, len(s) - 1)]
+    """First and last session of the event window [a, b] around ``day0``."""
+    return session_offset(day0, a), session_offset(day0, b)
 
 
 def find_confounders(

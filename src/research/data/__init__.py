@@ -12,7 +12,15 @@ source; ``close_raw`` is the split-adjusted-only close. Nothing is forward-fille
 """
 
 from research.data.article import Event, EventDateError, Fact, events_frame, facts_frame, load_events, load_facts
-from research.data.calendar import TIMINGS, AlignedEvent, align_event, is_session, next_session, sessions
+from research.data.calendar import (
+    TIMINGS,
+    AlignedEvent,
+    align_event,
+    is_session,
+    next_session,
+    session_offset,
+    sessions,
+)
 from research.data.panel import close_panel, returns
 from research.data.snapshot import BASIS, build_snapshot, copy_article, load_snapshot, read_manifest
 from research.data.sources import DataSourceWarning, available_tickers, coverage, load_prices
@@ -21,5 +29,5 @@ __all__ = [
     "AlignedEvent", "BASIS", "DataSourceWarning", "Event", "EventDateError", "Fact", "TIMINGS",
     "align_event", "available_tickers", "build_snapshot", "close_panel", "copy_article", "coverage",
     "events_frame", "facts_frame", "is_session", "load_events", "load_facts", "load_prices",
-    "load_snapshot", "next_session", "read_manifest", "returns", "sessions",
+    "load_snapshot", "next_session", "read_manifest", "returns", "session_offset", "sessions",
 ]

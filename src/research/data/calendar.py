@@ -103,6 +103,29 @@ def next_session(date: object, *, inclusive: bool = False) -> pd.Timestamp:
     return pd.Timestamp(cal.date_to_session(ts + pd.Timedelta(days=1), direction="next")).as_unit("ns")
 
 
+def session_offset(session: object, k: int) -> pd.Timestamp:
+    """The XNYS session ``k`` sessions after ``session`` (before it when ``k < 0``).
+
+    ``session`` must itself be a session (a day 0); ``k = 0`` returns it.
+
+    Raises
+    ------
+    CalendarError
+        ``session`` is not a session, or the result falls outside the calendar.
+    """
+    ts = to_date(session, what="session")
+    _check_bounds(ts, "session")
+    cal = _calendar()
+    if not cal.is_session(ts):
+        raise CalendarError(f"{ts.date()} is not an XNYS session; align the event first (align_event)")
+    try:
+        out = cal.session_offset(ts, int(k))
+    except Exception as exc:  # exchange-calendars raises its own range errors
+        raise CalendarError(f"{k:+d} sessions from {ts.date()} is outside the XNYS calendar: {exc}") from None
+    out = pd.Timestamp(out)
+    return (out.tz_localize(None) if out.tzinfo is not None else out).as_unit("ns")
+
+
 def sessions(start: object, end: object) -> pd.DatetimeIndex:
     """XNYS sessions from ``start`` to ``end`` inclusive (tz-naive, named ``date``).
 
@@ -186,4 +209,5 @@ def align_event(date: object, timing: str) -> AlignedEvent:
     return AlignedEvent(ts, timing, day0, True, note)
 
 
-__all__ = ["AlignedEvent", "TIMINGS", "Timing", "align_event", "is_session", "next_session", "sessions", "to_date"]
+__all__ = ["AlignedEvent", "TIMINGS", "Timing", "align_event", "is_session", "next_session", "session_offset",
+           "sessions", "to_date"]
