@@ -25,6 +25,7 @@ Markets*, ch. 4.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -712,6 +713,8 @@ def run_event_study(
     ar = np.full((n, t_len), np.nan)
     w = len(spec.windows)
     res = {c: np.full((n, w), np.nan) for c in ("car", "bhar", "car_se", "t_stat", "p_value")}
+    path_car = np.full((n, t_len), np.nan)
+    path_se = np.full((n, t_len), np.nan)
     core = None
     if idx.size:
         sub = lambda a: None if a is None else a[idx]  # noqa: E731
@@ -726,6 +729,11 @@ def run_event_study(
         ct = car_tests(core, al.y_evt[idx], sub(al.x_evt), spec)
         for c in res:
             res[c][idx] = ct[c]
+        # the CAR path: windows (first day, d) for every day d of the span
+        tmin, tmax = spec.event_span
+        path_spec = dataclasses.replace(spec, windows=tuple((tmin, d) for d in range(tmin, tmax + 1)))
+        pt = car_tests(core, al.y_evt[idx], sub(al.x_evt), path_spec)
+        path_car[idx], path_se[idx] = pt["car"], pt["car_se"]
         short = np.flatnonzero(core.n_obs < spec.estimation.length)
         for j in short:
             reasons[idx[j]] = (f"estimated on {int(core.n_obs[j])} of {spec.estimation.length} "
@@ -837,6 +845,11 @@ def run_event_study(
         events=events_out[list(EVENT_COLUMNS) + [c for c in events_out.columns if c.startswith("beta_")]],
         ar=ar_df, car=car_df[list(CAR_COLUMNS)], aar=aar_df[list(AAR_COLUMNS)], tests=tests_df,
         spec=spec, volume=vol_df, placebo=placebo_frame, notes=tuple(notes),
+        car_path=pd.DataFrame({
+            "event_id": np.repeat(ev["event_id"].to_numpy(), t_len),
+            "day": np.tile(np.arange(spec.event_span[0], spec.event_span[1] + 1), n),
+            "car": path_car.ravel(), "car_se": path_se.ravel(),
+        }),
     )
 
 

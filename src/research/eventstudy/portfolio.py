@@ -177,4 +177,4 @@ def portfolio_event_study(
     events["basket_members"] = len(members)
     return EventStudyResult(events=events, ar=res.ar, car=res.car, aar=res.aar,
                             tests=res.tests, spec=res.spec, volume=None, placebo=res.placebo,
-                            notes=tuple(notes))
+                            notes=tuple(notes), car_path=res.car_path)

@@ -132,6 +132,11 @@ class EventStudyResult:
         :mod:`research.eventstudy.volume`), when computed.
     placebo : pandas.DataFrame or None
         Per event x window placebo detail (``n_valid`` draws, ``t_actual``), when run.
+    car_path : pandas.DataFrame or None
+        Long table ``event_id, day, car, car_se``: the CAR from the first event day to
+        each day of the span with its standard error (same variance as the CAR t-test,
+        prediction error included; simple- or log-return units as the spec). NaN from
+        the first missing return on, as for window CARs.
     notes : tuple of str
         Caveats produced while running (e.g. fallbacks used).
     """
@@ -145,6 +150,7 @@ class EventStudyResult:
     volume: pd.DataFrame | None = field(default=None, repr=False)
     placebo: pd.DataFrame | None = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
+    car_path: pd.DataFrame | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         n = len(self.events)

@@ -115,11 +115,12 @@ def car_paths(
 
     Parameters
     ----------
-    result : an :class:`~research.eventstudy.EventStudyResult` (``ar`` indexed by event id,
-        columns relative trading days; ``events`` with ``sigma``).
+    result : an :class:`~research.eventstudy.EventStudyResult` (its ``car_path`` table:
+        CAR from the first event day, per relative trading day, with its standard error).
     keys : engine event ids to plot (default: all estimated events, at most 8).
-    alpha : the band is ``CAR(tau) +/- z_{1-alpha/2} * sigma * sqrt(k)``, k = days summed,
-        sigma = the event's estimation-window residual s.d. (simple-return units per day).
+    alpha : the band is ``+/- z_{1-alpha/2} * SE(CAR)`` around zero, with the CAR's
+        standard error from the engine (``result.car_path``: the same variance as the CAR
+        t-test, estimation error of the expected-return model included).
     labels : event id -> legend label.
     title : override the generated title.
     """
@@ -128,33 +129,35 @@ def car_paths(
     keys = [k for k in (keys if keys is not None else list(ok)[:8]) if k in ok]
     if not keys:
         raise FigureError("car_paths: none of the requested events was estimated")
-    ar = result.ar.loc[keys].sort_index(axis=1)
-    days = np.asarray(ar.columns, dtype=int)
-    car = ar.fillna(0.0).cumsum(axis=1)
+    if getattr(result, "car_path", None) is None:
+        raise FigureError("car_paths: the result has no car_path table (run it with run_event_study)")
+    path = result.car_path[result.car_path["event_id"].isin(keys)]
+    car = path.pivot(index="event_id", columns="day", values="car").loc[keys]
+    se = path.pivot(index="event_id", columns="day", values="car_se").loc[keys]
+    days = np.asarray(car.columns, dtype=int)
     z = float(_sps.norm.ppf(1 - alpha / 2))
-    k = np.arange(1, len(days) + 1)
     with theme():
         fig = Figure(figsize=(9, 5), layout="constrained")
         ax = fig.add_subplot()
         pal = sns.color_palette(PALETTE, len(keys))
         finals = {}
         for colour, key in zip(pal, keys, strict=True):
-            sigma = float(ev.loc[key, "sigma"])
             y = car.loc[key].to_numpy()
-            band = z * sigma * np.sqrt(k)
+            band = z * se.loc[key].to_numpy()
             lab = (labels or {}).get(key, key.replace("|", " / "))
             ax.plot(days, y, marker="o", markersize=3, color=colour, label=lab)
             ax.fill_between(days, -band, band, color=colour, alpha=0.12, linewidth=0)
-            finals[lab] = y[-1]
+            last = y[np.isfinite(y)]
+            finals[lab] = last[-1] if last.size else np.nan
         ax.axhline(0, color=_GREY, linewidth=0.8)
         ax.axvline(0, color=_GREY, linewidth=0.8, linestyle="--")
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set_xlabel("trading days relative to day 0")
         ax.set_ylabel(f"CAR from day {days[0]:+d} (simple returns, %)")
         ax.legend(fontsize=8, loc="upper left")
-        ax.text(0.99, 0.02, f"shaded: {1 - alpha:.0%} band under no abnormal return (±z·σ·√k)",
+        ax.text(0.99, 0.02, f"shaded: {1 - alpha:.0%} band under no abnormal return (±z·SE of the CAR)",
                 transform=ax.transAxes, ha="right", va="bottom", fontsize=8, color="#444444")
-        top = max(finals, key=lambda x: finals[x])
+        top = max(finals, key=lambda x: -np.inf if not np.isfinite(finals[x]) else finals[x])
         ax.set_title(title or f"Cumulative abnormal return by day {days[-1]:+d}: {top} {_pct(finals[top])}")
     return fig
 
