@@ -84,19 +84,18 @@ def test_impossible_date_is_a_reason_without_a_pandas_warning():
 def test_car_path_is_the_cumulated_ar_with_the_window_standard_error(article_result):
     res = article_result
     tmin, tmax = res.spec.event_span
-    path = res.car_path.set_index(["event_id", "day"])
+    car_path, se_path = res.car_path["car"], res.car_path["car_se"]
     ok = res.events.loc[res.events["status"] == "ok", "event_id"]
     # CAR path = running sum of the event's ARs (NaN from a missing day on)
     for eid in ok[:20]:
         ar = res.ar.loc[eid].sort_index()
         by_hand = ar.cumsum().where(ar.notna().cumprod().astype(bool))
-        np.testing.assert_allclose(path.loc[eid]["car"].to_numpy(), by_hand.to_numpy(), rtol=1e-12)
+        np.testing.assert_allclose(car_path.loc[eid].to_numpy(), by_hand.to_numpy(), rtol=1e-12)
     # and its standard error is the one the window t-test uses for windows starting at tmin
     car = res.car[res.car["window_start"] == tmin]
     assert not car.empty
     for r in car.itertuples(index=False):
-        p = path.loc[(r.event_id, r.window_end)]
         if np.isfinite(r.car):
-            assert p["car"] == pytest.approx(r.car, rel=1e-12)
-            assert p["car_se"] == pytest.approx(r.car_se, rel=1e-12)
-    assert len(res.car_path) == len(res.events) * (tmax - tmin + 1)
+            assert car_path.loc[r.event_id, r.window_end] == pytest.approx(r.car, rel=1e-12)
+            assert se_path.loc[r.event_id, r.window_end] == pytest.approx(r.car_se, rel=1e-12)
+    assert car_path.shape == (len(res.events), tmax - tmin + 1)

@@ -25,7 +25,6 @@ Markets*, ch. 4.
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -330,6 +329,39 @@ def _window_index(spec: EventStudySpec) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
+def _car_with_se(core: _Core, starts: np.ndarray, ends: np.ndarray, spec: EventStudySpec
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """CAR over day indices [starts[w], ends[w]] and its standard error, for N events.
+
+    Returns ``car`` (N,W; NaN when a day of the window is missing), ``car_se`` (N,W),
+    ``complete`` (N,W) and the t degrees of freedom ``dof`` (N,). Cumulative sums give
+    every window in O(N*T); the variance is ``sigma^2 (L + s' V s)`` with ``s`` the sum of
+    the window's design rows (prediction error of the fitted model included).
+    """
+    n_ev = core.ar.shape[0]
+    w = len(starts)
+    ar = core.ar
+    finite = np.isfinite(ar)
+    cs = np.concatenate([np.zeros((n_ev, 1)), np.cumsum(np.where(finite, ar, 0.0), axis=1)], axis=1)
+    cnt = np.concatenate([np.zeros((n_ev, 1), int), np.cumsum(finite, axis=1)], axis=1)
+    length = ends - starts + 1
+    car = cs[:, ends + 1] - cs[:, starts]
+    complete = (cnt[:, ends + 1] - cnt[:, starts]) == length[None, :]
+    car = np.where(complete, car, np.nan)
+    if spec.model == "market_adjusted" or core.xtx_inv is None:
+        var_factor = np.broadcast_to(length[None, :].astype(float), (n_ev, w)).copy()
+        dof = core.n_obs - max(_n_params(spec), 1)
+    else:
+        d = core.design_evt
+        dcs = np.concatenate([np.zeros((n_ev, 1, d.shape[-1])), np.cumsum(d, axis=1)], axis=1)
+        s = dcs[:, ends + 1, :] - dcs[:, starts, :]  # (N,W,P)
+        var_factor = length[None, :] + np.einsum("nwp,npq,nwq->nw", s, core.xtx_inv, s)
+        dof = core.n_obs - _n_params(spec)
+    with np.errstate(all="ignore"):
+        car_se = core.sigma[:, None] * np.sqrt(var_factor)
+    return car, car_se, complete, dof
+
+
 def car_tests(core: _Core, y_evt: np.ndarray, x_evt: np.ndarray | None,
               spec: EventStudySpec) -> dict[str, np.ndarray]:
     """CAR, BHAR and the single-event CAR t-test for every event x window.
@@ -348,16 +380,9 @@ def car_tests(core: _Core, y_evt: np.ndarray, x_evt: np.ndarray | None,
     """
     starts, ends = _window_index(spec)
     n_ev, t_len = core.ar.shape
-    w = len(starts)
-    # cumulative sums give every window's sum in O(N*T)
     ar = core.ar
     finite = np.isfinite(ar)
-    cs = np.concatenate([np.zeros((n_ev, 1)), np.cumsum(np.where(finite, ar, 0.0), axis=1)], axis=1)
-    cnt = np.concatenate([np.zeros((n_ev, 1), int), np.cumsum(finite, axis=1)], axis=1)
-    length = ends - starts + 1
-    car = cs[:, ends + 1] - cs[:, starts]
-    complete = (cnt[:, ends + 1] - cnt[:, starts]) == length[None, :]
-    car = np.where(complete, car, np.nan)
+    car, car_se, complete, dof = _car_with_se(core, starts, ends, spec)
     # BHAR
     if spec.return_type == "log":
         g_act = y_evt
@@ -372,19 +397,7 @@ def car_tests(core: _Core, y_evt: np.ndarray, x_evt: np.ndarray | None,
                                     np.cumsum(np.where(finite, np.log1p(y_evt - ar), 0.0), 1)], 1)
     bhar = np.exp(lcs_a[:, ends + 1] - lcs_a[:, starts]) - np.exp(lcs_e[:, ends + 1] - lcs_e[:, starts])
     bhar = np.where(complete, bhar, np.nan)
-    # variance of CAR
-    sigma = core.sigma
-    if spec.model == "market_adjusted" or core.xtx_inv is None:
-        var_factor = np.broadcast_to(length[None, :].astype(float), (n_ev, w)).copy()
-        dof = core.n_obs - max(_n_params(spec), 1)
-    else:
-        d = core.design_evt
-        dcs = np.concatenate([np.zeros((n_ev, 1, d.shape[-1])), np.cumsum(d, axis=1)], axis=1)
-        s = dcs[:, ends + 1, :] - dcs[:, starts, :]  # (N,W,P)
-        var_factor = length[None, :] + np.einsum("nwp,npq,nwq->nw", s, core.xtx_inv, s)
-        dof = core.n_obs - _n_params(spec)
     with np.errstate(all="ignore"):
-        car_se = sigma[:, None] * np.sqrt(var_factor)
         t_stat = car / car_se
         dof_f = np.where(dof > 0, dof, np.nan).astype(float)
         p = 2.0 * _sps.t.sf(np.abs(t_stat), dof_f[:, None])
@@ -730,10 +743,8 @@ def run_event_study(
         for c in res:
             res[c][idx] = ct[c]
         # the CAR path: windows (first day, d) for every day d of the span
-        tmin, tmax = spec.event_span
-        path_spec = dataclasses.replace(spec, windows=tuple((tmin, d) for d in range(tmin, tmax + 1)))
-        pt = car_tests(core, al.y_evt[idx], sub(al.x_evt), path_spec)
-        path_car[idx], path_se[idx] = pt["car"], pt["car_se"]
+        days = np.arange(t_len)
+        path_car[idx], path_se[idx], _, _ = _car_with_se(core, np.zeros_like(days), days, spec)
         short = np.flatnonzero(core.n_obs < spec.estimation.length)
         for j in short:
             reasons[idx[j]] = (f"estimated on {int(core.n_obs[j])} of {spec.estimation.length} "
@@ -845,11 +856,9 @@ def run_event_study(
         events=events_out[list(EVENT_COLUMNS) + [c for c in events_out.columns if c.startswith("beta_")]],
         ar=ar_df, car=car_df[list(CAR_COLUMNS)], aar=aar_df[list(AAR_COLUMNS)], tests=tests_df,
         spec=spec, volume=vol_df, placebo=placebo_frame, notes=tuple(notes),
-        car_path=pd.DataFrame({
-            "event_id": np.repeat(ev["event_id"].to_numpy(), t_len),
-            "day": np.tile(np.arange(spec.event_span[0], spec.event_span[1] + 1), n),
-            "car": path_car.ravel(), "car_se": path_se.ravel(),
-        }),
+        car_path=pd.concat({"car": pd.DataFrame(path_car, index=ar_df.index, columns=ar_df.columns),
+                            "car_se": pd.DataFrame(path_se, index=ar_df.index, columns=ar_df.columns)},
+                           axis=1, names=["stat", "day"]),
     )
 
 

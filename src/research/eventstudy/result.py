@@ -133,10 +133,10 @@ class EventStudyResult:
     placebo : pandas.DataFrame or None
         Per event x window placebo detail (``n_valid`` draws, ``t_actual``), when run.
     car_path : pandas.DataFrame or None
-        Long table ``event_id, day, car, car_se``: the CAR from the first event day to
-        each day of the span with its standard error (same variance as the CAR t-test,
-        prediction error included; simple- or log-return units as the spec). NaN from
-        the first missing return on, as for window CARs.
+        Event ids x (stat, day): ``car_path["car"]`` is the CAR from the first event day
+        to each day of the span, ``car_path["car_se"]`` its standard error (the variance
+        of the CAR t-test, prediction error included; simple- or log-return units as the
+        spec). NaN from the first missing return on, as for window CARs.
     notes : tuple of str
         Caveats produced while running (e.g. fallbacks used).
     """

@@ -131,9 +131,8 @@ def car_paths(
         raise FigureError("car_paths: none of the requested events was estimated")
     if getattr(result, "car_path", None) is None:
         raise FigureError("car_paths: the result has no car_path table (run it with run_event_study)")
-    path = result.car_path[result.car_path["event_id"].isin(keys)]
-    car = path.pivot(index="event_id", columns="day", values="car").loc[keys]
-    se = path.pivot(index="event_id", columns="day", values="car_se").loc[keys]
+    car = result.car_path["car"].loc[keys]
+    se = result.car_path["car_se"].loc[keys]
     days = np.asarray(car.columns, dtype=int)
     z = float(_sps.norm.ppf(1 - alpha / 2))
     with theme():
