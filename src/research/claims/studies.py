@@ -21,7 +21,7 @@ from research.claims.registry import Claim
 from research.claims.verdict import EVIDENCE_COLUMNS, empty_evidence
 from research.data import align_event, available_tickers, close_panel, events_frame, load_prices, returns
 from research.eventstudy import EstimationWindow, EventStudyResult, EventStudySpec, run_event_study
-from research.eventstudy.portfolio import basket_returns
+from research.eventstudy.portfolio import basket_returns, late_members
 
 __all__ = ["ClaimStudy", "run_claim_study", "basket_label", "SEP", "claim_windows", "day0_table"]
 
@@ -158,7 +158,7 @@ def run_claim_study(claim: Claim, params: EvalParams) -> ClaimStudy:
         vol[label] = np.nan
         first_est = min(_session_after(rets.index, d0.loc[e, "day0"], params.estimation_end - params.estimation_length + 1)
                         for e in keep)
-        late = [t for t in members if rets[t].first_valid_index() is None or rets[t].first_valid_index() > first_est]
+        late = late_members(rets, members, first_est)
         if late:
             notes.append(f"basket {claim.basket}: {', '.join(late)} started trading after the start of the "
                          "estimation window; the basket averages the members available each day.")

@@ -28,6 +28,8 @@ fixed but the event may be skipped for lack of estimation data (reason given).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -36,7 +38,7 @@ from research.eventstudy.engine import _check_panel, load_return_panel, run_even
 from research.eventstudy.result import EventStudyResult
 from research.eventstudy.spec import EventStudySpec
 
-__all__ = ["portfolio_event_study", "basket_returns", "basket_name"]
+__all__ = ["portfolio_event_study", "basket_returns", "basket_name", "late_members"]
 
 
 def basket_name(tickers: list[str] | tuple[str, ...]) -> str:
@@ -59,6 +61,17 @@ def basket_returns(simple_returns: pd.DataFrame, tickers: list[str] | tuple[str,
         basket = basket.where(n == len(tickers))
     basket = basket.where(n > 0)
     return basket, n
+
+
+def late_members(returns: pd.DataFrame, members: Sequence[str], est_start: pd.Timestamp) -> list[str]:
+    """Basket members with no return on or before ``est_start`` (the first estimation
+    session): they listed, or their data start, inside the estimation window."""
+    out = []
+    for t in members:
+        fv = returns[t].first_valid_index()
+        if fv is None or fv > est_start:
+            out.append(t)
+    return out
 
 
 def portfolio_event_study(
@@ -158,10 +171,9 @@ def portfolio_event_study(
         pos = panel.index.get_loc(d0)
         est_start = panel.index[max(pos + spec.estimation.start, 0)]
         late = []
-        for t in members:
+        for t in late_members(simple, members, est_start):
             fv = simple[t].first_valid_index()
-            if fv is None or fv > est_start:
-                late.append(f"{t} (first return {fv:%Y-%m-%d})" if fv is not None else f"{t} (no data)")
+            late.append(f"{t} (first return {fv:%Y-%m-%d})" if fv is not None else f"{t} (no data)")
         if late:
             notes.append("members without returns at the start of the estimation window "
                          f"({est_start:%Y-%m-%d}): {', '.join(late)}; "
