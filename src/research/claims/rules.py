@@ -95,6 +95,12 @@ def _split_estimated(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return rows[has], missing
 
 
+def _nothing_estimated(what: str, missing: list[str]) -> Judgement:
+    """The judgement when no row of the rule has an estimate: not testable, and why."""
+    why = f"no {what} could be estimated ({', '.join(missing)})" if missing else f"no {what} to judge"
+    return Judgement(NOT_TESTABLE, {}, (why,))
+
+
 def _cap_for_missing(verdict: str, missing: list[str], n_total: int, reasons: list[str]) -> str:
     """Cap 'supported' at 'partly supported' when part of the evidence could not be estimated."""
     if not missing:
@@ -127,9 +133,7 @@ def judge_basket(
     n_total = len(rows)
     rows, missing = _split_estimated(rows)
     if rows.empty:
-        why = f"no basket CAR could be estimated ({', '.join(missing)})" if missing else \
-            "no basket estimate was available (no estimable events)"
-        return Judgement(NOT_TESTABLE, {}, (why,))
+        return _nothing_estimated("basket CAR", missing)
     key: dict[str, Any] = {}
     reasons: list[str] = []
     sigs, labels = [], []
@@ -187,9 +191,7 @@ def judge_pairs(rows: pd.DataFrame, *, alpha: float, tests: Sequence[str] = ("pa
     n_total = len(rows)
     rows, missing = _split_estimated(rows)
     if rows.empty:
-        why = f"no (event, ticker) pair could be estimated ({', '.join(missing)})" if missing else \
-            "no estimable (event, ticker) pair"
-        return Judgement(NOT_TESTABLE, {}, (why,))
+        return _nothing_estimated("(event, ticker) pair", missing)
     key: dict[str, Any] = {}
     reasons, sigs, labels = [], [], []
     for r in rows.to_dict(orient="records"):
