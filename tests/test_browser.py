@@ -2,14 +2,14 @@
 links are not broken, and a screenshot of index.html shows a real page.
 
 Chromium is the Debian package ``chromium`` (``apt-get install -y chromium``; .ci/run
-installs it). Without it these tests FAIL - they are part of the product's checks.
+installs it and sets ``RESEARCH_REQUIRE_BROWSER=1``). Without it these tests are skipped
+with the reason on a lone clone, and FAIL where the browser is required (``_requirements``).
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from PIL import Image
 
 pytest.register_assert_rewrite("_report_sites")  # before the import (it is also a plugin)
 from _report_sites import Site, site_problems
+from _requirements import require_chromium
 
 # the session-scoped site builds (one per session, shared by all modules)
 pytest_plugins = ["_report_sites"]
@@ -38,11 +39,7 @@ window.addEventListener('load', function () {
 
 
 def _chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        pytest.fail("headless Chromium is required for the browser tests but was not found on PATH; "
-                    "install it with `apt-get update && apt-get install -y chromium`")
-    return exe
+    return require_chromium()
 
 
 def _run(args: list[str], profile: Path) -> subprocess.CompletedProcess:

@@ -16,7 +16,6 @@ from research.errors import ClaimError
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = (ROOT / "data" / "article" / "source-article-ja.txt").read_text(encoding="utf-8")
-SHARED_ARTICLE = ROOT.parent / "shared" / "article" / "source-article-ja.txt"
 
 
 def test_registry_has_the_fifteen_claims_in_order():
@@ -45,10 +44,8 @@ def test_every_claim_is_complete(cid):
     assert set(c.facts) <= fact_ids
 
 
-def test_quotes_are_also_verbatim_in_the_shared_original():
-    if not SHARED_ARTICLE.exists():
-        pytest.skip("../shared not present")
-    original = SHARED_ARTICLE.read_text(encoding="utf-8")
+def test_quotes_are_also_verbatim_in_the_shared_original(shared_article):
+    original = (shared_article / "source-article-ja.txt").read_text(encoding="utf-8")
     for c in load_claims():
         for s in c.japanese:
             assert s in original

@@ -12,7 +12,6 @@ import pytest
 from research import cli
 from research.data import paths
 
-SHARED = paths.REPO_ROOT.parent / "shared"
 SCRIPT = Path(sys.executable).parent / "research"
 
 
@@ -58,14 +57,13 @@ def test_info_on_corrupt_snapshot_exit_1(tmp_path, capsys):
     assert "build-snapshot --from ../shared/market-data" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not (SHARED / "market-data").is_dir(), reason="../shared not present")
-def test_build_snapshot_and_copy_article(tmp_path, capsys):
-    assert cli.main(["data", "build-snapshot", "--from", str(SHARED / "market-data"), "--out", str(tmp_path)]) == 0
+def test_build_snapshot_and_copy_article(tmp_path, capsys, shared_market_data, shared_article):
+    assert cli.main(["data", "build-snapshot", "--from", str(shared_market_data), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "41696 rows, 50 tickers" in out
     assert (tmp_path / "snapshot/prices.parquet").read_bytes() == (paths.REPO_ROOT / "data/snapshot/prices.parquet").read_bytes()
     assert (tmp_path / "article/events.csv").is_file()
-    assert cli.main(["data", "copy-article", "--from", str(SHARED / "article"), "--out", str(tmp_path / "x")]) == 0
+    assert cli.main(["data", "copy-article", "--from", str(shared_article), "--out", str(tmp_path / "x")]) == 0
     assert sorted(p.name for p in (tmp_path / "x/article").iterdir()) == sorted(paths.ARTICLE_FILES)
 
 

@@ -33,11 +33,9 @@ def test_contract_shape_and_dtypes():
     assert df.attrs == {"source": {"SPY": "snapshot", "RGTI": "snapshot"}, "basis": "split+dividend adjusted"}
 
 
-def test_values_equal_archive_for_non_payer():
+def test_values_equal_archive_for_non_payer(shared_market_data):
     # RGTI pays no dividend: every field equals the archive's CSV row (read with csv)
-    src = paths.REPO_ROOT.parent / "shared/market-data/prices_daily.csv"
-    if not src.is_file():
-        pytest.skip("../shared/market-data not present")
+    src = shared_market_data / "prices_daily.csv"
     with open(src, newline="") as fh:
         row = next(r for r in csv.DictReader(fh) if r["ticker"] == "RGTI" and r["date"] == "2025-10-13")
     got = d.load_prices("RGTI", "2025-10-13", "2025-10-13", source="snapshot").iloc[0]

@@ -19,12 +19,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from _requirements import shared_root
 from research.data import load_prices, paths
 from research.data.snapshot import build_snapshot, clear_cache, load_snapshot, read_market_data
 from research.errors import MalformedDataError, SnapshotIntegrityError
 
-SHARED = paths.REPO_ROOT.parent / "shared" / "market-data"
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/market-data not present")
+SHARED = shared_root() / "market-data"
+# skip with the reason on a lone clone, fail under RESEARCH_REQUIRE_SHARED=1 (_requirements)
+needs_shared = pytest.mark.usefixtures("shared_market_data")
 
 
 def _raw_csv():

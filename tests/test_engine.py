@@ -297,7 +297,7 @@ def test_single_event_t_agrees_with_stats_module(article_events, convention):
 
 
 @pytest.mark.reference
-def test_engine_reproduces_estudy2_vignette_end_to_end():
+def test_engine_reproduces_estudy2_vignette_end_to_end(estudy2_reference):
     """The whole pipeline (day-0 rows, aligned matrices, convention switch, battery
     mapping of day indices to relative days) reproduces R estudy2's printed vignette
     values (``../shared/reference/estudy2/README.md``; GPL inputs read from there, never
@@ -306,13 +306,7 @@ def test_engine_reproduces_estudy2_vignette_end_to_end():
     estimation_end=2020-03-13)`` then ``parametric_tests`` / ``nonparametric_tests`` on
     2020-03-16 .. 2020-03-20 and ``car_parametric_tests`` on the same window.
     """
-    import os
-    from pathlib import Path
-
-    shared = Path(os.environ.get("RESEARCH_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
-    d = shared / "reference" / "estudy2"
-    if not (d / "rates.csv").is_file():
-        pytest.fail(f"estudy2 reference inputs not found in {d}; set RESEARCH_SHARED_DIR", pytrace=False)
+    d = estudy2_reference
     rates = pd.read_csv(d / "rates.csv", index_col=0, parse_dates=True)
     indx = pd.read_csv(d / "rates_indx.csv", index_col=0, parse_dates=True).iloc[:, 0]
     panel = rates.assign(GSPC=indx)

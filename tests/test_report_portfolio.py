@@ -10,7 +10,8 @@ import pytest
 from research.errors import ReportError
 from research.report.portfolio import REPO_ROOT, claim_sort_key, load_portfolio
 
-CLAIMS_MD = REPO_ROOT.parent / "shared" / "article" / "claims.md"
+# the article's claims table as the project ships it (data/article), not ../shared
+CLAIMS_MD = REPO_ROOT / "data" / "article" / "claims.md"
 
 
 def test_packaged_portfolio_lists_the_five_notebooks():
