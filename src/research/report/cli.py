@@ -3,21 +3,39 @@
 Usage::
 
     research report [-p NAME VALUE]... [--notebook NAME]... [--show-input]
-                    [--output DIR] [--jobs N] [--timeout S] [--list] [--portfolio FILE]
+                    [--output DIR] [--force] [--jobs N] [--timeout S] [--list] [--portfolio FILE]
 
-Exit status: 0 when every notebook succeeded, 1 when any failed (stderr names them),
-2 for usage errors and invalid parameters (nothing is run then).
+Exit status: 0 when every notebook succeeded, 1 when any failed (stderr names them) or
+the output file system failed (one line: path and reason; the previous site is kept),
+2 for usage errors, invalid parameters, an unusable output folder or a folder another run
+is building (nothing is run then), 128+N when stopped by signal N (SIGINT, SIGTERM,
+SIGHUP; the previous site is kept).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from research.errors import ParameterError, ReportError
 
 __all__ = ["main"]
+
+
+def _timeout(text: str) -> int:
+    """``--timeout``: whole seconds >= 1, or 0 for no limit."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value < 0 or value != int(value):
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of seconds (1, 2, ...; 0 for no limit), got {text!r}")
+    return int(value)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,7 +54,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="report directory (default: <repo>/reports)")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                    help="notebooks run in parallel (default: number of CPU cores)")
-    p.add_argument("--timeout", type=float, default=1800, metavar="SECONDS",
+    p.add_argument("--force", action="store_true",
+                   help="write into a non-empty folder that is not a report site (default: refuse)")
+    p.add_argument("--timeout", type=_timeout, default=1800, metavar="SECONDS",
                    help="fail a notebook when one cell runs longer than this (default 1800; 0: no limit)")
     p.add_argument("--list", action="store_true",
                    help="list the notebooks and their parameters, then exit")
@@ -62,8 +82,20 @@ def _list(portfolio, names: Sequence[str]) -> int:
     return 0
 
 
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM/SIGHUP, raised in the main thread so the build stops and cleans up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise _Stopped(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``research report``; returns the exit status (0, 1 or 2)."""
+    """Entry point of ``research report``; returns the exit status (0, 1, 2 or 128+signal)."""
     parser = _parser()
     try:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
@@ -79,11 +111,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             if unknown:
                 raise ParameterError(f"unknown notebook(s) {unknown}; choose from: {', '.join(portfolio.names)}")
             return _list(portfolio, args.notebook)
-        result = build_reports(
-            portfolio, parameters=[tuple(pv) for pv in args.parameter], notebooks=args.notebook or None,
-            output_dir=args.output, show_input=args.show_input, jobs=args.jobs, progress=args.progress,
-            cell_timeout=int(args.timeout) if args.timeout else None,
-        )
+        in_main = threading.current_thread() is threading.main_thread()  # signal() needs it
+        previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGHUP)} if in_main else {}
+        try:
+            result = build_reports(
+                portfolio, parameters=[tuple(pv) for pv in args.parameter], notebooks=args.notebook or None,
+                output_dir=args.output, show_input=args.show_input, jobs=args.jobs, progress=args.progress,
+                cell_timeout=args.timeout or None, force=args.force,
+            )
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, _Stopped) else signal.SIGINT
+        print(f"research report: stopped by {signal.Signals(signum).name}; the previous reports "
+              "were left as they were", file=sys.stderr)
+        return 128 + int(signum)
+    except OSError as exc:  # the output file system: full, read-only, ...
+        where = exc.filename or (args.output or "the report folder")
+        print(f"research report: error: {where}: {exc.strerror or exc}; the previous reports "
+              "were left as they were", file=sys.stderr)
+        return 1
     except ParameterError as exc:
         print(f"research report: error: {exc}", file=sys.stderr)
         return 2

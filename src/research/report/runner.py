@@ -15,16 +15,26 @@
 3. **Publish**: ``reports/executed/<name>.ipynb``, ``reports/<name>.html``,
    ``reports/.status/<name>.json`` (run outcome) and, from the notebooks' sidecars
    ``reports/.verdicts/<name>.json``, ``reports/claims.json`` and ``reports/index.html``
-   (:mod:`research.report.site`). Every file is written atomically.
+   (:mod:`research.report.site`). Every file is written atomically, into a staging copy of
+   the site that replaces the published folder in one swap at the end
+   (:mod:`research.report.sitedir`): an interrupted run leaves the previous site as it
+   was, and a second run into the same folder is refused while one holds its lock.
+
+Workers die with the run: each asks the kernel for SIGTERM when its parent dies (Linux
+``PR_SET_PDEATHSIG``, so even a SIGKILLed run leaves none behind) and turns SIGTERM into
+an exception that shuts its notebook kernel down; an interrupted batch terminates them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import errno
 import importlib
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import time
 import traceback
@@ -33,6 +43,8 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import contextlib
 
 import nbformat
 
@@ -488,12 +500,60 @@ def _record_crash(plan: RunPlan, error: str) -> NotebookResult:
     return result
 
 
+#: Errors of the output file system itself: the whole build stops (nothing is published).
+_FATAL_OS_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
+
+
 def _run_notebook_safely(plan: RunPlan) -> NotebookResult:
-    """Worker entry point: even an unexpected bug in the runner becomes a failed result."""
+    """Worker entry point: even an unexpected bug in the runner becomes a failed result.
+
+    A full (or read-only) file system is not a notebook failure: it is re-raised, so the
+    build stops before it could replace good pages with failure pages.
+    """
     try:
         return run_notebook(plan)
+    except _WorkerStopped:
+        # papermill has shut the notebook's kernel down on the way out; the pool would
+        # catch the exception and wait for more work, so leave now
+        os._exit(128 + signal.SIGTERM)
+    except OSError as exc:
+        if exc.errno in _FATAL_OS_ERRORS:
+            raise
+        return _record_crash(plan, traceback.format_exc(limit=5))
     except Exception:  # noqa: BLE001
         return _record_crash(plan, traceback.format_exc(limit=5))
+
+
+class _WorkerStopped(BaseException):
+    """SIGTERM in a pool worker (the run was stopped, or its parent died)."""
+
+
+def _stop_worker(signum: int, _frame: object) -> None:
+    raise _WorkerStopped(signum)
+
+
+def _worker_init() -> None:
+    """In each worker: die with the parent, and shut the kernel down on SIGTERM."""
+    signal.signal(signal.SIGTERM, _stop_worker)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            raise SystemExit(1)
+
+
+def _stop_workers(before: set[int]) -> None:
+    """Terminate the worker processes started since ``before`` (pids); wait for them."""
+    workers = [p for p in multiprocessing.active_children() if p.pid not in before]
+    for p in workers:
+        p.terminate()
+    for p in workers:
+        p.join(10)
+        if p.is_alive():
+            p.kill()
+            p.join(5)
 
 
 # --------------------------------------------------------------------------------------
@@ -502,7 +562,8 @@ def _run_notebook_safely(plan: RunPlan) -> NotebookResult:
 def _executor(jobs: int) -> Executor:
     # spawn: no fork of a process that may hold threads/zmq sockets; workers import
     # research.report.runner afresh.
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init)
 
 
 def build_reports(
@@ -515,6 +576,7 @@ def build_reports(
     jobs: int | None = None,
     progress: bool | None = None,
     cell_timeout: int | None = 1800,
+    force: bool = False,
 ) -> BuildResult:
     """Run the portfolio and build the report site.
 
@@ -539,6 +601,8 @@ def build_reports(
     cell_timeout
         Seconds a single cell may run before its notebook is failed (default 1800;
         None: no limit), so a hung cell cannot hang the whole build.
+    force
+        Publish into a non-empty folder that is not a report site (default: refuse).
 
     Returns
     -------
@@ -549,8 +613,12 @@ def build_reports(
     ------
     ParameterError
         Before anything runs, for any invalid parameter or notebook name.
+    ReportError
+        Before anything runs: an unusable output folder, or another run holds its lock.
+    OSError
+        The output file system failed (e.g. full); the previous site is left as it was.
     """
-    from tqdm.auto import tqdm
+    from research.report.sitedir import SiteBuild, check_output_dir
 
     from research.report.site import build_site
 
@@ -560,12 +628,34 @@ def build_reports(
         raise ParameterError(f"jobs must be >= 1, got {jobs}")
     if cell_timeout is not None and cell_timeout <= 0:
         raise ParameterError(f"cell timeout must be a positive number of seconds, got {cell_timeout}")
+    out = check_output_dir(Path(output_dir) if output_dir is not None else default_output_dir(),
+                           force=force, allow_nonempty=output_dir is None)
     plans, missing = plan_runs(portfolio, parameters=parameters, notebooks=notebooks,
-                               output_dir=output_dir, show_input=show_input, cell_timeout=cell_timeout)
+                               output_dir=out, show_input=show_input, cell_timeout=cell_timeout)
     if plans:
         check_kernel()
-    out = Path(output_dir).resolve() if output_dir is not None else default_output_dir()
-    out.mkdir(parents=True, exist_ok=True)
+    with SiteBuild(out) as build:
+        results = _run_into(build.staging, portfolio, plans, missing, jobs=jobs, progress=progress)
+        build_site(portfolio, build.staging)
+        build.commit()
+    ordered = tuple(results[nb.name] for nb in portfolio.notebooks if nb.name in results)
+    return BuildResult(output_dir=out, results=ordered, index_html=out / "index.html",
+                       claims_json=out / "claims.json")
+
+
+def _staged(plan: RunPlan, staging: Path) -> RunPlan:
+    """The same run writing into the staging folder (its verdict sidecar too)."""
+    moved = dataclasses.replace(plan, output_dir=staging)
+    return dataclasses.replace(moved, parameters={**plan.parameters, "verdict_path": str(moved.verdict_path)})
+
+
+def _run_into(out: Path, portfolio: Portfolio, plans: Sequence[RunPlan],
+              missing: Sequence[NotebookResult], *, jobs: int | None,
+              progress: bool | None) -> dict[str, NotebookResult]:
+    """Execute ``plans`` with their outputs in ``out`` (the staging folder)."""
+    from tqdm.auto import tqdm
+
+    plans = [_staged(p, out) for p in plans]
     results: dict[str, NotebookResult] = {}
     for m in missing:
         plan = RunPlan(name=m.name, title=m.title, source=Path(), claims=(), parameters={},
@@ -584,12 +674,17 @@ def build_reports(
                 results[plan.name] = _run_notebook_safely(plan)
                 bar.update(1)
         else:
+            before = {p.pid for p in multiprocessing.active_children()}
             with _executor(n_jobs) as pool:
                 futures = {pool.submit(_run_notebook_safely, p): p for p in plans}
                 try:
                     for fut in as_completed(futures):
                         try:
                             r = fut.result()
+                        except OSError as exc:
+                            if exc.errno in _FATAL_OS_ERRORS:
+                                raise
+                            r = _record_crash(futures[fut], f"{type(exc).__name__}: {exc}")
                         except Exception as exc:  # noqa: BLE001 - e.g. a worker process was killed
                             r = _record_crash(futures[fut], f"{type(exc).__name__}: {exc}")
                         results[r.name] = r
@@ -597,9 +692,8 @@ def build_reports(
                         bar.update(1)
                 except BaseException:
                     pool.shutdown(wait=False, cancel_futures=True)
+                    _stop_workers(before)
                     raise
     finally:
         bar.close()
-    ordered = tuple(results[nb.name] for nb in portfolio.notebooks if nb.name in results)
-    index, claims = build_site(portfolio, out)
-    return BuildResult(output_dir=out, results=ordered, index_html=index, claims_json=claims)
+    return results
