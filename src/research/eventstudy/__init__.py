@@ -16,6 +16,7 @@ EventStudyResult, Summary            the result object (``result``)
 portfolio_event_study                equal-weighted basket as one event (``portfolio``)
 exact_placebo, placebo_pvalues       placebo p-values: every admissible date / seeded draws (``placebo``)
 abnormal_volume_panel, aggregate_volume   abnormal log volume (``volume``)
+simulate                             Brown-Warner size/power of the battery (``simulate``)
 """
 
 from research.eventstudy import pipeline
@@ -24,6 +25,7 @@ from research.eventstudy.events import combined_id, expand_tickers
 from research.eventstudy.placebo import exact_placebo, placebo_pvalues
 from research.eventstudy.portfolio import basket_returns, portfolio_event_study
 from research.eventstudy.result import EventStudyResult, Summary
+from research.eventstudy.simulate import simulate
 from research.eventstudy.spec import EstimationWindow, EventStudySpec
 from research.eventstudy.volume import abnormal_volume_panel, aggregate_volume
 
@@ -42,4 +44,5 @@ __all__ = [
     "placebo_pvalues",
     "portfolio_event_study",
     "run_event_study",
+    "simulate",
 ]

@@ -217,7 +217,7 @@ def _per_event(n: int, idx: np.ndarray, est: Estimate | None, spec: EventStudySp
     for c in ("car", "bhar", "car_se", "t_stat", "p_value", "complete"):
         out[c][idx] = ws[c]
     days = np.arange(t_len)
-    path = window_statistics(est, spec, np.zeros_like(days), days, bhar=False)
+    path = window_statistics(est, spec, np.zeros_like(days), days, bhar=False, pvalues=False)
     out["path_car"][idx], out["path_se"][idx] = path["car"], path["car_se"]
     return out
 

@@ -354,7 +354,8 @@ def estimate(al: AlignedData, spec: EventStudySpec) -> Estimate:
 # 5. window statistics
 # ----------------------------------------------------------------------------------------
 def window_statistics(est: Estimate, spec: EventStudySpec, starts: np.ndarray | None = None,
-                      ends: np.ndarray | None = None, *, bhar: bool = True) -> dict[str, np.ndarray]:
+                      ends: np.ndarray | None = None, *, bhar: bool = True,
+                      pvalues: bool = True) -> dict[str, np.ndarray]:
     """CAR, BHAR and the single-event CAR t-test for every event x window.
 
     The CAR and its variance come from :func:`research.eventstudy.stats.car_moments`
@@ -371,7 +372,8 @@ def window_statistics(est: Estimate, spec: EventStudySpec, starts: np.ndarray | 
     Parameters
     ----------
     starts, ends : inclusive day indices into the event span; default the spec's windows.
-    bhar : compute BHAR (default True).
+    bhar, pvalues : compute BHAR and the t-test p-values (default True; the CAR path and
+        the placebo need neither).
 
     Returns
     -------
@@ -388,7 +390,7 @@ def window_statistics(est: Estimate, spec: EventStudySpec, starts: np.ndarray | 
         car_se = est.sigma[:, None] * np.sqrt(np.where(complete, v, np.nan))
         t_stat = car / car_se
         dof_f = np.where(dof > 0, dof, np.nan).astype(float)
-        p = 2.0 * _sps.t.sf(np.abs(t_stat), dof_f[:, None])
+        p = 2.0 * _sps.t.sf(np.abs(t_stat), dof_f[:, None]) if pvalues else np.full_like(t_stat, np.nan)
     out = {"car": car, "car_se": car_se, "t_stat": t_stat, "p_value": p, "complete": complete}
     if bhar:
         if spec.return_type == "log":

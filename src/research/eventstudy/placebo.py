@@ -239,7 +239,7 @@ def pseudo_statistics(y_panel: np.ndarray, x_panel: np.ndarray | None, col: np.n
         good, _ = screen(al, spec)
         gi = np.flatnonzero(good)
         if gi.size:
-            out[a + gi] = window_statistics(estimate(al.take(gi), spec), spec, bhar=False)["t_stat"]
+            out[a + gi] = window_statistics(estimate(al.take(gi), spec), spec, bhar=False, pvalues=False)["t_stat"]
     return out
 
 
