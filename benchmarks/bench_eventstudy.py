@@ -21,7 +21,8 @@ panel (data loading is not timed) and the same events.
   read bandwidth (a ``sum`` over a 512 MB array).
 * peer: ``eventstudy`` 0.1a12 (``pip install eventstudy==0.1a12`` into ``.venv-bench``,
   never a dependency of the package) on the first ``--peer-events`` events (default
-  100), through ``benchmarks/peer_eventstudy.py`` in that interpreter; skipped with a
+  100) whose returns are complete (the peer cannot skip a missing day; the engine is
+  re-timed on the same events), through ``benchmarks/peer_eventstudy.py`` in that interpreter; skipped with a
   note when ``.venv-bench`` is absent.
 
 Prints markdown tables (paste into the README's performance section). Times are the best
@@ -110,6 +111,18 @@ def time_engine(events, panel, spec, repeat: int, tests=None) -> tuple[float, ob
     return best, res
 
 
+def complete_events(events: pd.DataFrame, panel: pd.DataFrame, spec: EventStudySpec) -> pd.DataFrame:
+    """Events whose stock and market returns are finite over the whole estimation window
+    and event span (the peer cannot skip a missing day)."""
+    pos = panel.index.get_indexer(pd.DatetimeIndex(events["date"]))
+    lo, hi = spec.estimation.start, spec.event_span[1]
+    fin = panel.notna().to_numpy()
+    m = panel.columns.get_loc(spec.market)
+    col = panel.columns.get_indexer(events["ticker"])
+    keep = [fin[p + lo: p + hi + 1, [c, m]].all() for p, c in zip(pos, col, strict=True)]
+    return events[np.asarray(keep)]
+
+
 def read_bandwidth() -> float:
     """Bytes per second of a streaming read (best of 5 ``sum`` over 512 MB)."""
     a = np.ones(64 * 1024 * 1024)
@@ -190,9 +203,9 @@ def main() -> None:
         t_kp = time.perf_counter() - t0
         t_loop = loop_statsmodels(ev, panel, spec) if n <= args.loop_max else np.nan
         bound = n * days * 2 * 8 / bw
-        if n == args.peer_events or (peer is None and n >= args.peer_events):
-            peer = (min(n, args.peer_events), peer_eventstudy(ev.head(args.peer_events), panel, spec),
-                    time_engine(ev.head(args.peer_events), panel, spec, args.repeat)[0])
+        if peer is None and n >= args.peer_events:
+            pe = complete_events(ev, panel, spec).head(args.peer_events)
+            peer = (len(pe), peer_eventstudy(pe, panel, spec), time_engine(pe, panel, spec, args.repeat)[0])
         rows.append(dict(n=n, ok=int(ok.sum()), t_eng=t_eng, t_nokp=t_nokp, t_core=t_core,
                          t_kp=t_kp, t_loop=t_loop, bound=bound))
     print("| events | estimated | engine, full battery (s) | events/s | engine without KP tests (s) "

@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _sps
 
 from research.errors import EventStudyError, InsufficientDataError, UnknownTickerError
 from research.eventstudy import models as _models
@@ -389,8 +388,7 @@ def window_statistics(est: Estimate, spec: EventStudySpec, starts: np.ndarray | 
     with np.errstate(all="ignore"):
         car_se = est.sigma[:, None] * np.sqrt(np.where(complete, v, np.nan))
         t_stat = car / car_se
-        dof_f = np.where(dof > 0, dof, np.nan).astype(float)
-        p = 2.0 * _sps.t.sf(np.abs(t_stat), dof_f[:, None]) if pvalues else np.full_like(t_stat, np.nan)
+        p = _stats.two_sided_t_p(t_stat, dof[:, None]) if pvalues else np.full_like(t_stat, np.nan)
     out = {"car": car, "car_se": car_se, "t_stat": t_stat, "p_value": p, "complete": complete}
     if bhar:
         if spec.return_type == "log":

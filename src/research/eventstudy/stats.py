@@ -55,6 +55,8 @@ from research.errors import SpecificationError
 
 __all__ = [
     "BatteryInput",
+    "car_moments",
+    "two_sided_t_p",
     "BatteryResult",
     "battery",
     "DAY_TESTS",
@@ -234,13 +236,21 @@ def _window(inp: BatteryInput, window: Window) -> tuple[int, int] | None:
 
 
 def _p_norm(z):
-    return 2.0 * _st.norm.sf(np.abs(z))
+    # = 2 * scipy.stats.norm.sf(|z|) (the same special function, without its argument checks)
+    return 2.0 * _sp_special.ndtr(-np.abs(z))
 
 
-def _p_t(t, df):
+def two_sided_t_p(t, df):
+    """Two-sided Student-t p-value ``2 * P(T_df > |t|)``; NaN where ``df <= 0``.
+
+    The special function behind ``scipy.stats.t.sf`` (``scipy.special.stdtr``), called
+    directly: identical numbers without the per-call argument machinery."""
     df = np.asarray(df, dtype=float)
     with np.errstate(invalid="ignore"):
-        return np.where(df > 0, 2.0 * _st.t.sf(np.abs(t), np.where(df > 0, df, 1.0)), np.nan)
+        return np.where(df > 0, 2.0 * _sp_special.stdtr(np.where(df > 0, df, 1.0), -np.abs(t)), np.nan)
+
+
+_p_t = two_sided_t_p
 
 
 def _out(name: str, stat, p, ref: str, scalar: bool) -> TestStat:
