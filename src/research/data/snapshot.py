@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 from research.atomic import atomic_write_bytes, atomic_write_text
 from research.data import paths
 from research.data.adjust import adjust_ohlc
+from research.data.validate import price_problems
 from research.errors import MalformedDataError, SnapshotIntegrityError
 
 BASIS = "split+dividend adjusted"
@@ -264,6 +265,11 @@ def build_snapshot(source: Path | str | None = None, out: Path | str | None = No
     out = Path(out) if out is not None else paths.data_dir()
     prices, tickers, dividends = read_market_data(source)
     df, meta = build_frame(prices, tickers, dividends)
+    problems = price_problems(df)
+    if problems:  # checked before anything is written: the previous snapshot stays
+        raise MalformedDataError(
+            f"impossible prices in {source / 'prices_daily.csv'} (nothing was written; the previous "
+            "snapshot is kept):\n  - " + "\n  - ".join(problems) + "\nfix those rows and build again")
     payload = _parquet_bytes(df)
     digest = _sha256_bytes(payload)
     snap = out / "snapshot"
@@ -474,7 +480,8 @@ def load_snapshot(directory: Path | str | None = None) -> Snapshot:
 
 
 def validate_frame(df: pd.DataFrame, directory: Path | str = "?") -> pd.DataFrame:
-    """Schema/dtype/duplicate/weekend/sort checks of a tidy price frame; returns it."""
+    """Schema/dtype/duplicate/weekend/sort checks of a tidy price frame, then
+    :func:`research.data.validate.price_problems`; returns it."""
     directory = Path(directory)
     if list(df.columns) != list(COLUMNS):
         raise _integrity(f"columns {list(df.columns)} != expected {list(COLUMNS)}", directory)
@@ -499,6 +506,9 @@ def validate_frame(df: pd.DataFrame, directory: Path | str = "?") -> pd.DataFram
     order = df.sort_values(["ticker", "date"], kind="stable").index
     if not (order == df.index).all():
         raise _integrity("rows are not sorted by ticker then date", directory)
+    problems = price_problems(df)
+    if problems:
+        raise _integrity("impossible prices: " + "; ".join(problems), directory)
     return df.reset_index(drop=True)
 
 
