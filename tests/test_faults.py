@@ -36,7 +36,8 @@ from research.report import publish
 if started_dir:
     open(os.path.join(started_dir, "{name}"), "w").close()
 time.sleep(pause)
-publish([{{"claim_id": "{claim}", "title": "fault fixture {name}", "verdict": "supported",
+print(f"run label: {{label}}")
+_ = publish([{{"claim_id": "{claim}", "title": "fault fixture {name}", "verdict": "supported",
           "rule": "fixture", "data_source": "fixture", "as_of": "2025-10-15",
           "parameters": {{"label": label}}, "evidence": [], "key_numbers": {{"label_len": len(label)}},
           "notes": [label], "confounders": []}}], verdict_path)
@@ -120,7 +121,7 @@ def _assert_consistent(site: Path, label: str) -> None:
     for name in ("first", "second"):
         status = json.loads((site / ".status" / f"{name}.json").read_text())
         assert status["status"] == "ok" and status["parameters"]["label"] == label
-        assert label in (site / f"{name}.html").read_text()
+        assert f"run label: {label}" in (site / f"{name}.html").read_text()
     index = (site / "index.html").read_text()
     assert index.count('data-verdict="supported"') == 2 and f"label=&quot;{label}&quot;" in index
     assert not [p for p in site.rglob(".*") if p.name not in (".research-site", ".status", ".verdicts")
@@ -354,3 +355,61 @@ def test_full_disk_is_one_line_and_keeps_the_previous_site(portfolio, mount):
     r = _run(_argv(portfolio, site, "new"))
     assert r.returncode == 0, r.stderr
     _assert_consistent(site, "new")
+
+
+# ------------------------------------------------------------------------ parameters vs data
+@pytest.mark.parametrize("name, value, message", [
+    ("estimation_length", "99999999999999999999999999", "the longest that fits is 688"),
+    ("estimation_length", "1000000", "the longest that fits is 688"),
+    ("event_windows", "[[0,100000]]", "the latest window end that fits is +593"),
+])
+def test_windows_the_data_cannot_hold_are_parameter_errors(tmp_path, name, value, message):
+    # SPY in the snapshot: 2023-01-03 .. 2026-05-29 = 854 XNYS sessions, 699 of them up to
+    # as_of 2025-10-15: estimation_length <= 699 - 11 = 688; a window end <= 854 - 250 - 11
+    rc, err = _cli("-o", str(tmp_path / "site"), "--no-progress", "-p", name, value)
+    assert rc == 2 and message in err and "Traceback" not in err, err
+    assert "invalid report parameters (nothing was run)" in err
+    assert not (tmp_path / "site").exists()
+
+
+def test_corrupt_snapshot_is_reported_as_data_with_the_rebuild_command(tmp_path):
+    from research.data import paths
+
+    data = tmp_path / "data"
+    shutil.copytree(paths.REPO_ROOT / "data", data)
+    pq_file = data / "snapshot" / "prices.parquet"
+    raw = bytearray(pq_file.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    pq_file.write_bytes(bytes(raw))
+    r = subprocess.run([str(SCRIPT), "report", "-o", str(tmp_path / "site"), "--no-progress"],
+                       capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "RESEARCH_DATA_DIR": str(data)})
+    assert r.returncode == 2, r.stderr
+    assert "the price data cannot be used (nothing was run)" in r.stderr
+    assert "checksum mismatch" in r.stderr and "build-snapshot --from ../shared/market-data" in r.stderr
+    assert "invalid report parameters" not in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("rows", "many", "'rows' must be a non-negative integer, got 'many'"),
+    ("tickers", None, "'tickers' must be a non-empty mapping"),
+    ("sha256", 42, "'sha256' must be 64 lowercase hex digits"),
+    ("tickers.SPY.first", None, "tickers.SPY.first must be a string, got None"),
+])
+def test_data_info_validates_the_manifest_schema(tmp_path, field, value, message):
+    from research.data import paths
+
+    snap = tmp_path / "snapshot"
+    shutil.copytree(paths.REPO_ROOT / "data" / "snapshot", snap)
+    man = json.loads((snap / "MANIFEST.json").read_text())
+    *path, last = field.split(".")
+    node = man
+    for k in path:
+        node = node[k]
+    node[last] = value
+    (snap / "MANIFEST.json").write_text(json.dumps(man))
+    r = subprocess.run([str(SCRIPT), "data", "info", "--data-dir", str(tmp_path)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert message in r.stderr and "build-snapshot" in r.stderr
