@@ -66,8 +66,10 @@ def portfolio(tmp_path_factory) -> Path:
 
 
 def _argv(portfolio: Path, out: Path, label: str, pause: float = 0.0, started: Path | None = None,
-          *extra: str) -> list[str]:
-    argv = [str(SCRIPT), "report", "--portfolio", str(portfolio), "-o", str(out), "--jobs", "2",
+          *extra: str, jobs: int = 1) -> list[str]:
+    """A run of the fault portfolio (``jobs=1`` runs the notebooks in the CLI process;
+    the kill tests use 2 pool workers)."""
+    argv = [str(SCRIPT), "report", "--portfolio", str(portfolio), "-o", str(out), "--jobs", str(jobs),
             "--no-progress", "-p", "label", label, "-p", "pause", str(pause)]
     if started is not None:
         argv += ["-p", "started_dir", str(started)]
@@ -156,7 +158,7 @@ def test_killed_run_leaves_old_site_byte_identical_and_no_process(portfolio, old
     started = tmp_path / "started"
     started.mkdir()
     tag = uuid.uuid4().hex
-    proc = subprocess.Popen(_argv(portfolio, old_site, "new", 120, started), env=_env(tag),
+    proc = subprocess.Popen(_argv(portfolio, old_site, "new", 120, started, jobs=2), env=_env(tag),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
@@ -183,22 +185,16 @@ def test_killed_run_leaves_old_site_byte_identical_and_no_process(portfolio, old
         assert proc.returncode == -signal.SIGKILL
     assert _wait_no_orphans(tag) == [], "processes of the killed run are still running"
     assert _files(old_site) == before, "the published site changed"
-    # a rerun completes, cleans what the kill left, and publishes one consistent site
-    r = _run(_argv(portfolio, old_site, "new"))
-    assert r.returncode == 0, r.stderr
-    _assert_consistent(old_site, "new")
-    assert _leftovers(old_site) == []
-
-
-def test_leftover_temp_files_of_old_runs_are_removed(portfolio, old_site):
-    # what a killed run of an earlier version left: a papermill temp file and a .part file
+    # what a killed run of an earlier version left inside the site: a papermill temp file
+    # and a .part file; the rerun removes them with the staging folder a SIGKILL left
     (old_site / "executed" / ".first.abc123.ipynb").write_text("{}")
     (old_site / ".claims.xyz.part").write_text("partial")
     r = _run(_argv(portfolio, old_site, "new"))
     assert r.returncode == 0, r.stderr
+    _assert_consistent(old_site, "new")
+    assert _leftovers(old_site) == []
     assert not (old_site / "executed" / ".first.abc123.ipynb").exists()
     assert not (old_site / ".claims.xyz.part").exists()
-    _assert_consistent(old_site, "new")
 
 
 # ------------------------------------------------------------------------ concurrency
@@ -224,10 +220,6 @@ def test_second_concurrent_run_is_refused_and_the_site_stays_consistent(portfoli
     assert "Traceback" not in second.stderr
     assert first.returncode == 0, err
     _assert_consistent(old_site, "first-run")
-    # once the first is done, the lock is free
-    again = _run(_argv(portfolio, old_site, "second-run"))
-    assert again.returncode == 0, again.stderr
-    _assert_consistent(old_site, "second-run")
 
 
 def test_two_runs_started_together_end_with_one_consistent_site(portfolio, tmp_path):
@@ -305,6 +297,8 @@ def mount(tmp_path):
     def _mount(options: str) -> Path:
         point = tmp_path / f"mnt{len(mounted)}"
         point.mkdir()
+        if shutil.which("mount") is None:
+            pytest.skip("needs the mount command (util-linux) to mount a tmpfs")
         r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)],
                            capture_output=True, text=True)
         if r.returncode != 0:
@@ -330,11 +324,10 @@ def test_mount_point_is_refused(portfolio, mount):
     assert rc == 2 and "is a mount point" in err
 
 
-def test_full_disk_is_one_line_and_keeps_the_previous_site(portfolio, mount):
+def test_full_disk_is_one_line_and_keeps_the_previous_site(portfolio, built_site, mount):
     point = mount("size=3m")
     site = point / "site"
-    r = _run(_argv(portfolio, site, "old"))
-    assert r.returncode == 0, r.stderr
+    shutil.copytree(built_site, site)
     before = _files(site)
     filler = point / "filler"
     with open(filler, "wb") as fh:  # fill the file system up to the last block
