@@ -29,6 +29,7 @@ SCRIPT = Path(sys.executable).parent / "research"
 _PARAMS = '''label = "old"  # written into every verdict
 pause = 0.0  # seconds to sleep after announcing the start
 started_dir = ""  # folder where the notebook announces that it runs
+release = ""  # when set, wait (up to 10 min) until this file exists before publishing
 verdict_path = ""
 '''
 _BODY = '''import os, time
@@ -36,6 +37,9 @@ from research.report import publish
 if started_dir:
     open(os.path.join(started_dir, "{name}"), "w").close()
 time.sleep(pause)
+deadline = time.time() + 600
+while release and not os.path.exists(release) and time.time() < deadline:
+    time.sleep(0.1)
 print(f"run label: {{label}}")
 _ = publish([{{"claim_id": "{claim}", "title": "fault fixture {name}", "verdict": "supported",
           "rule": "fixture", "data_source": "fixture", "as_of": "2025-10-15",
@@ -202,15 +206,18 @@ def test_second_concurrent_run_is_refused_and_the_site_stays_consistent(portfoli
     started = tmp_path / "started"
     started.mkdir()
     tag = uuid.uuid4().hex
-    first = subprocess.Popen(_argv(portfolio, old_site, "first-run", 4, started), env=_env(tag),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    release = tmp_path / "release"
+    first = subprocess.Popen(_argv(portfolio, old_site, "first-run", 0, started, "-p", "release", str(release)),
+                             env=_env(tag), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while not list(started.iterdir()):
+        deadline = time.monotonic() + 300
+        while not list(started.iterdir()):  # the first run is inside its notebook, holding the lock
             assert first.poll() is None, first.communicate()
             assert time.monotonic() < deadline
             time.sleep(0.1)
         second = _run(_argv(portfolio, old_site, "second-run"))
+        release.touch()
         out, err = first.communicate(timeout=300)
     finally:
         if first.poll() is None:
@@ -325,18 +332,19 @@ def test_mount_point_is_refused(portfolio, mount):
 
 
 def test_full_disk_is_one_line_and_keeps_the_previous_site(portfolio, built_site, mount):
-    point = mount("size=3m")
+    size = sum(len(b) for b in _files(built_site).values())
+    point = mount(f"size={size + (1 << 20)}")  # the site and 1 MiB to spare
     site = point / "site"
     shutil.copytree(built_site, site)
     before = _files(site)
     filler = point / "filler"
-    with open(filler, "wb") as fh:  # fill the file system up to the last block
-        try:
+    try:  # fill the file system up to the last block
+        with open(filler, "wb") as fh:
             while True:
                 fh.write(b"\0" * 4096)
                 fh.flush()
-        except OSError:
-            pass
+    except OSError as exc:
+        assert exc.errno == 28  # ENOSPC
     r = _run(_argv(portfolio, site, "new"))
     assert r.returncode == 1
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
