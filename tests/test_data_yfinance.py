@@ -187,7 +187,8 @@ def test_earlier_start_refetches_whole_span(spy, tmp_path):
 def test_corrupt_cache_is_redownloaded(spy, tmp_path):
     (tmp_path / "SPY.parquet").write_bytes(b"half-written garbage")
     yf = FakeYahoo(spy)
-    out = yahoo.load_ticker("SPY", pd.Timestamp("2025-06-02"), pd.Timestamp("2025-06-30"), cache=tmp_path, fetch=yf)
+    with pytest.warns(yahoo.CacheWarning, match="not readable parquet"):
+        out = yahoo.load_ticker("SPY", pd.Timestamp("2025-06-02"), pd.Timestamp("2025-06-30"), cache=tmp_path, fetch=yf)
     assert len(yf.calls) == 1 and len(out) == 20  # June 2025: 21 weekdays - Juneteenth
 
 

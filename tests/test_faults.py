@@ -29,6 +29,7 @@ SCRIPT = Path(sys.executable).parent / "research"
 _PARAMS = '''label = "old"  # written into every verdict
 pause = 0.0  # seconds to sleep after announcing the start
 started_dir = ""  # folder where the notebook announces that it runs
+release = ""  # when set, wait (up to 10 min) until this file exists before publishing
 verdict_path = ""
 '''
 _BODY = '''import os, time
@@ -36,7 +37,11 @@ from research.report import publish
 if started_dir:
     open(os.path.join(started_dir, "{name}"), "w").close()
 time.sleep(pause)
-publish([{{"claim_id": "{claim}", "title": "fault fixture {name}", "verdict": "supported",
+deadline = time.time() + 600
+while release and not os.path.exists(release) and time.time() < deadline:
+    time.sleep(0.1)
+print(f"run label: {{label}}")
+_ = publish([{{"claim_id": "{claim}", "title": "fault fixture {name}", "verdict": "supported",
           "rule": "fixture", "data_source": "fixture", "as_of": "2025-10-15",
           "parameters": {{"label": label}}, "evidence": [], "key_numbers": {{"label_len": len(label)}},
           "notes": [label], "confounders": []}}], verdict_path)
@@ -65,8 +70,10 @@ def portfolio(tmp_path_factory) -> Path:
 
 
 def _argv(portfolio: Path, out: Path, label: str, pause: float = 0.0, started: Path | None = None,
-          *extra: str) -> list[str]:
-    argv = [str(SCRIPT), "report", "--portfolio", str(portfolio), "-o", str(out), "--jobs", "2",
+          *extra: str, jobs: int = 1) -> list[str]:
+    """A run of the fault portfolio (``jobs=1`` runs the notebooks in the CLI process;
+    the kill tests use 2 pool workers)."""
+    argv = [str(SCRIPT), "report", "--portfolio", str(portfolio), "-o", str(out), "--jobs", str(jobs),
             "--no-progress", "-p", "label", label, "-p", "pause", str(pause)]
     if started is not None:
         argv += ["-p", "started_dir", str(started)]
@@ -120,7 +127,7 @@ def _assert_consistent(site: Path, label: str) -> None:
     for name in ("first", "second"):
         status = json.loads((site / ".status" / f"{name}.json").read_text())
         assert status["status"] == "ok" and status["parameters"]["label"] == label
-        assert label in (site / f"{name}.html").read_text()
+        assert f"run label: {label}" in (site / f"{name}.html").read_text()
     index = (site / "index.html").read_text()
     assert index.count('data-verdict="supported"') == 2 and f"label=&quot;{label}&quot;" in index
     assert not [p for p in site.rglob(".*") if p.name not in (".research-site", ".status", ".verdicts")
@@ -155,7 +162,7 @@ def test_killed_run_leaves_old_site_byte_identical_and_no_process(portfolio, old
     started = tmp_path / "started"
     started.mkdir()
     tag = uuid.uuid4().hex
-    proc = subprocess.Popen(_argv(portfolio, old_site, "new", 120, started), env=_env(tag),
+    proc = subprocess.Popen(_argv(portfolio, old_site, "new", 120, started, jobs=2), env=_env(tag),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
@@ -182,22 +189,16 @@ def test_killed_run_leaves_old_site_byte_identical_and_no_process(portfolio, old
         assert proc.returncode == -signal.SIGKILL
     assert _wait_no_orphans(tag) == [], "processes of the killed run are still running"
     assert _files(old_site) == before, "the published site changed"
-    # a rerun completes, cleans what the kill left, and publishes one consistent site
-    r = _run(_argv(portfolio, old_site, "new"))
-    assert r.returncode == 0, r.stderr
-    _assert_consistent(old_site, "new")
-    assert _leftovers(old_site) == []
-
-
-def test_leftover_temp_files_of_old_runs_are_removed(portfolio, old_site):
-    # what a killed run of an earlier version left: a papermill temp file and a .part file
+    # what a killed run of an earlier version left inside the site: a papermill temp file
+    # and a .part file; the rerun removes them with the staging folder a SIGKILL left
     (old_site / "executed" / ".first.abc123.ipynb").write_text("{}")
     (old_site / ".claims.xyz.part").write_text("partial")
     r = _run(_argv(portfolio, old_site, "new"))
     assert r.returncode == 0, r.stderr
+    _assert_consistent(old_site, "new")
+    assert _leftovers(old_site) == []
     assert not (old_site / "executed" / ".first.abc123.ipynb").exists()
     assert not (old_site / ".claims.xyz.part").exists()
-    _assert_consistent(old_site, "new")
 
 
 # ------------------------------------------------------------------------ concurrency
@@ -205,15 +206,18 @@ def test_second_concurrent_run_is_refused_and_the_site_stays_consistent(portfoli
     started = tmp_path / "started"
     started.mkdir()
     tag = uuid.uuid4().hex
-    first = subprocess.Popen(_argv(portfolio, old_site, "first-run", 4, started), env=_env(tag),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    release = tmp_path / "release"
+    first = subprocess.Popen(_argv(portfolio, old_site, "first-run", 0, started, "-p", "release", str(release)),
+                             env=_env(tag), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while not list(started.iterdir()):
+        deadline = time.monotonic() + 300
+        while not list(started.iterdir()):  # the first run is inside its notebook, holding the lock
             assert first.poll() is None, first.communicate()
             assert time.monotonic() < deadline
             time.sleep(0.1)
         second = _run(_argv(portfolio, old_site, "second-run"))
+        release.touch()
         out, err = first.communicate(timeout=300)
     finally:
         if first.poll() is None:
@@ -223,10 +227,6 @@ def test_second_concurrent_run_is_refused_and_the_site_stays_consistent(portfoli
     assert "Traceback" not in second.stderr
     assert first.returncode == 0, err
     _assert_consistent(old_site, "first-run")
-    # once the first is done, the lock is free
-    again = _run(_argv(portfolio, old_site, "second-run"))
-    assert again.returncode == 0, again.stderr
-    _assert_consistent(old_site, "second-run")
 
 
 def test_two_runs_started_together_end_with_one_consistent_site(portfolio, tmp_path):
@@ -304,6 +304,8 @@ def mount(tmp_path):
     def _mount(options: str) -> Path:
         point = tmp_path / f"mnt{len(mounted)}"
         point.mkdir()
+        if shutil.which("mount") is None:
+            pytest.skip("needs the mount command (util-linux) to mount a tmpfs")
         r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)],
                            capture_output=True, text=True)
         if r.returncode != 0:
@@ -329,20 +331,20 @@ def test_mount_point_is_refused(portfolio, mount):
     assert rc == 2 and "is a mount point" in err
 
 
-def test_full_disk_is_one_line_and_keeps_the_previous_site(portfolio, mount):
-    point = mount("size=3m")
+def test_full_disk_is_one_line_and_keeps_the_previous_site(portfolio, built_site, mount):
+    size = sum(len(b) for b in _files(built_site).values())
+    point = mount(f"size={size + (1 << 20)}")  # the site and 1 MiB to spare
     site = point / "site"
-    r = _run(_argv(portfolio, site, "old"))
-    assert r.returncode == 0, r.stderr
+    shutil.copytree(built_site, site)
     before = _files(site)
     filler = point / "filler"
-    with open(filler, "wb") as fh:  # fill the file system up to the last block
-        try:
+    try:  # fill the file system up to the last block
+        with open(filler, "wb") as fh:
             while True:
                 fh.write(b"\0" * 4096)
                 fh.flush()
-        except OSError:
-            pass
+    except OSError as exc:
+        assert exc.errno == 28  # ENOSPC
     r = _run(_argv(portfolio, site, "new"))
     assert r.returncode == 1
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
@@ -354,3 +356,61 @@ def test_full_disk_is_one_line_and_keeps_the_previous_site(portfolio, mount):
     r = _run(_argv(portfolio, site, "new"))
     assert r.returncode == 0, r.stderr
     _assert_consistent(site, "new")
+
+
+# ------------------------------------------------------------------------ parameters vs data
+@pytest.mark.parametrize("name, value, message", [
+    ("estimation_length", "99999999999999999999999999", "the longest that fits is 688"),
+    ("estimation_length", "1000000", "the longest that fits is 688"),
+    ("event_windows", "[[0,100000]]", "the latest window end that fits is +593"),
+])
+def test_windows_the_data_cannot_hold_are_parameter_errors(tmp_path, name, value, message):
+    # SPY in the snapshot: 2023-01-03 .. 2026-05-29 = 854 XNYS sessions, 699 of them up to
+    # as_of 2025-10-15: estimation_length <= 699 - 11 = 688; a window end <= 854 - 250 - 11
+    rc, err = _cli("-o", str(tmp_path / "site"), "--no-progress", "-p", name, value)
+    assert rc == 2 and message in err and "Traceback" not in err, err
+    assert "invalid report parameters (nothing was run)" in err
+    assert not (tmp_path / "site").exists()
+
+
+def test_corrupt_snapshot_is_reported_as_data_with_the_rebuild_command(tmp_path):
+    from research.data import paths
+
+    data = tmp_path / "data"
+    shutil.copytree(paths.REPO_ROOT / "data", data)
+    pq_file = data / "snapshot" / "prices.parquet"
+    raw = bytearray(pq_file.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    pq_file.write_bytes(bytes(raw))
+    r = subprocess.run([str(SCRIPT), "report", "-o", str(tmp_path / "site"), "--no-progress"],
+                       capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "RESEARCH_DATA_DIR": str(data)})
+    assert r.returncode == 2, r.stderr
+    assert "the price data cannot be used (nothing was run)" in r.stderr
+    assert "checksum mismatch" in r.stderr and "build-snapshot --from ../shared/market-data" in r.stderr
+    assert "invalid report parameters" not in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("rows", "many", "'rows' must be a non-negative integer, got 'many'"),
+    ("tickers", None, "'tickers' must be a non-empty mapping"),
+    ("sha256", 42, "'sha256' must be 64 lowercase hex digits"),
+    ("tickers.SPY.first", None, "tickers.SPY.first must be a string, got None"),
+])
+def test_data_info_validates_the_manifest_schema(tmp_path, field, value, message):
+    from research.data import paths
+
+    snap = tmp_path / "snapshot"
+    shutil.copytree(paths.REPO_ROOT / "data" / "snapshot", snap)
+    man = json.loads((snap / "MANIFEST.json").read_text())
+    *path, last = field.split(".")
+    node = man
+    for k in path:
+        node = node[k]
+    node[last] = value
+    (snap / "MANIFEST.json").write_text(json.dumps(man))
+    r = subprocess.run([str(SCRIPT), "data", "info", "--data-dir", str(tmp_path)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert message in r.stderr and "build-snapshot" in r.stderr

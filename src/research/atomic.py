@@ -47,6 +47,10 @@ def atomic_write_bytes(path: str | os.PathLike[str], payload: bytes) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, dest)
+    except OSError as exc:
+        if exc.filename is None:  # write/fsync errors (e.g. a full disk) do not name the file
+            raise OSError(exc.errno, exc.strerror, str(dest)) from exc
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()

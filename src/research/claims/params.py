@@ -19,7 +19,7 @@ import pandas as pd
 from research.data.calendar import to_date
 from research.errors import CalendarError, ParameterError
 
-__all__ = ["EvalParams", "SOURCES", "MODELS"]
+__all__ = ["EvalParams", "SOURCES", "MODELS", "check_windows_fit"]
 
 SOURCES: tuple[str, ...] = ("snapshot", "yfinance", "auto")
 #: Expected-return models of :mod:`research.eventstudy` usable from a notebook (the factor
@@ -54,6 +54,39 @@ def _windows(value: object) -> tuple[tuple[int, int], ...]:
     if not out:
         raise ParameterError("parameter event_windows is empty; give at least one window such as [[0, 0]]")
     return tuple(out)
+
+
+def check_windows_fit(p: EvalParams, first: pd.Timestamp, last: pd.Timestamp, where: str) -> None:
+    """The estimation window and the event windows must fit in the sessions first..last.
+
+    An event's day 0 is at most ``as_of``; its estimation window is the ``estimation_length``
+    sessions ending ``estimation_end`` sessions from day 0, and its longest event window
+    ends ``max(window ends)`` sessions after it. So the estimation window needs
+    ``estimation_length <= sessions(first..as_of) + estimation_end``, and the whole span
+    ``estimation_length - estimation_end + max end`` must fit in ``sessions(first..last)``.
+
+    Raises
+    ------
+    ParameterError
+        Naming the longest estimation_length / window end that fits ``where``.
+    """
+    from research.data.calendar import sessions
+
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    pre = len(sessions(first, min(max(p.as_of_ts, first), last)))
+    total = len(sessions(first, last))
+    end, length = p.estimation_end, p.estimation_length
+    b_max = max(0, max(b for _, b in p.event_windows))
+    span = f"{where} ({first.date()} .. {last.date()}, {total} sessions)"
+    if length > pre + end:
+        raise ParameterError(
+            f"parameter estimation_length={length} does not fit {span}: with estimation_end={end} "
+            f"and as_of={p.as_of}, the longest that fits is {max(pre + end, 0)}")
+    longest_end = total - length + end
+    if b_max > longest_end:
+        raise ParameterError(
+            f"event window ending at +{b_max} does not fit {span} after an estimation window of "
+            f"{length} sessions; the latest window end that fits is +{longest_end}")
 
 
 @dataclass(frozen=True)
@@ -150,6 +183,10 @@ class EvalParams:
         set_("seed", seed)
         if self.source == "snapshot":
             self._check_against_snapshot()
+        else:  # the live universe is unknown in advance: at least the calendar must hold it
+            from research.data.calendar import calendar_range
+
+            check_windows_fit(self, *calendar_range(), "the XNYS calendar")
 
     def _check_against_snapshot(self) -> None:
         """Offline, the data are known in advance: a market proxy the snapshot does not carry
@@ -171,6 +208,7 @@ class EvalParams:
                 f"{self.market_proxy} ({cov['first'].date()} .. {cov['last'].date()}); choose a date "
                 "in that range (the article's own date is 2025-10-15)"
             )
+        check_windows_fit(self, cov["first"], cov["last"], f"the snapshot's {self.market_proxy} data")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], *, ignore: tuple[str, ...] = ("verdict_path",)) -> EvalParams:

@@ -78,6 +78,11 @@ def _bounds() -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(cal.first_session), pd.Timestamp(cal.last_session)
 
 
+def calendar_range() -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last XNYS session the package's calendar knows (tz-naive)."""
+    return _bounds()
+
+
 def _check_bounds(ts: pd.Timestamp, what: str) -> None:
     lo, hi = _bounds()
     if not (lo <= ts <= hi):

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 from research.atomic import atomic_write_bytes, atomic_write_text
 from research.data import paths
 from research.data.adjust import adjust_ohlc
+from research.data.validate import price_problems
 from research.errors import MalformedDataError, SnapshotIntegrityError
 
 BASIS = "split+dividend adjusted"
@@ -264,6 +265,11 @@ def build_snapshot(source: Path | str | None = None, out: Path | str | None = No
     out = Path(out) if out is not None else paths.data_dir()
     prices, tickers, dividends = read_market_data(source)
     df, meta = build_frame(prices, tickers, dividends)
+    problems = price_problems(df)
+    if problems:  # checked before anything is written: the previous snapshot stays
+        raise MalformedDataError(
+            f"impossible prices in {source / 'prices_daily.csv'} (nothing was written; the previous "
+            "snapshot is kept):\n  - " + "\n  - ".join(problems) + "\nfix those rows and build again")
     payload = _parquet_bytes(df)
     digest = _sha256_bytes(payload)
     snap = out / "snapshot"
@@ -417,9 +423,47 @@ def read_manifest(directory: Path | str | None = None) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise _integrity(f"{path.name} is not valid JSON ({exc})", directory) from exc
     for key in ("sha256", "rows", "tickers", "basis"):
-        if key not in man:
+        if not isinstance(man, dict) or key not in man:
             raise _integrity(f"{path.name} lacks '{key}'", directory)
+    problem = _manifest_problem(man)
+    if problem:
+        raise _integrity(f"{path.name}: {problem}", directory)
     return man
+
+
+_TICKER_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "name": str, "theme": str, "columns": str, "source_adjustment": str, "first": str, "last": str,
+    "rows": int, "dividends_applied": int, "close_raw": str,
+}
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _manifest_problem(man: dict[str, Any]) -> str | None:
+    """The first way ``man`` does not follow the manifest schema (None when it does)."""
+    sha = man["sha256"]
+    if not (isinstance(sha, str) and len(sha) == 64 and all(c in "0123456789abcdef" for c in sha)):
+        return f"'sha256' must be 64 lowercase hex digits, got {sha!r}"
+    if not _count(man["rows"]):
+        return f"'rows' must be a non-negative integer, got {man['rows']!r}"
+    if not isinstance(man["basis"], str):
+        return f"'basis' must be a string, got {man['basis']!r}"
+    tickers = man["tickers"]
+    if not isinstance(tickers, dict) or not tickers:
+        return f"'tickers' must be a non-empty mapping ticker -> coverage, got {tickers!r:.60}"
+    for t, m in tickers.items():
+        if not isinstance(m, dict):
+            return f"tickers.{t} must be a mapping, got {m!r:.60}"
+        for key, kind in _TICKER_FIELDS.items():
+            if key not in m:
+                return f"tickers.{t} lacks '{key}'"
+            ok = _count(m[key]) if kind is int else isinstance(m[key], kind)
+            if not ok:
+                want = "a non-negative integer" if kind is int else "a string"
+                return f"tickers.{t}.{key} must be {want}, got {m[key]!r:.60}"
+    return None
 
 
 def load_snapshot(directory: Path | str | None = None) -> Snapshot:
@@ -474,7 +518,8 @@ def load_snapshot(directory: Path | str | None = None) -> Snapshot:
 
 
 def validate_frame(df: pd.DataFrame, directory: Path | str = "?") -> pd.DataFrame:
-    """Schema/dtype/duplicate/weekend/sort checks of a tidy price frame; returns it."""
+    """Schema/dtype/duplicate/weekend/sort checks of a tidy price frame, then
+    :func:`research.data.validate.price_problems`; returns it."""
     directory = Path(directory)
     if list(df.columns) != list(COLUMNS):
         raise _integrity(f"columns {list(df.columns)} != expected {list(COLUMNS)}", directory)
@@ -499,6 +544,9 @@ def validate_frame(df: pd.DataFrame, directory: Path | str = "?") -> pd.DataFram
     order = df.sort_values(["ticker", "date"], kind="stable").index
     if not (order == df.index).all():
         raise _integrity("rows are not sorted by ticker then date", directory)
+    problems = price_problems(df)
+    if problems:
+        raise _integrity("impossible prices: " + "; ".join(problems), directory)
     return df.reset_index(drop=True)
 
 

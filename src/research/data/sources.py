@@ -144,6 +144,26 @@ def _finish(df: pd.DataFrame, origin: dict[str, str]) -> pd.DataFrame:
     return df
 
 
+def _from_cache_offline(names: list[str], s: pd.Timestamp | None, e: pd.Timestamp | None,
+                        reason: str, cache_dir: Path | str | None) -> pd.DataFrame:
+    """``source='yfinance'`` offline: serve from a cache that covers the range, and say so."""
+    parts = {t: yahoo.serve_cached(t, s, e, cache_dir) for t in names}
+    uncovered = [t for t, df in parts.items() if df is None]
+    if uncovered:
+        raise SourceUnavailableError(
+            f"Yahoo Finance is unreachable ({reason}) and the yfinance cache "
+            f"({yahoo.cache_path(uncovered[0], cache_dir).parent}) does not cover the range for "
+            f"{', '.join(uncovered)}; use source='snapshot' or 'auto' offline"
+        )
+    df = pd.concat(list(parts.values()), ignore_index=True)
+    warnings.warn(
+        f"Yahoo Finance is unreachable ({reason}); served from the yfinance cache "
+        f"({yahoo.cache_path(names[0], cache_dir).parent}, downloaded earlier): {_describe(df)}.",
+        DataSourceWarning, stacklevel=3,
+    )
+    return _finish(df, {t: "yfinance cache" for t in names})
+
+
 def load_prices(
     tickers: str | Iterable[str],
     start: object = None,
@@ -183,12 +203,15 @@ def load_prices(
     CalendarError
         A date cannot be parsed.
     SourceUnavailableError, EmptyDataError
-        ``source="yfinance"`` and Yahoo cannot be reached / returns nothing.
+        ``source="yfinance"`` and Yahoo cannot be reached / returns nothing (offline, a
+        yfinance cache that covers the whole range is served instead, with a warning).
 
     Warns
     -----
     DataSourceWarning
-        ``source="auto"`` served some or all tickers from the snapshot.
+        ``source="auto"`` served some or all tickers from the snapshot; or
+        ``source="yfinance"`` offline was served from the yfinance cache
+        (``attrs["source"]`` then says ``"yfinance cache"``).
     """
     if source not in ("auto", "snapshot", "yfinance"):
         raise DataError(f"source {source!r} must be 'auto', 'snapshot' or 'yfinance'")
@@ -199,9 +222,7 @@ def load_prices(
     if source == "yfinance":
         reach = yahoo.probe()
         if not reach.ok:
-            raise SourceUnavailableError(
-                f"Yahoo Finance is unreachable ({reach.reason}); use source='snapshot' or 'auto' offline"
-            )
+            return _from_cache_offline(names, s, e, reach.reason, cache_dir)
         parts = [yahoo.load_ticker(t, s, e, cache=cache_dir) for t in names]
         return _finish(pd.concat(parts, ignore_index=True), {t: "yfinance" for t in names})
     # auto

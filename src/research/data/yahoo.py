@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 from research.atomic import atomic_write_bytes
 from research.data import paths
 from research.data.snapshot import COLUMNS, FLOAT_COLUMNS, _parquet_bytes
+from research.data.validate import price_problems
 from research.errors import EmptyDataError, MalformedDataError, SourceUnavailableError
 
 PROBE_HOST = "query2.finance.yahoo.com"
@@ -168,7 +169,8 @@ def normalise(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
     EmptyDataError
         No usable rows.
     MalformedDataError
-        The frame lacks Close or carries other tickers only.
+        The frame lacks Close, carries other tickers only, or holds impossible prices
+        (:func:`research.data.validate.price_problems`).
     """
     if frame is None or frame.empty:
         raise EmptyDataError(f"yfinance returned an empty frame for {ticker}")
@@ -211,6 +213,10 @@ def normalise(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
     if out.empty:
         raise EmptyDataError(f"yfinance frame for {ticker} has no rows with a close")
     out["ticker"] = out["ticker"].astype("str")
+    problems = price_problems(out, ticker=ticker)
+    if problems:
+        raise MalformedDataError(
+            f"yfinance returned impossible prices for {ticker} (not cached, not used): " + "; ".join(problems))
     return out[list(COLUMNS)]
 
 
@@ -222,19 +228,47 @@ def cache_path(ticker: str, cache: Path | str | None = None) -> Path:
     return base / f"{safe}.parquet"
 
 
+class CacheWarning(UserWarning):
+    """A yfinance cache file was rejected (unreadable or impossible prices) and not used."""
+
+
 def read_cache(ticker: str, cache: Path | str | None = None) -> pd.DataFrame | None:
-    """The cached tidy frame of ``ticker``, or None if absent or unreadable."""
+    """The cached tidy frame of ``ticker``, or None if absent, unreadable or impossible.
+
+    A file that is not a possible price history of ``ticker`` (another ticker's rows,
+    text-typed prices, dates that are not dates, ... see
+    :func:`research.data.validate.price_problems`) is never used: a :class:`CacheWarning`
+    names it and the problem, and the caller downloads again.
+    """
     p = cache_path(ticker, cache)
     if not p.is_file():
         return None
     try:
         df = pq.read_table(p).to_pandas()
-    except (pa.ArrowInvalid, OSError):
-        return None  # a damaged cache file is simply re-downloaded
-    if list(df.columns) != list(COLUMNS) or df.empty:
+    except (pa.ArrowInvalid, OSError) as exc:
+        problems = [f"not readable parquet ({exc})"]
+    else:
+        problems = ([f"columns {list(df.columns)} != {list(COLUMNS)}"] if list(df.columns) != list(COLUMNS)
+                    else price_problems(df, ticker=ticker))
+    if problems:
+        warnings.warn(f"ignoring the yfinance cache file {p} for {ticker}: {'; '.join(problems)}",
+                      CacheWarning, stacklevel=2)
         return None
     df["date"] = df["date"].astype("datetime64[ns]")
-    return df
+    return df.sort_values("date").reset_index(drop=True)
+
+
+def serve_cached(ticker: str, start: pd.Timestamp | None, end: pd.Timestamp | None,
+                 cache: Path | str | None = None) -> pd.DataFrame | None:
+    """``ticker``'s rows ``start``..``end`` from a valid cache file that covers the whole
+    range (the offline path; no download), else None. ``end=None`` means today."""
+    start = start if start is not None else DEFAULT_START
+    end = end if end is not None else pd.Timestamp.today().normalize()
+    cached = read_cache(ticker, cache)
+    if cached is None or cached["date"].iloc[0] > start or cached["date"].iloc[-1] < end:
+        return None
+    out = cached[(cached["date"] >= start) & (cached["date"] <= end)].reset_index(drop=True)
+    return out if not out.empty else None
 
 
 def write_cache(df: pd.DataFrame, ticker: str, cache: Path | str | None = None) -> Path:
@@ -311,5 +345,5 @@ def load_ticker(ticker: str, start: pd.Timestamp | None, end: pd.Timestamp | Non
     return out
 
 
-__all__ = ["Reachability", "cache_path", "fetch_raw", "load_ticker", "normalise", "probe",
-           "read_cache", "write_cache"]
+__all__ = ["CacheWarning", "Reachability", "cache_path", "fetch_raw", "load_ticker", "normalise", "probe",
+           "read_cache", "serve_cached", "write_cache"]

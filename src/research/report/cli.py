@@ -21,7 +21,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from research.errors import ParameterError, ReportError
+from research.errors import DataError, ParameterError, ReportError
 
 __all__ = ["main"]
 
@@ -134,6 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except ParameterError as exc:
         print(f"research report: error: {exc}", file=sys.stderr)
+        return 2
+    except DataError as exc:
+        print(f"research report: error: the price data cannot be used (nothing was run): {exc}",
+              file=sys.stderr)
         return 2
     except ReportError as exc:
         print(f"research report: error: {exc}", file=sys.stderr)

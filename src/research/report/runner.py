@@ -48,7 +48,7 @@ import contextlib
 
 import nbformat
 
-from research.errors import ParameterError, ReportError, ResearchError
+from research.errors import DataError, ParameterError, ReportError, ResearchError
 from research.atomic import atomic_write_text, temp_path_beside
 from research.report.parameters import NotebookParameter, coerce_value, inspect_parameters
 from research.report.portfolio import REPO_ROOT, Portfolio, load_portfolio
@@ -225,6 +225,9 @@ def plan_runs(
         Unknown notebook name; a parameter no selected notebook declares; a value that
         cannot be read as the parameter's type; an override of ``verdict_path``. The
         message lists every problem found and the valid parameters.
+    DataError
+        The validator could not read the data (e.g. a corrupt snapshot; the message says
+        how to rebuild it).
     """
     out = Path(output_dir) if output_dir is not None else default_output_dir()
     out = out.resolve()
@@ -291,6 +294,8 @@ def plan_runs(
             full.update(values[n])
             try:
                 validate(full)
+            except DataError:  # e.g. a corrupt snapshot: the data, not the parameters
+                raise
             except ResearchError as exc:
                 failed.setdefault(str(exc), []).append(n)
         for msg, names in failed.items():

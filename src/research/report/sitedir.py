@@ -121,16 +121,31 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def _link_or_copy(src: str, dst: str) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
+def _leftover(name: str) -> bool:
+    """A temporary file of an interrupted write (``.<stem>.XXXX.part`` / ``.ipynb``)."""
+    return name.startswith(".") and name.endswith((".part", ".ipynb", ".tmp"))
 
 
-def _leftover(_dir: str, names: list[str]) -> set[str]:
-    """Temporary files of interrupted writes (``.<stem>.XXXX.part`` / ``.ipynb``): not copied."""
-    return {n for n in names if n.startswith(".") and n.endswith((".part", ".ipynb", ".tmp"))}
+def _link_tree(src: Path, dst: Path) -> None:
+    """``dst`` = ``src`` with every file hard-linked (copied where links fail), symlinks kept,
+    leftover temporary files dropped. Errors are plain OSErrors naming the path."""
+    for root, dirs, files in os.walk(src):
+        rel = Path(root).relative_to(src)
+        target = dst / rel
+        target.mkdir(exist_ok=rel != Path("."))
+        shutil.copystat(root, target)
+        for name in [*files, *(d for d in dirs if os.path.islink(os.path.join(root, d)))]:
+            s, d = os.path.join(root, name), target / name
+            if os.path.islink(s):
+                os.symlink(os.readlink(s), d)
+            elif not _leftover(name):
+                try:
+                    os.link(s, d)
+                except OSError as exc:
+                    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                        raise
+                    shutil.copy2(s, d)
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
 
 
 class SiteBuild:
@@ -183,8 +198,7 @@ class SiteBuild:
         try:
             self._clean_leftovers()
             if self.out.is_dir():
-                shutil.copytree(self.out, self.staging, symlinks=True, copy_function=_link_or_copy,
-                                ignore=_leftover)
+                _link_tree(self.out, self.staging)
             else:
                 self.staging.mkdir()
         except BaseException:
