@@ -59,3 +59,15 @@ def test_bad_arguments():
         simulate(panel, variance_factor=0.5)
     with pytest.raises(SpecificationError, match="not columns"):
         simulate(panel, tickers=["NOPE"])
+
+
+def test_dask_localcluster_gives_the_in_process_table():
+    distributed = pytest.importorskip("distributed", reason="dask[distributed] is in the test extra")
+    panel = _iid_normal_panel(days=700, tickers=8)
+    here = simulate(panel, n_events=10, n_trials=60, block=20, seed=2, tests=PARAMETRIC_TESTS)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        there = simulate(panel, n_events=10, n_trials=60, block=20, seed=2, tests=PARAMETRIC_TESTS,
+                         client=client)
+    pd.testing.assert_frame_equal(there, here, check_exact=True)
+    assert (here["n_trials"] == 60).all()

@@ -1,0 +1,84 @@
+"""Scale curve of the engine: seconds, microseconds per event and peak memory vs events.
+
+Run::
+
+    .venv/bin/python benchmarks/bench_scale.py [--sizes 10000 30000 100000] [--tickers 1000]
+                                               [--days 2000] [--battery both|yes|no]
+
+A synthetic panel of realistic shape (``--tickers`` stocks x ``--days`` sessions of
+i.i.d. normal market-model returns, seeded) and events drawn uniformly (ticker, day 0
+with a full window). Each size runs in a fresh child process so its peak resident
+memory (``ru_maxrss``) is its own; the table gives events, seconds, us/event and peak
+RSS, with and without the cross-sectional battery. ``run_event_study`` processes all
+events of a call at once, so memory grows with the number of events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+
+def _child(n: int, tickers: int, days: int, battery: bool) -> None:
+    from research.eventstudy import EventStudySpec, run_event_study
+
+    rng = np.random.default_rng(7)
+    idx = pd.bdate_range("2010-01-04", periods=days)
+    m = rng.normal(0.0, 0.01, days)
+    y = m[:, None] * rng.uniform(0.5, 1.5, tickers)[None, :] + rng.normal(0.0, 0.02, (days, tickers))
+    panel = pd.DataFrame(np.column_stack([y, m]), index=idx,
+                         columns=[f"S{i:04d}" for i in range(tickers)] + ["SPY"])
+    spec = EventStudySpec()
+    lo, hi = -spec.estimation.start, days - 1 - spec.event_span[1]
+    ev = pd.DataFrame({"event_id": [f"e{i}" for i in range(n)],
+                       "ticker": panel.columns[rng.integers(0, tickers, n)],
+                       "day0": idx[rng.integers(lo, hi, n)]})
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    run_event_study(ev, spec, returns=panel, volume=False, tests=None if battery else ())
+    secs = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"n": n, "seconds": secs, "peak_mb": peak / 1024, "base_mb": base / 1024}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 30000, 100000])
+    ap.add_argument("--tickers", type=int, default=1000)
+    ap.add_argument("--days", type=int, default=2000)
+    ap.add_argument("--battery", choices=("both", "yes", "no"), default="both")
+    ap.add_argument("--child", nargs=4, type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        n, t, d, b = args.child
+        _child(n, t, d, bool(b))
+        return
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"# Scale curve: synthetic panel {args.tickers} tickers x {args.days} sessions "
+          f"(load average before: {load})\n")
+    print("| events | battery | seconds | us/event | peak RSS (MB) | RSS above the panel (MB) |")
+    print("|---:|---|---:|---:|---:|---:|")
+    modes = {"both": (True, False), "yes": (True,), "no": (False,)}[args.battery]
+    for battery in modes:
+        for n in args.sizes:
+            out = subprocess.run([sys.executable, __file__, "--child", str(n), str(args.tickers),
+                                  str(args.days), str(int(battery))], capture_output=True, text=True)
+            if out.returncode != 0:
+                print(f"| {n:,} | {'yes' if battery else 'no'} | failed: "
+                      f"{(out.stderr.strip().splitlines() or ['?'])[-1]} | | | |")
+                continue
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"| {n:,} | {'yes' if battery else 'no'} | {r['seconds']:.2f} | "
+                  f"{1e6 * r['seconds'] / n:.0f} | {r['peak_mb']:,.0f} | {r['peak_mb'] - r['base_mb']:,.0f} |")
+
+
+if __name__ == "__main__":
+    main()
