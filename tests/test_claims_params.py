@@ -36,11 +36,6 @@ def test_resolve_takes_the_article_values_and_keeps_explicit_ones():
     assert (q.market_proxy, q.as_of, q.seed) == ("IWM", str(meta["as_of"]), 7)
 
 
-def test_empty_strings_leave_the_value_to_the_article():
-    p = EvalParams.from_mapping({"as_of": "", "market_proxy": " "})
-    assert p.as_of is None and p.market_proxy is None
-
-
 def test_override_applies_a_claim_spec_and_validates_it():
     p = EvalParams(market_proxy="SPY", as_of="2025-10-15", seed=1)
     assert p.override({"model": "mean_adjusted"}).model == "mean_adjusted"

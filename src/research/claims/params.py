@@ -107,9 +107,6 @@ class EvalParams:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
         if self.source not in SOURCES:
             raise ParameterError(f"parameter source={self.source!r} must be one of {SOURCES}")
-        for name in ("market_proxy", "as_of"):  # "" (e.g. an empty notebook parameter) = unset
-            if isinstance(getattr(self, name), str) and not getattr(self, name).strip():
-                set_(name, None)
         if self.market_proxy is not None:
             if not isinstance(self.market_proxy, str) or not self.market_proxy.strip():
                 raise ParameterError(f"parameter market_proxy must be a ticker symbol, got {self.market_proxy!r}")
