@@ -12,7 +12,7 @@ import research.data as d
 from research.data import paths
 from research.errors import CalendarError, MalformedDataError
 
-ART = paths.REPO_ROOT / "data" / "article"
+ART = paths.default_article_dir()
 
 
 def _csv(name):
@@ -20,16 +20,38 @@ def _csv(name):
         return list(csv.DictReader(fh))
 
 
-# data/article is the project's own copy of the article (what every report reads). It is not
-# asserted equal to ../shared/article: the upstream folder may be corrected ahead of the
-# project (and the project ahead of it); syncing is `research data copy-article`, whose
-# fidelity is what is tested here.
+# The shipped article directory is the project's own copy of the article (what every report
+# reads); syncing from ../shared/article is `research data copy-article`, whose fidelity is
+# tested here, and the shipped copy is checked against the original below.
 @pytest.mark.parametrize("name", paths.ARTICLE_FILES)
 def test_copy_article_copies_byte_for_byte(name, shared_article, tmp_path):
     from research.data.snapshot import copy_article
 
     copy_article(shared_article, tmp_path / "article")
     assert (tmp_path / "article" / name).read_bytes() == (shared_article / name).read_bytes()
+
+
+def _ids_as_claims(data: bytes, column: str) -> bytes:
+    """The shared CSVs write claim ids as numbers ("6 7"); the shipped copies as the ids of
+    claims.yaml ("C6 C7"). Everything else is byte-identical."""
+    import io
+
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    i = rows[0].index(column)
+    for r in rows[1:]:
+        if r:
+            r[i] = " ".join(f"C{int(x)}" for x in r[i].split())
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+@pytest.mark.parametrize("name", paths.ARTICLE_FILES)
+def test_copies_equal_shared(name, shared_article):
+    shared = (shared_article / name).read_bytes()
+    if name in ("events.csv", "facts.csv"):
+        shared = _ids_as_claims(shared, "claim_ids" if name == "events.csv" else "claim_id")
+    assert (ART / name).read_bytes() == shared
 
 
 def test_events_records():
@@ -114,14 +136,14 @@ def test_malformed_event_rows(tmp_path):
     with pytest.raises(MalformedDataError, match=r"row 4 .*timing 'overnight'"):
         d.load_events(_write(tmp_path, "b.csv", header, bad))
     bad = [r[:] for r in rows]
-    bad[0][5] = "six"
-    with pytest.raises(MalformedDataError, match=r"row 2: claim ids 'six'"):
+    bad[0][5] = "C6,C7"
+    with pytest.raises(MalformedDataError, match=r"row 2: claim ids 'C6,C7' must be space-separated ids"):
         d.load_events(_write(tmp_path, "c.csv", header, bad))
     with pytest.raises(MalformedDataError, match="appears twice"):
         d.load_events(_write(tmp_path, "d.csv", header, rows + [rows[0]]))
     with pytest.raises(MalformedDataError, match="header"):
         d.load_events(_write(tmp_path, "e.csv", header[:-1] + ["urls"], rows))
-    with pytest.raises(MalformedDataError, match="copy-article"):
+    with pytest.raises(MalformedDataError, match="research article new DIR"):
         d.load_events(tmp_path / "missing.csv")
 
 
