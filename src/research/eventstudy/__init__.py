@@ -9,18 +9,23 @@ Three lines from a notebook::
 Public API
 ----------
 EstimationWindow, EventStudySpec     frozen specifications (``spec``)
-run_event_study                      the engine (``engine``)
-expand_tickers                       article events (space-separated tickers) -> one row per ticker
+run_event_study                      the engine (``engine``): a composition of the pipeline
+pipeline                             align -> screen -> estimate -> AR -> window statistics
+expand_tickers, combined_id          article events -> one row per ticker; the one id format (``events``)
 EventStudyResult, Summary            the result object (``result``)
 portfolio_event_study                equal-weighted basket as one event (``portfolio``)
-placebo_pvalues                      empirical p-values from pseudo-event dates (``placebo``)
+exact_placebo, placebo_pvalues       placebo p-values: every admissible date / seeded draws (``placebo``)
 abnormal_volume_panel, aggregate_volume   abnormal log volume (``volume``)
+simulate                             Brown-Warner size/power of the battery (``simulate``)
 """
 
-from research.eventstudy.engine import expand_tickers, run_event_study
-from research.eventstudy.placebo import placebo_pvalues
+from research.eventstudy import pipeline
+from research.eventstudy.engine import run_event_study
+from research.eventstudy.events import combined_id, expand_tickers
+from research.eventstudy.placebo import exact_placebo, placebo_pvalues
 from research.eventstudy.portfolio import basket_returns, portfolio_event_study
 from research.eventstudy.result import EventStudyResult, Summary
+from research.eventstudy.simulate import simulate
 from research.eventstudy.spec import EstimationWindow, EventStudySpec
 from research.eventstudy.volume import abnormal_volume_panel, aggregate_volume
 
@@ -32,8 +37,12 @@ __all__ = [
     "abnormal_volume_panel",
     "aggregate_volume",
     "basket_returns",
+    "combined_id",
+    "exact_placebo",
     "expand_tickers",
+    "pipeline",
     "placebo_pvalues",
     "portfolio_event_study",
     "run_event_study",
+    "simulate",
 ]

@@ -267,21 +267,24 @@ def _fit_market_adjusted(y, x, mask, n, nf, convention) -> ModelFit:
 
 def _fit_market(y, x, mask, n, nf, convention) -> ModelFit:
     xm = x[:, :, 0]
-    ybar = _masked_mean(y, mask, nf)
-    xbar = _masked_mean(xm, mask, nf)
+    # two-pass centred moments (accurate), row dot products instead of product temporaries
+    y0 = np.where(mask, y, 0.0)
+    x0 = np.where(mask, xm, 0.0)
+    ybar = y0.sum(axis=1) / nf
+    xbar = x0.sum(axis=1) / nf
     dx = np.where(mask, xm - xbar[:, None], 0.0)
     dy = np.where(mask, y - ybar[:, None], 0.0)
-    sxx = (dx * dx).sum(axis=1)
-    sxy = (dx * dy).sum(axis=1)
-    syy = (dy * dy).sum(axis=1)
+    sxx = np.einsum("ij,ij->i", dx, dx)
+    sxy = np.einsum("ij,ij->i", dx, dy)
+    syy = np.einsum("ij,ij->i", dy, dy)
     # a regressor constant up to rounding has no slope: relative tolerance on Sxx
-    xmax = np.where(mask, np.abs(xm), 0.0).max(axis=1, initial=0.0)
+    xmax = np.abs(x0).max(axis=1, initial=0.0)
     ok = (n >= 3) & (sxx > nf * (64.0 * np.finfo(float).eps * xmax) ** 2) & (sxx > 0)
     beta = np.where(ok, sxy / sxx, np.nan)
     alpha = np.where(ok, ybar - beta * xbar, np.nan)
     resid = np.where(mask, y - alpha[:, None] - beta[:, None] * xm, np.nan)
     ssr = np.where(mask, resid, 0.0)
-    ssr = (ssr * ssr).sum(axis=1)
+    ssr = np.einsum("ij,ij->i", ssr, ssr)
     r2 = np.where(ok & (syy > 0), 1.0 - ssr / syy, np.nan)
     if convention == "textbook":
         sigma = np.sqrt(ssr / (nf - 2))

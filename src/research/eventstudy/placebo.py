@@ -1,5 +1,21 @@
-"""Empirical (placebo) p-values from seeded pseudo-event dates.
+"""Empirical (placebo) p-values from pseudo-event dates: exact, or seeded resampling.
 
+Exact placebo (:func:`exact_placebo`, ``run_event_study(placebo_method="exact")``)
+-------------------------------------------------------------------------------------
+Every admissible pseudo day 0 of the event's ticker (:func:`admissible_rows`, the one
+definition of admissibility) is an event study of its own, run through the vectorised
+pipeline (:mod:`research.eventstudy.pipeline`) -- no resampling. With ``n`` admissible
+pseudo dates whose statistic is defined::
+
+    p = (1 + #{ |t*| >= |t| }) / (1 + n),        floor = 1 / (1 + n)
+
+``n`` and the floor are reported with every p. The admissible dates of an event depend
+only on its ticker's data, its own day 0, the caller's exclusion set for that ticker,
+``min_gap``, ``until`` and the spec -- never on the other events of the call -- so one
+(ticker, day 0, window, spec) has one p everywhere.
+
+Seeded resampling (``placebo_method="resample"``, :func:`placebo_pvalues`)
+-------------------------------------------------------------------------
 For every estimated event we draw ``n_draws`` pseudo day-0 sessions from the same
 ticker's own history and recompute exactly the same statistic as for the real event:
 the single-event CAR t-statistic of each window, each pseudo-event with its **own**
@@ -48,14 +64,17 @@ Brown, S. J. and Warner, J. B. (1980, 1985): simulation with pseudo-event dates.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from research.errors import SpecificationError
+from research.eventstudy.pipeline import align_matrices, estimate, screen, window_statistics
 from research.eventstudy.spec import EventStudySpec
 
-__all__ = ["placebo_pvalues", "event_rng", "draw_key", "candidate_positions", "DEFAULT_DRAWS"]
+__all__ = ["placebo_pvalues", "exact_placebo", "admissible_rows", "pseudo_statistics", "event_rng",
+           "draw_key", "candidate_positions", "DEFAULT_DRAWS"]
 
 DEFAULT_DRAWS = 1000
 MIN_CANDIDATES = 100
@@ -63,7 +82,11 @@ _CHUNK = 20_000
 
 
 def draw_key(ticker: str, day0: object) -> str:
-    """Identity of an event for its draws: ``"TICKER|YYYY-MM-DD"`` (ticker and day 0)."""
+    """Seed key of an event's resampled draws: ``"TICKER|YYYY-MM-DD"`` (ticker and day 0).
+
+    A key into the random stream, not an id (ids use
+    :func:`research.eventstudy.events.combined_id`); its bytes are part of the seed, so it
+    stays as it is to keep earlier resampled p-values reproducible."""
     return f"{ticker}|{pd.Timestamp(day0):%Y-%m-%d}"
 
 
@@ -137,8 +160,6 @@ def placebo_pvalues(
         n_candidates`` (distinct admissible pseudo dates), ``n_valid, n_exceed,
         p_placebo`` (one row per event x window).
     """
-    from research.eventstudy.engine import _estimate, align_matrices, car_tests, screen
-
     if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
         raise SpecificationError(
             f"placebo draws must be a positive whole number (default 1000), got {n_draws!r}"
@@ -174,18 +195,7 @@ def placebo_pvalues(
     u_pos = uniq % (d_rows + 1)
     u_pos = np.where(uniq < 0, -1, u_pos)
     u_col = np.where(uniq < 0, 0, u_col)
-    t_u = np.full((uniq.size, w), np.nan)
-    for a in range(0, uniq.size, _CHUNK):
-        b = min(a + _CHUNK, uniq.size)
-        al = align_matrices(y_panel, x_panel, u_col[a:b], u_pos[a:b], spec, rf)
-        good, _ = screen(al, spec)
-        gi = np.flatnonzero(good)
-        if gi.size == 0:
-            continue
-        sub = (lambda arr: None if arr is None else arr[gi])  # noqa: E731
-        core = _estimate(al.y_est[gi], sub(al.x_est), al.y_evt[gi], sub(al.x_evt), spec)
-        ct = car_tests(core, al.y_evt[gi], sub(al.x_evt), spec)
-        t_u[a + gi] = ct["t_stat"]
+    t_u = pseudo_statistics(y_panel, x_panel, u_col, u_pos, spec, rf)
     t_pseudo = t_u[inverse.ravel()].reshape(todo.size, n_draws, w)
     valid = np.isfinite(t_pseudo)
     n_valid = valid.sum(axis=1)  # (n_ok, W)
@@ -210,5 +220,173 @@ def placebo_pvalues(
         "n_valid": nv.ravel(),
         "n_exceed": ne.ravel(),
         "p_placebo": p.ravel(),
+        "p_floor": np.where(nv.ravel() > 0, 1.0 / (1.0 + nv.ravel()), np.nan),
+        "method": pd.array(["resample"] * (n * w), dtype="str"),
     })
     return frame, p
+
+
+def pseudo_statistics(y_panel: np.ndarray, x_panel: np.ndarray | None, col: np.ndarray, pos0: np.ndarray,
+                      spec: EventStudySpec, rf: np.ndarray | None = None, *, chunk: int = _CHUNK) -> np.ndarray:
+    """(N, W) CAR t-statistics of pseudo-events (ticker column, day-0 row) through the
+    pipeline, in chunks of ``chunk`` events; NaN where a pseudo-event cannot be
+    estimated or a window is incomplete."""
+    w = len(spec.windows)
+    out = np.full((len(pos0), w), np.nan)
+    for a in range(0, len(pos0), chunk):
+        b = min(a + chunk, len(pos0))
+        al = align_matrices(y_panel, x_panel, col[a:b], pos0[a:b], spec, rf)
+        good, _ = screen(al, spec)
+        gi = np.flatnonzero(good)
+        if gi.size:
+            out[a + gi] = window_statistics(estimate(al.take(gi), spec), spec, bhar=False, pvalues=False)["t_stat"]
+    return out
+
+
+def admissible_rows(finite: np.ndarray, spec: EventStudySpec, *, exclude_rows: Iterable[int] = (),
+                    min_gap: int | None = None, last_row: int | None = None) -> np.ndarray:
+    """Admissible pseudo day-0 rows of one ticker: THE definition for the exact placebo.
+
+    A panel row ``p`` is admissible when
+
+    1. the full estimation window and the pseudo event span lie inside the ticker's data:
+       ``p + est.start >= first`` and ``p + tmax <= last`` (``first``/``last`` the rows of
+       the ticker's first and last finite return; ``tmin, tmax`` the event span);
+    2. it is at least ``min_gap`` sessions from every excluded row: ``|p - q| >= min_gap``
+       (default ``tmax - tmin + 1``: the pseudo and the excluded event spans are disjoint);
+    3. its pseudo event span ends on or before ``last_row`` when given (the ``until``
+       date: only history known at the as-of date).
+
+    Pseudo-events that are admissible but cannot be estimated (fewer than ``min_obs``
+    valid returns) or whose window misses a return are not counted in ``n``.
+
+    Parameters
+    ----------
+    finite : (D,) bool, the ticker's finite returns by panel row.
+    exclude_rows : panel rows of excluded dates (the article's catalogued events of the
+        ticker, and the event's own day 0).
+    min_gap : sessions, default ``tmax - tmin + 1``.
+    last_row : last panel row a pseudo event span may use; None = all history.
+    """
+    tmin, tmax = spec.event_span
+    gap = (tmax - tmin + 1) if min_gap is None else int(min_gap)
+    if gap < 0:
+        raise SpecificationError(f"min_gap must be >= 0 sessions, got {min_gap!r}")
+    rows = np.flatnonzero(finite)
+    if rows.size == 0:
+        return rows
+    first, last = rows[0], rows[-1]
+    if last_row is not None:
+        last = min(last, int(last_row))
+    p = np.arange(finite.shape[0])
+    ok = (p + spec.estimation.start >= first) & (p + tmax <= last) & (p + min(tmin, 0) >= 0)
+    q = np.unique(np.asarray(list(exclude_rows), dtype=np.int64))
+    if q.size and gap > 0:
+        j = np.searchsorted(q, p)  # nearest excluded rows on each side
+        left = np.abs(p - q[np.maximum(j - 1, 0)])
+        right = np.abs(q[np.minimum(j, q.size - 1)] - p)
+        ok &= np.minimum(left, right) >= gap
+    return p[ok]
+
+
+def _rows_of_dates(index: pd.DatetimeIndex, dates: object) -> np.ndarray:
+    """Panel rows of dates: the date's session row, else the next one (as day 0)."""
+    d = pd.DatetimeIndex(pd.to_datetime(pd.Series(list(dates), dtype=object), errors="coerce"))
+    d = d[~d.isna()]
+    return np.searchsorted(index.to_numpy(dtype="datetime64[ns]"), d.to_numpy(dtype="datetime64[ns]"))
+
+
+def exact_placebo(
+    event_ids: np.ndarray,
+    pos0: np.ndarray,
+    col: np.ndarray,
+    ok: np.ndarray,
+    t_actual: np.ndarray,
+    y_panel: np.ndarray,
+    x_panel: np.ndarray | None,
+    spec: EventStudySpec,
+    *,
+    index: pd.DatetimeIndex,
+    columns: Iterable[str],
+    exclude: Mapping[str, Iterable[object]] | None = None,
+    min_gap: int | None = None,
+    until: object = None,
+    rf: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Exact placebo p-values of the CAR t-statistic over every admissible pseudo date.
+
+    Parameters
+    ----------
+    event_ids : (N,) ids; pos0, col : (N,) day-0 row and ticker column in ``y_panel``.
+    ok : (N,) events that were estimated (others get NaN).
+    t_actual : (N, W) the events' CAR t-statistics.
+    y_panel : (D, M) returns; x_panel : (D, K) regressors or None; rf : (D,) or None.
+    spec : the study's spec (model, windows, estimation window).
+    index, columns : the panel's session dates and ticker names.
+    exclude : ticker -> dates to keep pseudo dates away from (e.g. every catalogued
+        event of the article for that ticker); the event's own day 0 is always excluded.
+    min_gap : sessions between a pseudo day 0 and an excluded date (default: the event
+        span's length, so the spans are disjoint); see :func:`admissible_rows`.
+    until : date or None. Pseudo event spans end on or before it (the as-of date);
+        None uses all history.
+
+    Returns
+    -------
+    pandas.DataFrame, one row per event x window (event order, then window order):
+    ``event_id, window_start, window_end, t_actual, n_draws`` (admissible dates),
+    ``n_candidates`` (same), ``n_valid`` (= n, dates whose statistic is defined),
+    ``n_exceed, p_placebo, p_floor`` (= 1/(1+n)), ``method`` ("exact").
+    """
+    n, w = t_actual.shape
+    columns = [str(c) for c in columns]
+    last_row = None
+    if until is not None:
+        last_row = int(np.searchsorted(index.to_numpy(dtype="datetime64[ns]"),
+                                       np.datetime64(pd.Timestamp(until), "ns"), side="right")) - 1
+    finite = np.isfinite(y_panel)
+    if x_panel is not None:
+        finite &= np.isfinite(x_panel).all(axis=1)[:, None]
+    tmin, tmax = spec.event_span
+    gap = (tmax - tmin + 1) if min_gap is None else int(min_gap)
+    todo = np.flatnonzero(ok & (pos0 >= 0))
+    # one pseudo-event study per (ticker, admissible row), shared by the ticker's events
+    cand: dict[int, np.ndarray] = {}
+    for c in np.unique(col[todo]):
+        excl = _rows_of_dates(index, (exclude or {}).get(columns[c], ()))
+        cand[int(c)] = admissible_rows(finite[:, c], spec, exclude_rows=excl, min_gap=gap, last_row=last_row)
+    keys = list(cand)
+    all_rows = np.concatenate([cand[c] for c in keys]) if keys else np.zeros(0, np.int64)
+    all_cols = np.concatenate([np.full(cand[c].size, c) for c in keys]) if keys else np.zeros(0, np.int64)
+    t_all = pseudo_statistics(y_panel, x_panel, all_cols, all_rows, spec, rf)
+    offs = dict(zip(keys, np.cumsum([0] + [cand[c].size for c in keys])[:-1], strict=True))
+    n_cand = np.zeros(n, dtype=np.int64)
+    n_valid = np.zeros((n, w), dtype=np.int64)
+    n_exceed = np.zeros((n, w), dtype=np.int64)
+    for i in todo:
+        c = int(col[i])
+        rows = cand[c]
+        ts = t_all[offs[c]: offs[c] + rows.size]
+        keep = np.abs(rows - pos0[i]) >= max(gap, 1)  # never the event's own date
+        tk = ts[keep]
+        valid = np.isfinite(tk)
+        n_cand[i] = int(keep.sum())
+        n_valid[i] = valid.sum(axis=0)
+        with np.errstate(invalid="ignore"):
+            n_exceed[i] = (valid & (np.abs(tk) >= np.abs(t_actual[i])[None, :])).sum(axis=0)
+    live = ok[:, None] & (pos0 >= 0)[:, None] & np.isfinite(t_actual) & (n_valid > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(live, (1.0 + n_exceed) / (1.0 + n_valid), np.nan)
+        floor = np.where(n_valid > 0, 1.0 / (1.0 + n_valid), np.nan)
+    return pd.DataFrame({
+        "event_id": pd.array(np.repeat(np.asarray(event_ids).astype(str), w), dtype="str"),
+        "window_start": np.tile([s for s, _ in spec.windows], n),
+        "window_end": np.tile([e for _, e in spec.windows], n),
+        "t_actual": t_actual.ravel(),
+        "n_draws": np.repeat(n_cand, w),
+        "n_candidates": np.repeat(n_cand, w),
+        "n_valid": n_valid.ravel(),
+        "n_exceed": n_exceed.ravel(),
+        "p_placebo": p.ravel(),
+        "p_floor": floor.ravel(),
+        "method": pd.array(["exact"] * (n * w), dtype="str"),
+    })

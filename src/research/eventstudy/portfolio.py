@@ -34,7 +34,9 @@ import numpy as np
 import pandas as pd
 
 from research.errors import EventStudyError, UnknownTickerError
-from research.eventstudy.engine import _check_panel, load_return_panel, run_event_study
+from research.eventstudy.engine import run_event_study
+from research.eventstudy.events import combined_id
+from research.eventstudy.pipeline import load_return_panel, validate_panel
 from research.eventstudy.result import EventStudyResult
 from research.eventstudy.spec import EventStudySpec
 
@@ -42,8 +44,9 @@ __all__ = ["portfolio_event_study", "basket_returns", "basket_name", "late_membe
 
 
 def basket_name(tickers: list[str] | tuple[str, ...]) -> str:
-    """Column name used for the basket, e.g. ``"BASKET(MP+USAR)"``."""
-    return "BASKET(" + "+".join(tickers) + ")"
+    """Column name used for the basket: the combined id ``"basket:MP+USAR"``
+    (:func:`research.eventstudy.events.combined_id`)."""
+    return combined_id("basket", "+".join(tickers))
 
 
 def basket_returns(simple_returns: pd.DataFrame, tickers: list[str] | tuple[str, ...], *,
@@ -129,7 +132,7 @@ def portfolio_event_study(
                 "drop them from the basket"
             )
     else:
-        returns = _check_panel(returns, "returns")
+        returns = validate_panel(returns, "returns")
         missing = [t for t in members if t not in returns.columns]
         if missing:
             raise UnknownTickerError(
@@ -151,7 +154,7 @@ def portfolio_event_study(
         pass  # factors come from spec.factors
     if spec.return_type == "log":
         panel = np.log1p(panel)
-    eid = event_id or f"basket:{date if date is not None else day0}"
+    eid = event_id or combined_id("basket", date if date is not None else day0)
     row: dict[str, object] = {"event_id": [eid], "ticker": [name]}
     if day0 is not None:
         row["day0"] = [pd.Timestamp(day0)]

@@ -55,6 +55,8 @@ from research.errors import SpecificationError
 
 __all__ = [
     "BatteryInput",
+    "car_moments",
+    "two_sided_t_p",
     "BatteryResult",
     "battery",
     "DAY_TESTS",
@@ -234,13 +236,21 @@ def _window(inp: BatteryInput, window: Window) -> tuple[int, int] | None:
 
 
 def _p_norm(z):
-    return 2.0 * _st.norm.sf(np.abs(z))
+    # = 2 * scipy.stats.norm.sf(|z|) (the same special function, without its argument checks)
+    return 2.0 * _sp_special.ndtr(-np.abs(z))
 
 
-def _p_t(t, df):
+def two_sided_t_p(t, df):
+    """Two-sided Student-t p-value ``2 * P(T_df > |t|)``; NaN where ``df <= 0``.
+
+    The special function behind ``scipy.stats.t.sf`` (``scipy.special.stdtr``), called
+    directly: identical numbers without the per-call argument machinery."""
     df = np.asarray(df, dtype=float)
     with np.errstate(invalid="ignore"):
-        return np.where(df > 0, 2.0 * _st.t.sf(np.abs(t), np.where(df > 0, df, 1.0)), np.nan)
+        return np.where(df > 0, 2.0 * _sp_special.stdtr(np.where(df > 0, df, 1.0), -np.abs(t)), np.nan)
+
+
+_p_t = two_sided_t_p
 
 
 def _out(name: str, stat, p, ref: str, scalar: bool) -> TestStat:
@@ -359,41 +369,92 @@ def _nanstd(x: np.ndarray, axis: int = 0) -> np.ndarray:
         return np.where(n > 1, np.sqrt((d * d).sum(axis=axis) / np.maximum(n - 1, 1)), np.nan)
 
 
+def car_moments(
+    ar: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    *,
+    design: np.ndarray | None = None,
+    xtx_inv: np.ndarray | None = None,
+    pe: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CAR over day-index windows and its variance factor: the one implementation.
+
+    ``Var(CAR_i) = sigma_i^2 v_i`` under the null. For OLS models with design rows
+    ``x0_t`` (market model ``(1, R_mt)``, mean-adjusted ``(1,)``, market-adjusted none)
+    and prediction-error matrix ``V = (X'X)^{-1}``::
+
+        v = tau + s' V s,      s = sum over the window's present days of x0_t
+
+    the exact variance of a sum of out-of-sample OLS forecast errors (Campbell, Lo and
+    MacKinlay 1997, eq. 4.4.13-4.4.14; MacKinlay 1997): the ARs share the estimation
+    error of the parameters. Without ``design`` it is ``sum pe_t`` (covariance ignored).
+
+    **Missing-day rule** (the only one in the package): a day whose abnormal return is
+    NaN is left out of the CAR *and* of its variance -- ``tau`` counts the present days
+    and ``s`` sums only their design rows, so the variance always belongs to the sum it
+    standardises. A window with no present day is NaN. ``complete`` says whether every
+    day of the window is present; the single-event table of the engine reports a window
+    only when it is complete (a CAR that skips a day is a different window), the
+    cross-sectional battery uses every present day.
+
+    Parameters
+    ----------
+    ar : (N, T) abnormal returns (NaN = missing).
+    starts, ends : (W,) inclusive day indices into the T axis.
+    design : (N, T, P) design rows, with ``xtx_inv`` (N, P, P); or ``pe`` (N, T).
+
+    Returns
+    -------
+    (car (N, W), v (N, W), complete (N, W) bool)
+    """
+    ar = np.asarray(ar, dtype=float)
+    starts = np.asarray(starts, dtype=np.intp)
+    ends = np.asarray(ends, dtype=np.intp)
+    n_ev = ar.shape[0]
+    present = np.isfinite(ar)
+    z = np.zeros((n_ev, 1))
+    cs = np.concatenate([z, np.cumsum(np.where(present, ar, 0.0), axis=1)], axis=1)
+    cnt = np.concatenate([z, np.cumsum(present, axis=1, dtype=float)], axis=1)
+    car_ = cs[:, ends + 1] - cs[:, starts]
+    tau = cnt[:, ends + 1] - cnt[:, starts]
+    complete = tau == (ends - starts + 1)[None, :]
+    if design is not None:
+        dm = np.where(present[:, :, None], design, 0.0)
+        dcs = np.concatenate([np.zeros((n_ev, 1, dm.shape[-1])), np.cumsum(dm, axis=1)], axis=1)
+        s = dcs[:, ends + 1, :] - dcs[:, starts, :]  # (N, W, P)
+        v = tau + np.einsum("nwp,npq,nwq->nw", s, xtx_inv, s)
+    elif pe is not None:
+        pcs = np.concatenate([z, np.cumsum(np.where(present, pe, 0.0), axis=1)], axis=1)
+        v = pcs[:, ends + 1] - pcs[:, starts]
+    else:
+        v = tau.copy()
+    none = tau == 0
+    return np.where(none, np.nan, car_), np.where(none, np.nan, v), complete
+
+
 def car(inp: BatteryInput, start_idx: int, end_idx: int) -> np.ndarray:
     """(N,) cumulative abnormal return over ``[start_idx, end_idx]`` (missing days skipped;
-    NaN if the event has no return in the window or a failed fit)."""
-    a, b = _window(inp, (start_idx, end_idx))
-
-    def make():
-        w = _ar(inp)[:, a : b + 1]
-        n = _count(w, 1)
-        return np.where(n > 0, np.where(np.isfinite(w), w, 0.0).sum(axis=1), np.nan)
-
-    return _cached(inp, f"car:{a}:{b}", make)
+    NaN if the event has no return in the window or a failed fit). See :func:`car_moments`."""
+    return _car_v(inp, start_idx, end_idx)[0]
 
 
 def car_variance_factor(inp: BatteryInput, start_idx: int, end_idx: int) -> np.ndarray:
-    """(N,) ``v_i`` with ``Var(CAR_i) = sigma_i^2 v_i`` under the null.
+    """(N,) ``v_i`` with ``Var(CAR_i) = sigma_i^2 v_i`` under the null (:func:`car_moments`:
+    ``tau + s' V s`` over the window's present days; ``sum pe`` without ``design_evt``).
+    For the market model this is ``tau + tau^2/L + (sum_t R_mt - tau * mean)^2 / SS``."""
+    return _car_v(inp, start_idx, end_idx)[1]
 
-    For OLS models with design rows ``x0_t`` (market model: ``(1, R_mt)``) the exact
-    variance of ``CAR_i = sum_t AR_it`` over the ``tau_i`` non-missing window days is
-    ``sigma^2 (tau_i + s' V s)`` with ``s = sum_t x0_t``: the AR's share the estimation
-    error of the parameters, ``Cov(AR_t, AR_s) = sigma^2 x0_t' V x0_s`` for t != s
-    (Campbell, Lo and MacKinlay 1997, eq. 4.4.13-4.4.14; MacKinlay 1997). For the market
-    model this is ``tau + tau^2/L + (sum_t R_mt - tau * mean)^2 / SS``. Without
-    ``design_evt`` it falls back to ``sum_t pe_it`` (covariance ignored).
-    """
+
+def _car_v(inp: BatteryInput, start_idx: int, end_idx: int) -> tuple[np.ndarray, np.ndarray]:
     a, b = _window(inp, (start_idx, end_idx))
-    present = np.isfinite(inp.ar[:, a : b + 1])
-    if inp.design_evt is None:
-        pe = np.where(present, inp.pe[:, a : b + 1], 0.0)
-        v = pe.sum(axis=1)
-    else:
-        dm = _cached(inp, "design_present",
-                     lambda: np.where(np.isfinite(inp.ar)[:, :, None], inp.design_evt, 0.0))
-        s = np.einsum("ntk->nk", dm[:, a : b + 1, :])  # sum over days, in day order
-        v = present.sum(axis=1) + np.einsum("nk,nkj,nj->n", s, inp.xtx_inv, s)
-    return np.where(present.any(axis=1), v, np.nan)
+
+    def make():
+        c, v, _ = car_moments(_ar(inp), np.array([a]), np.array([b]), design=inp.design_evt,
+                              xtx_inv=inp.xtx_inv, pe=inp.pe)
+        return c[:, 0], v[:, 0]
+
+    return _cached(inp, f"car_v:{a}:{b}", make)
 
 
 def _sar(inp: BatteryInput) -> np.ndarray:

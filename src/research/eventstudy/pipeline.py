@@ -1,0 +1,420 @@
+"""The event-study pipeline: align -> screen -> estimate -> abnormal returns -> windows.
+
+Every caller -- the engine (:func:`research.eventstudy.run_event_study`), the placebo
+(:mod:`research.eventstudy.placebo`), the portfolio approach, the size/power simulation
+(:mod:`research.eventstudy.simulate`) -- runs the same small typed steps on arrays:
+
+1. :func:`validate_panel` / :func:`load_return_panel`: a returns panel (sessions x
+   tickers) checked once; :func:`regressor_array` its regressors.
+2. :func:`align_matrices`: every event's estimation window and event span read from the
+   panel with one fancy index (:class:`AlignedData`).
+3. :func:`screen`: which events can be estimated, with a :class:`ScreenReason` each.
+4. :func:`estimate`: one stacked OLS fit (:func:`research.eventstudy.models.fit`),
+   abnormal returns and prediction-error factors (:class:`Estimate`).
+5. :func:`window_statistics`: CAR, BHAR and the single-event CAR t-test per window
+   (the one CAR variance of :func:`research.eventstudy.stats.car_moments`).
+6. :func:`first_occurrence`: integer-keyed de-duplication of (ticker, day 0) for the
+   cross-sectional aggregates.
+
+Relative days are rows of the returns panel, i.e. trading sessions.
+
+References
+----------
+MacKinlay, A. C. (1997). Event studies in economics and finance. *J. Econ. Lit.* 35, 13-39.
+Campbell, J. Y., Lo, A. W. and MacKinlay, A. C. (1997). *The Econometrics of Financial
+Markets*, ch. 4.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from research.errors import EventStudyError, InsufficientDataError, UnknownTickerError
+from research.eventstudy import models as _models
+from research.eventstudy import stats as _stats
+from research.eventstudy.spec import EventStudySpec
+
+__all__ = [
+    "AlignedData", "Estimate", "ScreenReason", "align_matrices", "estimate", "first_occurrence",
+    "load_return_panel", "n_params", "regressor_array", "risk_free", "screen", "validate_panel",
+    "window_index", "window_statistics",
+]
+
+
+# ----------------------------------------------------------------------------------------
+# 1. data
+# ----------------------------------------------------------------------------------------
+def validate_panel(panel: pd.DataFrame, name: str = "returns") -> pd.DataFrame:
+    """A panel (sessions x tickers) checked and sorted by date, columns as ``str``.
+
+    Raises
+    ------
+    EventStudyError
+        Not a DataFrame, index not dates, duplicated dates or columns, non-numeric columns.
+    InsufficientDataError
+        No rows or no columns.
+    """
+    if not isinstance(panel, pd.DataFrame):
+        raise EventStudyError(f"{name} must be a DataFrame (dates x tickers), got {type(panel).__name__}")
+    if panel.shape[0] == 0 or panel.shape[1] == 0:
+        raise InsufficientDataError(
+            f"{name} table is empty ({panel.shape[0]} dates x {panel.shape[1]} tickers); pass daily "
+            "returns covering the estimation window and event span of every event, e.g. "
+            "research.data.returns(research.data.close_panel(prices))"
+        )
+    if not isinstance(panel.index, pd.DatetimeIndex):
+        try:
+            panel = panel.set_axis(pd.DatetimeIndex(pd.to_datetime(panel.index, format="mixed")), axis=0)
+        except (TypeError, ValueError):
+            raise EventStudyError(
+                f"{name} must be indexed by session dates (DatetimeIndex); "
+                "use panel.set_index(pd.to_datetime(panel['date']))"
+            ) from None
+    if panel.index.has_duplicates:
+        d = panel.index[panel.index.duplicated()][:5]
+        raise EventStudyError(f"{name} has duplicated dates {list(d.strftime('%Y-%m-%d'))}; "
+                              "drop duplicates so each session is one row")
+    panel = panel.sort_index()  # row order of the input never matters
+    panel.columns = [str(c) for c in panel.columns]
+    bad = [c for c, t in panel.dtypes.items() if not (pd.api.types.is_numeric_dtype(t)
+                                                      and not pd.api.types.is_bool_dtype(t))]
+    if bad:
+        raise EventStudyError(
+            f"{name} column(s) {bad[:10]} are not numeric; pass daily returns as floats "
+            "(e.g. research.data.returns(close_panel(prices)))"
+        )
+    if panel.columns.has_duplicates:
+        raise EventStudyError(f"{name} has duplicated columns; keep one column per ticker")
+    return panel
+
+
+def load_return_panel(
+    tickers: list[str], return_type: str = "simple", *, source: str = "snapshot",
+    with_volume: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame | None, list[str]]:
+    """Load daily returns (sessions x tickers) via :mod:`research.data`.
+
+    Tickers unknown to the source are left out (returned as the third element) instead
+    of failing the whole study; their events are skipped with a reason.
+
+    Returns
+    -------
+    (returns, volume or None, unknown_tickers)
+    """
+    from research import data as rdata
+
+    wanted = sorted(set(tickers))
+    unknown: list[str] = []
+    try:
+        prices = rdata.load_prices(wanted, source=source)
+    except UnknownTickerError:
+        avail = set(rdata.available_tickers())
+        unknown = [t for t in wanted if t not in avail]
+        wanted = [t for t in wanted if t in avail]
+        if not wanted:
+            raise
+        prices = rdata.load_prices(wanted, source=source)
+    closes = rdata.close_panel(prices, field="close")
+    rets = rdata.returns(closes, kind=return_type)
+    vol = rdata.close_panel(prices, field="volume") if with_volume else None
+    return rets, vol, unknown
+
+
+def regressor_array(panel_index: pd.DatetimeIndex, returns: pd.DataFrame | None,
+                    spec: EventStudySpec) -> np.ndarray | None:
+    """(D, K) regressors on the panel's dates: market proxy column or factor columns
+    (None for the mean-adjusted model).
+
+    Raises
+    ------
+    UnknownTickerError
+        The market proxy is not a column of ``returns``.
+    """
+    if spec.model == "mean_adjusted":
+        return None
+    if spec.model == "factor":
+        f = spec.factors
+        assert f is not None
+        fx = f.sort_index().reindex(panel_index)
+        return fx[list(spec.factor_columns)].to_numpy(dtype=float)
+    assert returns is not None
+    if spec.market not in returns.columns:
+        cols = sorted(returns.columns)
+        raise UnknownTickerError(
+            f"market proxy {spec.market!r} is not in the returns data (columns: "
+            f"{cols[:20]}{'...' if len(cols) > 20 else ''}); add its returns or choose "
+            f"another proxy, e.g. EventStudySpec(market='IWM')"
+        )
+    return returns[spec.market].to_numpy(dtype=float)[:, None]
+
+
+def risk_free(panel_index: pd.DatetimeIndex, spec: EventStudySpec) -> np.ndarray | None:
+    """(D,) risk-free rate subtracted from returns for a factor model with an ``RF``
+    column, else None."""
+    if spec.model == "factor" and spec.factors is not None and "RF" in spec.factors.columns:
+        return spec.factors.sort_index()["RF"].reindex(panel_index).to_numpy(float)
+    return None
+
+
+def n_params(spec: EventStudySpec) -> int:
+    """Parameters estimated per event (:func:`research.eventstudy.models.n_params`)."""
+    return _models.n_params(spec.model, len(spec.factor_columns))
+
+
+def window_index(spec: EventStudySpec) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends): the spec's windows as inclusive indices into the event span."""
+    tmin, _ = spec.event_span
+    starts = np.array([a - tmin for a, _ in spec.windows], dtype=np.intp)
+    ends = np.array([b - tmin for _, b in spec.windows], dtype=np.intp)
+    return starts, ends
+
+
+# ----------------------------------------------------------------------------------------
+# 2. align
+# ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AlignedData:
+    """Aligned matrices for N events (rows) read from a returns panel.
+
+    ``y_est`` (N,L) and ``y_evt`` (N,T) are the stock's returns over the estimation
+    window and the event span; ``x_est`` (N,L,K) / ``x_evt`` (N,T,K) the regressors
+    (market proxy or factors), None for the mean-adjusted model. ``pos0`` is each
+    event's day-0 row in the panel (-1 when unknown).
+    """
+
+    y_est: np.ndarray
+    x_est: np.ndarray | None
+    y_evt: np.ndarray
+    x_evt: np.ndarray | None
+    pos0: np.ndarray
+
+    def take(self, rows: np.ndarray) -> AlignedData:
+        """The events ``rows`` (an index or boolean mask)."""
+        sub = (lambda a: None if a is None else a[rows])  # noqa: E731
+        return AlignedData(self.y_est[rows], sub(self.x_est), self.y_evt[rows], sub(self.x_evt),
+                           self.pos0[rows])
+
+
+def _take(arr: np.ndarray, rows: np.ndarray, cols: np.ndarray | None) -> np.ndarray:
+    """``arr[rows, cols]`` (or ``arr[rows]`` for 1-D/2-D regressors) with NaN where a row
+    falls outside ``[0, len(arr))``. One flat fancy index, no Python loop."""
+    d = arr.shape[0]
+    inside = (rows >= 0) & (rows < d)
+    r = np.where(inside, rows, 0)
+    if cols is None:
+        out = arr[r]  # a fresh array (fancy indexing copies)
+        out[~inside] = np.nan
+        return out
+    m = arr.shape[1]
+    out = arr.ravel().take(r * m + cols)
+    out[~inside] = np.nan
+    return out
+
+
+def align_matrices(y_panel: np.ndarray, x_panel: np.ndarray | None, col: np.ndarray,
+                   pos0: np.ndarray, spec: EventStudySpec, rf: np.ndarray | None = None) -> AlignedData:
+    """Read estimation and event windows for all events with one fancy index each.
+
+    Parameters
+    ----------
+    y_panel : (D, M) returns array; x_panel : (D, K) regressors or None;
+    col : (N,) column of each event's ticker; pos0 : (N,) day-0 row (-1 = unknown);
+    rf : (D,) risk-free rate subtracted from y for the factor model, optional.
+    """
+    est = spec.estimation
+    tmin, tmax = spec.event_span
+    pos0 = np.asarray(pos0, dtype=np.int64)
+    col = np.asarray(col, dtype=np.int64)
+    bad = pos0 < 0
+    p0 = np.where(bad, -(10**9), pos0)
+    # one read over the hull of both windows, then two slices (views)
+    lo = min(est.start, tmin)
+    hi = max(est.end, tmax)
+    rows = p0[:, None] + np.arange(lo, hi + 1)[None, :]
+    y_all = _take(np.ascontiguousarray(y_panel), rows, col[:, None])
+    if rf is not None:
+        y_all = y_all - _take(rf, rows, None)
+    e0, e1 = est.start - lo, est.end - lo + 1
+    v0, v1 = tmin - lo, tmax - lo + 1
+    if x_panel is None:
+        return AlignedData(y_all[:, e0:e1], None, y_all[:, v0:v1], None, pos0)
+    x_all = _take(x_panel, rows, None)
+    return AlignedData(y_all[:, e0:e1], x_all[:, e0:e1], y_all[:, v0:v1], x_all[:, v0:v1], pos0)
+
+
+# ----------------------------------------------------------------------------------------
+# 3. screen
+# ----------------------------------------------------------------------------------------
+class ScreenReason(enum.IntEnum):
+    """Why an event can (``OK``) or cannot be estimated; :func:`screen` gives one each."""
+
+    OK = 0
+    NO_DAY0 = 1  #: day 0 unknown or not a row of the panel, or the ticker is not a column
+    NO_ESTIMATION_DATA = 2  #: every estimation-window return of the stock is NaN
+    TOO_FEW_OBSERVATIONS = 3  #: fewer than ``min_obs`` valid (stock and regressor) returns
+    ZERO_VARIANCE_REGRESSOR = 4  #: a regressor is constant over the estimation window
+    COLLINEAR_FACTORS = 5  #: factor regressors collinear (condition number >= 1e10)
+
+
+def screen(al: AlignedData, spec: EventStudySpec) -> tuple[np.ndarray, np.ndarray]:
+    """Which events can be estimated.
+
+    Returns
+    -------
+    (ok (N,) bool, reason (N,) int8 codes of :class:`ScreenReason`)
+    """
+    n = al.y_est.shape[0]
+    code = np.zeros(n, dtype=np.int8)
+    fin_y = np.isfinite(al.y_est)
+    valid = fin_y if al.x_est is None else fin_y & np.isfinite(al.x_est).all(axis=-1)
+    n_valid = valid.sum(axis=1)
+    code[n_valid < spec.estimation.min_obs] = ScreenReason.TOO_FEW_OBSERVATIONS
+    code[~fin_y.any(axis=1)] = ScreenReason.NO_ESTIMATION_DATA
+    if al.x_est is not None and spec.model in ("market", "factor"):
+        xz = np.where(valid[..., None], al.x_est, 0.0)
+        nv = np.maximum(n_valid, 1)[:, None]
+        with np.errstate(all="ignore"):
+            mean = xz.sum(axis=1) / nv
+            dev = np.where(valid[..., None], al.x_est - mean[:, None, :], 0.0)
+            sd = np.sqrt((dev * dev).sum(axis=1) / nv)
+            scale = 1.0 + np.abs(xz).max(axis=1) if al.x_est.shape[1] else np.ones_like(sd)
+        zero = ~(sd > 1e-12 * scale).all(axis=1)
+        code[(code == 0) & zero] = ScreenReason.ZERO_VARIANCE_REGRESSOR
+        if spec.model == "factor" and al.x_est.shape[-1] > 1:
+            ok_rows = code == 0
+            if ok_rows.any():
+                g = np.einsum("nlp,nlq->npq", dev[ok_rows], dev[ok_rows])
+                cond = np.linalg.cond(g)
+                coll = np.zeros(n, bool)
+                coll[ok_rows] = ~(cond < 1e10)
+                code[(code == 0) & coll] = ScreenReason.COLLINEAR_FACTORS
+    code[al.pos0 < 0] = ScreenReason.NO_DAY0
+    return code == ScreenReason.OK, code
+
+
+# ----------------------------------------------------------------------------------------
+# 4. estimate -> abnormal returns
+# ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Estimate:
+    """Estimated quantities for a stacked batch of N events (:func:`estimate`)."""
+
+    alpha: np.ndarray  #: (N,)
+    beta: np.ndarray  #: (N, K)
+    sigma: np.ndarray  #: (N,) residual standard deviation
+    r2: np.ndarray  #: (N,)
+    n_obs: np.ndarray  #: (N,) estimation observations used
+    ar: np.ndarray  #: (N, T) event-span abnormal returns
+    ar_est: np.ndarray  #: (N, L) estimation-window residuals
+    pe: np.ndarray  #: (N, T) prediction-error variance factors
+    xtx_inv: np.ndarray | None  #: (N, P, P) prediction-error matrix V_i
+    design_evt: np.ndarray | None  #: (N, T, P) event-day design rows x0_t
+    y_evt: np.ndarray  #: (N, T) event-span returns (for BHAR)
+    fit: Any = None
+
+    def take(self, rows: np.ndarray) -> Estimate:
+        """The events ``rows`` (an index or boolean mask)."""
+        sub = (lambda a: None if a is None else a[rows])  # noqa: E731
+        return Estimate(self.alpha[rows], self.beta[rows], self.sigma[rows], self.r2[rows],
+                        self.n_obs[rows], self.ar[rows], self.ar_est[rows], self.pe[rows],
+                        sub(self.xtx_inv), sub(self.design_evt), self.y_evt[rows], None)
+
+    def battery_input(self, spec: EventStudySpec) -> _stats.BatteryInput:
+        """The cross-sectional battery's input (:class:`research.eventstudy.stats.BatteryInput`)."""
+        design = self.design_evt if spec.model != "market_adjusted" else None
+        return _stats.BatteryInput(ar=self.ar, ar_est=self.ar_est, sigma=self.sigma, pe=self.pe,
+                                   n_est=np.asarray(self.n_obs), n_params=n_params(spec),
+                                   design_evt=design, xtx_inv=None if design is None else self.xtx_inv)
+
+
+def estimate(al: AlignedData, spec: EventStudySpec) -> Estimate:
+    """Fit the expected-return model for N stacked events (one call to
+    :func:`research.eventstudy.models.fit`) and compute abnormal returns and
+    prediction-error factors. Pass only screened events (``al.take(ok)``)."""
+    model = spec.model
+    fit = _models.fit(al.y_est, al.x_est, model, convention=spec.convention)
+    ar = _models.abnormal(al.y_evt, al.x_evt, fit, model)
+    pe = _models.prediction_factor(al.x_evt, fit, model, n_days=al.y_evt.shape[1])
+    alpha = np.asarray(fit.alpha, dtype=float)
+    beta = np.asarray(fit.beta, dtype=float).reshape(len(alpha), -1)
+    return Estimate(alpha, beta, np.asarray(fit.sigma, float), np.asarray(fit.r2, float),
+                    np.asarray(fit.n_obs), np.asarray(ar, float), np.asarray(fit.resid, float),
+                    np.asarray(pe, float), fit.xtx_inv,
+                    _models.design(al.x_evt if al.x_evt is not None else al.y_evt, fit),
+                    al.y_evt, fit)
+
+
+# ----------------------------------------------------------------------------------------
+# 5. window statistics
+# ----------------------------------------------------------------------------------------
+def window_statistics(est: Estimate, spec: EventStudySpec, starts: np.ndarray | None = None,
+                      ends: np.ndarray | None = None, *, bhar: bool = True,
+                      pvalues: bool = True) -> dict[str, np.ndarray]:
+    """CAR, BHAR and the single-event CAR t-test for every event x window.
+
+    The CAR and its variance come from :func:`research.eventstudy.stats.car_moments`
+    (exact prediction-error variance ``sigma^2 (L2 + s' V s)``; Campbell, Lo and
+    MacKinlay 1997, eq. 4.4.13 generalised to K regressors; ``sigma^2 L2`` for the
+    market-adjusted model). A window is reported only when complete (every day has an
+    abnormal return); otherwise ``car``, ``car_se``, ``t_stat``, ``p_value`` and
+    ``bhar`` are NaN and ``complete`` is False. The test is two-sided Student t with
+    ``n_obs - n_params`` degrees of freedom (``n_obs - 1`` for market-adjusted).
+
+    BHAR is :func:`research.eventstudy.stats.bhar` (``prod(1 + R) - prod(1 + E[R])`` in
+    simple-return units, ``E[R] = R - AR``; for log returns ``1 + R = exp(r)``).
+
+    Parameters
+    ----------
+    starts, ends : inclusive day indices into the event span; default the spec's windows.
+    bhar, pvalues : compute BHAR and the t-test p-values (default True; the CAR path and
+        the placebo need neither).
+
+    Returns
+    -------
+    dict of (N, W) arrays: car, bhar, car_se, t_stat, p_value, complete.
+    """
+    if starts is None or ends is None:
+        starts, ends = window_index(spec)
+    design = None if spec.model == "market_adjusted" else est.design_evt
+    car, v, complete = _stats.car_moments(est.ar, starts, ends, design=design,
+                                          xtx_inv=None if design is None else est.xtx_inv)
+    car = np.where(complete, car, np.nan)
+    dof = est.n_obs - max(n_params(spec), 1)
+    with np.errstate(all="ignore"):
+        car_se = est.sigma[:, None] * np.sqrt(np.where(complete, v, np.nan))
+        t_stat = car / car_se
+        p = _stats.two_sided_t_p(t_stat, dof[:, None]) if pvalues else np.full_like(t_stat, np.nan)
+    out = {"car": car, "car_se": car_se, "t_stat": t_stat, "p_value": p, "complete": complete}
+    if bhar:
+        if spec.return_type == "log":
+            with np.errstate(all="ignore"):
+                r, e = np.expm1(est.y_evt), np.expm1(est.y_evt - est.ar)
+        else:
+            r, e = est.y_evt, est.y_evt - est.ar
+        b = np.column_stack([_stats.bhar(r, e, int(a), int(z)) for a, z in zip(starts, ends, strict=True)]) \
+            if len(starts) else np.empty((est.ar.shape[0], 0))
+        out["bhar"] = np.where(complete, b, np.nan)
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# 6. aggregates: one observation per (ticker, day 0)
+# ----------------------------------------------------------------------------------------
+def first_occurrence(col: np.ndarray, pos0: np.ndarray) -> np.ndarray:
+    """(N,) index of the first event with the same (ticker column, day-0 row).
+
+    Integer keys ``col * (max(pos0) + 2) + pos0 + 1`` and one ``np.unique``; an event is
+    a repeat when ``first_occurrence(...)[i] != i``.
+    """
+    col = np.asarray(col, dtype=np.int64)
+    pos0 = np.asarray(pos0, dtype=np.int64)
+    if col.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    key = col * (int(pos0.max()) + 2) + (pos0 + 1)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first[inverse.ravel()]
