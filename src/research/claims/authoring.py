@@ -123,11 +123,11 @@ def _history_problems(art: Article, day0: dict[str, pd.Timestamp], params: EvalP
 def _proxy_problems(art: Article, params: EvalParams) -> list[Problem]:
     out = []
     for c in art.claims:
-        if "price" not in c.checks:
-            continue
+        if not c.events or c.rule.type == "rolling_return":
+            continue  # no event study: no market model
         p = params.override(c.spec)
         tested = set(c.tickers) | {t for _, t in c.pairs} | set(getattr(c.rule, "required_tickers", ()))
-        if p.market_proxy in tested and p.model in ("market", "market_adjusted") and c.rule.type != "rolling_return":
+        if p.market_proxy in tested and p.model in ("market", "market_adjusted"):
             out.append(_warn(CLAIMS_FILE, c.line, c.id,
                              f"the market proxy {p.market_proxy} is itself a tested ticker: under model "
                              f"{p.model!r} its abnormal return is 0 by construction; give the claim "
