@@ -128,7 +128,8 @@ def run_event_study(
     spec = _check_arguments(spec, tests, placebo_draws, placebo_method)
     ev = prepare_events(events)
     pan = _panel(ev, spec, returns, volume, source)
-    ok, code = screen(al := align_matrices(pan.y, pan.x, np.maximum(pan.col, 0), pan.pos0, spec, pan.rf), spec)
+    al = align_matrices(pan.y, pan.x, np.maximum(pan.col, 0), pan.pos0, spec, pan.rf)
+    ok, code = screen(al, spec)
     reasons = _reasons(ev, code, pan.col, pan.pos0, pan.returns, al, spec, pan.unknown)
     idx = np.flatnonzero(ok)
     est = estimate(al.take(idx), spec) if idx.size else None
@@ -438,8 +439,9 @@ def _reasons(ev: pd.DataFrame, code: np.ndarray, col: np.ndarray, pos0: np.ndarr
     out = [""] * len(ev)
     est = spec.estimation
     idx_dates = returns.index
-    first_valid = returns.apply(lambda s: s.first_valid_index())
-    for i in np.flatnonzero(code != ScreenReason.OK):
+    skipped = np.flatnonzero(code != ScreenReason.OK)
+    first_valid = returns.apply(lambda s: s.first_valid_index()) if skipped.size else {}
+    for i in skipped:
         t = ev["ticker"].iat[i]
         d0 = ev["day0"].iat[i]
         if code[i] == ScreenReason.NO_DAY0:

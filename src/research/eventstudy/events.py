@@ -74,8 +74,8 @@ def prepare_events(events: pd.DataFrame) -> pd.DataFrame:
             "(event, ticker) row its own id, e.g. f'{event_id}:{ticker}'"
         )
     n = len(events)
-    tick = events["ticker"]
-    blank = tick.isna().to_numpy() | ~tick.map(lambda v: isinstance(v, str) and bool(v.strip())).to_numpy()
+    tick = events["ticker"].to_numpy(dtype=object)
+    blank = np.fromiter((not (isinstance(v, str) and v.strip()) for v in tick), dtype=bool, count=n)
     if blank.any():
         rows = [str(r) for r in ids.to_numpy()[blank][:10]]
         raise EventStudyError(

@@ -267,24 +267,31 @@ def _fit_market_adjusted(y, x, mask, n, nf, convention) -> ModelFit:
 
 def _fit_market(y, x, mask, n, nf, convention) -> ModelFit:
     xm = x[:, :, 0]
-    # two-pass centred moments (accurate), row dot products instead of product temporaries
-    y0 = np.where(mask, y, 0.0)
-    x0 = np.where(mask, xm, 0.0)
-    ybar = y0.sum(axis=1) / nf
-    xbar = x0.sum(axis=1) / nf
-    dx = np.where(mask, xm - xbar[:, None], 0.0)
-    dy = np.where(mask, y - ybar[:, None], 0.0)
+    # two-pass centred moments (accurate under shifts), few (N, L) temporaries: masked
+    # deviations computed in place, row dot products, residuals as dy - beta * dx
+    inv = ~mask
+    dy = np.where(mask, y, 0.0)
+    dx = np.where(mask, xm, 0.0)
+    ybar = dy.sum(axis=1) / nf
+    xbar = dx.sum(axis=1) / nf
+    xmax = np.abs(dx).max(axis=1, initial=0.0)
+    dy -= ybar[:, None]
+    dx -= xbar[:, None]
+    dy[inv] = 0.0
+    dx[inv] = 0.0
     sxx = np.einsum("ij,ij->i", dx, dx)
     sxy = np.einsum("ij,ij->i", dx, dy)
     syy = np.einsum("ij,ij->i", dy, dy)
     # a regressor constant up to rounding has no slope: relative tolerance on Sxx
-    xmax = np.abs(x0).max(axis=1, initial=0.0)
     ok = (n >= 3) & (sxx > nf * (64.0 * np.finfo(float).eps * xmax) ** 2) & (sxx > 0)
     beta = np.where(ok, sxy / sxx, np.nan)
     alpha = np.where(ok, ybar - beta * xbar, np.nan)
-    resid = np.where(mask, y - alpha[:, None] - beta[:, None] * xm, np.nan)
-    ssr = np.where(mask, resid, 0.0)
-    ssr = np.einsum("ij,ij->i", ssr, ssr)
+    dx *= beta[:, None]
+    resid = np.subtract(dy, dx, out=dy)  # y - alpha - beta x on the valid rows, 0 elsewhere
+    del dx
+    ssr = np.einsum("ij,ij->i", resid, resid)
+    resid[inv] = np.nan
+    resid[~ok] = np.nan
     r2 = np.where(ok & (syy > 0), 1.0 - ssr / syy, np.nan)
     if convention == "textbook":
         sigma = np.sqrt(ssr / (nf - 2))

@@ -131,7 +131,10 @@ class EventStudyResult:
         Abnormal log volume per event and relative day (see
         :mod:`research.eventstudy.volume`), when computed.
     placebo : pandas.DataFrame or None
-        Per event x window placebo detail (``n_valid`` draws, ``t_actual``), when run.
+        Per event x window placebo detail, when run: ``t_actual``, ``n_valid`` (pseudo
+        dates with a defined statistic, the ``n`` of the p-value), ``n_exceed``,
+        ``p_placebo``, ``p_floor`` (= 1/(1+n), the smallest attainable p) and ``method``
+        ("exact": every admissible date; "resample": seeded draws).
     car_path : pandas.DataFrame or None
         Event ids x (stat, day): ``car_path["car"]`` is the CAR from the first event day
         to each day of the span, ``car_path["car_se"]`` its standard error (the variance

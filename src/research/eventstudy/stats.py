@@ -450,8 +450,10 @@ def _car_v(inp: BatteryInput, start_idx: int, end_idx: int) -> tuple[np.ndarray,
     a, b = _window(inp, (start_idx, end_idx))
 
     def make():
-        c, v, _ = car_moments(_ar(inp), np.array([a]), np.array([b]), design=inp.design_evt,
-                              xtx_inv=inp.xtx_inv, pe=inp.pe)
+        sl = slice(a, b + 1)  # the window's days only: cost in proportion to its length
+        c, v, _ = car_moments(_ar(inp)[:, sl], np.array([0]), np.array([b - a]),
+                              design=None if inp.design_evt is None else inp.design_evt[:, sl],
+                              xtx_inv=inp.xtx_inv, pe=inp.pe[:, sl])
         return c[:, 0], v[:, 0]
 
     return _cached(inp, f"car_v:{a}:{b}", make)
