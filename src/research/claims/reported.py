@@ -44,7 +44,7 @@ __all__ = ["ParsedMove", "parse_reported_move", "reported_vs_computed", "disagre
 #: A press figure and the computed return disagree when they differ by more than
 #: ``max(DISAGREEMENT_FLOOR_PP, DISAGREEMENT_RELATIVE * |reported|)`` percentage points: press
 #: figures are rounded ("~51%"), so a big move may be off by a few points, but a small one may
-#: not (MP reported +4% against a computed +0.8% is a disagreement, not rounding).
+#: not (+4% reported against +0.8% computed is a disagreement, not rounding).
 DISAGREEMENT_FLOOR_PP = 1.5
 DISAGREEMENT_RELATIVE = 0.25
 DISAGREEMENT_RULE = (f"|computed - reported| > max({DISAGREEMENT_FLOOR_PP:g} percentage points, "
