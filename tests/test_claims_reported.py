@@ -6,7 +6,12 @@ import math
 
 import pytest
 
-from research.claims.reported import DISAGREEMENT_PP, parse_reported_move, reported_vs_computed
+from research.claims.reported import (
+    DISAGREEMENT_RULE,
+    disagreement_threshold,
+    parse_reported_move,
+    reported_vs_computed,
+)
 from research.claims import load_article
 
 ARTICLE = load_article()
@@ -69,11 +74,14 @@ def test_table_excludes_post_article_events(table):
 
 
 def test_table_flags_large_disagreements(table):
-    assert table.attrs["threshold_pp"] == DISAGREEMENT_PP
+    assert table.attrs["disagreement_rule"] == DISAGREEMENT_RULE
     for r in table.itertuples():
         if math.isfinite(r.reported_pct) and math.isfinite(r.computed_pct):
             assert r.diff_pp == pytest.approx(r.computed_pct - r.reported_pct)
-            assert r.status == ("DISAGREES" if abs(r.diff_pp) > DISAGREEMENT_PP else "agrees")
+            # the documented rule, written out: max(1.5 pp, 25% of the reported move)
+            bound = max(1.5, 0.25 * abs(r.reported_pct))
+            assert r.threshold_pp == pytest.approx(bound)
+            assert r.status == ("DISAGREES" if abs(r.diff_pp) > bound else "agrees")
     # well-documented closes agree with the data
     row = table[(table["event_id"] == "ev07_openai_amd") & (table["ticker"] == "AMD")].iloc[0]
     assert row.status == "agrees" and abs(row.diff_pp) < 0.1
@@ -99,8 +107,22 @@ def test_disagreement_hint_points_at_a_neighbouring_day(table):
     raw = pd.read_parquet(Path(__file__).resolve().parents[1] / "data" / "snapshot" / "prices.parquet")
     rg = raw[raw["ticker"] == "RGTI"].set_index("date")["close"]
     next_day = (rg.loc["2025-10-02"] / rg.loc["2025-10-01"] - 1) * 100
-    if abs(next_day - row.reported_pct) <= DISAGREEMENT_PP:
+    if abs(next_day - row.reported_pct) <= row.threshold_pp:
         assert row.hint.startswith("matches the day +1 return")
     else:
         assert "no nearby day" in row.hint
     assert (table.loc[table["status"] != "DISAGREES", "hint"] == "").all()
+
+
+@pytest.mark.parametrize(("reported", "bound"), [(4.0, 1.5), (0.0, 1.5), (6.0, 1.5), (-8.0, 2.0), (51.0, 12.75)])
+def test_disagreement_threshold_is_relative_with_a_floor(reported, bound):
+    assert disagreement_threshold(reported) == pytest.approx(bound)
+
+
+def test_small_press_move_far_from_the_data_disagrees(table):
+    """A small reported move that the data contradict is flagged, however small the gap in
+    points: under the old flat 5-point rule +4% reported vs +0.8% computed 'agreed'."""
+    small = table[(table["reported_pct"].abs() < 6) & table["computed_pct"].notna()]
+    assert not small.empty
+    for r in small.itertuples():
+        assert (r.status == "DISAGREES") == (abs(r.computed_pct - r.reported_pct) > 1.5)

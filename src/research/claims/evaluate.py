@@ -27,6 +27,8 @@ catalogued events inside its event windows.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -39,7 +41,10 @@ from research.claims.factcheck import FactCheckResult, check_facts
 from research.claims.notes import render_note
 from research.claims.params import EvalParams
 from research.claims.registry import Claim
-from research.claims.studies import ClaimStudy, basket_label, day0_table, run_claim_study
+from research.claims.numeric import finite
+from research.claims.multiplicity import adjust_pvalues, primary_test
+from research.claims.power import power_note
+from research.claims.studies import RUNUP_WINDOW, ClaimStudy, basket_label, day0_table, run_claim_study
 from research.claims.verdict import (
     CONFOUNDER_COLUMNS,
     EVIDENCE_COLUMNS,
@@ -109,7 +114,8 @@ def _auto_window(claim: Claim, study: ClaimStudy, event_id: str) -> tuple[int, i
     w = getattr(claim.rule, "window", None)
     if w is not None:
         return w
-    return (-1, 1) if bool(study.day0.loc[event_id, "uncertain"]) else (0, 0)
+    uw = study.day0.loc[event_id, "uncertain_window"]
+    return tuple(uw) if uw is not None else (0, 0)
 
 
 def _confounders(claim: Claim, study: ClaimStudy, targets: list[tuple[str, str, tuple[int, int]]],
@@ -246,10 +252,41 @@ def _eval_event(claim: Claim, params: EvalParams, article: Article, base: EvalPa
         j = _rules.judge_pairs(rows, alpha=params.alpha, tests=tests, direction=direction)
         key = dict(j.key_numbers)
     conf, sep = _confounders(claim, study, _confounder_targets(claim, study), article)
-    notes = [f"Rule check: {r}" for r in j.reasons] + notes + list(study.notes) + list(sep)
-    return _verdict(claim, params, j.verdict, study.evidence, key, notes, conf, study.data_source,
-                    {"study": study, "judgement": j}, headline=j.headline,
-                    windows=sorted({w for _, _, w in targets}), facts=facts)
+    window0 = targets[0][2]
+    primary = primary_test(rule.type, getattr(rule, "members", "each"), rows, window0, j.key_numbers)
+    notes = ([f"Rule check: {r}" for r in j.reasons] + _evidence_notes(rows, study.evidence, params.alpha, direction)
+             + notes + list(study.notes) + list(sep))
+    v = _verdict(claim, params, j.verdict, study.evidence, key, notes, conf, study.data_source,
+                 {"study": study, "judgement": j}, headline=j.headline,
+                 windows=sorted({w for _, _, w in targets}), facts=facts)
+    return replace(v, inference=primary.to_dict() if primary else {})
+
+
+def _evidence_notes(rows: pd.DataFrame, evidence: pd.DataFrame, alpha: float, direction: str) -> list[str]:
+    """Power notes for the rule's rows that are not significant, and run-up flags: a
+    significant CAR over :data:`RUNUP_WINDOW` before a rule row's day 0."""
+    out: list[str] = []
+    for r in rows.to_dict(orient="records"):
+        p = r.get("p_placebo") if finite(r.get("p_placebo")) else r.get("p_value")
+        if finite(r.get("car")) and not (finite(p) and float(p) < alpha):
+            note = power_note(r, alpha)
+            if note:
+                out.append(note[0].upper() + note[1:])
+    a, b = RUNUP_WINDOW
+    pre = evidence[(evidence["window_start"] == a) & (evidence["window_end"] == b)]
+    seen = set()
+    for r in rows.to_dict(orient="records"):
+        k = (r["event_id"], r["ticker"])
+        hit = pre[(pre["event_id"] == k[0]) & (pre["ticker"] == k[1])]
+        if k in seen or hit.empty:
+            continue
+        seen.add(k)
+        h = hit.iloc[0]
+        p = h["p_placebo"] if finite(h["p_placebo"]) else h["p_value"]
+        if finite(h["car"]) and finite(p) and float(p) < alpha:
+            out.append(f"Run-up: {k[1]} moved {float(h['car']):+.1%} over CAR({a:+d},{b:+d}) before {k[0]} "
+                       f"(p {float(p):.4f}): the move started before day 0 (a leak or earlier news).")
+    return out
 
 
 def _context_study(claim: Claim, params: EvalParams, article: Article
@@ -406,7 +443,16 @@ def evaluate(claim: Claim | str, params: EvalParams | dict | None = None, *,
     """
     art = article if article is not None else load_article()
     c = _claim(claim, art)
-    base = _params(params).resolve(art)
+    p = _params(params)
+    v = _evaluate_one(c, p, art)
+    if not v.inference:
+        return v
+    return _with_family(v, _primary_family(art, p), p.resolve(art).alpha)
+
+
+def _evaluate_one(c: Claim, params: EvalParams, art: Article) -> Verdict:
+    """One claim's verdict before multiple-testing control."""
+    base = params.resolve(art)
     p = base.override(c.spec)
     evaluator = _EVALUATORS.get(type(c.rule))
     if evaluator is None:
@@ -419,6 +465,63 @@ def evaluate(claim: Claim | str, params: EvalParams | dict | None = None, *,
     return v
 
 
+#: (article fingerprint, params) -> claim id -> raw primary p: the family of a single
+#: evaluate() call, computed once per article content and parameters in a process
+_FAMILIES: dict[tuple[tuple, EvalParams], dict[str, float]] = {}
+
+
+def _fingerprint(art: Article) -> tuple:
+    """The article's directory and its files' sizes and modification times: a changed
+    article file is a different family."""
+    files = sorted(f for f in Path(art.path).rglob("*") if f.is_file())
+    return (str(Path(art.path).resolve()),) + tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+
+
+def _primary_family(art: Article, params: EvalParams,
+                    verdicts: list[Verdict] | None = None) -> dict[str, float]:
+    """Raw primary p-values of every price claim of the article (the multiplicity family)."""
+    key = (_fingerprint(art), params)
+    if key in _FAMILIES:
+        return _FAMILIES[key]
+    if verdicts is None:
+        verdicts = [_evaluate_one(c, params, art) for c in art.claims if c.rule.type in ("basket_car", "pairs_car")]
+    fam = {v.claim_id: float(v.inference["p_value"]) if v.inference.get("p_value") is not None else float("nan")
+           for v in verdicts if v.inference}
+    if len(_FAMILIES) >= 8:
+        _FAMILIES.pop(next(iter(_FAMILIES)))
+    _FAMILIES[key] = fam
+    return fam
+
+
+def _with_family(v: Verdict, family: dict[str, float], alpha: float) -> Verdict:
+    """The verdict with its Holm/BH-adjusted primary p; 'supported' capped at 'partly
+    supported' when only the unadjusted p passes."""
+    adj = adjust_pvalues(family).get(v.claim_id, {"p_holm": float("nan"), "p_bh": float("nan"),
+                                                   "family_size": len(family)})
+    inf = dict(v.inference) | adj
+    raw = inf.get("p_value")
+    fmt = lambda x: "n/a" if not finite(x) else ("<0.0001" if float(x) < 1e-4 else f"{float(x):.4f}")  # noqa: E731
+    floor = inf.get("p_floor")
+    raw_s = (f"<= {fmt(floor)} (its floor, n = {inf.get('p_placebo_n')})"
+             if finite(raw) and finite(floor) and abs(float(raw) - float(floor)) < 1e-12 else fmt(raw))
+    line = (f"Primary test: {inf['test']} ({inf['description']}): p {raw_s}; adjusted across the article's "
+            f"{adj['family_size']} primary tests: Holm p {fmt(adj['p_holm'])}, Benjamini-Hochberg p {fmt(adj['p_bh'])}.")
+    notes = [line]
+    verdict = v.verdict
+    if verdict == SUPPORTED and not (finite(adj["p_holm"]) and adj["p_holm"] < alpha):
+        verdict = PARTLY
+        notes.append(f"Rule check: the primary test passes unadjusted (p {fmt(raw)}) but not after Holm adjustment "
+                     f"across {adj['family_size']} claims (p {fmt(adj['p_holm'])} >= alpha {alpha:g}): "
+                     "'supported' is capped at 'partly supported'.")
+    elif verdict == SUPPORTED and inf["test"] == "parametric t":
+        verdict = PARTLY
+        notes.append("Rule check: the placebo test was unavailable, and the plain t-test alone over-rejects for "
+                     "these stocks: 'supported' is capped at 'partly supported'.")
+    headline = v.headline + (f" Holm-adjusted p {fmt(adj['p_holm'])} across {adj['family_size']} claims."
+                             if v.headline else "")
+    return replace(v, verdict=verdict, inference=inf, notes=tuple(notes) + tuple(v.notes), headline=headline)
+
+
 def evaluate_all(params: EvalParams | dict | None = None, claim_ids: list[str] | None = None, *,
                  article: Article | None = None) -> list[Verdict]:
     """Evaluate every claim of the article (or ``claim_ids``), in file order."""
@@ -428,4 +531,11 @@ def evaluate_all(params: EvalParams | dict | None = None, claim_ids: list[str] |
     if claim_ids is not None:
         wanted = [art.claim(c).id for c in claim_ids]
         claims = [c for c in claims if c.id in wanted]
-    return [evaluate(c, p, article=art) for c in claims]
+    raw = [_evaluate_one(c, p, art) for c in claims]
+    priced = [v for v in raw if v.inference]
+    if not priced:
+        return raw
+    missing = [c for c in art.claims if c.rule.type in ("basket_car", "pairs_car") and c.id not in {v.claim_id for v in raw}]
+    family = _primary_family(art, p, priced + [_evaluate_one(c, p, art) for c in missing])
+    alpha = p.resolve(art).alpha
+    return [_with_family(v, family, alpha) if v.inference else v for v in raw]

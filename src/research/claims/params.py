@@ -25,6 +25,9 @@ SOURCES: tuple[str, ...] = ("snapshot", "yfinance", "auto")
 #: Expected-return models of :mod:`research.eventstudy` usable from a notebook (the factor
 #: model needs a factor table, which a notebook parameter cannot carry).
 MODELS: tuple[str, ...] = ("market", "market_adjusted", "mean_adjusted")
+#: Placebo p-value methods and the history the exact placebo may use.
+PLACEBO_METHODS: tuple[str, ...] = ("exact", "resample")
+PLACEBO_HISTORIES: tuple[str, ...] = ("as_of", "all")
 
 
 def _int(value: object, name: str) -> int:
@@ -113,7 +116,17 @@ class EvalParams:
     alpha : float, default 0.05
         Significance level of the verdict rules (two-sided tests), in (0, 0.5].
     placebo_draws : int, default 1000
-        Random pseudo-event dates per event for the placebo p-value (0 = no placebo test).
+        ``placebo_method="resample"`` only: random pseudo-event dates per event (0 = no
+        placebo test).
+    placebo_method : {"exact", "resample"}, default "exact"
+        ``"exact"``: every admissible pseudo date of the ticker, no resampling
+        (:func:`research.eventstudy.placebo.exact_placebo`); ``"resample"``: seeded draws.
+    placebo_history : {"as_of", "all"}, default "as_of"
+        Exact placebo: pseudo event windows end on or before the as-of date (the history
+        the article could see), or use all history.
+    placebo_min_gap : int, default 21
+        Exact placebo: sessions between a pseudo day 0 and every catalogued event of the
+        article on that ticker (one month of sessions).
     as_of : str or None, default None
         The as-of date (ISO). Events after it are excluded, price claims end on it. None =
         the article's (``article.yaml`` ``as_of``).
@@ -133,6 +146,9 @@ class EvalParams:
     event_windows: tuple[tuple[int, int], ...] = ((0, 0), (0, 1), (-1, 1), (0, 5))
     alpha: float = 0.05
     placebo_draws: int = 1000
+    placebo_method: str = "exact"
+    placebo_history: str = "as_of"
+    placebo_min_gap: int = 21
     as_of: str | None = None
     seed: int | None = None
 
@@ -178,6 +194,15 @@ class EvalParams:
         if draws < 0:
             raise ParameterError(f"parameter placebo_draws={draws} must be >= 0 (0 disables the placebo test)")
         set_("placebo_draws", draws)
+        if self.placebo_method not in PLACEBO_METHODS:
+            raise ParameterError(f"parameter placebo_method={self.placebo_method!r} must be one of {PLACEBO_METHODS}")
+        if self.placebo_history not in PLACEBO_HISTORIES:
+            raise ParameterError(
+                f"parameter placebo_history={self.placebo_history!r} must be one of {PLACEBO_HISTORIES}")
+        gap = _int(self.placebo_min_gap, "placebo_min_gap")
+        if gap < 1:
+            raise ParameterError(f"parameter placebo_min_gap={gap} must be >= 1 session (default 21)")
+        set_("placebo_min_gap", gap)
         if self.as_of is not None:
             try:  # the package's one date parser (tz-aware input is read as New York time)
                 as_of = to_date(self.as_of if isinstance(self.as_of, str) else str(self.as_of), what="as_of")

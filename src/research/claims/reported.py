@@ -18,7 +18,8 @@ percentage that describes the regular-session close-to-close move on day 0:
 
 :func:`reported_vs_computed` compares the parsed figures with the package's day-0
 close-to-close return (adjusted closes) and flags differences above
-:data:`DISAGREEMENT_PP` percentage points: a large disagreement is a data or date problem.
+:func:`disagreement_threshold` (:data:`DISAGREEMENT_RULE`: a bound relative to the
+reported move, with a floor): a disagreement is a data, date or press problem.
 """
 
 from __future__ import annotations
@@ -37,11 +38,25 @@ from research.data import close_panel, load_prices, returns
 if TYPE_CHECKING:
     from research.claims.article import Article
 
-__all__ = ["ParsedMove", "parse_reported_move", "reported_vs_computed", "DISAGREEMENT_PP"]
+__all__ = ["ParsedMove", "parse_reported_move", "reported_vs_computed", "disagreement_threshold",
+           "DISAGREEMENT_FLOOR_PP", "DISAGREEMENT_RELATIVE", "DISAGREEMENT_RULE"]
 
-#: A press figure and the computed return disagree when they differ by more than this
-#: many percentage points (press figures are often rounded, "~51%").
-DISAGREEMENT_PP = 5.0
+#: A press figure and the computed return disagree when they differ by more than
+#: ``max(DISAGREEMENT_FLOOR_PP, DISAGREEMENT_RELATIVE * |reported|)`` percentage points: press
+#: figures are rounded ("~51%"), so a big move may be off by a few points, but a small one may
+#: not (+4% reported against +0.8% computed is a disagreement, not rounding).
+DISAGREEMENT_FLOOR_PP = 1.5
+DISAGREEMENT_RELATIVE = 0.25
+DISAGREEMENT_RULE = (f"|computed - reported| > max({DISAGREEMENT_FLOOR_PP:g} percentage points, "
+                     f"{DISAGREEMENT_RELATIVE:.0%} of |reported|)")
+
+
+def disagreement_threshold(reported_pct: float, *, floor_pp: float = DISAGREEMENT_FLOOR_PP,
+                           relative: float = DISAGREEMENT_RELATIVE) -> float:
+    """The largest difference (percentage points) between a computed return and a press
+    figure ``reported_pct`` (percent) that still counts as agreement:
+    ``max(floor_pp, relative * |reported_pct|)``. Defaults: 1.5 pp and 25%."""
+    return max(float(floor_pp), float(relative) * abs(float(reported_pct)))
 
 _PCT = re.compile(
     r"(?P<bound>[<>])?(?P<pre>[~+\-\u2212]{0,3})(?P<num>\d+(?:\.\d+)?)(?:-(?P<num2>\d+(?:\.\d+)?))?%"
@@ -144,7 +159,8 @@ def reported_vs_computed(
     *,
     as_of: str | pd.Timestamp | None = None,
     source: str = "snapshot",
-    threshold_pp: float = DISAGREEMENT_PP,
+    floor_pp: float = DISAGREEMENT_FLOOR_PP,
+    relative: float = DISAGREEMENT_RELATIVE,
     article: Article | None = None,
 ) -> pd.DataFrame:
     """One row per (event, ticker) of the article's ``events.csv`` (events up to ``as_of``;
@@ -154,8 +170,9 @@ def reported_vs_computed(
     when the text has no close-to-close figure for the ticker), ``reported_text`` (the
     clause it came from), ``computed_pct`` (adjusted close-to-close return on day 0,
     percent), ``diff_pp`` (computed - reported, percentage points), ``status``:
-    "agrees", "DISAGREES" (|diff| > ``threshold_pp``), "no reported figure" or "no price
-    data", and ``hint`` for disagreements: whether the reported figure matches the return
+    "agrees", "DISAGREES" (``|diff|`` above :func:`disagreement_threshold` of the reported
+    figure: ``max(floor_pp, relative * |reported|)``), "no reported figure" or "no price
+    data", ``threshold_pp`` (that bound, percentage points), and ``hint`` for disagreements: whether the reported figure matches the return
     of the session before or after day 0 instead (a date problem).
     """
     from research.claims.article import load_article
@@ -189,23 +206,24 @@ def reported_vs_computed(
             near = {k: float(rets[t].iloc[pos + k]) * 100.0 for k in (-1, 1) if 0 <= pos + k < len(rets)}
         rep = p.pct if p else float("nan")
         diff = comp - rep
+        bound = disagreement_threshold(rep, floor_pp=floor_pp, relative=relative) if p else float("nan")
         if not np.isfinite(comp):
             status = "no price data"
         elif p is None:
             status = "no reported figure"
-        elif abs(diff) > threshold_pp:
+        elif abs(diff) > bound:
             status = "DISAGREES"
         else:
             status = "agrees"
         hint = ""
         if status == "DISAGREES":
-            fits = [k for k, v in near.items() if np.isfinite(v) and abs(v - rep) <= threshold_pp]
+            fits = [k for k, v in near.items() if np.isfinite(v) and abs(v - rep) <= bound]
             hint = (f"matches the day {fits[0]:+d} return ({near[fits[0]]:+.1f}%): date problem?" if fits
                     else "no nearby day matches: intraday/unclear quote or data problem")
         rows.append({"event_id": eid, "ticker": t, "day0": r["day0"], "reported_pct": rep,
                      "reported_text": p.text if p else "", "computed_pct": comp, "diff_pp": diff,
-                     "status": status, "hint": hint})
+                     "threshold_pp": bound, "status": status, "hint": hint})
     out = pd.DataFrame(rows, columns=["event_id", "ticker", "day0", "reported_pct", "reported_text",
-                                      "computed_pct", "diff_pp", "status", "hint"])
-    out.attrs["threshold_pp"] = threshold_pp
+                                      "computed_pct", "diff_pp", "threshold_pp", "status", "hint"])
+    out.attrs["disagreement_rule"] = DISAGREEMENT_RULE
     return out

@@ -19,6 +19,7 @@ import pandas as pd
 from typing import TYPE_CHECKING
 
 from research.claims.params import EvalParams
+from research.claims.power import minimum_detectable
 from research.claims.registry import Claim
 from research.claims.verdict import EVIDENCE_COLUMNS, empty_evidence
 from research.data import align_event, available_tickers, close_panel, load_prices, returns
@@ -26,12 +27,17 @@ from research.data import align_event, available_tickers, close_panel, load_pric
 if TYPE_CHECKING:
     from research.claims.article import Article
 from research.eventstudy import EstimationWindow, EventStudyResult, EventStudySpec, run_event_study
+from research.eventstudy.pipeline import n_params
 from research.eventstudy.portfolio import basket_returns, late_members
 
-__all__ = ["ClaimStudy", "run_claim_study", "basket_label", "SEP", "claim_windows", "day0_table"]
+__all__ = ["ClaimStudy", "run_claim_study", "basket_label", "SEP", "claim_windows", "day0_table", "RUNUP_WINDOW",
+           "placebo_exclusions"]
 
 #: Separator of the engine's event ids: ``"<event_id>|<ticker>"``.
 SEP = "|"
+#: The pre-event run-up window (trading days): a significant CAR(-5,-1) means the move
+#: started before the news (a leak, or earlier news), and is flagged with the evidence.
+RUNUP_WINDOW: tuple[int, int] = (-5, -1)
 
 
 def basket_label(name: str) -> str:
@@ -67,16 +73,20 @@ class ClaimStudy:
     data_source: str
 
 
-def claim_windows(claim: Claim, params: EvalParams, any_uncertain: bool) -> tuple[tuple[int, int], ...]:
-    """Union of the parameter windows, the claim's windows and its rule window (in that
-    order); (-1,+1) is added when an event's timing is uncertain."""
+def claim_windows(claim: Claim, params: EvalParams,
+                  uncertain_windows: tuple[tuple[int, int], ...] = ()) -> tuple[tuple[int, int], ...]:
+    """Union of the parameter windows, the claim's windows, its rule window, (0,0) and the
+    windows covering uncertain day 0s (``uncertain_windows``: (0,+1) for an unknown hour,
+    (-1,+1) for an uncertain date; see :func:`research.data.align_event`), in that order,
+    and the pre-event run-up window :data:`RUNUP_WINDOW`."""
     out: list[tuple[int, int]] = []
     cands = list(params.event_windows) + list(claim.windows)
     rule_window = getattr(claim.rule, "window", None)
     if rule_window is not None:
         cands.append(rule_window)
-    if any_uncertain:
-        cands += [(0, 0), (-1, 1)]
+    if uncertain_windows:
+        cands += [(0, 0), *uncertain_windows]
+    cands.append(RUNUP_WINDOW)
     for w in cands:
         if w not in out:
             out.append(w)
@@ -92,7 +102,8 @@ def day0_table(event_ids: list[str] | tuple[str, ...] | None = None, *, article:
     event_ids : keep only these events (default: all).
     article : the article (default: the shipped article).
 
-    Columns: date, timing, day0, uncertain, note, tickers (tuple), post_article,
+    Columns: date, timing, day0, uncertain, uncertain_window ((0,1), (-1,1) or None), note,
+    tickers (tuple), post_article,
     reported_move.
     """
     if article is None:
@@ -106,9 +117,9 @@ def day0_table(event_ids: list[str] | tuple[str, ...] | None = None, *, article:
     for r in ev.itertuples(index=False):
         a = align_event(r.date, r.timing)
         rows.append({"event_id": r.event_id, "date": r.date, "timing": r.timing, "day0": a.day0,
-                     "uncertain": a.uncertain, "note": a.note, "tickers": tuple(r.tickers),
+                     "uncertain": a.uncertain, "uncertain_window": a.window, "note": a.note, "tickers": tuple(r.tickers),
                      "post_article": bool(r.post_article), "reported_move": r.reported_move})
-    out = pd.DataFrame(rows, columns=["event_id", "date", "timing", "day0", "uncertain", "note",
+    out = pd.DataFrame(rows, columns=["event_id", "date", "timing", "day0", "uncertain", "uncertain_window", "note",
                                       "tickers", "post_article", "reported_move"])
     out["day0"] = pd.to_datetime(out["day0"]).astype("datetime64[ns]")
     return out.set_index("event_id")
@@ -148,8 +159,8 @@ def run_claim_study(claim: Claim, params: EvalParams, *, article: Article) -> Cl
     if not keep or (not pairs and not members):
         return ClaimStudy(None, empty_evidence(), pd.DataFrame(), pd.DataFrame(), d0, excluded,
                           tuple(notes), params.source)
-    uncertain = bool(d0.loc[keep, "uncertain"].any())
-    windows = claim_windows(claim, params, uncertain)
+    uwin = tuple(dict.fromkeys(w for w in d0.loc[keep, "uncertain_window"] if w is not None))
+    windows = claim_windows(claim, params, uwin)
     # Each ticker's whole history up to the last event window: the estimation windows need
     # ~260 sessions before day 0, and the placebo draws its pseudo-event dates (each with
     # its own estimation window) from the ticker's non-event history, so a short span
@@ -170,8 +181,10 @@ def run_claim_study(claim: Claim, params: EvalParams, *, article: Article) -> Cl
     vol = close_panel(prices, "volume")
     rows = [{"event_id": f"{e}{SEP}{t}", "ticker": t, "date": d0.loc[e, "date"],
              "timing": d0.loc[e, "timing"], "day0": d0.loc[e, "day0"]} for e, t in pairs]
+    baskets: dict[str, list[str]] = {}
     if claim.basket and len(members) >= 2:
         label = basket_label(claim.basket)
+        baskets[label] = members
         rets[label] = basket_returns(rets, members)[0]
         vol[label] = np.nan
         first_est = min(_session_after(rets.index, d0.loc[e, "day0"], params.estimation_end - params.estimation_length + 1)
@@ -190,8 +203,11 @@ def run_claim_study(claim: Claim, params: EvalParams, *, article: Article) -> Cl
         windows=windows, model=params.model, market=params.market_proxy, return_type="simple",
     )
     res = run_event_study(events, spec, returns=rets, volume=vol, placebo_draws=params.placebo_draws,
-                          seed=params.seed)
-    evidence = _evidence(res)
+                          seed=params.seed, placebo_method=params.placebo_method,
+                          placebo_exclude=placebo_exclusions(article, baskets),
+                          placebo_min_gap=params.placebo_min_gap,
+                          placebo_until=as_of if params.placebo_history == "as_of" else None)
+    evidence = _evidence(res, params.alpha)
     skipped = res.events[res.events["status"] != "ok"]
     for r in skipped.itertuples(index=False):
         notes.append(f"{r.event_id.replace(SEP, ' / ')} not estimated: {r.reason}.")
@@ -207,6 +223,41 @@ def run_claim_study(claim: Claim, params: EvalParams, *, article: Article) -> Cl
     return ClaimStudy(res, evidence, rets, closes, d0, excluded, tuple(notes), data_source)
 
 
+def placebo_exclusions(article: Article, baskets: dict[str, list[str]] | None = None) -> dict[str, list[pd.Timestamp]]:
+    """Day 0s the exact placebo keeps its pseudo dates away from, per ticker: every
+    catalogued event of the article that names the ticker (not only the claim's), and for a
+    basket every event naming one of its members. The same for every claim, so one
+    (ticker, day 0, window, specification) has one placebo p-value everywhere."""
+    d0 = day0_table(article=article)
+    out: dict[str, list[pd.Timestamp]] = {}
+    for day0, tickers in zip(d0["day0"], d0["tickers"], strict=True):
+        for t in tickers:
+            out.setdefault(t, []).append(day0)
+    for label, members in (baskets or {}).items():
+        out[label] = sorted({d for m in members for d in out.get(m, [])})
+    return out
+
+
+def _placebo_columns(res: EventStudyResult, car: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Per evidence row: the placebo's n and floor, the placebo minimum detectable CAR at
+    ``alpha`` (its critical |t| times the CAR's standard error; NaN unless alpha is one of
+    :data:`~research.eventstudy.placebo.CRITICAL_LEVELS`) and the plain t-test's real size."""
+    out = pd.DataFrame(index=car.index, columns=["p_placebo_n", "p_placebo_floor", "mde_placebo", "size_t_05"],
+                       dtype="float64")
+    pl = res.placebo
+    if pl is None or "p_floor" not in pl.columns:
+        return out
+    key = ["event_id", "window_start", "window_end"]
+    m = res.car[key].merge(pl, on=key, how="left")
+    crit = f"t_crit_{round(alpha * 100):02d}"
+    out["p_placebo_n"] = m["n_valid"].to_numpy(dtype=float)
+    out["p_placebo_floor"] = m["p_floor"].to_numpy(dtype=float)
+    out["size_t_05"] = m["size_t_05"].to_numpy(dtype=float)
+    if crit in m.columns and abs(round(alpha * 100) - alpha * 100) < 1e-9:
+        out["mde_placebo"] = m[crit].to_numpy(dtype=float) * car["car_se"].to_numpy(dtype=float)
+    return out
+
+
 def _session_after(index: pd.DatetimeIndex, day0: pd.Timestamp, k: int) -> pd.Timestamp:
     """The session ``k`` rows after (k < 0: before) ``day0`` in ``index`` (clipped to its ends)."""
     pos = index.searchsorted(day0)
@@ -214,10 +265,14 @@ def _session_after(index: pd.DatetimeIndex, day0: pd.Timestamp, k: int) -> pd.Ti
     return index[j]
 
 
-def _evidence(res: EventStudyResult) -> pd.DataFrame:
+def _evidence(res: EventStudyResult, alpha: float) -> pd.DataFrame:
     car = res.car.copy()
     if car.empty:
         return empty_evidence()
+    car = car.join(_placebo_columns(res, car, alpha))
+    dof = res.car["event_id"].map(res.events.set_index("event_id")["n_obs"]).to_numpy(dtype=float) \
+        - max(n_params(res.spec), 1)
+    car["mde"] = minimum_detectable(car["car_se"].to_numpy(dtype=float), dof, alpha)
     split = car["event_id"].str.split(SEP, n=1, regex=False)
     car["event_id"] = split.str[0]
     status = res.events.set_index("event_id")["status"]

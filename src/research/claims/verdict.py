@@ -36,7 +36,8 @@ FACT_VERDICTS: tuple[str, ...] = ("accurate", "partly wrong", "wrong", "unverifi
 #: abnormal log volume (NaN where volume is not available).
 EVIDENCE_COLUMNS: tuple[str, ...] = (
     "event_id", "ticker", "day0", "window_start", "window_end", "car", "bhar", "car_se",
-    "t_stat", "p_value", "p_placebo", "abnormal_volume", "status",
+    "t_stat", "p_value", "p_placebo", "p_placebo_n", "p_placebo_floor", "mde", "mde_placebo",
+    "size_t_05", "abnormal_volume", "status",
 )
 #: Columns of a verdict's confounder table (see :mod:`research.claims.confounding`).
 CONFOUNDER_COLUMNS: tuple[str, ...] = (
@@ -155,6 +156,9 @@ class Verdict:
     direction : the claimed direction of a price rule (up / down / any), or "".
     specification : the specification actually used (model, market proxy, estimation
         window, the rule's windows, and which keys the claim's ``spec:`` overrode).
+    inference : the primary test and its multiplicity adjustment (see
+        :mod:`research.claims.multiplicity`): ``test, description, window, p_value,
+        p_placebo_n, p_floor, p_holm, p_bh, family_size``; empty for claims without one.
     details : objects for figures (e.g. the EventStudyResult, rolling-return panel); not
         serialised.
     """
@@ -178,6 +182,7 @@ class Verdict:
     headline: str = ""
     direction: str = ""
     specification: Mapping[str, Any] = field(default_factory=dict)
+    inference: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -207,6 +212,7 @@ class Verdict:
             "headline": self.headline,
             "direction": self.direction or None,
             "specification": _sorted(to_jsonable(dict(self.specification))),
+            "inference": _sorted(to_jsonable(dict(self.inference))),
         }
 
     def to_json(self) -> str:

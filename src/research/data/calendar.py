@@ -11,9 +11,17 @@ timing                        day 0
                               data error)
 ``after_close``               the next session after the date
 ``weekend_or_holiday``        the first session on or after the date
-``unknown``                   the date's session if it is one, else the next;
-                              ``uncertain=True`` so analyses may widen to (-1, +1)
+``unknown``                   the release hour is unknown: the date's session if it is
+                              one (news before the open, during or after the close:
+                              day 0 or day +1, so ``window=(0, +1)``); else the next
+                              session (a non-session date leaves no doubt)
+``unknown_date``              the date itself is uncertain by a session (a report dated
+                              by its publication, not by the news): the date's session
+                              or the next, ``window=(-1, +1)``
 ============================  =========================================================
+
+An event whose day 0 is uncertain carries ``window``: the event window that covers the
+uncertainty, which claims use instead of (0, 0) when they leave the window to the timing.
 """
 
 from __future__ import annotations
@@ -27,8 +35,10 @@ import pandas as pd
 
 from research.errors import CalendarError
 
-Timing = Literal["pre_open", "intraday", "after_close", "weekend_or_holiday", "unknown"]
-TIMINGS: tuple[str, ...] = ("pre_open", "intraday", "after_close", "weekend_or_holiday", "unknown")
+Timing = Literal["pre_open", "intraday", "after_close", "weekend_or_holiday", "unknown", "unknown_date"]
+TIMINGS: tuple[str, ...] = ("pre_open", "intraday", "after_close", "weekend_or_holiday", "unknown", "unknown_date")
+#: The event window covering an uncertain day 0, by timing (see the module docstring).
+UNCERTAIN_WINDOWS: dict[str, tuple[int, int]] = {"unknown": (0, 1), "unknown_date": (-1, 1)}
 CALENDAR_NAME = "XNYS"
 _CAL_START = "2015-01-02"
 
@@ -161,8 +171,11 @@ class AlignedEvent:
     date : the calendar date of the news (tz-naive midnight).
     timing : one of :data:`TIMINGS`.
     day0 : the XNYS session that is event day 0.
-    uncertain : True when the timing is ``unknown`` (analyses may widen to (-1, +1)).
+    uncertain : True when day 0 is uncertain (an unknown hour on a session, or an
+        uncertain date).
     note : how day 0 was chosen, in words.
+    window : the event window (trading days) covering the uncertainty -- (0, +1) for an
+        unknown hour, (-1, +1) for an uncertain date -- or None when day 0 is certain.
     """
 
     date: pd.Timestamp
@@ -170,6 +183,7 @@ class AlignedEvent:
     day0: pd.Timestamp
     uncertain: bool
     note: str
+    window: tuple[int, int] | None = None
 
 
 def align_event(date: object, timing: str) -> AlignedEvent:
@@ -209,10 +223,17 @@ def align_event(date: object, timing: str) -> AlignedEvent:
         note = (f"{d} is a session (not a weekend/holiday): day 0 = {d}" if on_session
                 else f"{d} ({ts.day_name()}) is not a session: day 0 = next session {nxt.date()}")
         return AlignedEvent(ts, timing, day0, False, note)
-    note = (f"release time unknown: day 0 = session {d}; uncertain, consider (-1, +1)" if on_session
-            else f"release time unknown, {d} is not a session: day 0 = next session {nxt.date()}; uncertain")
-    return AlignedEvent(ts, timing, day0, True, note)
+    if timing == "unknown_date":
+        note = (f"date uncertain by a session: day 0 = {day0.date()}, window (-1, +1) covers "
+                "the session before and after")
+        return AlignedEvent(ts, timing, day0, True, note, UNCERTAIN_WINDOWS[timing])
+    if not on_session:
+        return AlignedEvent(ts, timing, day0, False,
+                            f"release time unknown, {d} is not a session: day 0 = next session {nxt.date()}")
+    note = (f"release time unknown on session {d}: day 0 = {d} (news before the open or during "
+            "the session) or the next session (after the close); window (0, +1) covers both")
+    return AlignedEvent(ts, timing, day0, True, note, UNCERTAIN_WINDOWS[timing])
 
 
-__all__ = ["AlignedEvent", "TIMINGS", "Timing", "align_event", "is_session", "next_session", "session_offset",
+__all__ = ["AlignedEvent", "TIMINGS", "UNCERTAIN_WINDOWS", "Timing", "align_event", "is_session", "next_session", "session_offset",
            "sessions", "to_date"]

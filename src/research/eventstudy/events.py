@@ -7,7 +7,7 @@ Combined ids
 ------------
 Every id the package composes from parts -- an article event and a ticker, a basket and
 its date -- uses one format, :func:`combined_id`: the parts joined by ``":"``
-(``"ev11:MP"``, ``"basket:2025-10-13"``).
+(``"ev1:ABC"``, ``"basket:2024-03-01"``).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ ID_SEP = ":"
 def combined_id(*parts: object) -> str:
     """The one combined-id format: ``str`` of every part joined by ``":"``.
 
-    >>> combined_id("ev11", "MP")
-    'ev11:MP'
+    >>> combined_id("ev1", "ABC")
+    'ev1:ABC'
     """
     return ID_SEP.join(str(p) for p in parts)
 
@@ -80,7 +80,7 @@ def prepare_events(events: pd.DataFrame) -> pd.DataFrame:
         rows = [str(r) for r in ids.to_numpy()[blank][:10]]
         raise EventStudyError(
             f"event(s) {rows} have no ticker (None, NaN or not a string); give every event "
-            "row a ticker symbol such as 'MP', or drop the row"
+            "row a ticker symbol such as 'SPY', or drop the row"
         )
     out = pd.DataFrame({
         "event_id": ids.to_numpy(),

@@ -73,7 +73,7 @@ from research.errors import SpecificationError
 from research.eventstudy.pipeline import align_matrices, estimate, screen, window_statistics
 from research.eventstudy.spec import EventStudySpec
 
-__all__ = ["placebo_pvalues", "exact_placebo", "admissible_rows", "pseudo_statistics", "event_rng",
+__all__ = ["placebo_critical_values", "CRITICAL_LEVELS", "placebo_pvalues", "exact_placebo", "admissible_rows", "pseudo_statistics", "event_rng",
            "draw_key", "candidate_positions", "DEFAULT_DRAWS"]
 
 DEFAULT_DRAWS = 1000
@@ -244,7 +244,8 @@ def pseudo_statistics(y_panel: np.ndarray, x_panel: np.ndarray | None, col: np.n
 
 
 def admissible_rows(finite: np.ndarray, spec: EventStudySpec, *, exclude_rows: Iterable[int] = (),
-                    min_gap: int | None = None, last_row: int | None = None) -> np.ndarray:
+                    min_gap: int | None = None, last_row: int | None = None,
+                    span: tuple[int, int] | None = None) -> np.ndarray:
     """Admissible pseudo day-0 rows of one ticker: THE definition for the exact placebo.
 
     A panel row ``p`` is admissible when
@@ -267,8 +268,12 @@ def admissible_rows(finite: np.ndarray, spec: EventStudySpec, *, exclude_rows: I
         ticker, and the event's own day 0).
     min_gap : sessions, default ``tmax - tmin + 1``.
     last_row : last panel row a pseudo event span may use; None = all history.
+    span : (tmin, tmax) relative days the pseudo event span must cover (default
+        ``spec.event_span``; :func:`exact_placebo` passes the shortest window's end and
+        applies each window's own end, so a window's p-value does not depend on the
+        other windows of the study).
     """
-    tmin, tmax = spec.event_span
+    tmin, tmax = spec.event_span if span is None else span
     gap = (tmax - tmin + 1) if min_gap is None else int(min_gap)
     if gap < 0:
         raise SpecificationError(f"min_gap must be >= 0 sessions, got {min_gap!r}")
@@ -287,6 +292,37 @@ def admissible_rows(finite: np.ndarray, spec: EventStudySpec, *, exclude_rows: I
         right = np.abs(q[np.minimum(j, q.size - 1)] - p)
         ok &= np.minimum(left, right) >= gap
     return p[ok]
+
+
+#: Levels at which :func:`exact_placebo` reports the placebo critical |t| (``t_crit_01``, ...).
+CRITICAL_LEVELS: tuple[float, ...] = (0.01, 0.05, 0.10)
+_Z05 = 1.959963984540054  # two-sided 5% normal critical value (the t's df are >= 118 here)
+
+
+def placebo_critical_values(abs_t: np.ndarray, levels: Iterable[float]) -> np.ndarray:
+    """The smallest |t| an event must *exceed* for its exact placebo p-value to be at most
+    each level: with the n pseudo |t| sorted descending ``a_1 >= ... >= a_n`` and
+    ``j = floor(level * (1 + n)) - 1`` (the most pseudo values that may reach |t|), it is
+    ``a_{j+1}`` (``a_{n+1}`` = 0); ``inf`` when even ``j = 0`` is too many (n too small:
+    the floor ``1/(1+n)`` is above the level); NaN without pseudo dates.
+    """
+    a = np.sort(np.asarray(abs_t, dtype=float))[::-1]
+    n = a.size
+    if n == 0:
+        return np.full(len(tuple(levels)), np.nan)
+    out = []
+    for lev in levels:
+        j = int(np.floor(lev * (1 + n) + 1e-12)) - 1
+        out.append(np.inf if j < 0 else (a[j] if j < n else 0.0))
+    return np.array(out, dtype=float)
+
+
+def _last_usable(finite: np.ndarray, last_row: int | None) -> int:
+    """The last panel row a pseudo window may use: the ticker's last finite return, or
+    ``last_row`` (the ``until`` date) when earlier."""
+    rows = np.flatnonzero(finite)
+    last = int(rows[-1]) if rows.size else -1
+    return last if last_row is None else min(last, int(last_row))
 
 
 def _rows_of_dates(index: pd.DatetimeIndex, dates: object) -> np.ndarray:
@@ -353,7 +389,10 @@ def exact_placebo(
     cand: dict[int, np.ndarray] = {}
     for c in np.unique(col[todo]):
         excl = _rows_of_dates(index, (exclude or {}).get(columns[c], ()))
-        cand[int(c)] = admissible_rows(finite[:, c], spec, exclude_rows=excl, min_gap=gap, last_row=last_row)
+        cand[int(c)] = admissible_rows(finite[:, c], spec, exclude_rows=excl, min_gap=gap, last_row=last_row,
+                                       span=(tmin, min(b for _, b in spec.windows)))
+    ends = np.array([b for _, b in spec.windows], dtype=np.int64)
+    last_of = {c: _last_usable(finite[:, c], last_row) for c in cand}
     keys = list(cand)
     all_rows = np.concatenate([cand[c] for c in keys]) if keys else np.zeros(0, np.int64)
     all_cols = np.concatenate([np.full(cand[c].size, c) for c in keys]) if keys else np.zeros(0, np.int64)
@@ -362,17 +401,23 @@ def exact_placebo(
     n_cand = np.zeros(n, dtype=np.int64)
     n_valid = np.zeros((n, w), dtype=np.int64)
     n_exceed = np.zeros((n, w), dtype=np.int64)
+    n_size = np.zeros((n, w), dtype=np.int64)
+    crit = np.full((n, w, len(CRITICAL_LEVELS)), np.nan)
     for i in todo:
         c = int(col[i])
         rows = cand[c]
         ts = t_all[offs[c]: offs[c] + rows.size]
         keep = np.abs(rows - pos0[i]) >= max(gap, 1)  # never the event's own date
         tk = ts[keep]
-        valid = np.isfinite(tk)
+        # each window counts the pseudo dates whose own window ends by the last usable row
+        valid = np.isfinite(tk) & (rows[keep][:, None] + ends[None, :] <= last_of[c])
         n_cand[i] = int(keep.sum())
         n_valid[i] = valid.sum(axis=0)
         with np.errstate(invalid="ignore"):
             n_exceed[i] = (valid & (np.abs(tk) >= np.abs(t_actual[i])[None, :])).sum(axis=0)
+            n_size[i] = (valid & (np.abs(tk) > _Z05)).sum(axis=0)
+        for j in range(w):
+            crit[i, j] = placebo_critical_values(np.abs(tk[valid[:, j], j]), CRITICAL_LEVELS)
     live = ok[:, None] & (pos0 >= 0)[:, None] & np.isfinite(t_actual) & (n_valid > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.where(live, (1.0 + n_exceed) / (1.0 + n_valid), np.nan)
@@ -389,4 +434,7 @@ def exact_placebo(
         "p_placebo": p.ravel(),
         "p_floor": floor.ravel(),
         "method": pd.array(["exact"] * (n * w), dtype="str"),
+        # the plain t-test's real size on this ticker: share of its pseudo dates with |t| > 1.96
+        "size_t_05": np.where(n_valid > 0, n_size / np.maximum(n_valid, 1), np.nan).ravel(),
+        **{f"t_crit_{round(a * 100):02d}": crit[:, :, k].ravel() for k, a in enumerate(CRITICAL_LEVELS)},
     })
