@@ -13,12 +13,15 @@ from research.report.portfolio import REPO_ROOT, claim_sort_key, load_portfolio
 CLAIMS_MD = REPO_ROOT.parent / "shared" / "article" / "claims.md"
 
 
-def test_packaged_portfolio_lists_the_five_notebooks():
+def test_packaged_portfolio_lists_the_pages_rendered_by_templates():
     pf = load_portfolio()
     assert pf.names == ("00_overview", "01_quantum_rally", "02_rare_earth_shock",
-                        "03_security_resilience", "04_ai_compute_deals")
+                        "03_security_resilience", "04_ai_compute_deals", "05_what_happened_next")
+    templates = {"00_overview": "overview", "05_what_happened_next": "followup"}
     for nb in pf.notebooks:
-        assert nb.path == REPO_ROOT / "notebooks" / f"{nb.name}.ipynb"
+        # one template notebook per kind of page; the page is a parameter
+        assert nb.path == REPO_ROOT / "notebooks" / f"{templates.get(nb.name, 'claims')}.ipynb"
+        assert nb.parameters == {"page": nb.name}
         assert nb.title
 
 
@@ -77,7 +80,7 @@ def test_validator_and_top_level_keys(tmp_path):
     pf = load_portfolio(_write(tmp_path, "validator: 'research.claims.params:EvalParams.from_mapping'\n"
                                          "notebooks:\n  - {name: a, path: a.ipynb}"))
     assert pf.validator == "research.claims.params:EvalParams.from_mapping"
-    assert load_portfolio().validator == "research.claims.params:EvalParams.from_mapping"
+    assert load_portfolio().validator == "research.report.pages:validate_parameters"
     with pytest.raises(ReportError, match="validator must be"):
         load_portfolio(_write(tmp_path, "validator: EvalParams\nnotebooks:\n  - {name: a, path: a.ipynb}"))
     with pytest.raises(ReportError, match="unknown top-level keys"):
