@@ -9,13 +9,23 @@ from research.claims.confounding import find_confounders, separation_notes
 from research.claims.studies import day0_table
 
 
+#: the shipped article's market-wide tickers (article.yaml market_tickers)
+MARKET = ("SPY", "QQQ", "IWM")
+
+
+def test_market_tickers_come_from_the_article():
+    from research.claims import load_article
+
+    assert load_article().market_tickers == MARKET
+
+
 def _targets(*rows):
     return pd.DataFrame([{"event_id": e, "ticker": t, "window_start": a, "window_end": b} for e, t, a, b in rows])
 
 
 def test_2025_10_13_cluster_for_the_jpm_event_and_mp():
     ev = day0_table()
-    conf = find_confounders(_targets(("ev16_jpm_security_resiliency", "MP", 0, 0)), ev)
+    conf = find_confounders(_targets(("ev16_jpm_security_resiliency", "MP", 0, 0)), ev, market_tickers=MARKET)
     assert set(conf["other_event_id"]) == {"ev13_trump_100pct_tariff", "ev14_dla_1bn_stockpile",
                                            "ev15_trump_sunday_softening"}
     assert conf["same_day0"].all()
@@ -28,7 +38,8 @@ def test_2025_10_13_cluster_for_the_jpm_event_and_mp():
 
 
 def test_avgo_on_2025_10_13_is_confounded_by_market_wide_news_only():
-    conf = find_confounders(_targets(("ev17_openai_broadcom", "AVGO", 0, 0)), day0_table())
+    conf = find_confounders(_targets(("ev17_openai_broadcom", "AVGO", 0, 0)), day0_table(), market_tickers=MARKET)
+    assert find_confounders(_targets(("ev17_openai_broadcom", "AVGO", 0, 0)), day0_table()).empty
     assert set(conf["other_event_id"]) == {"ev13_trump_100pct_tariff", "ev15_trump_sunday_softening"}
     assert set(conf["scope"]) == {"market-wide"}
 

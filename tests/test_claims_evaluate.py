@@ -88,7 +88,7 @@ def test_c9_growth_and_notes():
     assert v.key_numbers["growth_pct_reported"] == 509.0
     assert v.verdict == "supported"
     text = " ".join(v.notes)
-    assert "509" in text and "rounded" in text and "$3.1m" in text
+    assert "509" in text and "rounding" in text and "$3.1m" in text
     rows = v.evidence[(v.evidence["window_start"] == -1) & (v.evidence["window_end"] == 1)]
     assert list(rows["ticker"]) == ["QBTS"]  # timing unknown -> widened to (-1, +1)
 
@@ -109,14 +109,17 @@ def test_c5_is_capped_by_the_fact_errors():
 
 
 def test_post_article_event_is_excluded(tmp_path):
-    from research.claims.registry import Claim, Rule
+    from research.claims import load_article
+    from research.claims.registry import Claim
+    from research.claims.rules import PairsCarRule
     from research.claims.studies import run_claim_study
 
-    c = Claim(id="C99", title="t", summary="s", japanese=("x",), kind="event",
+    art = load_article()
+    c = Claim(id="C99", title="t", summary="s", quote=("x",), quote_language="en", kind="event",
               events=("ev23_us_australia_framework", "ev01_dod_mp_partnership"), tickers=("MP",), pairs=(),
-              basket="", basket_tickers=(), windows=((0, 0),), model="market", facts=(),
-              rule=Rule(type="pairs_car", text="t", window=(0, 0)), notes=())
-    st = run_claim_study(c, EvalParams(placebo_draws=0))
+              basket="", basket_tickers=(), windows=((0, 0),), spec={}, facts=(),
+              rule=PairsCarRule(text="t", window=(0, 0)), notes=())
+    st = run_claim_study(c, EvalParams(placebo_draws=0).resolve(art), article=art)
     assert [e for e, _ in st.excluded] == ["ev23_us_australia_framework"]
     assert set(st.evidence["event_id"]) == {"ev01_dod_mp_partnership"}
     assert any("ev23_us_australia_framework excluded" in n for n in st.notes)
@@ -128,8 +131,8 @@ def test_parameters_change_the_numbers_and_are_recorded():
     car_a = a.evidence.query("window_start == 0 and window_end == 0")["car"].iloc[0]
     car_b = b.evidence.query("window_start == 0 and window_end == 0")["car"].iloc[0]
     assert not np.isclose(car_a, car_b)
-    assert a.parameters["model"] == "market_adjusted"
-    assert any("model='market_adjusted'" in n for n in a.notes)
+    assert a.parameters["model"] == "market_adjusted" and a.specification["model"] == "market_adjusted"
+    assert a.specification["overrides"] == []
     assert any("placebo test was not run" in n for n in b.notes)
 
 

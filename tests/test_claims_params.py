@@ -10,12 +10,38 @@ from research.claims import EvalParams
 from research.errors import ParameterError
 
 
-def test_defaults_are_the_published_report():
+def test_defaults_leave_the_article_values_to_the_article():
     p = EvalParams()
-    assert (p.source, p.market_proxy, p.model) == ("snapshot", "SPY", "market")
+    assert (p.source, p.model) == ("snapshot", "market")
     assert (p.estimation_length, p.estimation_end, p.min_estimation_obs) == (250, -11, 120)
     assert p.event_windows == ((0, 0), (0, 1), (-1, 1), (0, 5))
-    assert (p.alpha, p.placebo_draws, p.as_of, p.seed) == (0.05, 1000, "2025-10-15", 20251015)
+    assert (p.alpha, p.placebo_draws) == (0.05, 1000)
+    # as-of date, market proxy and seed come from the article at evaluation time
+    assert (p.market_proxy, p.as_of, p.seed) == (None, None, None) and not p.resolved
+    with pytest.raises(ParameterError, match="resolve the parameters against the article"):
+        p.as_of_ts
+
+
+def test_resolve_takes_the_article_values_and_keeps_explicit_ones():
+    import yaml
+
+    from research.claims import load_article
+
+    art = load_article()
+    meta = yaml.safe_load((art.path / "article.yaml").read_text(encoding="utf-8"))
+    r = EvalParams().resolve(art)
+    assert (r.market_proxy, r.as_of, r.seed) == (meta["market_proxy"], str(meta["as_of"]), meta["seed"])
+    assert r.resolved
+    q = EvalParams(market_proxy="IWM", seed=7).resolve(art)
+    assert (q.market_proxy, q.as_of, q.seed) == ("IWM", str(meta["as_of"]), 7)
+
+
+def test_override_applies_a_claim_spec_and_validates_it():
+    p = EvalParams(market_proxy="SPY", as_of="2025-10-15", seed=1)
+    assert p.override({"model": "mean_adjusted"}).model == "mean_adjusted"
+    assert p.override({}) is p
+    with pytest.raises(ParameterError, match="model='nope'"):
+        p.override({"model": "nope"})
 
 
 def test_frozen():
@@ -76,7 +102,7 @@ def test_market_proxy_not_in_snapshot_is_a_parameter_error_naming_nearest():
 
 def test_as_of_outside_the_proxy_coverage_states_the_range():
     with pytest.raises(ParameterError, match=r"as_of=2010-01-01 is outside.*2023-01-03 \.\. 2026-05-29"):
-        EvalParams(as_of="2010-01-01")
+        EvalParams(as_of="2010-01-01", market_proxy="SPY")
 
 
 def test_report_rejects_unknown_proxy_before_running(tmp_path, capsys):

@@ -7,14 +7,15 @@ import math
 import pytest
 
 from research.claims.reported import DISAGREEMENT_PP, parse_reported_move, reported_vs_computed
-from research.data import load_events
+from research.claims import load_article
 
-EVENTS = {e.event_id: e for e in load_events()}
+ARTICLE = load_article()
+EVENTS = {e.event_id: e for e in ARTICLE.events}
 
 
 def parse(eid, ticker, day0):
     e = EVENTS[eid]
-    p = parse_reported_move(e.reported_move, ticker, e.tickers, day0)
+    p = parse_reported_move(e.reported_move, ticker, e.tickers, day0, ARTICLE.press_aliases)
     return None if p is None else p.pct
 
 

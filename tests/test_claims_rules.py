@@ -123,7 +123,9 @@ def test_growth_rule_c9_numbers():
     (15.0, 2.5, None, "not supported"),   # exactly 500% from rounded figures is not "more than 500%"
     (15.1, 2.5, None, "supported"),
     (15.0, 2.5, 560.0, "partly supported"),  # reported and computed growth disagree by > 10 pp
-    (15.0, 0.0, 509.0, "not supported"),
+    (15.0, 0.0, 509.0, "not testable with price data"),    # unusable figures: not testable
+    (float("nan"), 2.5, 509.0, "not testable with price data"),
+    (None, 2.5, None, "not testable with price data"),
 ])
 def test_growth_rule_thresholds(cur, prior, reported, expected):
     assert judge_growth(cur, prior, reported, threshold_pct=500).verdict == expected

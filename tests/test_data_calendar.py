@@ -16,7 +16,7 @@ from research.errors import CalendarError, DateRangeError
 
 
 def _events():
-    with open(paths.REPO_ROOT / "data/article/events.csv", newline="", encoding="utf-8") as fh:
+    with open(paths.default_article_dir() / "events.csv", newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 

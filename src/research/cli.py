@@ -9,6 +9,12 @@ Commands
     (Re)build ``data/snapshot`` (+ ``data/README.md``, ``data/article`` copies).
 ``research data copy-article [--from ../shared/article] [--out data]``
     Copy the article text, claims, events and facts into ``data/article``.
+``research article new DIR``
+    Write an article scaffold (article.yaml, claims.yaml with an example of every rule
+    type, events.csv/facts.csv headers, layout.yaml) that passes ``check``.
+``research article check DIR``
+    Validate an article directory before any computation; every problem with file, line,
+    claim and fix; each event's day 0. Exit 1 on errors.
 ``research report ...``
     Forwarded to :func:`research.report.cli.main`.
 
@@ -29,7 +35,7 @@ from research.errors import ResearchError
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="research", description="Test a market article's claims against real prices.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{data,report}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{data,article,report}")
     data = sub.add_parser("data", help="price snapshot and article data")
     dsub = data.add_subparsers(dest="data_command", required=True, metavar="{info,build-snapshot,copy-article}")
     info = dsub.add_parser("info", help="print the snapshot's tickers and date ranges")
@@ -42,8 +48,45 @@ def _parser() -> argparse.ArgumentParser:
     c = dsub.add_parser("copy-article", help="copy ../shared/article files into data/article")
     c.add_argument("--from", dest="source", type=Path, default=None, help="article folder (default ../shared/article)")
     c.add_argument("--out", type=Path, default=None, help="data directory (default: repo data/)")
+    _article_parser(sub)
     sub.add_parser("report", help="build the HTML reports (see `research report --help`)", add_help=False)
     return p
+
+
+def _article_parser(sub: argparse._SubParsersAction) -> None:
+    art = sub.add_parser("article", help="write or check an article directory (docs/ARTICLES.md)")
+    asub = art.add_subparsers(dest="article_command", required=True, metavar="{new,check}")
+    n = asub.add_parser("new", help="write an article scaffold that passes `check`")
+    n.add_argument("directory", type=Path, help="the new article directory")
+    n.add_argument("--market-proxy", default="SPY", help="default market proxy written into article.yaml")
+    n.add_argument("--force", action="store_true", help="overwrite existing scaffold files")
+    c = asub.add_parser("check", help="validate an article directory; exit 1 on errors")
+    c.add_argument("directory", type=Path, help="the article directory")
+
+
+def _article(args: argparse.Namespace) -> int:
+    from research.claims.authoring import check_article, new_article
+
+    if args.article_command == "new":
+        for f in new_article(args.directory, market_proxy=args.market_proxy, force=args.force):
+            print(f"wrote {f}")
+        print(f"next: edit the files, then `research article check {args.directory}`")
+        return 0
+    rep = check_article(args.directory)
+    if rep.day0:
+        print("events (day 0 from each event's timing):")
+        for line in rep.day0:
+            print(f"  {line}")
+    for p in rep.problems:
+        print(str(p), file=sys.stderr if p.severity == "error" else sys.stdout)
+    n_err, n_warn = len(rep.errors), len(rep.problems) - len(rep.errors)
+    if rep.ok and rep.article is not None:
+        a = rep.article
+        print(f"{rep.path}: OK -- {len(a.claims)} claim(s), {len(a.events)} event(s), {len(a.facts)} fact(s), "
+              f"{len(a.layout.pages)} page(s); {n_warn} warning(s)")
+        return 0
+    print(f"{rep.path}: {n_err} error(s), {n_warn} warning(s)", file=sys.stderr)
+    return 1
 
 
 def _info(data_dir: Path | None) -> int:
@@ -86,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = _parser().parse_args(args_list)
         except SystemExit as exc:  # argparse: --help (0) or usage error (2)
             return int(exc.code or 0) if isinstance(exc.code, int) else 2
+        if args.command == "article":
+            return _article(args)
         if args.data_command == "info":
             return _info(args.data_dir)
         if args.data_command == "build-snapshot":

@@ -1,24 +1,29 @@
-"""The article's claims as data, and their evaluation into verdicts.
+"""An article's claims as data, and their evaluation into verdicts.
 
-Public API (see ``docs/ARCHITECTURE.md``)::
+Public API (see ``docs/ARTICLES.md`` and ``docs/ARCHITECTURE.md``)::
 
-    load_claims() -> list[Claim]             # data/article/claims.yaml
-    get_claim("C8") -> Claim
-    EvalParams(...)                          # validated notebook/report parameters
-    evaluate("C8", params) -> Verdict        # verdict, rule, evidence, key numbers, notes, confounders
-    evaluate_all(params) -> list[Verdict]
-    scoreboard(verdicts) -> DataFrame        # one row per claim
-    reported_vs_computed(as_of=...)          # press moves vs computed day-0 returns
+    load_article(path=None) -> Article          # one article directory (None: the shipped one)
+    article.claim("C8") -> Claim; article.events / facts / layout / text / claim_prose(id)
+    EvalParams(...)                              # validated notebook/report parameters
+    evaluate(claim, params, *, article) -> Verdict
+    evaluate_all(params, *, article, claim_ids=None) -> list[Verdict]
+    scoreboard(verdicts) -> DataFrame            # one row per claim
+    reported_vs_computed(as_of=..., article=...) # press moves vs computed day-0 returns
+    RULES                                        # registered rule types (research.claims.rules)
 """
 
+from research.claims.article import Article, Layout, Page, inspect_article, load_article
 from research.claims.evaluate import evaluate, evaluate_all
 from research.claims.params import EvalParams
-from research.claims.registry import Claim, Rule, get_claim, load_claims
+from research.claims.registry import Claim, get_claim, load_claims
 from research.claims.reported import reported_vs_computed
+from research.claims.rules import RULES, Judgement, Rule
+from research.claims.schema import Problem
 from research.claims.scoreboard import evidence_table, scoreboard
-from research.claims.verdict import VERDICTS, Verdict
+from research.claims.verdict import FACT_VERDICTS, VERDICTS, Verdict
 
 __all__ = [
-    "Claim", "EvalParams", "Rule", "VERDICTS", "Verdict", "evaluate", "evaluate_all", "get_claim",
-    "evidence_table", "load_claims", "reported_vs_computed", "scoreboard",
+    "Article", "Claim", "EvalParams", "FACT_VERDICTS", "Judgement", "Layout", "Page", "Problem", "RULES", "Rule",
+    "VERDICTS", "Verdict", "evaluate", "evaluate_all", "evidence_table", "get_claim", "inspect_article",
+    "load_article", "load_claims", "reported_vs_computed", "scoreboard",
 ]

@@ -2,8 +2,9 @@
 
 For an (event, ticker, window) the confounders are the other events of ``events.csv``
 whose day 0 (see :func:`research.data.align_event`) lies within the window's sessions and
-that name the same ticker (for a basket: any member) -- scope ``"same ticker"`` -- or a
-market-wide proxy (SPY, QQQ, IWM) -- scope ``"market-wide"``. When a confounder shares day
+that name the same ticker (for a basket: any member) -- scope ``"same ticker"`` -- or one
+of the article's market-wide tickers (``article.yaml`` ``market_tickers``) -- scope
+``"market-wide"``. When a confounder shares day
 0 with the event, no choice of window can separate the two.
 """
 
@@ -16,10 +17,7 @@ import pandas as pd
 from research.claims.verdict import CONFOUNDER_COLUMNS
 from research.data import session_offset
 
-__all__ = ["MARKET_TICKERS", "find_confounders", "separation_notes"]
-
-#: Tickers whose events move the whole market.
-MARKET_TICKERS: tuple[str, ...] = ("SPY", "QQQ", "IWM")
+__all__ = ["find_confounders", "separation_notes"]
 
 
 def _window_dates(day0: pd.Timestamp, a: int, b: int) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -32,6 +30,7 @@ def find_confounders(
     events: pd.DataFrame,
     *,
     members: Mapping[str, tuple[str, ...]] | None = None,
+    market_tickers: tuple[str, ...] | list[str] = (),
 ) -> pd.DataFrame:
     """Other catalogued events inside each target's event window.
 
@@ -42,6 +41,8 @@ def find_confounders(
     events : the day-0 table of all catalogued events (index ``event_id``; columns
         ``day0`` and ``tickers``), e.g. :func:`research.claims.studies.day0_table`.
     members : basket label -> member tickers (a basket is confounded by any member's news).
+    market_tickers : tickers whose events are market-wide news (the article's
+        ``market_tickers``).
 
     Returns
     -------
@@ -65,7 +66,7 @@ def find_confounders(
             otick = set(o["tickers"])
             if names & otick:
                 scope = "same ticker"
-            elif otick & set(MARKET_TICKERS):
+            elif otick & set(market_tickers):
                 scope = "market-wide"
             else:
                 continue

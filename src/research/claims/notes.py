@@ -1,30 +1,17 @@
-"""Render a claim's reviewed notes: ``{fNN}`` placeholders -> the fact's value and unit.
+"""Render a claim's reviewed notes: ``{fact_id}`` placeholders -> the fact's value and unit.
 
-Numbers in the notes therefore come from ``facts.csv``, never typed into the registry.
+Numbers in the notes therefore come from the article's ``facts.csv``, never typed into
+``claims.yaml``.
 """
 
 from __future__ import annotations
 
-import functools
-import re
+from collections.abc import Mapping
 
-from research.data import load_facts
 from research.data.article import Fact
 from research.errors import ClaimError
 
-__all__ = ["format_fact", "render_note", "facts_by_id"]
-
-_PLACEHOLDER = re.compile(r"\{(f\d+[a-z]?)\}")
-
-
-@functools.lru_cache(maxsize=1)
-def _facts() -> dict[str, Fact]:
-    return {f.fact_id: f for f in load_facts()}
-
-
-def facts_by_id() -> dict[str, Fact]:
-    """All facts of ``facts.csv`` keyed by id (cached)."""
-    return dict(_facts())
+__all__ = ["format_fact", "render_note"]
 
 
 def _num(v: float) -> str:
@@ -34,9 +21,12 @@ def _num(v: float) -> str:
 def format_fact(fact: Fact) -> str:
     """A fact's value with its unit in words: ``$400m``, ``83.6%``, ``10 GW``, ``2025-12-01``.
 
-    Unverified facts (no source) get an ``(unverified)`` suffix.
+    Units ``USD m``/``USD bn``/``USD/<x>`` and ``<CUR> m`` (a three-letter currency code)
+    are written as money, ``%...`` directly after the number, ``count`` bare, anything else
+    after a space. Unverified facts (no source) get an ``(unverified)`` suffix.
     """
     v, unit = fact.value, fact.unit
+    parts = unit.split()
     if v is None:
         text = "n/a"
     elif isinstance(v, str):
@@ -51,27 +41,27 @@ def format_fact(fact: Fact) -> str:
         text = f"{_num(v)}{unit}"
     elif unit == "count":
         text = _num(v)
-    elif unit == "SEK m":
-        text = f"SEK {_num(v)}m"
+    elif len(parts) == 2 and len(parts[0]) == 3 and parts[0].isupper() and parts[1] in ("m", "bn"):
+        text = f"{parts[0]} {_num(v)}{parts[1]}"
     else:
         text = f"{_num(v)} {unit}"
     return text if fact.verified else f"{text} (unverified)"
 
 
-def render_note(note: str, facts: dict[str, Fact] | None = None) -> str:
-    """Replace every ``{fNN}`` in ``note`` by :func:`format_fact` of that fact.
+def render_note(note: str, facts: Mapping[str, Fact]) -> str:
+    """Replace every ``{fact_id}`` in ``note`` by :func:`format_fact` of that fact.
 
     Raises
     ------
     ClaimError
-        A placeholder names a fact id that is not in ``facts.csv``.
+        A placeholder names a fact id that is not among ``facts``.
     """
-    table = _facts() if facts is None else facts
+    from research.claims.article import PLACEHOLDER
 
-    def sub(m: re.Match[str]) -> str:
+    def sub(m) -> str:  # type: ignore[no-untyped-def]
         fid = m.group(1)
-        if fid not in table:
+        if fid not in facts:
             raise ClaimError(f"note refers to fact {{{fid}}} which is not in facts.csv: {note[:80]!r}")
-        return format_fact(table[fid])
+        return format_fact(facts[fid])
 
-    return _PLACEHOLDER.sub(sub, note)
+    return PLACEHOLDER.sub(sub, note)

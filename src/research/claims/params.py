@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 import pandas as pd
@@ -64,8 +64,9 @@ class EvalParams:
     ----------
     source : {"snapshot", "yfinance", "auto"}, default "snapshot"
         Price source for :func:`research.data.load_prices`.
-    market_proxy : str, default "SPY"
-        Market index ticker of the market model (e.g. "IWM" for small caps).
+    market_proxy : str or None, default None
+        Market index ticker of the market model (e.g. "IWM" for small caps); None = the
+        article's (``article.yaml`` ``market_proxy``).
     model : {"market", "market_adjusted", "mean_adjusted"}, default "market"
         Expected-return model.
     estimation_length : int, default 250
@@ -80,14 +81,18 @@ class EvalParams:
         Significance level of the verdict rules (two-sided tests), in (0, 0.5].
     placebo_draws : int, default 1000
         Random pseudo-event dates per event for the placebo p-value (0 = no placebo test).
-    as_of : str, default "2025-10-15"
-        The article's as-of date (ISO). Events after it are excluded, price claims end on it.
-    seed : int, default 20251015
-        Seed of the placebo draws.
+    as_of : str or None, default None
+        The as-of date (ISO). Events after it are excluded, price claims end on it. None =
+        the article's (``article.yaml`` ``as_of``).
+    seed : int or None, default None
+        Seed of the placebo draws; None = the article's.
+
+    The None defaults are resolved at evaluation time by :meth:`resolve` (the verdict
+    records the values used); a claim's ``spec:`` overrides apply on top (:meth:`override`).
     """
 
     source: str = "snapshot"
-    market_proxy: str = "SPY"
+    market_proxy: str | None = None
     model: str = "market"
     estimation_length: int = 250
     estimation_end: int = -11
@@ -95,16 +100,17 @@ class EvalParams:
     event_windows: tuple[tuple[int, int], ...] = ((0, 0), (0, 1), (-1, 1), (0, 5))
     alpha: float = 0.05
     placebo_draws: int = 1000
-    as_of: str = "2025-10-15"
-    seed: int = 20251015
+    as_of: str | None = None
+    seed: int | None = None
 
     def __post_init__(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
         if self.source not in SOURCES:
             raise ParameterError(f"parameter source={self.source!r} must be one of {SOURCES}")
-        if not isinstance(self.market_proxy, str) or not self.market_proxy.strip():
-            raise ParameterError(f"parameter market_proxy must be a ticker such as 'SPY', got {self.market_proxy!r}")
-        set_("market_proxy", self.market_proxy.strip().upper())
+        if self.market_proxy is not None:
+            if not isinstance(self.market_proxy, str) or not self.market_proxy.strip():
+                raise ParameterError(f"parameter market_proxy must be a ticker symbol, got {self.market_proxy!r}")
+            set_("market_proxy", self.market_proxy.strip().upper())
         if self.model not in MODELS:
             raise ParameterError(f"parameter model={self.model!r} must be one of {MODELS}")
         length = _int(self.estimation_length, "estimation_length")
@@ -139,17 +145,43 @@ class EvalParams:
         if draws < 0:
             raise ParameterError(f"parameter placebo_draws={draws} must be >= 0 (0 disables the placebo test)")
         set_("placebo_draws", draws)
-        try:  # the package's one date parser (tz-aware input is read as New York time)
-            as_of = to_date(self.as_of if isinstance(self.as_of, str) else str(self.as_of), what="as_of")
-        except CalendarError:
-            raise ParameterError(f"parameter as_of={self.as_of!r} is not a date; use YYYY-MM-DD") from None
-        set_("as_of", as_of.strftime("%Y-%m-%d"))
-        seed = _int(self.seed, "seed")
-        if seed < 0:
-            raise ParameterError(f"parameter seed={seed} must be a non-negative integer")
-        set_("seed", seed)
-        if self.source == "snapshot":
+        if self.as_of is not None:
+            try:  # the package's one date parser (tz-aware input is read as New York time)
+                as_of = to_date(self.as_of if isinstance(self.as_of, str) else str(self.as_of), what="as_of")
+            except CalendarError:
+                raise ParameterError(f"parameter as_of={self.as_of!r} is not a date; use YYYY-MM-DD") from None
+            set_("as_of", as_of.strftime("%Y-%m-%d"))
+        if self.seed is not None:
+            seed = _int(self.seed, "seed")
+            if seed < 0:
+                raise ParameterError(f"parameter seed={seed} must be a non-negative integer")
+            set_("seed", seed)
+        if self.source == "snapshot" and self.market_proxy is not None:
             self._check_against_snapshot()
+
+    @property
+    def resolved(self) -> bool:
+        """True when no field is left to the article (market_proxy, as_of, seed all set)."""
+        return self.market_proxy is not None and self.as_of is not None and self.seed is not None
+
+    def resolve(self, article: Any) -> EvalParams:
+        """These parameters with every None field taken from ``article`` (an
+        :class:`~research.claims.article.Article`): market proxy, as-of date, seed."""
+        if self.resolved:
+            return self
+        return replace(
+            self,
+            market_proxy=self.market_proxy if self.market_proxy is not None else article.market_proxy,
+            as_of=self.as_of if self.as_of is not None else article.as_of.isoformat(),
+            seed=self.seed if self.seed is not None else article.seed,
+        )
+
+    def override(self, spec: Mapping[str, Any]) -> EvalParams:
+        """These parameters with a claim's ``spec:`` overrides applied (validated again)."""
+        unknown = sorted(set(spec) - {f.name for f in fields(self)})
+        if unknown:
+            raise ParameterError(f"unknown specification key(s) {unknown}")
+        return replace(self, **dict(spec)) if spec else self
 
     def _check_against_snapshot(self) -> None:
         """Offline, the data are known in advance: a market proxy the snapshot does not carry
@@ -163,13 +195,15 @@ class EvalParams:
             raise ParameterError(
                 f"parameter market_proxy: {unknown_ticker_error(self.market_proxy, have)}"
             )
+        if self.as_of is None:
+            return  # checked once resolved against the article
         cov = coverage().set_index("ticker").loc[self.market_proxy]
         as_of = self.as_of_ts
         if not cov["first"] <= as_of <= cov["last"]:
             raise ParameterError(
                 f"parameter as_of={self.as_of} is outside the snapshot's data for the market proxy "
                 f"{self.market_proxy} ({cov['first'].date()} .. {cov['last'].date()}); choose a date "
-                "in that range (the article's own date is 2025-10-15)"
+                "in that range (or leave as_of unset to use the article's)"
             )
 
     @classmethod
@@ -195,5 +229,8 @@ class EvalParams:
 
     @property
     def as_of_ts(self) -> pd.Timestamp:
-        """``as_of`` as a tz-naive Timestamp."""
+        """``as_of`` as a tz-naive Timestamp (call :meth:`resolve` first when it is None)."""
+        if self.as_of is None:
+            raise ParameterError("as_of is not set: resolve the parameters against the article first "
+                                 "(EvalParams.resolve(article))")
         return pd.Timestamp(self.as_of)

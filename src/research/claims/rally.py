@@ -1,4 +1,4 @@
-"""Claim C8: "Rigetti and D-Wave each rose more than 100% in a month".
+"""Price-path claims ("X rose more than 100% in a month"): rolling and calendar-month returns.
 
 A price claim, not an event: rolling ``horizon``-session simple returns
 ``P_t / P_{t-horizon} - 1`` (adjusted closes, trading sessions) and calendar-month returns
@@ -61,10 +61,10 @@ def calendar_month_return(closes: pd.DataFrame, month: str) -> pd.Series:
 
 
 def key_names(horizon: int, month: str) -> tuple[str, str, str]:
-    """The key_numbers names: ``max_rolling_21d_return``, ``max_rolling_21d_end``,
-    ``calendar_month_return_2025_09`` (for horizon 21 and month 2025-09)."""
+    """The key_numbers names: ``max_rolling_<h>d_return``, ``max_rolling_<h>d_end``,
+    ``calendar_month_return_<YYYY>_<MM>`` (the last is "" when no month is given)."""
     return (f"max_rolling_{horizon}d_return", f"max_rolling_{horizon}d_end",
-            f"calendar_month_return_{month.replace('-', '_')}")
+            f"calendar_month_return_{month.replace('-', '_')}" if month else "")
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,8 +77,9 @@ class RallyResult:
     rolling : rolling ``horizon``-session returns (same shape).
     table : one row per ticker: ``max_return`` (max rolling return over the last
         ``lookback_sessions`` sessions up to ``as_of``), ``max_end`` (session it ended on),
-        ``max_start`` (its base session), ``return_as_of`` (rolling return ending on the
-        last session <= as_of), ``month_return`` (calendar ``month``), ``sessions_before_as_of``
+        ``max_start`` (its base session), ``min_return``/``min_end``/``min_start`` (the
+        same for the deepest fall), ``return_as_of`` (rolling return ending on the
+        last session <= as_of), ``month_return`` (calendar ``month``; NaN when no month is given), ``sessions_before_as_of``
         (how many sessions before the last one the max ended).
     horizon, lookback_sessions, month, as_of : the parameters.
     """
@@ -98,20 +99,20 @@ def rally(
     *,
     horizon: int = 21,
     lookback_sessions: int = 30,
-    month: str = "2025-09",
+    month: str = "",
     source: str = "snapshot",
     history_days: int = 400,
 ) -> RallyResult:
-    """Compute C8's numbers for ``tickers`` from prices up to ``as_of``.
+    """Rolling-return figures for ``tickers`` from prices up to ``as_of``.
 
     Parameters
     ----------
-    tickers : e.g. ``["RGTI", "QBTS", "IONQ", "QUBT"]``.
+    tickers : the tickers.
     as_of : last date whose close may be used.
     horizon : rolling window in sessions (default 21).
     lookback_sessions : the maximum is taken over rolling windows ending in the last
         ``lookback_sessions`` sessions up to ``as_of`` (default 30 = "recent weeks").
-    month : calendar month reported as well (default ``"2025-09"``).
+    month : calendar month (``YYYY-MM``) reported as well (default "": none).
     source : price source for :func:`research.data.load_prices`.
     history_days : calendar days of history loaded before ``as_of`` (for the chart).
     """
@@ -124,22 +125,27 @@ def rally(
     if recent.empty:
         raise DataError(f"no sessions up to {as_of_ts.date()} for {list(tickers)}")
     last = roll.index[-1]
-    month_ret = calendar_month_return(closes, month)
+    month_ret = (calendar_month_return(closes, month) if month
+                 else pd.Series(float("nan"), index=closes.columns))
     rows = []
     for t in closes.columns:
         s = recent[t].dropna()
         if s.empty:
             mx, end, base, lag = float("nan"), pd.NaT, pd.NaT, None
+            mn, mn_end, mn_base = float("nan"), pd.NaT, pd.NaT
         else:
             end = s.idxmax()
             mx = float(s.loc[end])
             pos = closes.index.get_loc(end)
             base = closes.index[pos - horizon]
             lag = int(len(roll.index) - 1 - pos)
+            mn_end = s.idxmin()
+            mn = float(s.loc[mn_end])
+            mn_base = closes.index[closes.index.get_loc(mn_end) - horizon]
         rows.append({
             "ticker": t, "max_return": mx, "max_end": end, "max_start": base,
             "return_as_of": float(roll[t].iloc[-1]), "month_return": float(month_ret[t]),
-            "sessions_before_as_of": lag,
+            "sessions_before_as_of": lag, "min_return": mn, "min_end": mn_end, "min_start": mn_base,
         })
     table = pd.DataFrame(rows).set_index("ticker")
     return RallyResult(closes=closes, rolling=roll, table=table, horizon=horizon,

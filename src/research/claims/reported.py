@@ -6,9 +6,9 @@ percentage that describes the regular-session close-to-close move on day 0:
 
 * the text is cut into segments at ``;`` and sentence ends, and segments into clauses at
   ``, `` / `` and `` / `` while `` / `` yet ``;
-* a clause's subject is the first event ticker (or index name: "S&P 500" -> SPY,
-  "Russell 2000" -> IWM; other names such as "Nasdaq" or "Dow" are subjects that are not
-  tickers) it mentions, else the previous clause's subject;
+* a clause's subject is the first event ticker it mentions, or the first name of the
+  article's ``press_aliases`` (``article.yaml``: a name such as an index that stands for a
+  ticker, or for a subject that is not a tested ticker), else the previous clause's subject;
 * a percentage is skipped when it is not a close-to-close figure: preceded in its segment
   by a qualifier -- premarket, after hours, intraday, at the open cover the rest of their
   segment; high, week, calendar, "as much as", "up to" only the next figure -- or directly
@@ -25,22 +25,23 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from research.data import close_panel, load_prices, returns
 
-__all__ = ["ParsedMove", "parse_reported_move", "reported_vs_computed", "DISAGREEMENT_PP", "INDEX_ALIASES"]
+if TYPE_CHECKING:
+    from research.claims.article import Article
+
+__all__ = ["ParsedMove", "parse_reported_move", "reported_vs_computed", "DISAGREEMENT_PP"]
 
 #: A press figure and the computed return disagree when they differ by more than this
 #: many percentage points (press figures are often rounded, "~51%").
 DISAGREEMENT_PP = 5.0
-#: Index names in press text that stand for an ETF ticker of the data.
-INDEX_ALIASES: dict[str, str] = {"S&P 500": "SPY", "Russell 2000": "IWM"}
-_OTHER_SUBJECTS = ("Nasdaq", "Dow", "TSX", "ASX", "Arafura", "VHM", "Northern Minerals")
 
 _PCT = re.compile(
     r"(?P<bound>[<>])?(?P<pre>[~+\-\u2212]{0,3})(?P<num>\d+(?:\.\d+)?)(?:-(?P<num2>\d+(?:\.\d+)?))?%"
@@ -67,25 +68,21 @@ class ParsedMove:
     text: str
 
 
-def _subject(clause: str, tickers: Sequence[str]) -> str | None:
+def _subject(clause: str, tickers: Sequence[str], aliases: Mapping[str, str | None]) -> str | None:
     best: tuple[int, str] | None = None
     for t in tickers:
         m = re.search(rf"(?<![A-Za-z]){re.escape(t)}(?![A-Za-z])", clause)
         if m and (best is None or m.start() < best[0]):
             best = (m.start(), t)
-    for name, t in INDEX_ALIASES.items():
+    for name, t in aliases.items():
         i = clause.find(name)
         if i >= 0 and (best is None or i < best[0]):
-            best = (i, t)
-    for name in _OTHER_SUBJECTS:
-        i = clause.find(name)
-        if i >= 0 and (best is None or i < best[0]):
-            best = (i, f"<{name}>")
+            best = (i, t if t is not None else f"<{name}>")
     return None if best is None else best[1]
 
 
-def parse_reported_move(text: str, ticker: str, tickers: Sequence[str], day0: str | pd.Timestamp | None = None
-                        ) -> ParsedMove | None:
+def parse_reported_move(text: str, ticker: str, tickers: Sequence[str], day0: str | pd.Timestamp | None = None,
+                        aliases: Mapping[str, str | None] | None = None) -> ParsedMove | None:
     """The reported day-0 close-to-close move of ``ticker`` in ``text``, or None.
 
     Parameters
@@ -94,6 +91,8 @@ def parse_reported_move(text: str, ticker: str, tickers: Sequence[str], day0: st
     ticker : the ticker whose move is wanted.
     tickers : all tickers of the event (used to decide each clause's subject).
     day0 : the event's day 0; segments naming another date are skipped.
+    aliases : press names -> ticker (or None: a subject that is not a tested ticker), the
+        article's ``press_aliases``.
     """
     if not isinstance(text, str) or not text.strip():
         return None
@@ -108,7 +107,7 @@ def parse_reported_move(text: str, ticker: str, tickers: Sequence[str], day0: st
         for clause in _CLAUSE.split(seg):
             start = seg.find(clause, pos)
             pos = start + len(clause) if start >= 0 else pos
-            subj = _subject(clause, names)
+            subj = _subject(clause, names, aliases or {})
             if subj is not None:
                 subject = subj
             cursor = 0
@@ -146,8 +145,10 @@ def reported_vs_computed(
     as_of: str | pd.Timestamp | None = None,
     source: str = "snapshot",
     threshold_pp: float = DISAGREEMENT_PP,
+    article: Article | None = None,
 ) -> pd.DataFrame:
-    """One row per (event, ticker) of ``events.csv`` (events up to ``as_of``).
+    """One row per (event, ticker) of the article's ``events.csv`` (events up to ``as_of``;
+    None = the article's as-of date; ``article`` None = the shipped article).
 
     Columns: ``event_id, ticker, day0, reported_pct`` (parsed press figure, percent; NaN
     when the text has no close-to-close figure for the ticker), ``reported_text`` (the
@@ -157,12 +158,16 @@ def reported_vs_computed(
     data", and ``hint`` for disagreements: whether the reported figure matches the return
     of the session before or after day 0 instead (a date problem).
     """
+    from research.claims.article import load_article
     from research.claims.studies import day0_table
     from research.data import available_tickers
 
-    ev = day0_table()
-    if as_of is not None:
-        ev = ev[(ev["day0"] <= pd.Timestamp(as_of)) & ~ev["post_article"]]
+    if article is None:
+        article = load_article()
+    if as_of is None:
+        as_of = article.as_of.isoformat()
+    ev = day0_table(article=article)
+    ev = ev[(ev["day0"] <= pd.Timestamp(as_of)) & ~ev["post_article"]]
     pairs = [(eid, t) for eid, r in ev.iterrows() for t in r["tickers"]]
     have = set(available_tickers())
     tickers = sorted({t for _, t in pairs if t in have})
@@ -175,7 +180,7 @@ def reported_vs_computed(
     rows = []
     for eid, t in pairs:
         r = ev.loc[eid]
-        p = parse_reported_move(r["reported_move"], t, r["tickers"], r["day0"])
+        p = parse_reported_move(r["reported_move"], t, r["tickers"], r["day0"], article.press_aliases)
         comp = float("nan")
         near: dict[int, float] = {}
         if t in rets.columns and r["day0"] in rets.index:

@@ -1,42 +1,243 @@
-"""Verdict rules applied to evidence: pure functions, no data loading.
+"""Verdict rules: typed, registered rule classes and the pure functions that judge evidence.
 
-Each ``judge_*`` function takes the rows its rule looks at and returns a
-:class:`Judgement`: the verdict, the key numbers it rests on and the reasons in words.
-A test "rejects" when its p-value is below ``alpha``; a test whose p-value is NaN (e.g.
-no placebo draws, or too little history for pseudo-events) is *unavailable* for that row
-and the remaining tests decide (named in the reasons). A row whose CAR itself is missing
-(the pair could not be estimated: too little history, a missing return in the window)
-is *unavailable evidence*: it never counts as "not significant". With no available row
-the claim is not testable; with some rows missing, "supported" is capped at "partly
-supported" and the reasons name the missing rows.
+A claim's ``rule:`` in ``claims.yaml`` is parsed into one of the registered classes of
+:data:`RULES` (``basket_car``, ``pairs_car``, ``rolling_return``, ``revenue_growth``,
+``fact_check``, ``not_testable``). Each class declares its parameters (the dataclass
+fields, validated by the rule's JSON Schema in ``schemas/claims.schema.json``), the checks
+it makes (``price`` and/or ``fact``) and the studies it needs. The ``judge_*`` functions
+take the rows a rule looks at and return a :class:`Judgement`: the verdict, a one-sentence
+headline with the key number and its p-value, the key numbers and the reasons in words.
+
+Every price rule has a ``direction`` (``up``, ``down``, ``any``): a CAR "in the claimed
+direction" is positive, negative, or either. A test "rejects" when its p-value is below
+``alpha``; a test whose p-value is NaN is *unavailable* for that row and the remaining tests
+decide (named in the reasons). A row whose CAR itself is missing is *unavailable evidence*:
+it never counts as "not significant". With no available row the claim is not testable; with
+some rows missing, "supported" is capped at "partly supported" and the reasons name them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from research.claims.verdict import NOT_SUPPORTED, NOT_TESTABLE, PARTLY, SUPPORTED
 
-__all__ = ["Judgement", "row_significance", "judge_basket", "judge_pairs", "judge_rolling", "judge_growth",
-           "TEST_COLUMNS"]
+__all__ = [
+    "Judgement", "Rule", "PriceRule", "BasketCarRule", "PairsCarRule", "RollingReturnRule",
+    "RevenueGrowthRule", "FactCheckRule", "NotTestableRule", "RULES", "register", "DIRECTIONS",
+    "row_significance", "in_direction", "judge_basket", "judge_pairs", "judge_pairs_all",
+    "judge_rolling", "judge_growth", "TEST_COLUMNS",
+]
 
 #: Evidence column holding each test's p-value.
 TEST_COLUMNS: dict[str, str] = {"parametric": "p_value", "placebo": "p_placebo"}
+DIRECTIONS: tuple[str, ...] = ("up", "down", "any")
+_WORD = {"up": "rose", "down": "fell", "any": "moved"}
+
+
+# ---------------------------------------------------------------------------------------
+# rule classes
+@dataclass(frozen=True)
+class Rule:
+    """Base of every rule type: the rule in words and the cap on its verdict.
+
+    Class attributes
+    ----------------
+    type : the ``rule.type`` name in claims.yaml.
+    checks : the kinds of check the rule makes (``"price"``, ``"fact"``; empty for none).
+    studies : what must be computed before judging (``"event_study"``, ``"rolling"``,
+        ``"facts"``).
+    """
+
+    type: ClassVar[str] = ""
+    checks: ClassVar[tuple[str, ...]] = ()
+    studies: ClassVar[tuple[str, ...]] = ()
+
+    text: str
+    max_verdict: str = ""
+    max_verdict_reason: str = ""
+
+    @property
+    def direction(self) -> str | None:
+        """The claimed direction of a price rule (None for other rules)."""
+        return None
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> Rule:
+        """Build from a schema-validated ``rule:`` mapping (lists become tuples, ``"auto"``
+        windows None, texts whitespace-normalised)."""
+        names = {f.name for f in fields(cls)}
+        kw: dict[str, Any] = {}
+        for k, v in raw.items():
+            if k == "type" or k not in names:
+                continue
+            if k == "window":
+                v = None if v == "auto" else (int(v[0]), int(v[1]))
+            elif isinstance(v, list):
+                v = tuple(v)
+            elif isinstance(v, str) and k in ("text", "reason", "max_verdict_reason"):
+                v = " ".join(v.split())
+            elif k in ("threshold", "threshold_pct", "tolerance_pp"):
+                v = float(v)
+            kw[k] = v
+        return cls(**kw)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rule's parameters (JSON-ready; ``text`` left out: it is the verdict's ``rule``)."""
+        d: dict[str, Any] = {"type": self.type}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name == "text" or (f.name.startswith("max_verdict") and not v):
+                continue
+            if f.name == "window":
+                v = list(v) if v is not None else "auto"
+            d[f.name] = list(v) if isinstance(v, tuple) else v
+        return d
+
+
+#: rule type name -> class (see :func:`register`).
+RULES: dict[str, type[Rule]] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Class decorator: make ``cls`` available as ``rule.type: <cls.type>`` in claims.yaml."""
+    if not cls.type or cls.type in RULES:
+        raise ValueError(f"rule type {cls.type!r} is empty or registered twice")
+    RULES[cls.type] = cls
+    return cls
 
 
 @dataclass(frozen=True)
+class PriceRule(Rule):
+    """A rule about prices: it states the claimed ``direction`` (up, down, any)."""
+
+    checks: ClassVar[tuple[str, ...]] = ("price",)
+    direction: str = "up"  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"direction {self.direction!r} is not one of {DIRECTIONS}")
+
+
+@register
+@dataclass(frozen=True)
+class BasketCarRule(PriceRule):
+    """The equal-weighted basket's CAR over ``window`` on the primary event(s).
+
+    Parameters: ``direction``; ``window`` ([a, b] trading days, or None = "auto": (0,0) when
+    the timing is known, (-1,+1) when not); ``tests`` that must reject for "supported";
+    ``primary_events`` (default: all the claim's events); ``confounded_events`` (their
+    significant move can make the verdict at most "partly"); ``market_must_fall`` (the market
+    proxy's day-0 return must be negative: "rose while the market fell").
+    """
+
+    type: ClassVar[str] = "basket_car"
+    studies: ClassVar[tuple[str, ...]] = ("event_study",)
+    window: tuple[int, int] | None = None
+    tests: tuple[str, ...] = ("parametric", "placebo")
+    primary_events: tuple[str, ...] = ()
+    confounded_events: tuple[str, ...] = ()
+    market_must_fall: bool = False
+
+
+@register
+@dataclass(frozen=True)
+class PairsCarRule(PriceRule):
+    """One CAR per (event, ticker) pair, each on its own day 0.
+
+    ``members: each`` (default): supported if every pair moved in the claimed direction and
+    is significant under every test. ``members: all`` ("all rose"): supported if every pair
+    moved in the claimed direction and a joint test of the pairs (standardised CARs
+    combined) is significant under every test; an insignificant member is a power note.
+    """
+
+    type: ClassVar[str] = "pairs_car"
+    studies: ClassVar[tuple[str, ...]] = ("event_study",)
+    window: tuple[int, int] | None = None
+    tests: tuple[str, ...] = ("parametric", "placebo")
+    members: str = "each"
+
+
+@register
+@dataclass(frozen=True)
+class RollingReturnRule(PriceRule):
+    """Rolling ``horizon``-session simple returns ending in the last ``lookback_sessions``
+    sessions up to the as-of date: each required ticker's extreme in the claimed direction
+    must pass ``threshold`` (a simple return magnitude: 1.0 = 100%). ``month`` (YYYY-MM,
+    optional) adds that calendar month's return for comparison with the press."""
+
+    type: ClassVar[str] = "rolling_return"
+    studies: ClassVar[tuple[str, ...]] = ("rolling",)
+    required_tickers: tuple[str, ...] = ()
+    horizon: int = 21
+    threshold: float = 1.0
+    lookback_sessions: int = 30
+    month: str = ""
+
+
+@register
+@dataclass(frozen=True)
+class RevenueGrowthRule(Rule):
+    """Year-over-year growth from facts ``current`` over ``prior`` (and the ``reported_growth``
+    fact), against ``threshold_pct``; an event study of the claim's events at ``window`` is
+    shown as context."""
+
+    type: ClassVar[str] = "revenue_growth"
+    checks: ClassVar[tuple[str, ...]] = ("fact",)
+    studies: ClassVar[tuple[str, ...]] = ("facts", "event_study")
+    current: str = ""
+    prior: str = ""
+    reported_growth: str = ""
+    threshold_pct: float = 0.0
+    tolerance_pp: float = 10.0
+    window: tuple[int, int] | None = None
+
+
+@register
+@dataclass(frozen=True)
+class FactCheckRule(Rule):
+    """The claim is a statement of fact: its verdict is the fact check of its
+    ``fact_check:`` items (the claim's events, if any, are shown as context only)."""
+
+    type: ClassVar[str] = "fact_check"
+    checks: ClassVar[tuple[str, ...]] = ("fact",)
+    studies: ClassVar[tuple[str, ...]] = ("facts",)
+
+
+@register
+@dataclass(frozen=True)
+class NotTestableRule(Rule):
+    """Opinions and forecasts: neither prices nor facts can settle them (``reason`` says why)."""
+
+    type: ClassVar[str] = "not_testable"
+    reason: str = ""
+
+
+# ---------------------------------------------------------------------------------------
+# judgements
+@dataclass(frozen=True)
 class Judgement:
-    """Outcome of a verdict rule: verdict, key numbers and reasons (words)."""
+    """Outcome of a verdict rule.
+
+    Attributes
+    ----------
+    verdict : one of the verdicts of :mod:`research.claims.verdict`.
+    key_numbers : the numbers the verdict rests on.
+    reasons : the rule applied, in words.
+    headline : one sentence with the key number and its p-value (shown by the reports).
+    """
 
     verdict: str
     key_numbers: dict[str, Any] = field(default_factory=dict)
     reasons: tuple[str, ...] = ()
+    headline: str = ""
 
 
 def _finite(x: Any) -> bool:
@@ -46,33 +247,56 @@ def _finite(x: Any) -> bool:
         return False
 
 
-def row_significance(row: pd.Series | dict, alpha: float, tests: Sequence[str]) -> dict[str, Any]:
+def in_direction(value: Any, direction: str) -> bool:
+    """True when ``value`` is finite and has the claimed sign (``any``: any finite value)."""
+    if not _finite(value):
+        return False
+    v = float(value)
+    return v > 0 if direction == "up" else v < 0 if direction == "down" else True
+
+
+def row_significance(row: pd.Series | dict, alpha: float, tests: Sequence[str],
+                     direction: str = "up") -> dict[str, Any]:
     """Classify one evidence row.
 
-    Returns a dict: ``positive`` (CAR > 0), ``available`` (tests with a finite p-value),
-    ``rejected`` (available tests with p < alpha), ``all_reject`` (positive, at least one
-    test available and every available test rejects), ``any_reject`` (positive and at least
-    one test rejects).
+    Returns a dict: ``positive`` (CAR in the claimed ``direction``; the name is historical),
+    ``available`` (tests with a finite p-value), ``rejected`` (available tests with
+    p < alpha), ``all_reject`` (in direction, at least one test available and every
+    available test rejects), ``any_reject`` (in direction and at least one test rejects).
     """
-    car = row["car"]
-    positive = _finite(car) and float(car) > 0
+    ok = in_direction(row["car"], direction)
     avail = [t for t in tests if _finite(row[TEST_COLUMNS[t]])]
     rej = [t for t in avail if float(row[TEST_COLUMNS[t]]) < alpha]
     return {
-        "positive": positive, "available": avail, "rejected": rej,
-        "all_reject": positive and bool(avail) and len(rej) == len(avail),
-        "any_reject": positive and bool(rej),
+        "positive": ok, "available": avail, "rejected": rej,
+        "all_reject": ok and bool(avail) and len(rej) == len(avail),
+        "any_reject": ok and bool(rej),
     }
 
 
-def _describe(label: str, row: pd.Series | dict, sig: dict[str, Any], window: tuple[int, int]) -> str:
+def _p(x: Any) -> str:
+    if not _finite(x):
+        return "n/a"
+    x = float(x)
+    return "<0.0001" if x < 1e-4 else f"{x:.4f}"
+
+
+def _describe(label: str, row: pd.Series | dict, window: tuple[int, int]) -> str:
     car = row["car"]
     car_s = f"{float(car):+.2%}" if _finite(car) else "n/a"
-    ps = ", ".join(
-        f"{t} p={float(row[TEST_COLUMNS[t]]):.4f}" if _finite(row[TEST_COLUMNS[t]]) else f"{t} p=n/a"
-        for t in TEST_COLUMNS
-    )
+    ps = ", ".join(f"{t} p={_p(row[TEST_COLUMNS[t]])}" for t in TEST_COLUMNS)
     return f"{label}: CAR({window[0]:+d},{window[1]:+d}) = {car_s} ({ps})"
+
+
+def _short(row: pd.Series | dict, tests: Sequence[str]) -> str:
+    """``+8.12% (t 3.10, p 0.0040; placebo p 0.0120)``."""
+    car = f"{float(row['car']):+.2%}" if _finite(row["car"]) else "n/a"
+    parts = []
+    if _finite(row.get("t_stat")):
+        parts.append(f"t {float(row['t_stat']):.2f}")
+    for t in tests:
+        parts.append(("p " if t == "parametric" else "placebo p ") + _p(row[TEST_COLUMNS[t]]))
+    return f"{car} ({', '.join(parts)})"
 
 
 def _unavailable_note(sigs: list[dict[str, Any]], tests: Sequence[str], labels: list[str]) -> list[str]:
@@ -98,7 +322,7 @@ def _split_estimated(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 def _nothing_estimated(what: str, missing: list[str]) -> Judgement:
     """The judgement when no row of the rule has an estimate: not testable, and why."""
     why = f"no {what} could be estimated ({', '.join(missing)})" if missing else f"no {what} to judge"
-    return Judgement(NOT_TESTABLE, {}, (why,))
+    return Judgement(NOT_TESTABLE, {}, (why,), why[0].upper() + why[1:] + ".")
 
 
 def _cap_for_missing(verdict: str, missing: list[str], n_total: int, reasons: list[str]) -> str:
@@ -111,6 +335,11 @@ def _cap_for_missing(verdict: str, missing: list[str], n_total: int, reasons: li
     return PARTLY if verdict == SUPPORTED else verdict
 
 
+def _day(row: Mapping[str, Any]) -> str:
+    d = row.get("day0")
+    return pd.Timestamp(d).strftime("%Y-%m-%d") if d is not None and not pd.isna(d) else str(row["event_id"])
+
+
 def judge_basket(
     rows: pd.DataFrame,
     *,
@@ -120,15 +349,17 @@ def judge_basket(
     market_returns: dict[str, float] | None = None,
     market_must_fall: bool = False,
     confounded: pd.DataFrame | None = None,
+    direction: str = "up",
 ) -> Judgement:
     """The basket rule on the basket's rows (one per primary event, for ``window``).
 
-    Supported: for every primary event the basket CAR is positive and every available test
-    rejects at ``alpha`` (and, with ``market_must_fall``, the market's day-0 return is
-    negative). Partly supported: at least one event's basket CAR is positive and at least
-    one test rejects (or all reject but the market did not fall), or -- when the primary
-    events fail -- a ``confounded`` event's basket CAR (rows of events whose day 0 is shared
-    with other news) is positive and every available test rejects. Otherwise not supported.
+    Supported: for every primary event the basket CAR is in the claimed ``direction`` and
+    every available test rejects at ``alpha`` (and, with ``market_must_fall``, the market's
+    day-0 return is negative). Partly supported: at least one event's basket CAR is in
+    direction and at least one test rejects (or all reject but the market did not fall), or
+    -- when the primary events fail -- a ``confounded`` event's basket CAR (rows of events
+    whose day 0 is shared with other news) is in direction and every available test rejects.
+    Otherwise not supported.
     """
     n_total = len(rows)
     rows, missing = _split_estimated(rows)
@@ -138,12 +369,13 @@ def judge_basket(
     reasons: list[str] = []
     sigs, labels = [], []
     market_ok = True
-    for r in rows.to_dict(orient="records"):
-        s = row_significance(r, alpha, tests)
+    recs = rows.to_dict(orient="records")
+    for r in recs:
+        s = row_significance(r, alpha, tests, direction)
         sigs.append(s)
         ev = r["event_id"]
         labels.append(f"{r['ticker']} on {ev}")
-        reasons.append(_describe(f"{r['ticker']} on {ev}", r, s, window))
+        reasons.append(_describe(f"{r['ticker']} on {ev}", r, window))
         key[f"{ev}.basket_car"] = r["car"]
         key[f"{ev}.basket_t_stat"] = r["t_stat"]
         key[f"{ev}.basket_p_value"] = r["p_value"]
@@ -161,50 +393,60 @@ def judge_basket(
     elif any(s["any_reject"] for s in sigs):
         verdict = PARTLY
         if all(s["all_reject"] for s in sigs) and not market_ok:
-            reasons.append("the basket rose significantly but the market proxy did not fall on day 0")
+            reasons.append("the basket moved significantly but the market proxy did not fall on day 0")
     else:
         verdict = NOT_SUPPORTED
     verdict = _cap_for_missing(verdict, missing, n_total, reasons)
+    r0 = recs[0]
+    headline = (f"{str(r0['ticker']).removeprefix('basket:')} basket CAR({window[0]:+d},{window[1]:+d}) "
+                f"on {_day(r0)}: {_short(r0, tests)}; claimed: {_WORD[direction]}")
     if confounded is not None and not confounded.empty:
         for r in confounded.to_dict(orient="records"):
-            s = row_significance(r, alpha, tests)
+            s = row_significance(r, alpha, tests, direction)
             ev = r["event_id"]
             key[f"{ev}.basket_car"] = r["car"]
             key[f"{ev}.basket_p_value"] = r["p_value"]
             key[f"{ev}.basket_p_placebo"] = r["p_placebo"]
-            reasons.append(_describe(f"{r['ticker']} on {ev} (day 0 shared with other news)", r, s, window))
+            reasons.append(_describe(f"{r['ticker']} on {ev} (day 0 shared with other news)", r, window))
             if verdict == NOT_SUPPORTED and s["all_reject"]:
                 verdict = PARTLY
                 reasons.append(f"partly supported only through {ev}, whose day 0 is shared with other news: "
-                               "the rise is real but cannot be attributed to the claim's news alone")
-    return Judgement(verdict, key, tuple(reasons))
+                               "the move is real but cannot be attributed to the claim's news alone")
+                headline += f"; on {_day(r)} (shared with other news): {_short(r, tests)}"
+    return Judgement(verdict, key, tuple(reasons), headline + ".")
 
 
-def judge_pairs(rows: pd.DataFrame, *, alpha: float, tests: Sequence[str] = ("parametric", "placebo")) -> Judgement:
-    """The pairs rule on one row per (event, ticker) pair (each at its own window, given
-    by the row's ``window_start``/``window_end``).
+def _pair_rows(rows: pd.DataFrame, alpha: float, tests: Sequence[str], direction: str
+               ) -> tuple[dict[str, Any], list[str], list[dict[str, Any]], list[dict[str, Any]]]:
+    key: dict[str, Any] = {}
+    reasons, sigs, recs = [], [], rows.to_dict(orient="records")
+    for r in recs:
+        s = row_significance(r, alpha, tests, direction)
+        sigs.append(s)
+        w = (int(r["window_start"]), int(r["window_end"]))
+        reasons.append(_describe(f"{r['ticker']} on {r['event_id']}", r, w))
+        key[f"{r['ticker']}@{r['event_id']}"] = {
+            "window": list(w), "car": r["car"], "t_stat": r["t_stat"], "p_value": r["p_value"],
+            "p_placebo": r["p_placebo"], "significant_all_tests": s["all_reject"]}
+    labels = [f"{r['ticker']} on {r['event_id']}" for r in recs]
+    reasons += _unavailable_note(sigs, tests, labels)
+    return key, reasons, sigs, recs
 
-    Supported: every pair's CAR is positive and every available test rejects. Partly
-    supported: at least one pair is positive with at least one test rejecting. Otherwise
-    not supported (also when there are no rows).
+
+def judge_pairs(rows: pd.DataFrame, *, alpha: float, tests: Sequence[str] = ("parametric", "placebo"),
+                direction: str = "up") -> Judgement:
+    """The pairs rule (``members: each``) on one row per (event, ticker) pair (each at its
+    own window, given by the row's ``window_start``/``window_end``).
+
+    Supported: every pair's CAR is in the claimed direction and every available test
+    rejects. Partly supported: at least one pair is in direction with at least one test
+    rejecting. Otherwise not supported.
     """
     n_total = len(rows)
     rows, missing = _split_estimated(rows)
     if rows.empty:
         return _nothing_estimated("(event, ticker) pair", missing)
-    key: dict[str, Any] = {}
-    reasons, sigs, labels = [], [], []
-    for r in rows.to_dict(orient="records"):
-        s = row_significance(r, alpha, tests)
-        sigs.append(s)
-        lab = f"{r['ticker']} on {r['event_id']}"
-        labels.append(lab)
-        w = (int(r["window_start"]), int(r["window_end"]))
-        reasons.append(_describe(lab, r, s, w))
-        k = f"{r['ticker']}@{r['event_id']}"
-        key[k] = {"window": list(w), "car": r["car"], "t_stat": r["t_stat"], "p_value": r["p_value"],
-                  "p_placebo": r["p_placebo"], "significant_all_tests": s["all_reject"]}
-    reasons += _unavailable_note(sigs, tests, labels)
+    key, reasons, sigs, recs = _pair_rows(rows, alpha, tests, direction)
     n_all = sum(s["all_reject"] for s in sigs)
     n_any = sum(s["any_reject"] for s in sigs)
     key["pairs_significant_all_tests"] = n_all
@@ -218,61 +460,156 @@ def judge_pairs(rows: pd.DataFrame, *, alpha: float, tests: Sequence[str] = ("pa
     else:
         verdict = NOT_SUPPORTED
     verdict = _cap_for_missing(verdict, missing, n_total, reasons)
-    return Judgement(verdict, key, tuple(reasons))
+    if len(recs) == 1:
+        headline = (f"{recs[0]['ticker']} CAR on {_day(recs[0])}: {_short(recs[0], tests)}; "
+                    f"claimed: {_WORD[direction]}.")
+    else:
+        best = min(recs, key=lambda r: float(r["p_value"]) if _finite(r["p_value"]) else 2.0)
+        headline = (f"{n_all} of {len(sigs)} (event, ticker) pairs {_WORD[direction]} significantly under "
+                    f"every test; smallest p: {best['ticker']} {_short(best, tests)}.")
+    return Judgement(verdict, key, tuple(reasons), headline)
+
+
+def joint_z(recs: Sequence[Mapping[str, Any]], test: str) -> tuple[float, float, int]:
+    """Joint test of several (event, ticker) CARs on different days: Stouffer's combination.
+
+    ``parametric``: z = sum(t_i) / sqrt(n) (the standardised CARs added up; each t_i is
+    N(0, 1) under the null and the events are on different days, so independent).
+    ``placebo``: each placebo p-value is turned into a signed normal score
+    z_i = sign(CAR_i) * Phi^-1(1 - p_i / 2) and combined the same way.
+
+    Returns (z, two-sided p, n used); NaN when no row has the statistic.
+    """
+    zs = []
+    for r in recs:
+        if test == "parametric":
+            if _finite(r.get("t_stat")):
+                zs.append(float(r["t_stat"]))
+        else:
+            p = r.get(TEST_COLUMNS[test])
+            if _finite(p) and _finite(r.get("car")):
+                p = min(max(float(p), 1e-12), 1.0)
+                zs.append(math.copysign(float(stats.norm.isf(p / 2.0)), float(r["car"])))
+    if not zs:
+        return float("nan"), float("nan"), 0
+    z = float(np.sum(zs) / math.sqrt(len(zs)))
+    return z, float(2.0 * stats.norm.sf(abs(z))), len(zs)
+
+
+def judge_pairs_all(rows: pd.DataFrame, *, alpha: float, tests: Sequence[str] = ("parametric", "placebo"),
+                    direction: str = "up") -> Judgement:
+    """The "all rose" pairs rule (``members: all``).
+
+    Supported: every pair's CAR is in the claimed direction and the joint test
+    (:func:`joint_z`) rejects at ``alpha`` in that direction under every available test.
+    Partly supported: every CAR in direction and the joint test rejects under one test, or
+    the joint test rejects while some pair moved the other way. Otherwise not supported.
+    A pair in direction that is not significant on its own is named as a power note.
+    """
+    n_total = len(rows)
+    rows, missing = _split_estimated(rows)
+    if rows.empty:
+        return _nothing_estimated("(event, ticker) pair", missing)
+    key, reasons, sigs, recs = _pair_rows(rows, alpha, tests, direction)
+    n_dir = sum(s["positive"] for s in sigs)
+    joint: dict[str, tuple[float, float, int]] = {t: joint_z(recs, t) for t in tests}
+    avail = [t for t in tests if _finite(joint[t][1])]
+    rej = [t for t in avail if joint[t][1] < alpha and in_direction(joint[t][0], direction)]
+    for t in tests:
+        z, p, n = joint[t]
+        key[f"joint_{t}_z"] = z
+        key[f"joint_{t}_p"] = p
+        reasons.append(f"joint {t} test of the {n} pairs (Stouffer): z = {z:+.2f}, p = {_p(p)}")
+    key["pairs"] = len(sigs)
+    key["pairs_in_direction"] = n_dir
+    key["pairs_significant_all_tests"] = sum(s["all_reject"] for s in sigs)
+    key["pairs_not_estimated"] = len(missing)
+    for r, s in zip(recs, sigs, strict=True):
+        if s["positive"] and not s["any_reject"]:
+            reasons.append(f"{r['ticker']} {_WORD[direction]} ({float(r['car']):+.2%}) but not significantly on "
+                           f"its own (p {_p(r['p_value'])}): one stock on one day has little power; this is "
+                           "not a refutation")
+    if n_dir == len(sigs) and avail and len(rej) == len(avail):
+        verdict = SUPPORTED
+    elif rej:
+        verdict = PARTLY
+    else:
+        verdict = NOT_SUPPORTED
+    verdict = _cap_for_missing(verdict, missing, n_total, reasons)
+    t0 = avail[0] if avail else tests[0]
+    headline = (f"{n_dir} of {len(sigs)} {_WORD[direction]} ("
+                + ", ".join(f"{r['ticker']} {float(r['car']):+.1%}" for r in recs)
+                + f"); joint test z {joint[t0][0]:+.2f}, p {_p(joint[t0][1])}"
+                + "".join(f", {t} joint p {_p(joint[t][1])}" for t in avail if t != t0) + ".")
+    return Judgement(verdict, key, tuple(reasons), headline)
 
 
 def judge_rolling(table: pd.DataFrame, *, required: Sequence[str], threshold: float,
-                  lookback_sessions: int, horizon: int) -> Judgement:
-    """C8's rule on a per-ticker table with ``max_return`` (max rolling return over the
-    lookback) and ``max_end``.
+                  lookback_sessions: int, horizon: int, direction: str = "up") -> Judgement:
+    """Rolling-return rule on a per-ticker table with ``max_return``/``max_end`` (and
+    ``min_return``/``min_end`` for ``down``).
 
-    Supported if every required ticker's max exceeds ``threshold``; partly if some do;
-    not supported if none (or a required ticker has no data).
+    The extreme in the claimed direction (largest rise for ``up``, deepest fall for
+    ``down``, largest absolute move for ``any``) must pass ``threshold`` (a magnitude).
+    Supported if every required ticker's does; partly if some do; not supported if none (or
+    a required ticker has no data).
     """
-    hits, reasons = [], []
+    hits, reasons, parts = [], [], []
     for t in required:
-        if t not in table.index or not _finite(table.loc[t, "max_return"]):
+        col = "min" if direction == "down" else "max"
+        if direction == "any" and t in table.index and _finite(table.loc[t, "min_return"]) \
+                and (not _finite(table.loc[t, "max_return"])
+                     or abs(float(table.loc[t, "min_return"])) > abs(float(table.loc[t, "max_return"]))):
+            col = "min"
+        if t not in table.index or not _finite(table.loc[t, f"{col}_return"]):
             reasons.append(f"{t}: no {horizon}-session return in the last {lookback_sessions} sessions")
             hits.append(False)
+            parts.append(f"{t} n/a")
             continue
-        mx = float(table.loc[t, "max_return"])
-        end = table.loc[t, "max_end"]
-        ok = mx > threshold
+        x = float(table.loc[t, f"{col}_return"])
+        end = table.loc[t, f"{col}_end"]
+        ok = abs(x) > threshold and in_direction(x, direction)
         hits.append(ok)
-        reasons.append(
-            f"{t}: max {horizon}-session return {mx:+.1%} ending {pd.Timestamp(end).date()} "
-            f"({'above' if ok else 'not above'} {threshold:+.0%})"
-        )
+        bound = f"{-threshold:+.0%}" if col == "min" else f"{threshold:+.0%}"
+        reasons.append(f"{t}: {'max' if col == 'max' else 'min'} {horizon}-session return {x:+.1%} ending "
+                       f"{pd.Timestamp(end).date()} ({'beyond' if ok else 'not beyond'} {bound})")
+        parts.append(f"{t} {x:+.0%} (to {pd.Timestamp(end).date()})")
     if all(hits):
         verdict = SUPPORTED
     elif any(hits):
         verdict = PARTLY
     else:
         verdict = NOT_SUPPORTED
+    word = {"up": "largest rise", "down": "deepest fall", "any": "largest move"}[direction]
+    headline = (f"{word} over {horizon} sessions in the last {lookback_sessions}: " + ", ".join(parts)
+                + f"; threshold {threshold:.0%}; {int(np.sum(hits))} of {len(hits)} beyond it "
+                "(a price path, no p-value).")
     return Judgement(verdict, {"tickers_above_threshold": int(np.sum(hits)), "required": len(hits)},
-                     tuple(reasons))
+                     tuple(reasons), headline)
 
 
-def judge_growth(current: float, prior: float, reported_pct: float | None, *, threshold_pct: float,
-                 tolerance_pp: float = 10.0) -> Judgement:
-    """C9's rule: year-over-year growth ``(current - prior) / prior`` in percent.
+def judge_growth(current: float | None, prior: float | None, reported_pct: float | None, *,
+                 threshold_pct: float, tolerance_pp: float = 10.0) -> Judgement:
+    """Year-over-year growth ``(current - prior) / prior`` in percent against a threshold.
 
-    The decision uses the reported growth (computed from unrounded revenues) when given,
-    else the growth from the (rounded) revenue figures. Supported if it exceeds
+    The decision uses the reported growth (computed from unrounded figures) when given,
+    else the growth from the (possibly rounded) figures. Supported if it exceeds
     ``threshold_pct`` and the two agree within ``tolerance_pp`` percentage points; partly
     supported if it exceeds the threshold but they disagree by more; not supported if it
-    does not exceed the threshold.
+    does not exceed the threshold. Unusable figures (missing, non-finite, prior <= 0):
+    not testable.
     """
-    if not (_finite(current) and _finite(prior)) or float(prior) <= 0:
-        return Judgement(NOT_SUPPORTED, {}, (f"revenue figures unusable: current={current}, prior={prior}",))
-    computed = (float(current) - float(prior)) / float(prior) * 100.0
-    decisive = float(reported_pct) if _finite(reported_pct) else computed
-    key: dict[str, Any] = {"revenue_current": float(current), "revenue_prior": float(prior),
+    if not (_finite(current) and _finite(prior)) or float(prior) <= 0:  # type: ignore[arg-type]
+        why = f"revenue figures unusable (current={current}, prior={prior}): growth cannot be computed"
+        return Judgement(NOT_TESTABLE, {}, (why,), why[0].upper() + why[1:] + ".")
+    computed = (float(current) - float(prior)) / float(prior) * 100.0  # type: ignore[arg-type]
+    decisive = float(reported_pct) if _finite(reported_pct) else computed  # type: ignore[arg-type]
+    key: dict[str, Any] = {"revenue_current": float(current), "revenue_prior": float(prior),  # type: ignore[arg-type]
                            "growth_pct_from_revenues": computed,
-                           "growth_pct_reported": float(reported_pct) if _finite(reported_pct) else None,
+                           "growth_pct_reported": float(reported_pct) if _finite(reported_pct) else None,  # type: ignore[arg-type]
                            "threshold_pct": threshold_pct}
     reasons = [f"growth from the revenue figures: {computed:.1f}%",
-               f"reported growth: {float(reported_pct):.1f}%" if _finite(reported_pct) else "no reported growth"]
+               f"reported growth: {float(reported_pct):.1f}%" if _finite(reported_pct) else "no reported growth"]  # type: ignore[arg-type]
     agree = abs(decisive - computed) <= tolerance_pp
     if decisive > threshold_pct and agree:
         verdict = SUPPORTED
@@ -281,4 +618,7 @@ def judge_growth(current: float, prior: float, reported_pct: float | None, *, th
         reasons.append(f"reported and computed growth differ by more than {tolerance_pp:g} percentage points")
     else:
         verdict = NOT_SUPPORTED
-    return Judgement(verdict, key, tuple(reasons))
+    rep = f"reported {float(reported_pct):.0f}%, " if _finite(reported_pct) else ""  # type: ignore[arg-type]
+    headline = (f"year-over-year growth {rep}{computed:.0f}% from the figures, against the claimed "
+                f"more than {threshold_pct:g}% (a reported figure, no p-value).")
+    return Judgement(verdict, key, tuple(reasons), headline)

@@ -12,8 +12,10 @@ from research.claims.verdict import Verdict
 __all__ = ["scoreboard", "headline", "evidence_table"]
 
 
-def headline(v: Verdict) -> str:
-    """The verdict's headline number in words (first decisive key number).
+def headline(v: Verdict | Any) -> str:
+    """The verdict's headline number in words (first decisive key number), from
+    ``key_numbers`` alone. The verdict's own one-sentence headline (with its p-value) is
+    ``Verdict.headline``; :func:`scoreboard` shows that one.
 
     Reads the key numbers in sorted key order, so the headline is the same whether it is
     built from the Verdict or from its ``to_dict()`` (the index page), whose keys are sorted.
@@ -41,12 +43,14 @@ def headline(v: Verdict) -> str:
 
 
 def scoreboard(verdicts: Iterable[Verdict]) -> pd.DataFrame:
-    """DataFrame with columns claim_id, title, verdict, headline (one row per verdict)."""
+    """DataFrame with columns claim_id, title, verdict, fact_check, headline (one row per
+    verdict; the headline is the verdict's sentence with its key number and p-value)."""
     rows: list[dict[str, Any]] = [
-        {"claim_id": v.claim_id, "title": v.title, "verdict": v.verdict, "headline": headline(v)}
+        {"claim_id": v.claim_id, "title": v.title, "verdict": v.verdict, "fact_check": v.fact_verdict,
+         "headline": v.headline or headline(v)}
         for v in verdicts
     ]
-    return pd.DataFrame(rows, columns=["claim_id", "title", "verdict", "headline"])
+    return pd.DataFrame(rows, columns=["claim_id", "title", "verdict", "fact_check", "headline"])
 
 
 def evidence_table(verdicts: Iterable[Verdict]) -> pd.DataFrame:

@@ -16,10 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from typing import TYPE_CHECKING
+
 from research.claims.params import EvalParams
 from research.claims.registry import Claim
 from research.claims.verdict import EVIDENCE_COLUMNS, empty_evidence
-from research.data import align_event, available_tickers, close_panel, events_frame, load_prices, returns
+from research.data import align_event, available_tickers, close_panel, load_prices, returns
+
+if TYPE_CHECKING:
+    from research.claims.article import Article
 from research.eventstudy import EstimationWindow, EventStudyResult, EventStudySpec, run_event_study
 from research.eventstudy.portfolio import basket_returns, late_members
 
@@ -67,8 +72,9 @@ def claim_windows(claim: Claim, params: EvalParams, any_uncertain: bool) -> tupl
     order); (-1,+1) is added when an event's timing is uncertain."""
     out: list[tuple[int, int]] = []
     cands = list(params.event_windows) + list(claim.windows)
-    if claim.rule.window is not None:
-        cands.append(claim.rule.window)
+    rule_window = getattr(claim.rule, "window", None)
+    if rule_window is not None:
+        cands.append(rule_window)
     if any_uncertain:
         cands += [(0, 0), (-1, 1)]
     for w in cands:
@@ -77,13 +83,23 @@ def claim_windows(claim: Claim, params: EvalParams, any_uncertain: bool) -> tupl
     return tuple(out)
 
 
-def day0_table(event_ids: list[str] | tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Events of ``events.csv`` with their day-0 session (index ``event_id``).
+def day0_table(event_ids: list[str] | tuple[str, ...] | None = None, *, article: Article | None = None
+               ) -> pd.DataFrame:
+    """The article's events with their day-0 session (index ``event_id``).
+
+    Parameters
+    ----------
+    event_ids : keep only these events (default: all).
+    article : the article (default: the shipped article).
 
     Columns: date, timing, day0, uncertain, note, tickers (tuple), post_article,
     reported_move.
     """
-    ev = events_frame()
+    if article is None:
+        from research.claims.article import load_article
+
+        article = load_article()
+    ev = article.events_frame()
     if event_ids is not None:
         ev = ev[ev["event_id"].isin(list(event_ids))]
     rows = []
@@ -104,13 +120,15 @@ def _days_after(windows: tuple[tuple[int, int], ...]) -> int:
     return int(max(last, 1) * 1.6) + 10
 
 
-def run_claim_study(claim: Claim, params: EvalParams) -> ClaimStudy:
+def run_claim_study(claim: Claim, params: EvalParams, *, article: Article) -> ClaimStudy:
     """Run the claim's event studies (pairs and basket) with the evaluation parameters.
 
+    ``params`` must be resolved against the article, with the claim's ``spec:`` overrides
+    applied (see :meth:`EvalParams.resolve`, :meth:`EvalParams.override`).
     Returns a :class:`ClaimStudy`; a claim without events returns an empty one.
     """
     as_of = params.as_of_ts
-    d0 = day0_table(claim.events)
+    d0 = day0_table(claim.events, article=article)
     excluded = tuple(
         (e, f"day 0 {d0.loc[e, 'day0'].date()} is after the as-of date {params.as_of}"
             + (" (marked POST-ARTICLE in events.csv)" if d0.loc[e, "post_article"] else ""))

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "Verdict", "VERDICTS", "SUPPORTED", "PARTLY", "NOT_SUPPORTED", "NOT_TESTABLE",
+    "Verdict", "VERDICTS", "FACT_VERDICTS", "SUPPORTED", "PARTLY", "NOT_SUPPORTED", "NOT_TESTABLE",
     "EVIDENCE_COLUMNS", "CONFOUNDER_COLUMNS", "DECIMALS", "to_jsonable", "empty_evidence",
 ]
 
@@ -28,6 +28,8 @@ NOT_SUPPORTED = "not supported"
 NOT_TESTABLE = "not testable with price data"
 VERDICTS: tuple[str, ...] = (SUPPORTED, PARTLY, NOT_SUPPORTED, NOT_TESTABLE)
 DECIMALS = 6
+#: Verdicts of a fact check (see :mod:`research.claims.factcheck`).
+FACT_VERDICTS: tuple[str, ...] = ("accurate", "partly wrong", "wrong", "unverified")
 
 #: Columns of a verdict's evidence table (one row per event x ticker-or-basket x window).
 #: ``car``/``bhar`` are simple-return units (0.1 = 10%); ``abnormal_volume`` is the day-0
@@ -143,7 +145,16 @@ class Verdict:
     data_source : "snapshot" / "yfinance" / "auto" (as requested) with the sources used.
     as_of : the article's as-of date (ISO).
     parameters : the evaluation parameters (``EvalParams.to_dict()``).
-    kind : the claim's kind (event, price_claim, ...).
+    kind : the claim's kind (event, price, fact, ...).
+    check : the kinds of check made: ``("price",)``, ``("fact",)``, ``("price", "fact")``
+        or () for a claim neither can test.
+    fact_verdict : the fact check's verdict (accurate / partly wrong / wrong / unverified),
+        or "" when no fact check was made.
+    fact_items : the fact check's items (statement, outcome, how, reason, cites).
+    headline : one sentence with the key number and its p-value (shown by the reports).
+    direction : the claimed direction of a price rule (up / down / any), or "".
+    specification : the specification actually used (model, market proxy, estimation
+        window, the rule's windows, and which keys the claim's ``spec:`` overrode).
     details : objects for figures (e.g. the EventStudyResult, rolling-return panel); not
         serialised.
     """
@@ -161,10 +172,18 @@ class Verdict:
     parameters: dict[str, Any]
     kind: str = ""
     details: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    check: tuple[str, ...] = ()
+    fact_verdict: str = ""
+    fact_items: tuple[Mapping[str, Any], ...] = ()
+    headline: str = ""
+    direction: str = ""
+    specification: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict {self.verdict!r} is not one of {VERDICTS}")
+        if self.fact_verdict not in FACT_VERDICTS + ("",):
+            raise ValueError(f"fact_verdict {self.fact_verdict!r} is not one of {FACT_VERDICTS}")
 
     def to_dict(self) -> dict[str, Any]:
         """The claims.json element (strict JSON types, floats rounded to 6 decimals,
@@ -181,6 +200,13 @@ class Verdict:
             "key_numbers": _sorted(to_jsonable(self.key_numbers)),
             "notes": list(self.notes),
             "confounders": to_jsonable(self.confounders),
+            "kind": self.kind,
+            "check": list(self.check),
+            "fact_verdict": self.fact_verdict or None,
+            "fact_check": _sorted(to_jsonable(list(self.fact_items))),
+            "headline": self.headline,
+            "direction": self.direction or None,
+            "specification": _sorted(to_jsonable(dict(self.specification))),
         }
 
     def to_json(self) -> str:
@@ -228,9 +254,17 @@ class Verdict:
     def summary(self) -> str:
         """Plain-text rendering: verdict, rule, key numbers, evidence, notes, confounders."""
         width = 88
-        lines = ["=" * width, f"{self.claim_id}: {self.title}", f"Verdict: {self.verdict.upper()}",
-                 "-" * width, "Rule: " + self.rule, "-" * width, "Key numbers:"]
+        lines = ["=" * width, f"{self.claim_id}: {self.title}", f"Verdict: {self.verdict.upper()}"]
+        if self.fact_verdict:
+            lines.append(f"Fact check: {self.fact_verdict.upper()}")
+        if self.headline:
+            lines.append(self.headline)
+        lines += ["-" * width, "Rule: " + self.rule, "-" * width, "Key numbers:"]
         lines += [f"  {k}: {_fmt(v)}" for k, v in self.key_numbers.items()] or ["  (none)"]
+        if self.fact_items:
+            lines += ["-" * width, "Fact check:"]
+            lines += [f"  - [{i['outcome']}] {i['statement']} {i['reason']} ({', '.join(i['cites'])})"
+                      for i in self.fact_items]
         ev = self._evidence_view()
         lines += ["-" * width, "Evidence:"]
         lines.append(ev.map(_fmt).to_string(index=False) if not ev.empty else "  (none)")
@@ -251,9 +285,19 @@ class Verdict:
             f"<div class='verdict' id='verdict-{html.escape(self.claim_id)}'>",
             f"<h4>{html.escape(self.claim_id)}: {html.escape(self.title)}</h4>",
             f"<p><strong>Verdict:</strong> <span style='background:{colour};color:white;"
-            f"padding:2px 8px;border-radius:4px'>{html.escape(self.verdict)}</span></p>",
-            f"<p><strong>Rule:</strong> {html.escape(self.rule)}</p>",
+            f"padding:2px 8px;border-radius:4px'>{html.escape(self.verdict)}</span>"
+            + (f" &nbsp; <strong>Fact check:</strong> {html.escape(self.fact_verdict)}" if self.fact_verdict else "")
+            + "</p>",
         ]
+        if self.headline:
+            parts.append(f"<p>{html.escape(self.headline)}</p>")
+        parts.append(f"<p><strong>Rule:</strong> {html.escape(self.rule)}</p>")
+        if self.fact_items:
+            parts.append("<p><strong>Fact check</strong></p><ul>")
+            parts += [f"<li><strong>{html.escape(str(i['outcome']))}</strong>: {html.escape(str(i['statement']))} "
+                      f"{html.escape(str(i['reason']))} <small>({html.escape(', '.join(i['cites']))})</small></li>"
+                      for i in self.fact_items]
+            parts.append("</ul>")
         if self.key_numbers:
             parts.append("<p><strong>Key numbers</strong></p>")
             nested = self._nested_key_table()

@@ -1,14 +1,17 @@
-"""The article's event and fact tables (``data/article/{events,facts}.csv``) as typed records.
+"""An article's event and fact tables (``events.csv``, ``facts.csv``) as typed records.
 
-Claim ids in the CSVs are space-separated numbers (``"6 7"``); records carry them as
-``("C6", "C7")``, the ids used in ``claims.md``.
+The files live in the article's directory (the shipped article: ``data/articles/<id>/``).
+Claim ids in the CSVs are space-separated ids of the article's ``claims.yaml``
+(``"C6 C7"``). Every record keeps the CSV line it came from (``line``), so later checks can
+name it.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass, fields
+import math
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
@@ -45,6 +48,7 @@ class Event:
     reported_move: str
     source_urls: tuple[str, ...]
     post_article: bool
+    line: int = field(default=0, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -65,12 +69,13 @@ class Fact:
     unit: str
     source_urls: tuple[str, ...]
     verified: bool
+    line: int = field(default=0, compare=False, repr=False)
 
 
 def _rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
     if not path.is_file():
         raise MalformedDataError(
-            f"{path} is missing; copy it with `research data copy-article --from ../shared/article`"
+            f"{path} is missing; every article directory holds events.csv and facts.csv (see docs/ARTICLES.md; `research article new DIR` writes them)"
         )
     try:
         with open(path, newline="", encoding="utf-8") as fh:
@@ -93,11 +98,15 @@ def _rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str
     return out
 
 
+_CLAIM_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
 def _claims(text: str, path: Path, row: int) -> tuple[str, ...]:
     parts = text.split()
-    if not parts or not all(p.isdigit() for p in parts):
-        raise MalformedDataError(f"{path} row {row}: claim ids {text!r} must be numbers like '6 7'")
-    return tuple(f"C{int(p)}" for p in parts)
+    if not parts or not all(_CLAIM_ID_RE.match(p) for p in parts):
+        raise MalformedDataError(
+            f"{path} row {row}: claim ids {text!r} must be space-separated ids of claims.yaml, e.g. 'C6 C7'")
+    return tuple(parts)
 
 
 def _check_unique(ids: list[str], path: Path) -> None:
@@ -118,7 +127,7 @@ def load_events(path: Path | str | None = None) -> list[Event]:
         (names file and row). An unparseable date raises :class:`EventDateError`
         (a MalformedDataError and a CalendarError).
     """
-    path = Path(path) if path is not None else paths.article_dir() / "events.csv"
+    path = Path(path) if path is not None else paths.default_article_dir() / "events.csv"
     events = []
     for row, r in _rows(path, EVENT_COLUMNS):
         date = None
@@ -137,7 +146,7 @@ def load_events(path: Path | str | None = None) -> list[Event]:
             event_id=r["event_id"], date=pd.Timestamp(date).as_unit("ns"), timing=r["timing"],
             title=r["title"], tickers=tickers, claim_ids=_claims(r["claim_ids"], path, row),
             reported_move=r["reported_move"], source_urls=tuple(r["source_urls"].split()),
-            post_article="POST-ARTICLE" in r["title"].upper(),
+            post_article="POST-ARTICLE" in r["title"].upper(), line=row,
         ))
     _check_unique([e.event_id for e in events], path)
     return events
@@ -152,11 +161,17 @@ def _value(r: dict[str, str], path: Path, row: int) -> float | str | None:
             raise MalformedDataError(f"{path} row {row} ({r['fact_id']}): date value {v!r} is not YYYY-MM-DD")
         return v
     try:
-        return float(v)
+        x = float(v)
     except ValueError:
         raise MalformedDataError(
             f"{path} row {row} ({r['fact_id']}): value {v!r} is not a number (or NA, or a date with unit 'date')"
         ) from None
+    if not math.isfinite(x):
+        raise MalformedDataError(
+            f"{path} row {row} ({r['fact_id']}): value {v!r} is not a finite number; write the sourced "
+            "number, or NA when there is none"
+        )
+    return x
 
 
 def load_facts(path: Path | str | None = None) -> list[Fact]:
@@ -168,7 +183,7 @@ def load_facts(path: Path | str | None = None) -> list[Fact]:
         Missing file, wrong header/field count, bad claim ids, non-numeric value,
         duplicate id (names file and row).
     """
-    path = Path(path) if path is not None else paths.article_dir() / "facts.csv"
+    path = Path(path) if path is not None else paths.default_article_dir() / "facts.csv"
     facts = []
     for row, r in _rows(path, FACT_COLUMNS):
         urls = tuple(r["source_urls"].split())
@@ -176,16 +191,28 @@ def load_facts(path: Path | str | None = None) -> list[Fact]:
         facts.append(Fact(
             fact_id=r["fact_id"], claim_ids=_claims(r["claim_id"], path, row), metric=r["metric"],
             entity=r["entity"], period=r["period"], value=_value(r, path, row), unit=r["unit"],
-            source_urls=urls if verified else (), verified=verified,
+            source_urls=urls if verified else (), verified=verified, line=row,
         ))
     _check_unique([f.fact_id for f in facts], path)
     return facts
 
 
 def _frame(records: list, cls: type) -> pd.DataFrame:
-    names = [f.name for f in fields(cls)]
+    names = [f.name for f in fields(cls) if f.name != "line"]
     data = {n: [getattr(r, n) for r in records] for n in names}
     return pd.DataFrame(data, columns=names)
+
+
+def events_to_frame(events: list[Event] | tuple[Event, ...]) -> pd.DataFrame:
+    """Event records as a DataFrame (columns as :func:`events_frame`)."""
+    df = _frame(list(events), Event)
+    df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
+    return df
+
+
+def facts_to_frame(facts: list[Fact] | tuple[Fact, ...]) -> pd.DataFrame:
+    """Fact records as a DataFrame (columns as :func:`facts_frame`)."""
+    return _frame(list(facts), Fact)
 
 
 def events_frame(path: Path | str | None = None) -> pd.DataFrame:
@@ -195,14 +222,13 @@ def events_frame(path: Path | str | None = None) -> pd.DataFrame:
     reported_move, source_urls, post_article. Ready for ``run_event_study`` after
     exploding ``tickers`` (``df.explode("tickers").rename(columns={"tickers": "ticker"})``).
     """
-    df = _frame(load_events(path), Event)
-    df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
-    return df
+    return events_to_frame(load_events(path))
 
 
 def facts_frame(path: Path | str | None = None) -> pd.DataFrame:
     """:func:`load_facts` as a DataFrame; ``value`` is an object column (float, str or None)."""
-    return _frame(load_facts(path), Fact)
+    return facts_to_frame(load_facts(path))
 
 
-__all__ = ["Event", "EventDateError", "Fact", "events_frame", "facts_frame", "load_events", "load_facts"]
+__all__ = ["Event", "EventDateError", "Fact", "events_frame", "events_to_frame", "facts_frame", "facts_to_frame",
+           "load_events", "load_facts"]

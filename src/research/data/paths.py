@@ -1,7 +1,8 @@
 """Where the package's data lives.
 
 The repository's ``data/`` directory holds the embedded price snapshot
-(``data/snapshot``) and the article records (``data/article``). Set the environment
+(``data/snapshot``) and the shipped article, one directory per article under
+``data/articles/`` (see docs/ARTICLES.md). Set the environment
 variable ``RESEARCH_DATA_DIR`` to use another data directory (e.g. a temporary copy in
 tests). The yfinance cache defaults to ``<repo>/.cache/yfinance`` (git-ignored);
 override it with ``RESEARCH_CACHE_DIR``.
@@ -31,9 +32,42 @@ def snapshot_dir() -> Path:
     return data_dir() / "snapshot"
 
 
+ARTICLE_YAML = "article.yaml"
+
+
+def articles_dir() -> Path:
+    """Directory of the shipped articles: ``<data>/articles``."""
+    return data_dir() / "articles"
+
+
+def default_article_dir() -> Path:
+    """The shipped article's directory: ``$RESEARCH_ARTICLE_DIR`` if set, else the one
+    directory under ``<data>/articles`` that holds an ``article.yaml``.
+
+    Raises
+    ------
+    MalformedDataError
+        No such directory, or several (then pass the article directory explicitly).
+    """
+    from research.errors import MalformedDataError
+
+    env = os.environ.get("RESEARCH_ARTICLE_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    root = articles_dir()
+    found = sorted(p for p in root.iterdir() if (p / ARTICLE_YAML).is_file()) if root.is_dir() else []
+    if len(found) != 1:
+        raise MalformedDataError(
+            f"{root} holds {len(found)} article directories ({', '.join(p.name for p in found) or 'none'}); "
+            "pass the article directory explicitly (e.g. load_article('data/articles/<id>')) or set "
+            "RESEARCH_ARTICLE_DIR"
+        )
+    return found[0]
+
+
 def article_dir() -> Path:
-    """Directory of the article copies (``events.csv``, ``facts.csv``, ...)."""
-    return data_dir() / "article"
+    """Alias of :func:`default_article_dir` (the shipped article's files)."""
+    return default_article_dir()
 
 
 def cache_dir() -> Path:

@@ -1,0 +1,436 @@
+"""An article, loaded from one directory: :class:`Article` and :func:`load_article`.
+
+An article directory holds
+
+==================  ====================================================================
+``article.yaml``    title, source, URL, language, publication date, ``as_of``, market
+                    proxy, exchange calendar, seed, named baskets, the text file's name
+``claims.yaml``     the claims and their verdict rules
+``events.csv``      dated news events (day 0 from their timing)
+``facts.csv``       sourced numbers and dates
+the article text    the file named by ``article.yaml``'s ``text``
+``layout.yaml``     the report site: which page shows which claims
+``prose/<id>.md``   optional bespoke prose per claim (markdown)
+==================  ====================================================================
+
+Every file is validated (JSON Schemas in ``research/claims/schemas``) and cross-checked
+(claims against events, facts and baskets; the layout against the claims); every problem
+names its file, line, claim and fix. The article is passed explicitly to everything that
+needs it -- nothing is kept in process-wide state.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+from research.claims.registry import CLAIMS_FILE, Claim, _unknown_claim, parse_claims
+from research.claims.schema import Problem, format_problems, read_yaml, validate
+from research.data import paths
+from research.data.article import Event, Fact, events_to_frame, facts_to_frame, load_events, load_facts
+from research.errors import ClaimError, DataError, ResearchError
+
+__all__ = ["Article", "Layout", "Page", "load_article", "inspect_article", "ARTICLE_FILE", "LAYOUT_FILE",
+           "PLACEHOLDER"]
+
+ARTICLE_FILE = "article.yaml"
+LAYOUT_FILE = "layout.yaml"
+EVENTS_FILE = "events.csv"
+FACTS_FILE = "facts.csv"
+PROSE_DIR = "prose"
+#: ``{fact_id}`` in a claim's notes is replaced by the fact's value and unit.
+PLACEHOLDER = re.compile(r"\{([A-Za-z0-9][A-Za-z0-9_.-]*)\}")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the article's report site.
+
+    Attributes
+    ----------
+    name : file stem of the page (``<name>.html``).
+    kind : ``overview`` (scoreboard and the claims it owns) or ``claims`` (a claims section).
+    title : the page title.
+    claims : ids of the claims the page owns (each claim on exactly one page).
+    intro_md : the page's introduction (markdown; "" when none).
+    """
+
+    name: str
+    kind: str
+    title: str
+    claims: tuple[str, ...]
+    intro_md: str = ""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The report site of an article: its title and pages (``layout.yaml``)."""
+
+    title: str
+    pages: tuple[Page, ...]
+
+    def page_of(self, claim_id: str) -> Page:
+        """The page that owns ``claim_id``."""
+        for p in self.pages:
+            if claim_id in p.claims:
+                return p
+        raise ClaimError(f"claim {claim_id!r} is on no page of layout.yaml")
+
+
+@dataclass(frozen=True, eq=False)
+class Article:
+    """A market article with its claims, events, facts and report layout.
+
+    Attributes
+    ----------
+    path : the article directory.
+    id : slug (``article.yaml`` ``id``).
+    title, source, url, language : metadata (``language``: BCP 47 code of the text).
+    published, as_of : dates; ``as_of`` is the last session a claim can refer to and the
+        default evaluation date.
+    market_proxy : default market index ticker of the market model.
+    market_tickers : tickers whose events are market-wide news (default: the proxy).
+    calendar : exchange calendar (``XNYS``).
+    seed : default seed of the placebo draws.
+    baskets : basket name -> member tickers.
+    claims : the claims, in file order.
+    events, facts : typed records of ``events.csv`` / ``facts.csv``.
+    text : the article body.
+    text_file : its file name.
+    layout : the report layout.
+    press_aliases : names in the press text of events.csv (``reported_move``) that stand for
+        a ticker, or None for a subject that is not one (see :mod:`research.claims.reported`).
+    warnings : non-fatal problems found while loading.
+    """
+
+    path: Path
+    id: str
+    title: str
+    source: str
+    url: str
+    language: str
+    published: _dt.date
+    as_of: _dt.date
+    market_proxy: str
+    market_tickers: tuple[str, ...]
+    calendar: str
+    seed: int
+    baskets: Mapping[str, tuple[str, ...]]
+    claims: tuple[Claim, ...]
+    events: tuple[Event, ...]
+    facts: tuple[Fact, ...]
+    text: str
+    text_file: str
+    layout: Layout
+    press_aliases: Mapping[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
+    warnings: tuple[Problem, ...] = field(default=())
+
+    def __repr__(self) -> str:
+        return f"Article({self.id!r}, {len(self.claims)} claims, {len(self.events)} events, path={str(self.path)!r})"
+
+    def claim(self, claim_id: str) -> Claim:
+        """The claim ``claim_id`` (exact id, or case-insensitive when unambiguous).
+
+        Raises
+        ------
+        ClaimError
+            Unknown id (the message lists the known ones).
+        """
+        key = str(claim_id).strip()
+        for c in self.claims:
+            if c.id == key:
+                return c
+        near = [c for c in self.claims if c.id.lower() == key.lower()]
+        if len(near) == 1:
+            return near[0]
+        raise _unknown_claim(claim_id, self.claims)
+
+    def event(self, event_id: str) -> Event:
+        """The event ``event_id`` of events.csv."""
+        for e in self.events:
+            if e.event_id == event_id:
+                return e
+        raise ClaimError(f"unknown event {event_id!r} in {self.path / EVENTS_FILE}")
+
+    def facts_by_id(self) -> dict[str, Fact]:
+        """The facts keyed by id."""
+        return {f.fact_id: f for f in self.facts}
+
+    def events_frame(self) -> pd.DataFrame:
+        """The events as a DataFrame (see :func:`research.data.events_frame`)."""
+        return events_to_frame(self.events)
+
+    def facts_frame(self) -> pd.DataFrame:
+        """The facts as a DataFrame (see :func:`research.data.facts_frame`)."""
+        return facts_to_frame(self.facts)
+
+    def claim_prose(self, claim_id: str) -> str | None:
+        """The claim's bespoke prose (``prose/<claim_id>.md``), or None when there is none."""
+        self.claim(claim_id)
+        p = self.path / PROSE_DIR / f"{claim_id}.md"
+        return p.read_text(encoding="utf-8") if p.is_file() else None
+
+    @property
+    def as_of_str(self) -> str:
+        """``as_of`` as ``YYYY-MM-DD``."""
+        return self.as_of.isoformat()
+
+
+# ---------------------------------------------------------------------------------------
+def _yaml(path: Path, name: str, problems: list[Problem]) -> tuple[Any, dict[tuple, int]] | None:
+    import yaml
+
+    if not path.is_file():
+        problems.append(Problem(name, 0, "", f"{path} is missing; every article directory holds {name} "
+                                             "(`research article new DIR` writes a template)"))
+        return None
+    try:
+        return read_yaml(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(name, 0, "", f"cannot read {path}: {exc}"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.append(Problem(name, (mark.line + 1) if mark else 0, "", f"not valid YAML: {exc}"))
+    return None
+
+
+def _csv(loader: Any, path: Path, name: str, problems: list[Problem]) -> tuple:
+    try:
+        return tuple(loader(path))
+    except DataError as exc:
+        msg = str(exc)
+        m = re.search(r" row (\d+)", msg)
+        problems.append(Problem(name, int(m.group(1)) if m else 0, "", msg))
+        return ()
+
+
+def _layout(d: Path, known: list[str] | None, problems: list[Problem]) -> Layout:
+    """Read layout.yaml; with ``known`` (the claim ids) cross-check page ownership too."""
+    got = _yaml(d / LAYOUT_FILE, LAYOUT_FILE, problems)
+    if got is None:
+        return Layout("", ())
+    doc, lines = got
+    probs = validate(doc, "layout", file=LAYOUT_FILE, lines=lines)
+    problems += probs
+    if probs:
+        return Layout("", ())
+    pages, owner = [], {}
+    for i, p in enumerate(doc["pages"]):
+        ln = lines.get(("pages", i), 0)
+        if p["name"] in {q.name for q in pages}:
+            problems.append(Problem(LAYOUT_FILE, ln, "", f"page name {p['name']!r} is used twice"))
+        for cid in p["claims"] if known is not None else ():
+            if cid not in known:
+                problems.append(Problem(LAYOUT_FILE, ln, cid, f"page {p['name']!r} lists claim {cid!r}, which is "
+                                                              f"not in claims.yaml (known: {', '.join(known)})"))
+            elif cid in owner:
+                problems.append(Problem(LAYOUT_FILE, ln, cid, f"claim is on two pages ({owner[cid]!r} and "
+                                                              f"{p['name']!r}); keep it on one"))
+            owner.setdefault(cid, p["name"])
+        intro = ""
+        if "intro" in p:
+            f = d / p["intro"]
+            if not f.is_file():
+                problems.append(Problem(LAYOUT_FILE, ln, "", f"page {p['name']!r}: intro file {p['intro']!r} "
+                                                             "does not exist in the article directory"))
+            else:
+                intro = f.read_text(encoding="utf-8")
+        pages.append(Page(p["name"], p["kind"], " ".join(p["title"].split()), tuple(p["claims"]), intro))
+    for cid in known or ():
+        if cid not in owner:
+            problems.append(Problem(LAYOUT_FILE, 0, cid, "claim is on no page; add it to one page's claims"))
+    prose = d / PROSE_DIR
+    if prose.is_dir():
+        for f in sorted(prose.glob("*.md")):
+            if known is not None and f.stem not in known:
+                problems.append(Problem(f"{PROSE_DIR}/{f.name}", 0, f.stem, "prose file for a claim that is not "
+                                                                           "in claims.yaml; rename or remove it"))
+    return Layout(" ".join(doc["title"].split()), tuple(pages))
+
+
+def _ref_problems(claims: tuple[Claim, ...], events: tuple[Event, ...], facts: tuple[Fact, ...], text: str,
+                  text_file: str) -> list[Problem]:
+    ev = {e.event_id for e in events}
+    fa = {f.fact_id for f in facts}
+    cids = {c.id for c in claims}
+    out = []
+    for c in claims:
+        def bad(msg: str, c: Claim = c) -> None:
+            out.append(Problem(CLAIMS_FILE, c.line, c.id, msg))
+
+        missing = [e for e in c.events if e not in ev]
+        if missing:
+            bad(f"events {missing} are not event ids of events.csv (known: {', '.join(sorted(ev)) or 'none'})")
+        rule_facts = [getattr(c.rule, k, "") for k in ("current", "prior", "reported_growth")]
+        item_ids = [x for i in c.fact_check for x in i.cited]
+        missing = [f for f in list(c.facts) + [f for f in rule_facts if f] if f not in fa]
+        missing += [x for x in item_ids if x not in fa and x not in ev]
+        for i in c.fact_check:
+            if i.fact and i.fact in ev:
+                missing.append(i.fact)
+        if missing:
+            bad(f"fact ids {sorted(set(missing))} are not in facts.csv (or, for a judged item's cites, events.csv)")
+        for n in c.notes:
+            for m in PLACEHOLDER.finditer(n):
+                if m.group(1) not in fa:
+                    bad(f"note placeholder {{{m.group(1)}}} names no fact of facts.csv")
+        for q in c.quote:
+            if q not in text:
+                bad(f"quote {q[:40]!r}... is not a verbatim passage of {text_file}; copy it from the text")
+    for e in events:
+        unknown = [x for x in e.claim_ids if x not in cids]
+        if unknown:
+            out.append(Problem(EVENTS_FILE, e.line, "", f"event {e.event_id}: claim ids {unknown} are not claims "
+                                                        "of claims.yaml"))
+    for f in facts:
+        unknown = [x for x in f.claim_ids if x not in cids]
+        if unknown:
+            out.append(Problem(FACTS_FILE, f.line, "", f"fact {f.fact_id}: claim ids {unknown} are not claims "
+                                                       "of claims.yaml"))
+    return out
+
+
+def ticker_problems(events: tuple[Event, ...], claims: tuple[Claim, ...], baskets: Mapping[str, tuple[str, ...]],
+                    market_proxy: str, have: Collection[str]) -> list[Problem]:
+    """Tickers the price data does not carry: each named with its file, row or claim and the
+    nearest available tickers (difflib)."""
+    have = sorted(have)
+    hs = set(have)
+
+    def near(t: str) -> str:
+        m = difflib.get_close_matches(t, have, n=3, cutoff=0.5)
+        return f"nearest available: {', '.join(m)}" if m else "no similar ticker in the data"
+
+    out = []
+    for e in events:
+        for t in e.tickers:
+            if t not in hs:
+                out.append(Problem(EVENTS_FILE, e.line, "", f"event {e.event_id}: ticker {t!r} is not in the price "
+                                                            f"data ({near(t)}); fix the symbol or remove it"))
+    for c in claims:
+        named = set(c.tickers) | {t for _, t in c.pairs} | set(getattr(c.rule, "required_tickers", ()))
+        for t in sorted(named - hs):
+            out.append(Problem(CLAIMS_FILE, c.line, c.id, f"ticker {t!r} is not in the price data ({near(t)})"))
+        if "market_proxy" in c.spec and c.spec["market_proxy"] not in hs:
+            t = c.spec["market_proxy"]
+            out.append(Problem(CLAIMS_FILE, c.line, c.id, f"spec.market_proxy {t!r} is not in the price data ({near(t)})"))
+    for name, members in baskets.items():
+        for t in members:
+            if t not in hs:
+                out.append(Problem(ARTICLE_FILE, 0, "", f"basket {name}: ticker {t!r} is not in the price data ({near(t)})"))
+    if market_proxy not in hs:
+        out.append(Problem(ARTICLE_FILE, 0, "", f"market_proxy {market_proxy!r} is not in the price data ({near(market_proxy)})"))
+    return out
+
+
+def _snapshot_tickers() -> list[str] | None:
+    try:
+        from research.data import available_tickers
+
+        return list(available_tickers())
+    except ResearchError:
+        return None
+
+
+def inspect_article(path: str | Path | None = None, *, tickers: Collection[str] | None | bool = True
+                    ) -> tuple[Article | None, list[Problem]]:
+    """Load an article directory, collecting every problem instead of stopping at the first.
+
+    Parameters
+    ----------
+    path : the article directory (default: the shipped article).
+    tickers : tickers the price data carries (True: the embedded snapshot's; False/None: do
+        not check tickers).
+
+    Returns
+    -------
+    (Article or None, problems)
+        The article is None when any problem is an error.
+    """
+    d = Path(path).expanduser().resolve() if path is not None else paths.default_article_dir()
+    problems: list[Problem] = []
+    if not d.is_dir():
+        raise ClaimError(f"article directory {d} does not exist; create one with `research article new {d}`")
+    got = _yaml(d / ARTICLE_FILE, ARTICLE_FILE, problems)
+    meta: dict[str, Any] = {}
+    baskets_raw: dict[str, Any] = {}
+    if got is not None:
+        doc, lines = got
+        probs = validate(doc, "article", file=ARTICLE_FILE, lines=lines)
+        problems += probs
+        raw_b = doc.get("baskets") if isinstance(doc, dict) else None
+        if isinstance(raw_b, dict):  # best effort, so one bad key does not cascade into every claim
+            baskets_raw = {k: v for k, v in raw_b.items() if isinstance(v, list)}
+        if not probs:
+            meta = doc
+            for key in ("published", "as_of"):
+                try:
+                    _dt.date.fromisoformat(doc[key])
+                except ValueError:
+                    problems.append(Problem(ARTICLE_FILE, lines.get((key,), 0), "",
+                                            f"{key}: {doc[key]!r} is not a calendar date; use YYYY-MM-DD"))
+    baskets = MappingProxyType({k: tuple(v) for k, v in baskets_raw.items()})
+    text, text_file = "", str(meta.get("text", ""))
+    if text_file:
+        tp = d / text_file
+        if not tp.is_file():
+            problems.append(Problem(ARTICLE_FILE, 0, "", f"text: the article text file {text_file!r} is missing"))
+        else:
+            text = tp.read_text(encoding="utf-8")
+    claims: tuple[Claim, ...] = ()
+    got = _yaml(d / CLAIMS_FILE, CLAIMS_FILE, problems)
+    if got is not None:
+        claims, probs = parse_claims(got[0], got[1], baskets=baskets, language=meta.get("language", ""))
+        problems += probs
+    events = _csv(load_events, d / EVENTS_FILE, EVENTS_FILE, problems)
+    facts = _csv(load_facts, d / FACTS_FILE, FACTS_FILE, problems)
+    layout = _layout(d, [c.id for c in claims] if claims else None, problems)
+    if claims:
+        problems += _ref_problems(claims, events, facts, text, text_file)
+    if tickers is True:
+        tickers = _snapshot_tickers()
+    if tickers and meta:
+        problems += ticker_problems(events, claims, baskets, meta["market_proxy"], tickers)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or not meta:
+        return None, problems
+    art = Article(
+        path=d, id=meta["id"], title=" ".join(meta["title"].split()), source=meta["source"],
+        url=meta.get("url", ""), language=meta["language"],
+        published=_dt.date.fromisoformat(meta["published"]), as_of=_dt.date.fromisoformat(meta["as_of"]),
+        market_proxy=meta["market_proxy"], market_tickers=tuple(meta.get("market_tickers", [meta["market_proxy"]])),
+        calendar=meta["calendar"], seed=int(meta["seed"]), baskets=baskets, claims=claims, events=events,
+        facts=facts, text=text, text_file=text_file, layout=layout,
+        press_aliases=MappingProxyType(dict(meta.get("press_aliases", {}))),
+        warnings=tuple(p for p in problems if p.severity != "error"),
+    )
+    return art, problems
+
+
+def load_article(path: str | Path | None = None, *, check_tickers: bool = True) -> Article:
+    """Load and validate an article directory.
+
+    Parameters
+    ----------
+    path : the article directory (default: the shipped article, ``data/articles/<id>``).
+    check_tickers : check every ticker against the embedded snapshot (default True).
+
+    Raises
+    ------
+    ClaimError
+        Any error in any file: the message lists every problem with file, line, claim and fix.
+    """
+    art, problems = inspect_article(path, tickers=True if check_tickers else None)
+    if art is None:
+        errors = [p for p in problems if p.severity == "error"]
+        d = Path(path) if path is not None else paths.default_article_dir()
+        raise ClaimError(f"article {d} has {len(errors)} error(s):\n{format_problems(errors)}")
+    return art

@@ -1,0 +1,360 @@
+"""Writing and checking article directories: ``research article new`` and ``research article check``.
+
+:func:`new_article` writes a scaffold (``article.yaml``, ``claims.yaml`` with one live claim
+and one commented example of every rule type, empty ``events.csv``/``facts.csv`` with their
+headers, ``article.md``, ``layout.yaml``) that passes :func:`check_article` and renders.
+
+:func:`check_article` validates a directory before any computation: the schemas, the
+cross-references, every ticker against the price data, enough history before each event
+for the estimation window, each event's day 0 from its timing, and a warning when a claim
+tests its own market proxy. Every problem names its file, line, claim and the fix.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from research.atomic import atomic_write_text
+from research.claims.article import (
+    ARTICLE_FILE,
+    EVENTS_FILE,
+    LAYOUT_FILE,
+    Article,
+    inspect_article,
+)
+from research.claims.params import EvalParams
+from research.claims.registry import CLAIMS_FILE, SPEC_KEYS, Claim
+from research.claims.rules import RULES
+from research.claims.schema import Problem
+from research.data.article import EVENT_COLUMNS, FACT_COLUMNS
+from research.errors import CalendarError, ClaimError, ResearchError
+
+__all__ = ["CheckReport", "check_article", "new_article", "SCAFFOLD_FILES"]
+
+SCAFFOLD_FILES = (ARTICLE_FILE, CLAIMS_FILE, EVENTS_FILE, "facts.csv", "article.md", LAYOUT_FILE)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The outcome of :func:`check_article`.
+
+    Attributes
+    ----------
+    path : the article directory.
+    problems : errors and warnings (file, line, claim, message).
+    day0 : one line per event: its date, timing and day 0.
+    article : the loaded article (None when there are errors).
+    """
+
+    path: Path
+    problems: tuple[Problem, ...]
+    day0: tuple[str, ...]
+    article: Article | None
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        """The problems that stop evaluation."""
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error (warnings allowed)."""
+        return not self.errors
+
+
+def _warn(file: str, line: int, claim: str, msg: str) -> Problem:
+    return Problem(file, line, claim, msg, "warning")
+
+
+def _claim_tickers(c: Claim) -> dict[str, tuple[str, ...]]:
+    """event id -> tickers the claim estimates on it (pairs, tickers, basket members)."""
+    out: dict[str, list[str]] = {}
+    for e, t in c.event_ticker_pairs():
+        out.setdefault(e, []).append(t)
+    if c.basket:
+        for e in c.events:
+            out.setdefault(e, []).extend(c.basket_tickers)
+    return {e: tuple(dict.fromkeys(v)) for e, v in out.items()}
+
+
+def _history_problems(art: Article, day0: dict[str, pd.Timestamp], params: EvalParams) -> list[Problem]:
+    from research.data import coverage, sessions
+
+    cov = coverage().set_index("ticker")
+    out: list[Problem] = []
+    for c in art.claims:
+        if c.rule.type in ("fact_check", "not_testable") and not c.events:
+            continue
+        p = params.override(c.spec)
+        need_len, need_min = p.estimation_length, p.min_estimation_obs
+        basket = set(c.basket_tickers) - set(c.tickers) - {t for _, t in c.pairs}
+        for e, tickers in _claim_tickers(c).items():
+            if e not in day0:
+                continue
+            d0 = day0[e]
+            if d0 > pd.Timestamp(art.as_of):
+                continue  # excluded at evaluation (after the as-of date)
+            for t in tickers:
+                if t not in cov.index:
+                    continue  # reported by the ticker check
+                first = pd.Timestamp(cov.loc[t, "first"])
+                # returns (one fewer than closes) from the first close to the estimation end
+                have = len(sessions(first, d0)) + p.estimation_end - 1 if first < d0 else 0
+                have = max(have, 0)
+                if have >= need_len:
+                    continue
+                what = (f"{t} has {have} sessions of history before the estimation window ends for {e} "
+                        f"(day 0 {d0.date()}; the window wants {need_len}, at least {need_min})")
+                if have < need_min and t not in basket:
+                    out.append(Problem(CLAIMS_FILE, c.line, c.id, f"{what}: it cannot be estimated; drop the "
+                                                                  "pair/ticker or lower spec.min_estimation_obs"))
+                elif have < need_min:
+                    out.append(_warn(CLAIMS_FILE, c.line, c.id, f"{what}: the basket averages the members "
+                                                                "available each day"))
+                else:
+                    out.append(_warn(CLAIMS_FILE, c.line, c.id, f"{what}: the estimation window is shorter"))
+    return out
+
+
+def _proxy_problems(art: Article, params: EvalParams) -> list[Problem]:
+    out = []
+    for c in art.claims:
+        if "price" not in c.checks:
+            continue
+        p = params.override(c.spec)
+        tested = set(c.tickers) | {t for _, t in c.pairs} | set(getattr(c.rule, "required_tickers", ()))
+        if p.market_proxy in tested and p.model in ("market", "market_adjusted") and c.rule.type != "rolling_return":
+            out.append(_warn(CLAIMS_FILE, c.line, c.id,
+                             f"the market proxy {p.market_proxy} is itself a tested ticker: under model "
+                             f"{p.model!r} its abnormal return is 0 by construction; give the claim "
+                             "spec: {model: mean_adjusted} (or another spec.market_proxy)"))
+        if c.basket and p.market_proxy in c.basket_tickers:
+            out.append(_warn(CLAIMS_FILE, c.line, c.id, f"basket {c.basket} contains the market proxy "
+                                                        f"{p.market_proxy}"))
+    return out
+
+
+def check_article(path: str | Path) -> CheckReport:
+    """Validate an article directory before any computation.
+
+    Returns a :class:`CheckReport` (never raises for problems in the files; raises
+    :class:`~research.errors.ClaimError` only when ``path`` is not a directory).
+    """
+    from research.data import align_event
+
+    d = Path(path).expanduser().resolve()
+    art, problems = inspect_article(d, tickers=True)
+    lines: list[str] = []
+    if art is None:
+        return CheckReport(d, tuple(problems), (), None)
+    day0: dict[str, pd.Timestamp] = {}
+    for e in art.events:
+        try:
+            a = align_event(e.date, e.timing)
+        except (CalendarError, ResearchError) as exc:
+            problems.append(Problem(EVENTS_FILE, e.line, "", f"event {e.event_id}: {exc}"))
+            continue
+        day0[e.event_id] = pd.Timestamp(a.day0)
+        flag = " (timing unknown: day 0 uncertain)" if a.uncertain else ""
+        after = " -- after the as-of date: excluded" if a.day0 > pd.Timestamp(art.as_of) else ""
+        lines.append(f"{e.event_id}: {e.date.date()} {e.timing} -> day 0 {pd.Timestamp(a.day0).date()}{flag}{after}")
+    try:
+        params = EvalParams().resolve(art)
+    except ResearchError as exc:
+        problems.append(Problem(ARTICLE_FILE, 0, "", str(exc)))
+        return CheckReport(d, tuple(problems), tuple(lines), None)
+    problems += _history_problems(art, day0, params)
+    problems += _proxy_problems(art, params)
+    ok = not any(p.severity == "error" for p in problems)
+    return CheckReport(d, tuple(problems), tuple(lines), art if ok else None)
+
+
+# ---------------------------------------------------------------------------------------
+def _examples() -> str:
+    """claims.yaml comments: one example of every registered rule type."""
+    ex = {
+        "basket_car": """\
+#  - id: chips-fell
+#    title: Chip stocks fell on the news
+#    summary: The article says chip stocks crashed the day the news broke.
+#    quote: ["Chip stocks crashed on the news."]
+#    kind: event
+#    events: [ev-news]               # ids of events.csv
+#    tickers: [AAA, BBB, CCC]        # shown one by one
+#    basket: chips                   # defined in article.yaml (baskets:)
+#    rule:
+#      type: basket_car
+#      direction: down               # up | down | any
+#      window: [0, 0]                # or auto: (0,0), or (-1,+1) when the timing is unknown
+#      tests: [parametric, placebo]
+#      text: Supported if the chips basket's CAR(0,0) is negative and significant under both tests.""",
+        "pairs_car": """\
+#  - id: partners-rose
+#    title: Every partner's stock rose on its own deal day
+#    summary: All partner stocks rose on the news.
+#    quote: ["All partner stocks rose on the news."]
+#    kind: event
+#    events: [ev-deal-a, ev-deal-b]
+#    pairs: [[ev-deal-a, AAA], [ev-deal-b, BBB]]
+#    rule:
+#      type: pairs_car
+#      direction: up
+#      members: all                  # all: every CAR up and a joint test significant; each: every pair significant
+#      window: [0, 0]
+#      text: Supported if every partner rose and the joint test is significant under both tests.""",
+        "rolling_return": """\
+#  - id: doubled
+#    title: AAA doubled in a month
+#    summary: AAA rose more than 100% in a month.
+#    quote: ["AAA doubled in a month."]
+#    kind: price
+#    tickers: [AAA]
+#    rule:
+#      type: rolling_return
+#      direction: up
+#      required_tickers: [AAA]
+#      horizon: 21                   # sessions
+#      threshold: 1.0                # simple return magnitude: 1.0 = 100%
+#      lookback_sessions: 30         # windows ending in the last 30 sessions up to as_of
+#      text: Supported if AAA's 21-session return exceeded +100% in the last 30 sessions.""",
+        "revenue_growth": """\
+#  - id: revenue-grew
+#    title: Revenue grew more than 500%
+#    summary: AAA's revenue grew more than 500% year over year.
+#    quote: ["Revenue grew more than 500%."]
+#    kind: fact
+#    events: [ev-results]
+#    pairs: [[ev-results, AAA]]
+#    facts: [f-rev-now, f-rev-before]
+#    rule:
+#      type: revenue_growth
+#      current: f-rev-now            # fact ids of facts.csv
+#      prior: f-rev-before
+#      threshold_pct: 500
+#      window: auto
+#      text: Supported if the growth from the two revenue figures exceeds 500%.""",
+        "fact_check": """\
+#  - id: prize
+#    title: The team won the prize last week
+#    summary: A statement of fact checked against facts.csv.
+#    quote: ["The team won the prize last week."]
+#    kind: fact
+#    facts: [f-prize-date]
+#    rule:
+#      type: fact_check
+#      text: Checked against the catalogued facts.
+#    fact_check:
+#      - statement: The prize was awarded in the month before the article.
+#        fact: f-prize-date          # computed: fact value <compare> article value
+#        article: "2025-01"          # text compares as a prefix with '='; numbers with > >= < <= = approx
+#        compare: "="
+#      - statement: The prize was for this work.
+#        judged: accurate            # judged: accurate | wrong | unverified, with cites and reason
+#        cites: [f-prize-date]
+#        reason: The prize citation names the work.""",
+        "not_testable": "",
+    }
+    missing = sorted(set(RULES) - set(ex))
+    if missing:  # a newly registered rule type must get its example here
+        raise ClaimError(f"no scaffold example for rule type(s) {missing}")
+    return "\n#\n".join(v for v in ex.values() if v)
+
+
+def _default_dates(proxy: str) -> str:
+    try:
+        from research.data import coverage
+
+        cov = coverage().set_index("ticker")
+        return pd.Timestamp(cov.loc[proxy, "last"]).date().isoformat()
+    except (ResearchError, KeyError):
+        return _dt.date.today().isoformat()
+
+
+def new_article(path: str | Path, *, market_proxy: str = "SPY", force: bool = False) -> tuple[Path, ...]:
+    """Write an article scaffold into ``path`` (created if missing).
+
+    Parameters
+    ----------
+    path : the new article directory; its name becomes the article id (slugified).
+    market_proxy : the default market proxy written into ``article.yaml``.
+    force : overwrite scaffold files that already exist (default: refuse).
+
+    Returns
+    -------
+    The files written.
+
+    Raises
+    ------
+    ClaimError
+        A scaffold file already exists and ``force`` is False.
+    """
+    import re
+
+    d = Path(path).expanduser().resolve()
+    existing = [n for n in SCAFFOLD_FILES if (d / n).exists()]
+    if existing and not force:
+        raise ClaimError(f"{d} already holds {', '.join(existing)}; choose a new directory (or --force)")
+    slug = re.sub(r"[^a-z0-9-]+", "-", d.name.lower()).strip("-") or "article"
+    as_of = _default_dates(market_proxy)
+    files = {
+        ARTICLE_FILE: f"""\
+# The article: metadata, evaluation defaults and named baskets (docs/ARTICLES.md).
+id: {slug}
+title: "Title of the article"
+source: "Publisher of the article"
+url: ""
+language: en                # language of the article text (BCP 47 code)
+text: article.md            # the article body, in this directory
+published: {as_of}
+as_of: {as_of}              # the last session a claim can refer to; evaluation default
+market_proxy: {market_proxy}           # market index of the market model
+calendar: XNYS
+seed: 1                     # seed of the placebo draws
+baskets: {{}}                 # name: [TICKER, TICKER, ...] (equal-weighted)
+""",
+        CLAIMS_FILE: f"""\
+# The article's claims (docs/ARTICLES.md lists every field and rule type).
+version: 2
+
+claims:
+  - id: outlook
+    title: The outlook is bright
+    summary: An opinion about the future; neither prices nor facts can settle it.
+    quote: ["Replace this with a sentence copied verbatim from article.md."]
+    kind: context
+    rule:
+      type: not_testable
+      reason: An opinion about the future.
+      text: Not testable with price data or facts.
+
+# One example of every rule type ({', '.join(RULES)}); uncomment, adapt, and add the
+# claim to a page of layout.yaml. Events go into events.csv, facts into facts.csv.
+#
+{_examples()}
+""",
+        EVENTS_FILE: ",".join(EVENT_COLUMNS) + "\n",
+        "facts.csv": ",".join(FACT_COLUMNS) + "\n",
+        "article.md": "Replace this with a sentence copied verbatim from article.md.\n",
+        LAYOUT_FILE: """\
+# The report site: which page shows which claims (every claim on exactly one page).
+title: "Checking the article against prices"
+pages:
+  - name: overview
+    kind: overview
+    title: "Every claim and its verdict"
+    claims: [outlook]
+""",
+    }
+    written = []
+    for name, text in files.items():
+        written.append(atomic_write_text(d / name, text))
+    return tuple(written)
+
+
+def spec_keys() -> tuple[str, ...]:
+    """The evaluation parameters a claim's ``spec:`` may override."""
+    return SPEC_KEYS
