@@ -180,7 +180,7 @@ def test_followup_json_matches_an_independent_computation(real_site: Site):
 
 
 def test_followup_page_states_caveats_and_findings(real_site: Site):
-    text = _visible((real_site.out / "05_what_happened_next.html").read_text(encoding="utf-8"))
+    text = _visible((real_site.out / "what_happened_next.html").read_text(encoding="utf-8"))
     for words in ("picked by the article", "Survivorship", "Not investment advice", "in the month after the article"):
         assert words in text, words
     rows = json.loads((real_site.out / "followup.json").read_text())

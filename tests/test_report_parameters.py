@@ -223,7 +223,7 @@ def test_real_portfolio_accepts_the_documented_examples(tmp_path):
     assert not missing and len(plans) == 6
     for p in plans:
         assert p.parameters["market_proxy"] == "IWM"
-        if p.name == "05_what_happened_next":  # follows prices; no event-study parameters
+        if p.name == "what_happened_next":  # follows prices; no event-study parameters
             assert "event_windows" not in p.parameters and "alpha" not in p.parameters
             continue
         assert p.parameters["event_windows"] == [[0, 0], [0, 1]]

@@ -58,6 +58,8 @@ _EVIDENCE_HEADERS = {  # evidence column -> plain header (see GLOSSARY)
     "t_stat": "t", "p_value": "p (t-test)", "p_placebo": "p (placebo)", "abnormal_volume": "volume",
 }
 _MD = mistune.create_markdown(escape=True)
+_LANGUAGES = {"ja": "Japanese", "en": "English", "zh": "Chinese", "ko": "Korean", "de": "German",
+              "fr": "French", "es": "Spanish"}
 
 
 # --------------------------------------------------------------------------------------
@@ -384,7 +386,7 @@ def claim_section(v: Any, *, prose_md: str | None = None, quote: Sequence[str] |
            f"<h2>{cid} — {e(rec.get('title'))}</h2>",
            f"<p class='rp-reason'>{badge(str(rec.get('verdict')))} {e(reason(rec, names=names))}</p>"]
     if quote:
-        lang = f" ({e(quote_language)})" if quote_language else ""
+        lang = f" ({e(_LANGUAGES.get(str(quote_language), quote_language))})" if quote_language else ""
         out.append(f"<details class='rp-details'><summary>The article's words{lang}</summary>"
                    + "".join(f"<p class='rp-quote'>{e(q)}</p>" for q in quote) + "</details>")
     if prose_md:

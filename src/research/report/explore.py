@@ -46,12 +46,12 @@ class Explorer:
     def __init__(self, article: str | Path | None = None, *, source: str = "snapshot") -> None:
         from research.claims.studies import day0_table
         from research.data import available_tickers
+        from research.report.pages import article_of, event_names
 
-        from research.report.pages import event_names
-
+        art = article_of(article)
         self.source = source
-        self.names = event_names(article)
-        self.day0 = day0_table()["day0"].to_dict()
+        self.names = event_names(art)
+        self.day0 = day0_table(article=art)["day0"].to_dict() if art.events else {}
         self.tickers = sorted(available_tickers())
 
     def run(self, *, ticker: str, event: str = "", date: str = "", window: Sequence[int] = (0, 5),

@@ -23,7 +23,7 @@ from typing import Any
 
 from research.report import claimview as cv
 
-__all__ = ["PageView", "claim_block", "event_names", "followup_caveats", "followup_chart",
+__all__ = ["FOLLOWUP_PAGE", "PageView", "article_of", "claim_block", "event_names", "followup_caveats", "followup_chart",
            "followup_summary", "followup_tables", "load_page", "overview_answer", "overview_heatmap",
            "page_footer", "page_header", "reported_moves", "run_followup", "validate_parameters"]
 
@@ -59,49 +59,65 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
-def load_page(name: str, article: str | Path | None = None) -> PageView:
+#: Name and title of the follow-up page every site gets after the layout's pages.
+FOLLOWUP_PAGE = "what_happened_next"
+FOLLOWUP_TITLE = "What happened next"
+FOLLOWUP_INTRO = "pages/what_happened_next.md"
+
+
+def article_of(article: Any = None):
+    """The :class:`research.claims.Article` for ``article`` (an Article, a directory, or
+    None / "" for the shipped article)."""
+    from research.claims import Article, load_article
+
+    if isinstance(article, Article):
+        return article
+    return load_article(Path(article) if article else None)
+
+
+def load_page(name: str, article: Any = None) -> PageView:
     """The page called ``name`` of the article's layout, with its prose.
 
     Parameters
     ----------
-    name : a page name of the layout (e.g. ``"01_quantum_rally"``).
-    article : article directory; None or "" -> the shipped article.
+    name : a page name of the article's ``layout.yaml``, or :data:`FOLLOWUP_PAGE`.
+    article : an Article or its directory; None or "" -> the shipped article.
 
     Raises
     ------
     ReportError : no such page (the message lists the layout's pages).
     """
-    from research.claims.registry import get_claim
-    from research.data.paths import article_dir
     from research.errors import ReportError
-    from research.report.portfolio import load_portfolio
 
-    adir = Path(article) if article else article_dir()
-    portfolio = load_portfolio()
-    try:
-        spec = portfolio.get(name)
-    except ReportError as exc:
-        raise ReportError(f"page {name!r} is not in the article's layout: {exc}") from exc
-    kind = spec.path.stem if spec.path.stem in ("overview", "followup") else "claims"
-    prose = {c: _read(adir / "prose" / f"{c}.md") for c in spec.claims}
-    quotes = {}
-    for c in spec.claims:
-        claim = get_claim(c)
-        quotes[c] = (tuple(claim.japanese), "Japanese")
-    return PageView(name=name, kind=kind, title=spec.title, intro_md=_read(adir / "pages" / f"{name}.md"),
-                    claims=spec.claims, prose={k: v for k, v in prose.items() if v}, quotes=quotes,
-                    article_title=portfolio.title, owner_pages=portfolio.owner_of())
+    art = article_of(article)
+    owner = {c: p.name for p in art.layout.pages for c in p.claims}
+    site_title = art.layout.title or art.title
+    if name == FOLLOWUP_PAGE:
+        return PageView(name=name, kind="followup", title=FOLLOWUP_TITLE,
+                        intro_md=_read(art.path / FOLLOWUP_INTRO), claims=(), article_title=site_title,
+                        owner_pages=owner)
+    page = next((p for p in art.layout.pages if p.name == name), None)
+    if page is None:
+        names = ", ".join([p.name for p in art.layout.pages] + [FOLLOWUP_PAGE])
+        raise ReportError(f"page {name!r} is not in {art.path / 'layout.yaml'}; its pages: {names}")
+    prose = {c: art.claim_prose(c) for c in page.claims}
+    quotes = {c: (tuple(art.claim(c).quote), art.claim(c).quote_language) for c in page.claims}
+    return PageView(name=page.name, kind=page.kind, title=page.title, intro_md=page.intro_md or "",
+                    claims=tuple(page.claims), prose={k: v for k, v in prose.items() if v}, quotes=quotes,
+                    article_title=site_title, owner_pages=owner)
 
 
-def event_names(article: str | Path | None = None) -> dict[str, str]:
+def event_names(article: Any = None) -> dict[str, str]:
     """Event id -> short reader-facing name with its day 0 ("Nobel Prize in Physics to
     John Clarke, 2025-10-07")."""
     from research.claims.studies import day0_table
 
-    d0 = day0_table()
-    from research.data import events_frame
-
-    titles = dict(zip(events_frame()["event_id"], events_frame()["title"], strict=True))
+    art = article_of(article)
+    ev = art.events_frame()
+    if ev.empty:
+        return {}
+    d0 = day0_table(article=art)
+    titles = dict(zip(ev["event_id"], ev["title"], strict=True))
     return {str(eid): cv.short_event_name(titles.get(eid), str(eid), r["day0"]) for eid, r in d0.iterrows()}
 
 
@@ -132,8 +148,16 @@ def page_header(page: PageView) -> str:
     return f"{cv.style()}<h1>{cv.e(page.title)}</h1>{cv.markdown_html(page.intro_md)}"
 
 
-def page_footer(params: Any, verdicts: Sequence[Any] = (), *, data_source: str | None = None) -> str:
-    """Method paragraph (once per page), "How this was computed" table and glossary."""
+def page_footer(params: Any, verdicts: Sequence[Any] = (), *, data_source: str | None = None,
+                article: Any = None) -> str:
+    """Method paragraph (once per page), "How this was computed" table and glossary.
+
+    ``params`` is resolved against the article (its as-of date, market proxy and seed
+    where the page left them to the article); claims computed with other parameters
+    (per-claim overrides) are listed under the table.
+    """
+    if article is not None and hasattr(params, "resolve"):
+        params = params.resolve(article_of(article))
     per_claim = {v.claim_id: v.parameters for v in verdicts if getattr(v, "parameters", None)}
     if data_source is None and verdicts:
         data_source = "; ".join(sorted({str(v.data_source) for v in verdicts}))
@@ -173,13 +197,18 @@ def overview_heatmap(verdicts: Sequence[Any], *, names: Mapping[str, str]) -> st
             f"<details class='rp-details'><summary>{cv.e(title)}</summary>{figure_html(fig, title)}</details>")
 
 
-def reported_moves(params: Any, *, names: Mapping[str, str]) -> str:
+def reported_moves(params: Any, article: Any = None, *, names: Mapping[str, str]) -> str:
     """The press's reported day-0 moves against the computed ones: one sentence and the
     table (collapsed)."""
     from research.claims import reported_vs_computed
     from research.claims.reported import DISAGREEMENT_PP
 
-    moves = reported_vs_computed(as_of=params.as_of, source=params.source)
+    art = article_of(article)
+    if not art.events:  # nothing reported, nothing to compare
+        return ""
+    moves = reported_vs_computed(as_of=params.as_of, source=params.source, article=art)
+    if moves.empty:
+        return ""
     compared = moves[moves["reported_pct"].notna()]
     n_bad = int((compared["status"] == "DISAGREES").sum())
     rows = []
@@ -210,21 +239,23 @@ def _pp(x: Any, unit: str = "%") -> str:
 # --------------------------------------------------------------------------------------
 # the "what happened next" page
 # --------------------------------------------------------------------------------------
-def followed_series(article: str | Path | None = None) -> tuple[dict[str, tuple[str, ...]], list[str]]:
-    """The article's named baskets and the stocks its claims name (tickers of claims)."""
-    from research.claims.registry import load_baskets, load_claims
-
-    baskets = load_baskets()
-    tickers = sorted({t for c in load_claims() for t in c.tickers})
-    return dict(baskets), tickers
+def followed_series(article: Any = None) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """The article's named baskets and the stocks its claims name (claims' tickers)."""
+    art = article_of(article)
+    tickers = sorted({t for c in art.claims for t in c.tickers})
+    return {k: tuple(v) for k, v in art.baskets.items()}, tickers
 
 
-def run_followup(article: str | Path | None = None, *, as_of: str, market: str, source: str):
-    """:func:`research.claims.followup.followup` on the article's baskets and stocks."""
+def run_followup(article: Any = None, *, as_of: str | None, market: str | None, source: str):
+    """:func:`research.claims.followup.followup` on the article's baskets and stocks from
+    its as-of close (``as_of``/``market`` None: the article's)."""
     from research.claims.followup import followup
 
-    baskets, tickers = followed_series(article)
-    return followup(baskets, [t for t in tickers if t != market], as_of, market=market, source=source)
+    art = article_of(article)
+    market = market or art.market_proxy
+    baskets, tickers = followed_series(art)
+    return followup(baskets, [t for t in tickers if t != market], as_of or art.as_of_str, market=market,
+                    source=source)
 
 
 def _horizon_words(h: str) -> str:

@@ -7,7 +7,7 @@ the portfolio (a partial ``--notebook`` run keeps the others' last results):
 * ``.verdicts/<name>.json`` - the sidecar the notebook published with
   :func:`research.report.publish` (only present after a successful run).
 
-Each claim's verdict comes from the notebook that owns it (``portfolio.yml``). A claim
+Each claim's verdict comes from the page that owns it (the article's ``layout.yaml``). A claim
 whose owner failed, was not run or did not publish it appears with verdict ``"error"``
 and names that notebook. ``claims.json`` holds one object per claim sorted C1, C2, ...,
 C15 - exactly the published ``Verdict.to_dict()`` - and contains no timestamp, so equal
@@ -105,14 +105,14 @@ def notebook_states(portfolio: Portfolio, output_dir: str | Path) -> tuple[Noteb
     return tuple(states)
 
 
-def _claim_titles() -> dict[str, str]:
-    """Claim titles from the registry, for error rows (empty if it cannot be loaded)."""
+def _claim_titles(article: Path | None = None) -> dict[str, str]:
+    """Claim titles from the article, for error rows (empty if it cannot be loaded)."""
     from research.claims import load_claims
-    from research.errors import ClaimError
+    from research.errors import ResearchError
 
     try:
-        return {c.id: c.title for c in load_claims()}
-    except ClaimError as exc:  # a broken registry must not stop the error page from being written
+        return {c.id: c.title for c in load_claims(article)}
+    except ResearchError as exc:  # a broken registry must not stop the error page from being written
         warnings.warn(f"claim titles unavailable for the index: {exc}", RuntimeWarning, stacklevel=2)
         return {}
 
@@ -143,7 +143,7 @@ def collect_claims(portfolio: Portfolio, states: tuple[NotebookState, ...]) -> l
         else:
             why = f"notebook {owner} failed: {st.error}"
         if titles is None:
-            titles = _claim_titles()
+            titles = _claim_titles(portfolio.article)
         rows.append({
             "claim_id": claim_id, "title": titles.get(claim_id, claim_id),
             "verdict": NOT_RUN_VERDICT if st.status == "not run" else ERROR_VERDICT,
