@@ -27,7 +27,7 @@ import mistune
 
 __all__ = [
     "GLOSSARY", "VERDICT_COLOURS", "answer_paragraph", "as_record", "table_html", "badge", "claim_section", "confounder_details",
-    "day", "evidence_details", "findings_box", "glossary_html", "markdown_html", "params_table",
+    "day", "evidence_details", "fact_check_html", "factual_errors", "findings_box", "glossary_html", "markdown_html", "params_table",
     "pct", "pvalue", "reason", "short_event_name", "stale_banner", "verdict_counts",
 ]
 
@@ -215,7 +215,14 @@ def verdict_counts(recs: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 
 
 def factual_errors(rec: Mapping[str, Any]) -> list[str]:
-    """The verdict's notes that say the article's facts are wrong, misdated or unverified."""
+    """The article's factual errors found for this claim: fact-check statements judged
+    wrong or unverified (with the reason), and notes that say a fact is wrong, misdated
+    or unverified."""
+    items = [f"{i.get('statement')} — {i.get('outcome')}: {i.get('reason')}"
+             for i in rec.get("fact_check") or [] if isinstance(i, Mapping)
+             and str(i.get("outcome")) not in ("accurate", "")]
+    if items:
+        return items
     fact_verdict = rec.get("fact_verdict")
     words = re.compile(r"\b(wrong|misdate|misdates|unverified|not found|could not be found|overstat|"
                        r"incorrect|inaccurate|not JPMorgan's own)", re.I)
@@ -391,6 +398,7 @@ def claim_section(v: Any, *, prose_md: str | None = None, quote: Sequence[str] |
                    + "".join(f"<p class='rp-quote'>{e(q)}</p>" for q in quote) + "</details>")
     if prose_md:
         out.append(markdown_html(prose_md))
+    out.append(fact_check_html(rec, names=names))
     out.append(f"<p class='rp-small'><strong>Rule.</strong> {e(rec.get('rule'))}</p>")
     notes = [str(n) for n in rec.get("notes") or [] if not _RULE_CHECK.match(str(n))]
     checks = _reason_parts(rec)
@@ -406,6 +414,23 @@ def claim_section(v: Any, *, prose_md: str | None = None, quote: Sequence[str] |
     out.append(confounder_details(rec, names=names))
     out.append("</section>")
     return "".join(out)
+
+
+def fact_check_html(v: Any, *, names: Mapping[str, str] | None = None) -> str:
+    """The fact check of a claim: its verdict and each statement with its outcome and
+    reason (empty when the claim has none)."""
+    rec = as_record(v)
+    items = [i for i in rec.get("fact_check") or [] if isinstance(i, Mapping)]
+    if not items:
+        return ""
+    colour = {"accurate": "#1a7f37", "wrong": "#cf222e", "partly wrong": "#9a6700"}
+    lis = "".join(
+        f"<li><span style='color:{colour.get(str(i.get('outcome')), '#57606a')};font-weight:600'>"
+        f"{e(i.get('outcome'))}</span> — {e(i.get('statement'))} <span class='rp-small'>"
+        f"{e(_named(str(i.get('reason') or ''), names))}</span></li>" for i in items)
+    verdict = rec.get("fact_verdict")
+    head = f"<strong>Fact check: {e(verdict)}.</strong>" if verdict else "<strong>Fact check.</strong>"
+    return f"<div class='rp-factcheck'>{head}<ul>{lis}</ul></div>"
 
 
 def _named(text: str, names: Mapping[str, str] | None) -> str:

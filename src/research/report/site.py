@@ -422,7 +422,7 @@ def build_site(portfolio: Portfolio, output_dir: str | Path, *,
     text = json.dumps(claims, indent=2, ensure_ascii=False, allow_nan=False, default=str)
     claims_path = atomic_write_text(out / "claims.json", text + "\n")
     followup = [row for s in states for row in (s.extras.get("followup") or [])]
-    if followup:
+    if any("followup" in s.extras for s in states):
         atomic_write_text(out / "followup.json",
                           json.dumps(followup, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
     stale = stale_claims(states, claims)
