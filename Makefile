@@ -6,13 +6,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
+# the Jupyter kernel the notebooks ask for (their metadata.kernelspec.name), installed
+# into .venv so `make lab` and plain papermill find it without a prompt
+KERNEL := research
 
 .PHONY: help setup reports test lab snapshot bench clean-reports
 
 help:
 	@echo "make reports   set up .venv if needed, build every HTML report from the embedded snapshot"
+	@echo "               (and full-page screenshots in reports/screenshots/ where Chromium is installed)"
 	@echo "make test      set up .venv if needed, run the whole test suite"
-	@echo "make lab       register the 'research' Jupyter kernel and open JupyterLab on notebooks/"
+	@echo "make lab       open JupyterLab on notebooks/ with the project's 'research' kernel"
 	@echo "make snapshot  rebuild data/snapshot from ../shared/market-data"
 	@echo "make bench     run the event-study benchmark"
 
@@ -21,18 +25,19 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (research)" >/dev/null
 	@touch $(STAMP)
 
 setup: $(STAMP)
 
 reports: $(STAMP)
 	$(BIN)/research report $(ARGS)
+	$(BIN)/python -m research.report.screenshots reports
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
 
 lab: $(STAMP)
-	$(BIN)/python -m ipykernel install --user --name research --display-name "Python (research)"
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(ARGS)
 
 snapshot: $(STAMP)

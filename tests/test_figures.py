@@ -36,7 +36,9 @@ def test_price_paths_indexed_to_100(c2):
     assert y0 == pytest.approx([100.0, 100.0])
     mp = st.closes["MP"].loc["2025-09-15":"2025-10-15"]
     assert f"MP ({(mp.iloc[-1] / mp.iloc[0] - 1) * 100:+.0f}%)" in [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "ev11" in [t.get_text().strip() for t in ax.texts]
+    # events are numbered on the chart and named in a key (no bare event codes)
+    texts = [t.get_text().strip() for t in ax.texts]
+    assert "1" in texts and any(t.startswith("events: 1: ev11_mofcom_rare_earth") for t in texts)
     assert "= 100" in ax.get_ylabel()
 
 
@@ -52,7 +54,7 @@ def test_car_paths_with_bands(c2):
 
 
 def test_day0_bars_marks_significance(c2):
-    ax = _check(figures.day0_bars(c2.evidence, window=(0, 0), alpha=0.05))
+    ax = _check(figures.day0_bars(c2.evidence, window=(0, 0), alpha=0.05, event_id="ev11_mofcom_rare_earth"))
     ev = c2.evidence.query("window_start == 0 and window_end == 0 and status == 'ok'")
     assert len(ax.patches) == len(ev)
     n_both = int(((ev["p_value"] < 0.05) & (ev["p_placebo"] < 0.05) & ev["car"].notna()).sum())
@@ -74,6 +76,40 @@ def test_rolling_chart_has_the_100_percent_line():
     ax = _check(figures.rolling_return_chart(r.rolling, threshold=1.0, start="2025-09-01", as_of=r.as_of))
     assert any(np.allclose(line.get_ydata(), 1.0) for line in ax.get_lines() if len(line.get_ydata()) == 2)
     assert "RGTI" in ax.get_title()
+
+
+def test_rolling_chart_counts_only_the_rule_lookback():
+    """Title counts tickers whose max rolling return inside the last `lookback` sessions
+    exceeds the threshold - computed here from the rolling panel directly."""
+    v = evaluate("C8", EvalParams(placebo_draws=0))
+    r = v.details["rally"]
+    roll = r.rolling.sort_index().loc[:r.as_of].dropna(how="all")
+    start = roll.index[-120]
+    ax = _check(figures.rolling_return_chart(roll, threshold=1.0, start=start, as_of=r.as_of, lookback_sessions=30))
+    inside = roll.iloc[-30:].max()
+    expected = sorted(t for t in roll.columns if inside[t] > 1.0)
+    assert ax.get_title().replace("\n", " ").startswith(f"{len(expected)} of {roll.shape[1]} tickers exceeded")
+    assert f"({', '.join(expected)})" in ax.get_title().replace("\n", " ") or not expected
+
+
+def test_heatmap_colour_scale_is_clipped_robustly():
+    v = evaluate("C3", EvalParams(placebo_draws=0))
+    ev = v.evidence
+    ax = _check(figures.ar_heatmap(ev))
+    vals = (ev[(ev.window_start == 0) & (ev.window_end == 0) & (ev.status == "ok")].dropna(subset=["car"])
+            .drop_duplicates(["event_id", "ticker"])["car"].abs() * 100)
+    mesh = ax.collections[0]
+    assert mesh.norm.vmax == pytest.approx(np.quantile(vals, 0.95))
+    assert mesh.norm.vmax < vals.max()  # one extreme cell does not set the scale
+    sizes = {t.get_fontsize() for t in ax.texts}
+    assert min(sizes) >= 9  # annotations readable
+
+
+def test_dollar_signs_in_titles_are_literal():
+    fig = figures.price_paths(pd.DataFrame({"X": [1.0, 2.0]}, index=pd.to_datetime(["2025-01-02", "2025-01-03"])),
+                              title="a $1tn plan and $500bn more")
+    fig.canvas.draw()  # mathtext would fail or swallow the text between the dollars
+    assert "$1tn" in fig.axes[0].get_title().replace("\\", "")
 
 
 def test_empty_inputs_raise_value_error():

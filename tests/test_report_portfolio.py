@@ -10,17 +10,31 @@ import pytest
 from research.errors import ReportError
 from research.report.portfolio import REPO_ROOT, claim_sort_key, load_portfolio
 
-# the article's claims table as the project ships it (data/article), not ../shared
-CLAIMS_MD = REPO_ROOT / "data" / "article" / "claims.md"
+from research.data.paths import default_article_dir  # noqa: E402
+
+CLAIMS_MD = default_article_dir() / "claims.md"  # shipped with the article
 
 
-def test_packaged_portfolio_lists_the_five_notebooks():
+def test_packaged_portfolio_lists_the_pages_rendered_by_templates():
     pf = load_portfolio()
     assert pf.names == ("00_overview", "01_quantum_rally", "02_rare_earth_shock",
-                        "03_security_resilience", "04_ai_compute_deals")
+                        "03_security_resilience", "04_ai_compute_deals", "what_happened_next")
+    templates = {"00_overview": "overview", "what_happened_next": "followup"}
     for nb in pf.notebooks:
-        assert nb.path == REPO_ROOT / "notebooks" / f"{nb.name}.ipynb"
+        # one template notebook per kind of page; the page (and article) are parameters
+        assert nb.path == REPO_ROOT / "notebooks" / f"{templates.get(nb.name, 'claims')}.ipynb"
+        assert nb.parameters == {"page": nb.name, "article": ""}
         assert nb.title
+    # built from the article's layout.yaml, read here independently with PyYAML
+    import yaml
+
+    from research.data.paths import default_article_dir
+
+    layout = yaml.safe_load((default_article_dir() / "layout.yaml").read_text(encoding="utf-8"))
+    assert [p["name"] for p in layout["pages"]] + ["what_happened_next"] == list(pf.names)
+    assert pf.title == layout["title"]
+    assert {c: p["name"] for p in layout["pages"] for c in p["claims"]} == pf.owner_of()
+    assert not (REPO_ROOT / "src" / "research" / "report" / "portfolio.yml").exists()
 
 
 def test_every_claim_of_the_article_has_exactly_one_owner():
@@ -52,7 +66,7 @@ def _write(tmp_path: Path, text: str) -> Path:
     ("notebooks:\n  - {name: a, path: a.ipynb, claims: [C1]}\n  - {name: b, path: b.ipynb, claims: [C1]}",
      "C1 is owned by both"),
     ("notebooks:\n  - {name: a, path: a.py}", "must be a .ipynb path"),
-    ("notebooks:\n  - {name: a, path: a.ipynb, claims: [X1]}", "claims must be a list of ids"),
+    ("notebooks:\n  - {name: a, path: a.ipynb, claims: ['two words']}", "claims must be a list of claim ids"),
     ("notebooks:\n  - {name: a, path: a.ipynb, params: {}}", "unknown keys"),
     ("notebooks: [", "not valid YAML"),
 ])
@@ -78,7 +92,7 @@ def test_validator_and_top_level_keys(tmp_path):
     pf = load_portfolio(_write(tmp_path, "validator: 'research.claims.params:EvalParams.from_mapping'\n"
                                          "notebooks:\n  - {name: a, path: a.ipynb}"))
     assert pf.validator == "research.claims.params:EvalParams.from_mapping"
-    assert load_portfolio().validator == "research.claims.params:EvalParams.from_mapping"
+    assert load_portfolio().validator == "research.report.pages:validate_parameters"
     with pytest.raises(ReportError, match="validator must be"):
         load_portfolio(_write(tmp_path, "validator: EvalParams\nnotebooks:\n  - {name: a, path: a.ipynb}"))
     with pytest.raises(ReportError, match="unknown top-level keys"):

@@ -2,8 +2,11 @@
 
 Usage::
 
-    research report [-p NAME VALUE]... [--notebook NAME]... [--show-input]
+    research report [--article DIR] [-p NAME VALUE]... [--notebook NAME]... [--show-input]
                     [--output DIR] [--force] [--jobs N] [--timeout S] [--list] [--portfolio FILE]
+
+``--article DIR`` renders any article directory (``research article new DIR`` writes one)
+with the page templates in ``notebooks/``; without it, the shipped article.
 
 Exit status: 0 when every notebook succeeded, 1 when any failed (stderr names them) or
 the output file system failed (one line: path and reason; the previous site is kept),
@@ -60,8 +63,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="fail a notebook when one cell runs longer than this (default 1800; 0: no limit)")
     p.add_argument("--list", action="store_true",
                    help="list the notebooks and their parameters, then exit")
+    p.add_argument("--article", "-a", metavar="DIR", default=None,
+                   help="article directory to render (default: the shipped article); its layout.yaml "
+                        "says which page shows which claims. Default output: reports/<article id>")
     p.add_argument("--portfolio", metavar="FILE", default=None,
-                   help="portfolio YAML (default: the packaged research/report/portfolio.yml)")
+                   help="portfolio YAML instead of an article's layout (tests and custom notebook sets)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: only on a terminal)")
     return p
@@ -101,11 +107,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
-    from research.report.portfolio import load_portfolio
+    from research.report.portfolio import load_portfolio, portfolio_from_article
     from research.report.runner import build_reports
 
     try:
-        portfolio = load_portfolio(args.portfolio)
+        if args.article and args.portfolio:
+            raise ParameterError("give either --article or --portfolio, not both")
+        portfolio = (portfolio_from_article(args.article) if args.article else load_portfolio(args.portfolio))
+        if args.article and args.output is None:
+            from research.claims import load_article
+            from research.report.runner import default_output_dir
+
+            args.output = str(default_output_dir() / load_article(args.article).id)
         if args.list:
             unknown = [n for n in args.notebook if n not in portfolio.names]
             if unknown:

@@ -29,7 +29,7 @@ from scipy import stats as _sps
 from research.errors import FigureError
 
 __all__ = ["STYLE", "CONTEXT", "PALETTE", "theme", "price_paths", "car_paths", "day0_bars", "ar_heatmap",
-           "rolling_return_chart"]
+           "rolling_return_chart", "indexed_chart", "safe_text"]
 
 STYLE = "whitegrid"
 CONTEXT = "notebook"
@@ -45,7 +45,34 @@ def theme():
 
 
 def _pct(x: float, digits: int = 1) -> str:
-    return "n/a" if not np.isfinite(x) else f"{x:+.{digits}%}"
+    return "n/a" if x is None or not np.isfinite(x) else f"{x:+.{digits}%}"
+
+
+def _p(p: float | None) -> str:
+    if p is None or not np.isfinite(p):
+        return "n/a"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def safe_text(text: object) -> str:
+    """Text from data files made literal for matplotlib (no mathtext: ``$`` escaped)."""
+    return str(text).replace("$", r"\$")
+
+
+def _wrap(title: str, width: int = 95) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(title, width)) or title
+
+
+def _wrap_title(fig: Figure) -> None:
+    ax = fig.axes[0]
+    width = int(fig.get_figwidth() * 9.5)
+    ax.set_title(_wrap(ax.get_title().replace("\n", " "), width), fontsize=LABEL_SIZE + 1)
+
+
+#: Font size of annotations and tick labels (points); readable at the page's width.
+LABEL_SIZE = 10
 
 
 def _event_dates(events: Mapping[str, object] | pd.DataFrame | pd.Series | None) -> dict[str, pd.Timestamp]:
@@ -55,6 +82,19 @@ def _event_dates(events: Mapping[str, object] | pd.DataFrame | pd.Series | None)
         col = "day0" if "day0" in events.columns else events.columns[0]
         return {str(k): pd.Timestamp(v) for k, v in events[col].items()}
     return {str(k): pd.Timestamp(v) for k, v in dict(events).items()}
+
+
+def _event_key(ax, marks: list[tuple[str, pd.Timestamp]]) -> None:
+    """Number the event lines 1, 2, ... at the top of the axes and list them in a key
+    below the plot ("1  DoD-MP Materials partnership, 2025-07-10")."""
+    ylo, yhi = ax.get_ylim()
+    for n, (_, d) in enumerate(marks, start=1):
+        ax.axvline(d, color=_GREY, linewidth=0.9, linestyle="--")
+        ax.text(d, yhi, f" {n}", fontsize=LABEL_SIZE, color="#222222", va="top", ha="left", fontweight="bold")
+    if marks:
+        key = "   ".join(f"{n}: {safe_text(label)}" for n, (label, _) in enumerate(marks, start=1))
+        ax.annotate("events: " + key, xy=(0, 0), xycoords="figure fraction", xytext=(8, 4),
+                    textcoords="offset points", fontsize=LABEL_SIZE - 1, color="#333333", wrap=True)
 
 
 def price_paths(
@@ -70,7 +110,8 @@ def price_paths(
     Parameters
     ----------
     closes : wide panel of adjusted closes (sessions x tickers).
-    events : event label -> day-0 date (or a day-0 table with a ``day0`` column).
+    events : event label (e.g. a short name with its date) -> day-0 date, or a day-0
+        table with a ``day0`` column. Events are numbered on the chart and named in a key.
     start, end : date range shown (default: all rows).
     title : override the generated title ("<best> +x% ... since <base date>").
     """
@@ -81,25 +122,25 @@ def price_paths(
     idx = c / base * 100.0
     last = idx.apply(lambda s: s.dropna().iloc[-1])
     with theme():
-        fig = Figure(figsize=(10, 5.2), layout="constrained")
+        fig = Figure(figsize=(10, 5.4), layout="constrained")
         ax = fig.add_subplot()
         for t in idx.columns:
-            ax.plot(idx.index, idx[t], label=f"{t} ({last[t] - 100:+.0f}%)", linewidth=1.6)
+            ax.plot(idx.index, idx[t], label=f"{safe_text(t)} ({last[t] - 100:+.0f}%)", linewidth=1.6)
         ax.axhline(100, color=_GREY, linewidth=0.8, linestyle=":")
-        ylo, yhi = ax.get_ylim()
-        for i, (label, d) in enumerate(sorted(_event_dates(events).items(), key=lambda kv: kv[1])):
-            if idx.index.min() <= d <= idx.index.max():
-                ax.axvline(d, color=_GREY, linewidth=0.9, linestyle="--")
-                ax.text(d, yhi - (yhi - ylo) * (0.04 + 0.06 * (i % 4)), " " + label.split("_")[0],
-                        fontsize=8, color="#444444", rotation=0, va="top")
+        marks = [(lab, d) for lab, d in sorted(_event_dates(events).items(), key=lambda kv: kv[1])
+                 if idx.index.min() <= d <= idx.index.max()]
+        _event_key(ax, marks)
         ax.set_xlabel("session date")
         ax.set_ylabel(f"price index (first session {idx.index[0].date()} = 100)")
-        ax.legend(loc="upper left", fontsize=8, ncol=2 if idx.shape[1] > 6 else 1, frameon=True)
+        ax.tick_params(labelsize=LABEL_SIZE)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=LABEL_SIZE - 1, frameon=False)
         best = last.idxmax()
         worst = last.idxmin()
-        ax.set_title(title or (f"{best} {last[best] - 100:+.0f}% and {worst} {last[worst] - 100:+.0f}% "
-                               f"from {idx.index[0].date()} to {idx.index[-1].date()}"))
+        ax.set_title(safe_text(title) if title else (
+            f"{safe_text(best)} {last[best] - 100:+.0f}% and {safe_text(worst)} {last[worst] - 100:+.0f}% "
+            f"from {idx.index[0].date()} to {idx.index[-1].date()}"))
         fig.autofmt_xdate()
+    _wrap_title(fig)
     return fig
 
 
@@ -110,6 +151,9 @@ def car_paths(
     alpha: float = 0.05,
     labels: Mapping[str, str] | None = None,
     title: str | None = None,
+    shade: tuple[int, int] | None = None,
+    start: int | None = None,
+    se_points: Mapping[str, Mapping[int, float]] | None = None,
 ) -> Figure:
     """Cumulative abnormal return paths over the event span with confidence bands.
 
@@ -117,12 +161,18 @@ def car_paths(
     ----------
     result : an :class:`~research.eventstudy.EventStudyResult` (its ``car_path`` table:
         CAR from the first event day, per relative trading day, with its standard error).
-    keys : engine event ids to plot (default: all estimated events, at most 8).
+    keys : engine event ids to plot (default: all estimated events, at most 8); the first
+        is the series the title is about.
     alpha : the band is ``+/- z_{1-alpha/2} * SE(CAR)`` around zero, with the CAR's
         standard error from the engine (``result.car_path``: the same variance as the CAR
         t-test, estimation error of the expected-return model included).
     labels : event id -> legend label.
     title : override the generated title.
+    shade : the rule's window (first, last relative day), shaded.
+    start : accumulate from this relative day (the rule window's first day) instead of the
+        first event day: the path is re-based to 0 on the day before. The engine's band
+        is then not the CAR's; give ``se_points`` (event id -> {last day: SE of the CAR
+        from ``start`` to that day}, e.g. from the evidence table) for exact error bars.
     """
     ev = result.events.set_index("event_id")
     ok = ev.index[ev["status"] == "ok"]
@@ -134,30 +184,45 @@ def car_paths(
     car = result.car_path["car"].loc[keys]
     se = result.car_path["car_se"].loc[keys]
     days = np.asarray(car.columns, dtype=int)
+    rebased = start is not None and start > days[0]
+    if rebased:
+        car = car.sub(car[start - 1], axis=0).loc[:, start - 1:]
+        days = np.asarray(car.columns, dtype=int)
     z = float(_sps.norm.ppf(1 - alpha / 2))
     with theme():
-        fig = Figure(figsize=(9, 5), layout="constrained")
+        fig = Figure(figsize=(10, 5), layout="constrained")
         ax = fig.add_subplot()
         pal = sns.color_palette(PALETTE, len(keys))
         finals = {}
         for colour, key in zip(pal, keys, strict=True):
             y = car.loc[key].to_numpy()
-            band = z * se.loc[key].to_numpy()
-            lab = (labels or {}).get(key, key.replace("|", " / "))
+            lab = safe_text((labels or {}).get(key, key.replace("|", " / ")))
             ax.plot(days, y, marker="o", markersize=3, color=colour, label=lab)
-            ax.fill_between(days, -band, band, color=colour, alpha=0.12, linewidth=0)
+            if not rebased:
+                band = z * se.loc[key].to_numpy()
+                ax.fill_between(days, -band, band, color=colour, alpha=0.12, linewidth=0)
+            for d, s_ in ((se_points or {}).get(key) or {}).items():
+                if np.isfinite(s_) and d in car.columns:
+                    ax.errorbar([d], [car.loc[key, d]], yerr=[z * s_], color=colour, capsize=4, linewidth=1.2)
             last = y[np.isfinite(y)]
             finals[lab] = last[-1] if last.size else np.nan
+        if shade is not None:
+            ax.axvspan(shade[0] - 0.5, shade[1] + 0.5, color="#0969da", alpha=0.08, linewidth=0,
+                       label=f"rule window ({shade[0]:+d},{shade[1]:+d})")
         ax.axhline(0, color=_GREY, linewidth=0.8)
         ax.axvline(0, color=_GREY, linewidth=0.8, linestyle="--")
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:+.0%}"))
+        ax.tick_params(labelsize=LABEL_SIZE)
         ax.set_xlabel("trading days relative to day 0")
-        ax.set_ylabel(f"CAR from day {days[0]:+d} (simple returns, %)")
-        ax.legend(fontsize=8, loc="upper left")
-        ax.text(0.99, 0.02, f"shaded: {1 - alpha:.0%} band under no abnormal return (±z·SE of the CAR)",
-                transform=ax.transAxes, ha="right", va="bottom", fontsize=8, color="#444444")
-        top = max(finals, key=lambda x: -np.inf if not np.isfinite(finals[x]) else finals[x])
-        ax.set_title(title or f"Cumulative abnormal return by day {days[-1]:+d}: {top} {_pct(finals[top])}")
+        ax.set_ylabel(f"CAR from day {days[0] + 1 if rebased else days[0]:+d} (simple returns, %)")
+        ax.legend(fontsize=LABEL_SIZE - 1, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        what = ("error bars" if rebased else "bands") + f": {1 - alpha:.0%} range under no abnormal return (±z·SE of the CAR)"
+        ax.text(0.99, 0.02, what,
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=LABEL_SIZE - 1, color="#444444")
+        first = safe_text((labels or {}).get(keys[0], keys[0].replace("|", " / ")))
+        ax.set_title(safe_text(title) if title else
+                     f"{first}: CAR by day {days[-1]:+d} {_pct(finals[first])}", fontsize=LABEL_SIZE + 1)
+    _wrap_title(fig)
     return fig
 
 
@@ -171,24 +236,41 @@ def _stars(row: pd.Series, alpha: float) -> str:
 def day0_bars(
     evidence: pd.DataFrame,
     *,
-    window: tuple[int, int] = (0, 0),
+    window: tuple[int, int] | None = (0, 0),
     event_id: str | None = None,
     all_events: bool = False,
     alpha: float = 0.05,
     title: str | None = None,
+    names: Mapping[str, str] | None = None,
+    rows: Sequence[tuple[str, str, tuple[int, int]]] | None = None,
 ) -> Figure:
     """Per-ticker CAR over ``window`` (default day 0) as bars with significance marks.
 
     ``**`` = significant at ``alpha`` under both the parametric and the placebo test,
     ``*`` = under one of them. Rows of one event (``event_id``; default: the evidence's
     first event), or of every event with ``all_events=True`` (bars labelled
-    "ticker / event"); estimated rows only.
+    "ticker / event name"), or exactly the (event, ticker, window) triples in ``rows``
+    (e.g. each pair at its rule window); estimated rows only. ``names``: event id ->
+    short name shown instead of the id.
     """
-    ev = evidence[(evidence["window_start"] == window[0]) & (evidence["window_end"] == window[1])]
+    names = dict(names or {})
+    ev = evidence
+    if rows is not None:
+        key = pd.DataFrame([(a, b, w[0], w[1]) for a, b, w in rows],
+                           columns=["event_id", "ticker", "window_start", "window_end"])
+        ev = key.merge(evidence, on=list(key.columns), how="inner")
+        all_events = True
+    else:
+        ev = ev[(ev["window_start"] == window[0]) & (ev["window_end"] == window[1])]
     if "status" in ev.columns:
         ev = ev[ev["status"] == "ok"]
     if all_events:
-        ev = ev.assign(ticker=ev["ticker"] + " / " + ev["event_id"].str.split("_").str[0])
+        def lab(r):
+            n = names.get(r["event_id"], str(r["event_id"]).split("_")[0])
+            w = f" ({int(r['window_start']):+d},{int(r['window_end']):+d})" if rows is not None and (
+                int(r["window_start"]), int(r["window_end"])) != (0, 0) else ""
+            return f"{r['ticker']} / {n}{w}"
+        ev = ev.assign(ticker=[lab(r) for _, r in ev.iterrows()]) if not ev.empty else ev
         event_id = "all events"
     else:
         if event_id is None and not ev.empty:
@@ -200,7 +282,7 @@ def day0_bars(
     ev = ev.sort_values("car", ascending=False).reset_index(drop=True)
     stars = [_stars(r, alpha) for _, r in ev.iterrows()]
     with theme():
-        fig = Figure(figsize=(max(6, 0.55 * len(ev) + 3), 4.8), layout="constrained")
+        fig = Figure(figsize=(max(9, 0.6 * len(ev) + 3), 5.6), layout="constrained")
         ax = fig.add_subplot()
         from matplotlib.colors import to_rgba
 
@@ -210,18 +292,24 @@ def day0_bars(
         for x, (c, s) in enumerate(zip(ev["car"], stars, strict=True)):
             if s:
                 ax.text(x, c, s, ha="center", va="bottom" if c >= 0 else "top", fontsize=12, fontweight="bold")
-        ax.set_xticks(xs, ev["ticker"], rotation=45, ha="right")
+        tilt = len(ev) > 4 or all_events
+        ax.set_xticks(xs, [safe_text(t) for t in ev["ticker"]], rotation=30 if tilt else 0,
+                      ha="right" if tilt else "center", fontsize=LABEL_SIZE)
         ax.axhline(0, color=_GREY, linewidth=0.8)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        w = "day 0" if window == (0, 0) else f"({window[0]:+d},{window[1]:+d})"
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:+.0%}"))
+        w = ("each pair's rule window" if rows is not None else
+             "day 0" if window == (0, 0) else f"({window[0]:+d},{window[1]:+d})")
         ax.set_xlabel("ticker (basket = equal-weighted portfolio)")
-        ax.set_ylabel(f"abnormal return {w} (%)")
+        ax.set_ylabel(f"abnormal return, {w} (%)")
         ax.text(0.99, 0.98, f"** both tests p<{alpha:g}; * one test; faded: neither",
-                transform=ax.transAxes, ha="right", va="top", fontsize=8, color="#444444")
+                transform=ax.transAxes, ha="right", va="top", fontsize=LABEL_SIZE - 1, color="#444444")
         n_sig = sum(s == "**" for s in stars)
         n_pos = int((ev["car"] > 0).sum())
-        ax.set_title(title or f"{event_id.split('_')[0]}: {n_pos} of {len(ev)} positive, {n_sig} significant "
-                              f"under both tests (abnormal return {w})")
+        what = "" if all_events else safe_text(names.get(event_id, event_id.split("_")[0])) + ": "
+        ax.set_title(safe_text(title) if title else
+                     f"{what}{n_pos} of {len(ev)} positive, {n_sig} significant under both tests "
+                     f"(abnormal return, {w})", fontsize=LABEL_SIZE + 1)
+    _wrap_title(fig)
     return fig
 
 
@@ -230,31 +318,52 @@ def ar_heatmap(
     *,
     window: tuple[int, int] = (0, 0),
     title: str | None = None,
+    names: Mapping[str, str] | None = None,
+    clip_quantile: float = 0.95,
 ) -> Figure:
-    """Heatmap of abnormal returns (CAR over ``window``), tickers x events, in percent."""
+    """Heatmap of abnormal returns (CAR over ``window``), tickers x events, in percent.
+
+    The colour scale is symmetric and clipped at the ``clip_quantile`` of the absolute
+    values (one extreme cell does not wash out the others); every cell is annotated with
+    its exact value. ``names``: event id -> short label (default: the id's prefix and the
+    day-0 date).
+    """
     ev = evidence[(evidence["window_start"] == window[0]) & (evidence["window_end"] == window[1])]
     if "status" in ev.columns:
         ev = ev[ev["status"] == "ok"]
     ev = ev.dropna(subset=["car"])
     if ev.empty:
         raise FigureError(f"ar_heatmap: no estimated rows for window {window}")
-    short = ev.assign(event=ev["event_id"].str.split("_").str[0] + " " + pd.to_datetime(ev["day0"]).dt.strftime("%m-%d"))
+    ev = ev.drop_duplicates(subset=["event_id", "ticker"])
+    d0 = pd.to_datetime(ev["day0"])
+    labels = [safe_text((names or {}).get(e, f"{str(e).split('_')[0]} {d.strftime('%m-%d')}"))
+              for e, d in zip(ev["event_id"], d0, strict=True)]
+    short = ev.assign(event=labels, _d=d0)
+    order = short.sort_values("_d").drop_duplicates("event")["event"].tolist()
     grid = short.pivot_table(index="ticker", columns="event", values="car", aggfunc="first") * 100.0
-    grid = grid.reindex(columns=sorted(grid.columns, key=lambda s: s.split(" ")[1]))
-    lim = float(np.nanmax(np.abs(grid.to_numpy()))) or 1.0
+    grid = grid.reindex(columns=order)
+    vals = np.abs(grid.to_numpy()[np.isfinite(grid.to_numpy())])
+    lim = float(np.quantile(vals, clip_quantile)) if vals.size else 1.0
+    lim = lim or 1.0
     with theme():
-        fig = Figure(figsize=(max(6, 1.0 * grid.shape[1] + 3), max(3.5, 0.4 * grid.shape[0] + 1.5)),
+        fig = Figure(figsize=(max(8, 1.5 * grid.shape[1] + 3), max(4, 0.42 * grid.shape[0] + 2.5)),
                      layout="constrained")
         ax = fig.add_subplot()
-        sns.heatmap(grid, ax=ax, cmap="RdBu_r", vmin=-lim, vmax=lim, annot=True, fmt=".1f",
-                    annot_kws={"fontsize": 8}, cbar_kws={"label": "abnormal return (%)"}, linewidths=0.5)
+        sns.heatmap(grid, ax=ax, cmap="RdBu_r", vmin=-lim, vmax=lim, annot=True, fmt="+.1f",
+                    annot_kws={"fontsize": LABEL_SIZE}, linewidths=0.5,
+                    cbar_kws={"label": f"abnormal return (%), colour clipped at ±{lim:.0f}", "extend": "both"})
         w = "day 0" if window == (0, 0) else f"({window[0]:+d},{window[1]:+d})"
         ax.grid(False)
-        ax.set_xlabel("event (id, day 0 month-day)")
+        ax.tick_params(labelsize=LABEL_SIZE)
+        ax.set_xticklabels(ax.get_xticklabels(), rotation=30, ha="right")
+        ax.set_xlabel("event (day 0)")
         ax.set_ylabel("ticker")
         stacked = grid.stack()
         (tk, evn) = stacked.idxmax()
-        ax.set_title(title or f"Abnormal returns {w}: largest {tk} on {evn} ({stacked.max():+.1f}%)")
+        ax.set_title(safe_text(title) if title else
+                     f"Abnormal returns {w}: largest {safe_text(tk)} on {evn} ({stacked.max():+.1f}%)",
+                     fontsize=LABEL_SIZE + 1)
+    _wrap_title(fig)
     return fig
 
 
@@ -265,37 +374,102 @@ def rolling_return_chart(
     horizon: int = 21,
     start: object = None,
     as_of: object = None,
+    lookback_sessions: int | None = None,
     title: str | None = None,
 ) -> Figure:
-    """Rolling ``horizon``-session simple returns with the ``threshold`` line (C8).
+    """Rolling ``horizon``-session simple returns with the ``threshold`` line.
 
     Parameters
     ----------
     rolling : wide panel of rolling returns (sessions x tickers), e.g. ``RallyResult.rolling``.
     threshold : horizontal line (simple return; 1.0 = +100%).
     start, as_of : date range shown; ``as_of`` is marked.
+    lookback_sessions : the rule counts only windows ending in the last this-many sessions
+        up to ``as_of``: that span is shaded and the title counts peaks inside it.
     """
     r = rolling.sort_index().loc[start:as_of].dropna(how="all")
     if r.empty:
         raise FigureError("rolling_return_chart: no rolling returns in range")
-    peaks = r.max()
-    above = [t for t in r.columns if peaks[t] > threshold]
+    counted = r.iloc[-lookback_sessions:] if lookback_sessions else r
+    peaks = counted.max()
+    above = [t for t in r.columns if np.isfinite(peaks[t]) and peaks[t] > threshold]
     with theme():
         fig = Figure(figsize=(10, 5), layout="constrained")
         ax = fig.add_subplot()
         for t in r.columns:
-            ax.plot(r.index, r[t], label=f"{t} (peak {_pct(peaks[t], 0)} on {r[t].idxmax().date()})", linewidth=1.6)
+            end = counted[t].idxmax() if counted[t].notna().any() else None
+            when = f" on {end.date()}" if end is not None else ""
+            ax.plot(r.index, r[t], label=f"{safe_text(t)} (peak {_pct(peaks[t], 0)}{when})", linewidth=1.6)
+        if lookback_sessions:
+            ax.axvspan(counted.index[0], counted.index[-1], color="#0969da", alpha=0.08, linewidth=0,
+                       label=f"rule window: last {lookback_sessions} sessions")
         ax.axhline(threshold, color=_NEG, linestyle="--", linewidth=1.2, label=f"{threshold:+.0%} line")
         ax.axhline(0, color=_GREY, linewidth=0.8)
         if as_of is not None:
             ax.axvline(pd.Timestamp(as_of), color=_GREY, linestyle=":", linewidth=1)
-            ax.text(pd.Timestamp(as_of), ax.get_ylim()[1], " as of", fontsize=8, va="top", color="#444444")
+            ax.text(pd.Timestamp(as_of), ax.get_ylim()[1], " as of", fontsize=LABEL_SIZE - 1, va="top",
+                    color="#444444")
         ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:+.0%}"))
+        ax.tick_params(labelsize=LABEL_SIZE)
         ax.set_xlabel("session date (end of the rolling window)")
         ax.set_ylabel(f"{horizon}-session simple return (%)")
-        ax.legend(fontsize=8, loc="upper left")
-        ax.set_title(title or (f"{r.index[0].date()} to {r.index[-1].date()}: {len(above)} of {r.shape[1]} "
-                               f"tickers exceeded {threshold:+.0%} over {horizon} sessions"
-                               + (f" ({', '.join(above)})" if above else "")))
+        ax.legend(fontsize=LABEL_SIZE - 1, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        span = (f"in the {lookback_sessions} sessions to {counted.index[-1].date()}" if lookback_sessions
+                else f"{r.index[0].date()} to {r.index[-1].date()}")
+        ax.set_title(safe_text(title) if title else
+                     (f"{len(above)} of {r.shape[1]} tickers exceeded {threshold:+.0%} over {horizon} sessions "
+                      f"{span}" + (f" ({', '.join(safe_text(a) for a in above)})" if above else "")),
+                     fontsize=LABEL_SIZE + 1)
         fig.autofmt_xdate()
+    _wrap_title(fig)
+    return fig
+
+
+def indexed_chart(
+    closes: pd.DataFrame,
+    *,
+    as_of: object,
+    title: str | None = None,
+    highlight: Sequence[str] = (),
+) -> Figure:
+    """Series indexed to 100 at the ``as_of`` close (the last session on or before it),
+    drawn from there to the end of the data, with the as-of date marked.
+
+    ``highlight``: columns drawn thick (e.g. baskets and the market); others thin.
+    """
+    c = closes.sort_index().dropna(axis=1, how="all")
+    base_day = c.index[c.index <= pd.Timestamp(as_of)]
+    if base_day.empty:
+        raise FigureError(f"indexed_chart: no session on or before {as_of}")
+    c = c.loc[base_day[-1]:]
+    base = c.iloc[0]
+    keep = base.notna() & (base > 0)
+    idx = c.loc[:, keep] / base[keep] * 100.0
+    if idx.shape[1] == 0:
+        raise FigureError("indexed_chart: no series has a close at the as-of date")
+    last = idx.apply(lambda s: s.dropna().iloc[-1])
+    with theme():
+        fig = Figure(figsize=(10, 5.2), layout="constrained")
+        ax = fig.add_subplot()
+        for t in idx.columns:
+            thick = t in highlight
+            ax.plot(idx.index, idx[t], linewidth=2.4 if thick else 1.0, alpha=1.0 if thick else 0.55,
+                    label=f"{safe_text(t)} ({last[t] - 100:+.0f}%)")
+        ax.axhline(100, color=_GREY, linewidth=0.8, linestyle=":")
+        ax.axvline(idx.index[0], color="#222222", linewidth=1.0, linestyle="--")
+        ax.text(idx.index[0], ax.get_ylim()[1], f" as of {idx.index[0].date()}", fontsize=LABEL_SIZE - 1,
+                va="top", color="#222222")
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:.0f}"))
+        ax.tick_params(labelsize=LABEL_SIZE)
+        ax.set_xlabel("session date")
+        ax.set_ylabel(f"value of 100 invested at the {idx.index[0].date()} close (log scale)")
+        ax.legend(fontsize=LABEL_SIZE - 1, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                  ncol=2 if idx.shape[1] > 14 else 1)
+        best, worst = last.idxmax(), last.idxmin()
+        ax.set_title(safe_text(title) if title else
+                     f"After the article: {safe_text(best)} {last[best] - 100:+.0f}%, {safe_text(worst)} "
+                     f"{last[worst] - 100:+.0f}% by {idx.index[-1].date()}", fontsize=LABEL_SIZE + 1)
+        fig.autofmt_xdate()
+    _wrap_title(fig)
     return fig

@@ -24,6 +24,7 @@ from pathlib import Path
 import jinja2
 import nbformat
 from nbconvert import HTMLExporter
+from nbconvert.preprocessors import TagRemovePreprocessor
 
 from research.atomic import atomic_write_text
 
@@ -67,6 +68,10 @@ def _exporter(show_input: bool) -> HTMLExporter:
         exclude_input_prompt=not show_input,
         exclude_output_prompt=not show_input,
     )
+    # template notes (cells tagged "template-note") explain a page template to someone
+    # running it in JupyterLab; they are not part of the published page
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"template-note"}, enabled=True),
+                                   enabled=True)
     return exporter
 
 

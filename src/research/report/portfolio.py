@@ -1,8 +1,14 @@
-"""Load and validate the declarative report portfolio (``portfolio.yml``).
+"""The report portfolio: the notebooks ``research report`` runs.
 
-The portfolio lists the notebooks ``research report`` runs: a name (the stem of every
-output file), the notebook path, a title, the article claims it owns, and per-notebook
-parameter overrides. It is data, in the spirit of cal-itp's papermill "portfolio" sites.
+A portfolio lists a name (the stem of every output file), the notebook path, a title,
+the article claims it owns, and per-notebook parameter overrides.
+
+* :func:`portfolio_from_article` builds it from an article's ``layout.yaml``: one page per
+  layout page, rendered by the template notebook of its kind (``notebooks/overview.ipynb``,
+  ``notebooks/claims.ipynb``) with ``page`` (and ``article``) as parameters, plus the
+  follow-up page (``notebooks/followup.ipynb``). Nothing about an article lives here.
+* :func:`load_portfolio` reads a portfolio YAML file (e.g. the test fixtures); without a
+  path it is the shipped article's portfolio.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ import yaml
 from research.errors import ReportError
 
 __all__ = [
-    "DEFAULT_PORTFOLIO",
+    "TEMPLATES",
+    "portfolio_from_article",
     "REPO_ROOT",
     "NotebookSpec",
     "Portfolio",
@@ -28,17 +35,22 @@ __all__ = [
 
 #: ``src/research/report/portfolio.py`` -> repository root (src layout, editable install).
 REPO_ROOT: Path = Path(__file__).resolve().parents[3]
-#: The packaged portfolio; its notebook paths are relative to :data:`REPO_ROOT`.
-DEFAULT_PORTFOLIO: Path = Path(__file__).resolve().with_name("portfolio.yml")
+#: Page kind -> template notebook (relative to :data:`REPO_ROOT`).
+TEMPLATES: dict[str, str] = {"overview": "notebooks/overview.ipynb", "claims": "notebooks/claims.ipynb",
+                             "followup": "notebooks/followup.ipynb"}
+#: Validator of every page's parameters (see :func:`research.report.pages.validate_parameters`).
+PAGE_VALIDATOR = "research.report.pages:validate_parameters"
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_CLAIM_RE = re.compile(r"^C(\d+)$")
+_CLAIM_RE = re.compile(r"^\S+$")
+_NUMBERED = re.compile(r"^([A-Za-z]*)(\d+)$")
 
 
-def claim_sort_key(claim_id: str) -> tuple[int, str]:
-    """Sort key ordering claim ids numerically: C1, C2, ..., C10 (not C1, C10, C2)."""
-    m = _CLAIM_RE.match(claim_id)
-    return (int(m.group(1)), claim_id) if m else (10**9, claim_id)
+def claim_sort_key(claim_id: str) -> tuple[str, int, str]:
+    """Sort key ordering numbered claim ids numerically: C1, C2, ..., C10 (not C1, C10,
+    C2); other ids alphabetically."""
+    m = _NUMBERED.match(claim_id)
+    return (m.group(1), int(m.group(2)), claim_id) if m else (claim_id, -1, claim_id)
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,8 @@ class Portfolio:
     #: + overrides, without ``verdict_path``) before anything runs; raises a
     #: ResearchError (e.g. ParameterError) for invalid values. None: type checks only.
     validator: str | None = None
+    #: The article directory the pages render (None: the shipped article).
+    article: Path | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -129,7 +143,7 @@ def _parse_notebook(entry: Any, i: int, base: Path, source: Path) -> NotebookSpe
     if not isinstance(claims, list) or not all(
         isinstance(c, str) and _CLAIM_RE.match(c) for c in claims
     ):
-        raise _fail(source, f"notebook {name!r}: claims must be a list of ids like C1, got {claims!r}")
+        raise _fail(source, f"notebook {name!r}: claims must be a list of claim ids, got {claims!r}")
     params = entry.get("parameters") or {}
     if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
         raise _fail(source, f"notebook {name!r}: parameters must be a mapping name -> value")
@@ -137,16 +151,53 @@ def _parse_notebook(entry: Any, i: int, base: Path, source: Path) -> NotebookSpe
                         parameters=dict(params))
 
 
+def portfolio_from_article(article: str | Path | None = None) -> Portfolio:
+    """The portfolio of an article's site, from its ``layout.yaml``.
+
+    Parameters
+    ----------
+    article
+        The article directory; None: the shipped article.
+
+    Raises
+    ------
+    ReportError
+        The article cannot be loaded (the message lists every problem and the fix), or
+        a layout page has a kind without a template.
+    """
+    from research.claims import load_article
+    from research.errors import ResearchError
+    from research.report.pages import FOLLOWUP_PAGE, FOLLOWUP_TITLE
+
+    try:
+        art = load_article(Path(article) if article else None)
+    except ResearchError as exc:
+        raise ReportError(f"cannot build the reports of article {article or '(shipped)'}: {exc}") from exc
+    given = str(Path(article).resolve()) if article else ""
+    specs = []
+    for page in art.layout.pages:
+        if page.kind not in TEMPLATES:
+            raise ReportError(f"{art.path / 'layout.yaml'}: page {page.name!r} has kind {page.kind!r}; "
+                              f"kinds with a template: {', '.join(TEMPLATES)}")
+        specs.append(NotebookSpec(name=page.name, path=REPO_ROOT / TEMPLATES[page.kind], title=page.title,
+                                  claims=tuple(page.claims), parameters={"page": page.name, "article": given}))
+    specs.append(NotebookSpec(name=FOLLOWUP_PAGE, path=REPO_ROOT / TEMPLATES["followup"], title=FOLLOWUP_TITLE,
+                              claims=(), parameters={"page": FOLLOWUP_PAGE, "article": given}))
+    return Portfolio(notebooks=tuple(specs), title=art.layout.title or art.title, validator=PAGE_VALIDATOR,
+                     article=Path(given) if given else None)
+
+
 def load_portfolio(path: str | Path | None = None, *, base_dir: str | Path | None = None) -> Portfolio:
-    """Read and validate a portfolio YAML file.
+    """Read and validate a portfolio YAML file (None: the shipped article's portfolio,
+    :func:`portfolio_from_article`).
 
     Parameters
     ----------
     path
-        The YAML file; default: the packaged ``research/report/portfolio.yml``.
+        The YAML file.
     base_dir
-        Directory relative notebook paths are resolved against. Default: the repository
-        root for the packaged portfolio, the YAML file's own directory otherwise.
+        Directory relative notebook paths are resolved against (default: the YAML
+        file's own directory).
 
     Raises
     ------
@@ -154,9 +205,11 @@ def load_portfolio(path: str | Path | None = None, *, base_dir: str | Path | Non
         Unreadable file, wrong structure, duplicate notebook names, or a claim owned by
         two notebooks. (Missing notebook files are reported by the runner, per notebook.)
     """
-    source = Path(path).resolve() if path is not None else DEFAULT_PORTFOLIO
+    if path is None:
+        return portfolio_from_article(None)
+    source = Path(path).resolve()
     if base_dir is None:
-        base_dir = REPO_ROOT if source == DEFAULT_PORTFOLIO else source.parent
+        base_dir = source.parent
     try:
         doc = yaml.safe_load(source.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

@@ -62,6 +62,8 @@ def publish(
     path: str | os.PathLike[str] | None,
     *,
     notebook: str | None = None,
+    shown: Iterable[Any] = (),
+    extras: Mapping[str, Any] | None = None,
 ) -> Path | None:
     """Write the notebook's verdicts to the sidecar JSON the report runner collects.
 
@@ -75,6 +77,13 @@ def publish(
         notebook runs interactively, outside ``research report``).
     notebook
         Name recorded in the sidecar; defaults to the file stem of ``path``.
+    shown
+        Verdicts the page displays but does not own (e.g. the overview's table of every
+        claim): their parameters are recorded under ``"shown"`` (claim id -> parameters)
+        so the site can tell when the page no longer matches the owners' numbers.
+    extras
+        Further JSON-ready results of the page (e.g. ``{"followup": [...]}``), kept under
+        ``"extras"``; the site writes ``followup.json`` from it.
 
     Returns
     -------
@@ -83,7 +92,8 @@ def publish(
 
     Notes
     -----
-    The file is ``{"notebook": <stem>, "verdicts": [<verdict dict>, ...]}``, written
+    The file is ``{"notebook": <stem>, "verdicts": [<verdict dict>, ...]}`` (plus
+    ``"shown"`` and ``"extras"`` when given), written
     atomically (temporary file + ``os.replace``). NaN/inf become ``null``.
     """
     if path is None or str(path) == "":
@@ -92,7 +102,15 @@ def publish(
         verdicts = [verdicts]
     items = [verdict_to_dict(v) for v in verdicts]
     dest = Path(path)
-    payload = {"notebook": notebook or dest.stem, "verdicts": _strict_json(items)}
+    payload: dict[str, Any] = {"notebook": notebook or dest.stem, "verdicts": _strict_json(items)}
+    shown_d = {}
+    for v in shown:
+        d = verdict_to_dict(v)
+        shown_d[str(d["claim_id"])] = _strict_json(d.get("parameters") or {})
+    if shown_d:
+        payload["shown"] = shown_d
+    if extras:
+        payload["extras"] = _strict_json(dict(extras))
     try:
         text = json.dumps(payload, indent=2, allow_nan=False, default=str)  # keep the verdict's key order
     except (TypeError, ValueError) as exc:  # pragma: no cover - default=str covers most

@@ -7,7 +7,7 @@ the portfolio (a partial ``--notebook`` run keeps the others' last results):
 * ``.verdicts/<name>.json`` - the sidecar the notebook published with
   :func:`research.report.publish` (only present after a successful run).
 
-Each claim's verdict comes from the notebook that owns it (``portfolio.yml``). A claim
+Each claim's verdict comes from the page that owns it (the article's ``layout.yaml``). A claim
 whose owner failed, was not run or did not publish it appears with verdict ``"error"``
 and names that notebook. ``claims.json`` holds one object per claim sorted C1, C2, ...,
 C15 - exactly the published ``Verdict.to_dict()`` - and contains no timestamp, so equal
@@ -23,7 +23,7 @@ import json
 import math
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,10 @@ class NotebookState:
     verdicts: tuple[Mapping[str, Any], ...]
     parameters: Mapping[str, Any]
     claims: tuple[str, ...]
+    #: claim id -> parameters of claims the page displays without owning them
+    shown: Mapping[str, Any] = field(default_factory=dict)
+    #: further results the page published (e.g. ``followup``)
+    extras: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _read_json(path: Path) -> Any:
@@ -82,29 +86,33 @@ def notebook_states(portfolio: Portfolio, output_dir: str | Path) -> tuple[Noteb
                                         None, (), {}, spec.claims))
             continue
         verdicts: tuple[Mapping[str, Any], ...] = ()
+        shown: Mapping[str, Any] = {}
+        extras: Mapping[str, Any] = {}
         state = str(status.get("status", "failed"))
         error = status.get("error")
         if state == "ok":
             side = _read_json(out / ".verdicts" / f"{spec.name}.json")
             if isinstance(side, Mapping) and isinstance(side.get("verdicts"), list):
                 verdicts = tuple(v for v in side["verdicts"] if isinstance(v, Mapping))
+                shown = side.get("shown") if isinstance(side.get("shown"), Mapping) else {}
+                extras = side.get("extras") if isinstance(side.get("extras"), Mapping) else {}
             elif spec.claims:
                 state, error = "failed", "its verdict sidecar is missing or unreadable"
         params = {k: v for k, v in (status.get("parameters") or {}).items() if k != "verdict_path"}
         states.append(NotebookState(spec.name, spec.title, state,
                                     page.name if page.is_file() else None, error,
-                                    status.get("failed_cell"), verdicts, params, spec.claims))
+                                    status.get("failed_cell"), verdicts, params, spec.claims, shown, extras))
     return tuple(states)
 
 
-def _claim_titles() -> dict[str, str]:
-    """Claim titles from the registry, for error rows (empty if it cannot be loaded)."""
+def _claim_titles(article: Path | None = None) -> dict[str, str]:
+    """Claim titles from the article, for error rows (empty if it cannot be loaded)."""
     from research.claims import load_claims
-    from research.errors import ClaimError
+    from research.errors import ResearchError
 
     try:
-        return {c.id: c.title for c in load_claims()}
-    except ClaimError as exc:  # a broken registry must not stop the error page from being written
+        return {c.id: c.title for c in load_claims(article)}
+    except ResearchError as exc:  # a broken registry must not stop the error page from being written
         warnings.warn(f"claim titles unavailable for the index: {exc}", RuntimeWarning, stacklevel=2)
         return {}
 
@@ -112,11 +120,12 @@ def _claim_titles() -> dict[str, str]:
 def collect_claims(portfolio: Portfolio, states: tuple[NotebookState, ...]) -> list[dict[str, Any]]:
     """One dict per claim owned in the portfolio, sorted numerically by claim id.
 
-    A published claim is its sidecar dict unchanged. Otherwise an error record:
+    A published claim is its sidecar dict plus ``page`` (the name of the page that shows
+    it; its ``parameters`` are those it was computed with). Otherwise an error record:
     ``claim_id, title, verdict="error" (or "not run" when its notebook has not been run
     into this output folder), error, notebook, rule="", data_source=None,
     as_of=None, parameters={}, evidence=[], key_numbers={}, notes=[error],
-    confounders=[]``.
+    confounders=[], page``.
     """
     by_name = {s.name: s for s in states}
     titles: dict[str, str] | None = None
@@ -125,7 +134,7 @@ def collect_claims(portfolio: Portfolio, states: tuple[NotebookState, ...]) -> l
         st = by_name[owner]
         found = next((v for v in st.verdicts if v.get("claim_id") == claim_id), None)
         if st.status == "ok" and found is not None:
-            rows.append(dict(found))
+            rows.append({**dict(found), "page": owner})
             continue
         if st.status == "ok":
             why = f"notebook {owner} did not publish {claim_id}"
@@ -134,15 +143,38 @@ def collect_claims(portfolio: Portfolio, states: tuple[NotebookState, ...]) -> l
         else:
             why = f"notebook {owner} failed: {st.error}"
         if titles is None:
-            titles = _claim_titles()
+            titles = _claim_titles(portfolio.article)
         rows.append({
             "claim_id": claim_id, "title": titles.get(claim_id, claim_id),
             "verdict": NOT_RUN_VERDICT if st.status == "not run" else ERROR_VERDICT,
             "error": why, "notebook": owner, "rule": "",
             "data_source": None, "as_of": None, "parameters": {}, "evidence": [],
-            "key_numbers": {}, "notes": [why], "confounders": [],
+            "key_numbers": {}, "notes": [why], "confounders": [], "page": owner,
         })
     return rows
+
+
+def stale_claims(states: tuple[NotebookState, ...], claims: list[dict[str, Any]]
+                 ) -> dict[str, dict[str, dict[str, Any]]]:
+    """Pages showing claims they do not own with other parameters than the owner published.
+
+    Returns page name -> {claim id -> {parameter: value the owner used}} (only the
+    parameters that differ); pages in agreement are left out.
+    """
+    published = {str(c["claim_id"]): c.get("parameters") or {} for c in claims
+                 if c.get("verdict") not in (ERROR_VERDICT, NOT_RUN_VERDICT)}
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for s in states:
+        if s.status != "ok":
+            continue
+        for cid, shown in s.shown.items():
+            owner = published.get(str(cid))
+            if owner is None or not isinstance(shown, Mapping):
+                continue
+            diff = {k: v for k, v in owner.items() if shown.get(k) != v}
+            if diff:
+                out.setdefault(s.name, {})[str(cid)] = diff
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -219,13 +251,37 @@ th { background: #f3f3f5; }
 .failed { color: #b3261e; font-weight: 700; }
 tr.row-failed td { background: #fdecea; }
 .small { font-size: 12px; color: #555; }
+.answer { font-size: 16px; background: #f6f8fa; border-left: 6px solid #0969da; padding: 10px 14px; }
+td.why { font-size: 13px; }
 code { font-size: 12px; }
 """
 
 
+def _param_sets(claims: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The parameters most claims were computed with, and per claim the ones that differ."""
+    sets: dict[str, list[str]] = {}
+    for c in claims:
+        if c.get("parameters"):
+            sets.setdefault(json.dumps(c["parameters"], sort_keys=True), []).append(str(c["claim_id"]))
+    if not sets:
+        return {}, {}
+    common = json.loads(max(sets.items(), key=lambda kv: len(kv[1]))[0])
+    diffs = {}
+    for c in claims:
+        p = c.get("parameters") or {}
+        d = {k: v for k, v in p.items() if common.get(k) != v}
+        if p and d:
+            diffs[str(c["claim_id"])] = d
+    return common, diffs
+
+
 def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
-                  claims: list[dict[str, Any]], generated: str) -> str:
+                  claims: list[dict[str, Any]], generated: str,
+                  stale: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    from research.report import claimview as cv
+
     e = html.escape
+    stale = stale or {}
     by_name = {s.name: s for s in states}
     owner = portfolio.owner_of()
     sources = sorted({str(c["data_source"]) for c in claims if c.get("data_source") not in (None, "")})
@@ -234,26 +290,36 @@ def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
     counts: dict[str, int] = {}
     for c in claims:
         counts[str(c.get("verdict"))] = counts.get(str(c.get("verdict")), 0) + 1
-
+    common, diffs = _param_sets(claims)
+    common_text = ", ".join(f"{k}={json.dumps(v)}" for k, v in common.items())
     out = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(portfolio.title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
         f"<h1>{e(portfolio.title)}</h1>",
+        f'<p class="answer" id="answer"><b>The answer.</b> {e(cv.answer_paragraph(claims))}</p>',
         f'<p class="meta" id="data-source"><b>Data source:</b> {e(", ".join(sources) or "unknown (no verdicts published)")}</p>',
         f'<p class="meta" id="as-of"><b>As of:</b> {e(", ".join(as_ofs) or "unknown")}</p>',
+        f'<p class="meta" id="parameters"><b>Parameters:</b> <span class="small">{e(common_text or "unknown")}</span>'
+        + (f"; <b>other parameters for {e(', '.join(diffs))}</b> (see the table)" if diffs else "") + "</p>",
         f'<p class="meta" id="generated"><b>Generated:</b> {e(generated)}</p>',
     ]
     if failed:
         names = ", ".join(s.name for s in failed)
         out.append(f'<p class="failed" id="failures">{len(failed)} report(s) failed: {e(names)}. '
                    "Their claims are shown as errors.</p>")
+    if stale:
+        out.append(f'<p class="failed" id="stale">Out of date: {e(", ".join(stale))} show claims that were '
+                   "recomputed with other parameters since; this table and claims.json have the current numbers. "
+                   "Rerun those pages (or the whole report) to bring them up to date.</p>")
     summary = ", ".join(f"{n} {e(v)}" for v, n in sorted(counts.items()))
     out += [
         "<h2>Claim scoreboard</h2>",
         f'<p class="meta">{len(claims)} claims: {summary}. Machine-readable: '
-        '<a href="claims.json">claims.json</a>.</p>',
-        '<table id="scoreboard"><thead><tr><th>Claim</th><th>Title</th><th>Verdict</th>'
+        '<a href="claims.json">claims.json</a>'
+        + (' and <a href="followup.json">followup.json</a> (what happened next)'
+           if any("followup" in s.extras for s in states) else "") + ".</p>",
+        '<table id="scoreboard"><thead><tr><th>Claim</th><th>Title</th><th>Verdict</th><th>Why</th>'
         "<th>Key numbers</th><th>Section</th></tr></thead><tbody>",
     ]
     for c in claims:
@@ -270,10 +336,14 @@ def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
         label = f"{e(nb)} &sect;{e(cid)}" if status == "ok" else f"{e(nb)} ({e(status)})"
         link = f'<a href="{e(page)}{e(frag)}">{label}</a>' if page else e(nb)
         cls = ' class="row-failed"' if verdict == ERROR_VERDICT else ""
+        why = cv.reason(c) if verdict not in (ERROR_VERDICT, NOT_RUN_VERDICT) else ""
+        other = ("<br><span class='small'>computed with " + e(", ".join(f"{k}={json.dumps(v)}"
+                 for k, v in diffs[cid].items())) + "</span>") if cid in diffs else ""
         out.append(
             f'<tr id="claim-{e(cid)}"{cls} data-claim="{e(cid)}" data-verdict="{e(verdict)}">'
             f"<td><b>{e(cid)}</b></td><td>{e(str(c.get('title', '')))}</td>"
             f'<td><span class="badge {_BADGE.get(verdict, "b-untestable")}">{e(verdict)}</span></td>'
+            f'<td class="why">{e(why)}{other}</td>'
             f'<td class="key" title="{e(full)}">{e(short)}</td><td>{link}</td></tr>'
         )
     out += [
@@ -284,22 +354,49 @@ def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
     for s in states:
         title = f'<a href="{e(s.html)}">{e(s.title)}</a>' if s.html else e(s.title)
         if s.status == "ok":
-            status = "ok"
+            status = "ok" if s.name not in stale else (
+                '<span class="failed">out of date</span><br><span class="small">'
+                + e(", ".join(stale[s.name])) + " recomputed since</span>")
         elif s.status == "failed":
             where = f" at {s.failed_cell}" if s.failed_cell else ""
             first = str(s.error).strip().splitlines()[0] if s.error else ""
             status = f'<span class="failed">FAILED{e(where)}</span><br><span class="small">{e(first)}</span>'
         else:
             status = '<span class="small">not run</span>'
-        params = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(s.parameters.items())) or "defaults"
+        params = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(s.parameters.items())
+                           if k not in ("page", "article")) or "defaults"
         cls = ' class="row-failed"' if s.status == "failed" else ""
         out.append(
-            f'<tr id="report-{e(s.name)}"{cls} data-status="{e(s.status)}"><td>{title}<br>'
+            f'<tr id="report-{e(s.name)}"{cls} data-status="{e(s.status)}"'
+            f' data-stale="{"yes" if s.name in stale else "no"}"><td>{title}<br>'
             f'<span class="small">{e(s.name)}</span></td><td>{e(", ".join(s.claims))}</td>'
             f"<td>{status}</td><td><code>{e(params)}</code></td></tr>"
         )
     out += ["</tbody></table>", "</body>", "</html>", ""]
     return "\n".join(out)
+
+
+def _mark_stale_pages(portfolio: Portfolio, out: Path, states: tuple[NotebookState, ...],
+                      stale: Mapping[str, Mapping[str, Any]]) -> None:
+    """Re-export each stale page with a visible "out of date" banner, and a page that
+    carried the banner but is consistent again without it (from its executed notebook)."""
+    import nbformat
+
+    from research.report import claimview as cv
+    from research.report.html import export_html
+
+    for s in states:
+        page = out / f"{s.name}.html"
+        executed = out / "executed" / f"{s.name}.ipynb"
+        if s.status != "ok" or not page.is_file() or not executed.is_file():
+            continue
+        marked = 'id="report-stale"' in page.read_text(encoding="utf-8") or "id='report-stale'" in page.read_text(
+            encoding="utf-8")
+        if s.name not in stale and not marked:
+            continue
+        nb = nbformat.read(executed, as_version=4)
+        banner = cv.stale_banner(s.title, stale[s.name]) if s.name in stale else None
+        export_html(nb, page, name=s.name, title=s.title, banner_html=banner)
 
 
 def build_site(portfolio: Portfolio, output_dir: str | Path, *,
@@ -324,7 +421,13 @@ def build_site(portfolio: Portfolio, output_dir: str | Path, *,
     claims = collect_claims(portfolio, states)
     text = json.dumps(claims, indent=2, ensure_ascii=False, allow_nan=False, default=str)
     claims_path = atomic_write_text(out / "claims.json", text + "\n")
+    followup = [row for s in states for row in (s.extras.get("followup") or [])]
+    if any("followup" in s.extras for s in states):
+        atomic_write_text(out / "followup.json",
+                          json.dumps(followup, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    stale = stale_claims(states, claims)
+    _mark_stale_pages(portfolio, out, states, stale)
     if generated is None:
         generated = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    index_path = atomic_write_text(out / "index.html", _render_index(portfolio, states, claims, generated))
+    index_path = atomic_write_text(out / "index.html", _render_index(portfolio, states, claims, generated, stale))
     return index_path, claims_path

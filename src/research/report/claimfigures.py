@@ -1,0 +1,201 @@
+"""The figures of one verdict, chosen by what its rule tests, with titles stating the
+finding from the verdict's own numbers.
+
+==================  =====================================================================
+rule looks at       figures (first = main, shown; the rest collapsed on the page)
+==================  =====================================================================
+a basket's CAR      CAR path of the basket on its primary event with the rule window
+                    shaded (title: CAR over the rule window with both p-values, and where
+                    the CAR stands on the last day shown); members' bars at that window
+(event, ticker)     bars of every pair at its own rule window (title: how many positive,
+pairs               how many significant under both tests); CAR paths
+rolling returns     rolling returns with the rule's look-back shaded and the threshold line
+                    (title: how many tickers crossed it inside the look-back)
+descriptive only    bars of the evidence at day 0, titled "for description only"
+==================  =====================================================================
+
+:func:`figure_html` embeds a figure as a ``data:`` PNG (self-contained pages).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from research.errors import FigureError
+from research.report import figures as F
+
+__all__ = ["ClaimFigure", "figure_html", "figures_for"]
+
+
+@dataclass(frozen=True)
+class ClaimFigure:
+    """A figure of a claim and the numbers its title states (for checking)."""
+
+    figure: Figure
+    alt: str
+    numbers: Mapping[str, float]
+
+
+def figure_html(fig: Figure, alt: str = "", *, dpi: int = 90) -> str:
+    """The figure as an embedded PNG ``<img>`` (alt text escaped); the figure is closed."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f"<img src='data:image/png;base64,{data}' alt='{html.escape(alt, quote=True)}' "
+            "style='max-width:100%;height:auto'>")
+
+
+def _rule_windows(v: Any) -> list[tuple[int, int]]:
+    wins = v.details.get("rule_windows") if isinstance(v.details, Mapping) else None
+    return [tuple(int(x) for x in w) for w in (wins or [])]
+
+
+def _fmt_p(p: Any) -> str:
+    try:
+        f = float(p)
+    except (TypeError, ValueError):
+        return "n/a"
+    if not np.isfinite(f):
+        return "n/a"
+    return "<0.001" if f < 0.001 else f"{f:.3f}"
+
+
+def _basket(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
+    study = v.details["study"]
+    ev = v.evidence
+    wins = _rule_windows(v)
+    rows = ev[ev["ticker"].astype(str).str.startswith("basket:") & (ev["status"] == "ok")]
+    rows = rows[[(int(a), int(b)) in wins for a, b in zip(rows["window_start"], rows["window_end"], strict=True)]]
+    if rows.empty:
+        return []
+    r = rows.iloc[0]
+    eid, label, w = str(r["event_id"]), str(r["ticker"]), (int(r["window_start"]), int(r["window_end"]))
+    key = f"{eid}|{label}"
+    out = []
+    nice = label.replace("basket:", "").replace("_", " ") + " basket"
+    ename = names.get(eid, eid)
+    if study.result is not None and key in set(study.result.events["event_id"]):
+        path = study.result.car_path["car"].loc[key]
+        if w[0] > int(path.index.min()):
+            path = path.loc[w[0]:] - path.loc[w[0] - 1]  # accumulated from the rule window's start
+        last_day = int(path.dropna().index.max())
+        last = float(path.loc[last_day])
+        title = (f"{nice}, {ename}: CAR({w[0]:+d},{w[1]:+d}) {F._pct(float(r['car']))} "
+                 f"(t-test p {_fmt_p(r['p_value'])}, placebo p {_fmt_p(r['p_placebo'])}); "
+                 f"CAR({w[0]:+d},{last_day:+d}) {F._pct(last)}")
+        same = ev[(ev["event_id"] == eid) & (ev["ticker"] == label) & (ev["window_start"] == w[0])]
+        se_points = {key: {int(b): float(s) for b, s in zip(same["window_end"], same["car_se"], strict=True)}}
+        fig = F.car_paths(study.result, [key], alpha=alpha, labels={key: nice}, shade=w, title=title,
+                          start=w[0], se_points=se_points)
+        out.append(ClaimFigure(fig, title, {"car": float(r["car"]), "p_value": float(r["p_value"]),
+                                            "p_placebo": float(r["p_placebo"]) if pd.notna(r["p_placebo"])
+                                            else float("nan"), "last": last}))
+    try:
+        bars = F.day0_bars(ev, window=w, event_id=eid, alpha=alpha, names=names)
+        out.append(ClaimFigure(bars, bars.axes[0].get_title(), {}))
+    except FigureError:
+        pass
+    return out
+
+
+def _pairs(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
+    kn = v.key_numbers
+    triples = []
+    for k, d in kn.items():
+        if isinstance(d, Mapping) and "@" in k and "window" in d:
+            t, e = k.split("@", 1)
+            triples.append((e, t, (int(d["window"][0]), int(d["window"][1]))))
+    if not triples:
+        return []
+    out = []
+    if len(triples) == 1:  # one pair: its CAR path is the picture, a single bar says nothing more
+        e, t, w = triples[0]
+        r = v.evidence[(v.evidence["event_id"] == e) & (v.evidence["ticker"] == t) & (v.evidence["window_start"] == w[0])
+                       & (v.evidence["window_end"] == w[1])]
+        study = v.details.get("study")
+        if not r.empty and study is not None and study.result is not None:
+            r = r.iloc[0]
+            key = f"{e}|{t}"
+            path = study.result.car_path["car"].loc[key]
+            if w[0] > int(path.index.min()):
+                path = path.loc[w[0]:] - path.loc[w[0] - 1]
+            last_day = int(path.dropna().index.max())
+            last = float(path.loc[last_day])
+            title = (f"{t}, {names.get(e, e)}: CAR({w[0]:+d},{w[1]:+d}) {F._pct(float(r['car']))} "
+                     f"(t-test p {_fmt_p(r['p_value'])}, placebo p {_fmt_p(r['p_placebo'])}); "
+                     f"CAR({w[0]:+d},{last_day:+d}) {F._pct(last)}")
+            same = v.evidence[(v.evidence["event_id"] == e) & (v.evidence["ticker"] == t)
+                              & (v.evidence["window_start"] == w[0])]
+            se_points = {key: {int(b): float(s) for b, s in zip(same["window_end"], same["car_se"], strict=True)}}
+            fig = F.car_paths(study.result, [key], alpha=alpha, labels={key: t}, shade=w, title=title,
+                              start=w[0], se_points=se_points)
+            return [ClaimFigure(fig, title, {"car": float(r["car"]), "p_value": float(r["p_value"]),
+                                             "p_placebo": float(r["p_placebo"]) if pd.notna(r["p_placebo"])
+                                             else float("nan"), "last": last})]
+    try:
+        fig = F.day0_bars(v.evidence, rows=triples, alpha=alpha, names=names)
+        out.append(ClaimFigure(fig, fig.axes[0].get_title(),
+                               {"pairs_significant_all_tests": float(sum(t.get_text() == "**"
+                                                                         for t in fig.axes[0].texts))}))
+    except FigureError:
+        pass
+    study = v.details.get("study")
+    if study is not None and study.result is not None:
+        keys = [f"{e}|{t}" for e, t, _ in triples]
+        labels = {f"{e}|{t}": f"{t}, {names.get(e, e)}" for e, t, _ in triples}
+        try:
+            fig = F.car_paths(study.result, keys, alpha=alpha, labels=labels)
+            out.append(ClaimFigure(fig, fig.axes[0].get_title(), {}))
+        except FigureError:
+            pass
+    return out
+
+
+def _rolling(v: Any) -> list[ClaimFigure]:
+    r = v.details["rally"]
+    kn = v.key_numbers
+    lookback = int(kn.get("lookback_sessions") or r.lookback_sessions)
+    thr = float(kn.get("threshold", 1.0))
+    start = r.rolling.index[max(0, len(r.rolling.loc[:r.as_of]) - 4 * lookback)]
+    fig = F.rolling_return_chart(r.rolling, threshold=thr, horizon=r.horizon, start=start, as_of=r.as_of,
+                                 lookback_sessions=lookback)
+    title = fig.axes[0].get_title()
+    return [ClaimFigure(fig, title, {"tickers_above_threshold": float(title.split(" of ")[0])})]
+
+
+def _descriptive(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
+    ev = v.evidence
+    if ev.empty or "car" not in ev.columns or ev["car"].notna().sum() == 0:
+        return []
+    try:
+        fig = F.day0_bars(ev, window=(0, 0), all_events=True, alpha=alpha, names=names)
+    except FigureError:
+        return []
+    t = "For description only (no verdict rests on it): " + fig.axes[0].get_title()
+    fig.axes[0].set_title(F.safe_text(t), fontsize=F.LABEL_SIZE + 1)
+    return [ClaimFigure(fig, t, {})]
+
+
+def figures_for(v: Any, *, names: Mapping[str, str] | None = None, alpha: float = 0.05) -> list[ClaimFigure]:
+    """The figures of verdict ``v`` (a :class:`research.claims.Verdict` with its details),
+    main figure first; empty for a claim with no price evidence."""
+    names = dict(names or {})
+    details = v.details if isinstance(v.details, Mapping) else {}
+    if "rally" in details:
+        return _rolling(v)
+    if "study" not in details or v.evidence.empty:
+        return []
+    if v.verdict.startswith("not testable"):
+        return _descriptive(v, names, alpha)
+    if any(str(k).endswith(".basket_car") for k in v.key_numbers) or v.key_numbers.get("basket"):
+        return _basket(v, names, alpha)
+    return _pairs(v, names, alpha) or _descriptive(v, names, alpha)

@@ -1,0 +1,517 @@
+"""Verdicts as reader-facing HTML: findings box, claim sections, collapsed evidence,
+the "How this was computed" footer and the glossary.
+
+Every function returns an HTML string in which **every** text that comes from data
+files (claim titles, notes, tickers, event titles, markdown prose) is escaped: plain
+strings with :func:`html.escape`, markdown with :func:`markdown_html` (raw HTML in the
+markdown is shown as text, ``javascript:`` links are dropped). Notebooks show the
+strings with ``IPython.display.HTML``; the index page uses the same functions, so a
+claim reads the same everywhere.
+
+Functions accept a :class:`research.claims.Verdict` or its ``to_dict()`` mapping (an
+element of ``claims.json``).
+
+Number formats: percentages carry a sign (``+9.1%``), p-values two significant digits
+(``p = 0.0080``, ``p < 0.001``), dates are ``YYYY-MM-DD`` without a time.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import mistune
+
+__all__ = [
+    "GLOSSARY", "VERDICT_COLOURS", "answer_paragraph", "as_record", "table_html", "badge", "claim_section", "confounder_details",
+    "day", "evidence_details", "fact_check_html", "factual_errors", "findings_box", "glossary_html", "markdown_html", "params_table",
+    "pct", "pvalue", "reason", "short_event_name", "stale_banner", "verdict_counts",
+]
+
+VERDICT_COLOURS = {
+    "supported": "#1a7f37", "partly supported": "#9a6700", "not supported": "#cf222e",
+    "not testable with price data": "#57606a", "error": "#8250df", "not run": "#57606a",
+}
+
+#: Plain column headers of the evidence tables -> what they mean (the page's glossary).
+GLOSSARY: dict[str, str] = {
+    "event": "the news the row is about, with its first trading day (day 0)",
+    "stock": "ticker, or 'basket: NAME' for an equal-weighted portfolio of the named stocks",
+    "days": "the window of trading days summed, relative to day 0: (0,0) is day 0 alone, "
+            "(-1,+1) the day before to the day after",
+    "abnormal return": "the return beyond what the stock's usual relation to the market predicts "
+                       "(cumulative over the window: CAR)",
+    "t": "the abnormal return divided by its standard error (how many 'normal days' of noise it is)",
+    "p (t-test)": "chance of an abnormal return at least this large if the news had no effect, "
+                  "from the t-test",
+    "p (placebo)": "the same chance from 1,000 random dates of the same stock (no distributional "
+                   "assumption)",
+    "volume": "day-0 trading volume relative to normal (log ratio; +1.0 is about 2.7 times normal)",
+    "other news": "another catalogued event whose day 0 falls inside the window",
+}
+
+_EVIDENCE_HEADERS = {  # evidence column -> plain header (see GLOSSARY)
+    "event_id": "event", "ticker": "stock", "window": "days", "car": "abnormal return",
+    "t_stat": "t", "p_value": "p (t-test)", "p_placebo": "p (placebo)", "abnormal_volume": "volume",
+}
+_MD = mistune.create_markdown(escape=True)
+_LANGUAGES = {"ja": "Japanese", "en": "English", "zh": "Chinese", "ko": "Korean", "de": "German",
+              "fr": "French", "es": "Spanish"}
+
+
+# --------------------------------------------------------------------------------------
+# small formatters
+# --------------------------------------------------------------------------------------
+def e(text: Any) -> str:
+    """``html.escape(str(text))`` (None -> empty)."""
+    return "" if text is None else html.escape(str(text), quote=True)
+
+
+def _num(x: Any) -> float | None:
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def pct(x: Any, digits: int = 1) -> str:
+    """A simple-return fraction as a signed percentage: 0.0915 -> '+9.1%'; 'n/a' if missing."""
+    f = _num(x)
+    return "n/a" if f is None else f"{f * 100:+.{digits}f}%"
+
+
+def pvalue(p: Any) -> str:
+    """'p = 0.012', 'p < 0.001', or 'p n/a'."""
+    f = _num(p)
+    if f is None:
+        return "p n/a"
+    return "p < 0.001" if f < 0.001 else f"p = {f:.3f}"
+
+
+def day(x: Any) -> str:
+    """A date as YYYY-MM-DD (no time of day); '' if missing."""
+    if x is None:
+        return ""
+    s = str(x)
+    m = re.match(r"^(\d{4}-\d{2}-\d{2})", s)
+    return m.group(1) if m else s
+
+
+def markdown_html(text: str | None) -> str:
+    """Markdown from a data file rendered with raw HTML escaped and unsafe links dropped."""
+    return str(_MD(text)) if text else ""
+
+
+def short_event_name(title: str | None, event_id: str, day0: Any = None, *, width: int = 44) -> str:
+    """A short reader-facing name for an event: the first clause of its title (cut at a
+    word boundary to ``width`` characters) and its day 0, e.g.
+    'DoD-MP Materials public-private partnership, 2025-07-10'."""
+    t = (title or "").strip()
+    if t:
+        parts = [x.strip() for x in re.split(r": |; |, | \(| - ", t) if x.strip()]
+        first = parts[0] if parts else t
+        if len(first) < 12 and len(parts) > 1:
+            first = parts[1] if first.isupper() else f"{first}: {parts[1]}"
+        t = first
+        if len(t) > width:
+            t = t[:width].rsplit(" ", 1)[0].rstrip(" ,;:-") + "…"
+    else:
+        t = event_id
+    d = day(day0)
+    return f"{t}, {d}" if d else t
+
+
+def as_record(v: Any) -> dict[str, Any]:
+    """A verdict as its published dict (``to_dict()``), or a copy of a mapping."""
+    if hasattr(v, "to_dict") and callable(v.to_dict):
+        return dict(v.to_dict())
+    return dict(v)
+
+
+def badge(verdict: str) -> str:
+    """The verdict as a coloured label."""
+    colour = VERDICT_COLOURS.get(verdict, "#57606a")
+    return (f"<span class='verdict-badge' style='background:{colour};color:#fff;padding:1px 8px;"
+            f"border-radius:4px;white-space:nowrap'>{e(verdict)}</span>")
+
+
+# --------------------------------------------------------------------------------------
+# the one-sentence reason
+# --------------------------------------------------------------------------------------
+_RULE_CHECK = re.compile(r"^Rule check: ")
+
+
+def _reason_parts(rec: Mapping[str, Any]) -> list[str]:
+    """The rule's own sentences (the 'Rule check:' notes), cap notes last."""
+    notes = [str(n) for n in rec.get("notes") or [] if _RULE_CHECK.match(str(n))]
+    plain = [_RULE_CHECK.sub("", n) for n in notes]
+    caps = [n for n in plain if n.startswith("the data alone would")]
+    return [n for n in plain if n not in caps] + caps
+
+
+def reason(v: Any, *, names: Mapping[str, str] | None = None) -> str:
+    """One sentence saying why the claim got its verdict, with the key number and its
+    p-value: the verdict's ``headline`` when it has one, else the rule's first
+    statement (plus the cap, if the verdict was capped). Plain text (escape it)."""
+    rec = as_record(v)
+    head = rec.get("headline")
+    if isinstance(head, str) and head.strip():
+        text = head.strip()
+    else:
+        parts = _reason_parts(rec)
+        if rec.get("verdict") in ("error", "not run"):
+            text = str(rec.get("error") or rec.get("verdict"))
+        elif parts:
+            text = parts[0] if len(parts) == 1 else "; ".join(parts[:2]) + ("; …" if len(parts) > 2 else "")
+        elif rec.get("notes"):
+            text = str(rec["notes"][0])
+        else:
+            text = str(rec.get("rule") or "")
+    return _named(text, names)
+
+
+def answer_paragraph(verdicts: Sequence[Any]) -> str:
+    """One paragraph answering "is the article right?": how many claims hold, which
+    fail, which facts are wrong. Plain text (escape it)."""
+    recs = [as_record(v) for v in verdicts]
+    counts = verdict_counts(recs)
+    by = {k: [r["claim_id"] for r in recs if r.get("verdict") == k] for k in counts}
+    testable = sum(n for k, n in counts.items() if k in ("supported", "partly supported", "not supported"))
+    parts = [f"Of the article's {len(recs)} claims, {testable} can be tested with prices"]
+    if testable:
+        parts[0] += (f": {counts.get('supported', 0)} supported, {counts.get('partly supported', 0)} partly "
+                     f"supported and {counts.get('not supported', 0)} not supported")
+    parts[0] += "."
+    if by.get("not supported"):
+        parts.append("Not supported: " + ", ".join(
+            f"{r['claim_id']} ({r.get('title')})" for r in recs if r.get("verdict") == "not supported") + ".")
+    if by.get("partly supported"):
+        parts.append("Partly supported: " + ", ".join(by["partly supported"]) + ".")
+    wrong = [r["claim_id"] for r in recs if factual_errors(r)]
+    if wrong:
+        parts.append("Factual problems (wrong, misdated or unverified details) were found in "
+                     + ", ".join(wrong) + ".")
+    untestable = counts.get("not testable with price data", 0)
+    if untestable:
+        parts.append(f"{untestable} claims are context, opinions or forecasts that prices cannot test; "
+                     "they are checked against the fact catalogue.")
+    bad = counts.get("error", 0) + counts.get("not run", 0)
+    if bad:
+        parts.append(f"{bad} claims have no verdict yet (their page failed or was not run).")
+    return " ".join(parts)
+
+
+def verdict_counts(recs: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Number of claims per verdict, in the order supported, partly, not, not testable, ..."""
+    order = list(VERDICT_COLOURS)
+    out: dict[str, int] = {}
+    for r in recs:
+        out[str(r.get("verdict"))] = out.get(str(r.get("verdict")), 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99))
+
+
+def factual_errors(rec: Mapping[str, Any]) -> list[str]:
+    """The article's factual errors found for this claim: fact-check statements judged
+    wrong or unverified (with the reason), and notes that say a fact is wrong, misdated
+    or unverified."""
+    items = [f"{i.get('statement')} — {i.get('outcome')}: {i.get('reason')}"
+             for i in rec.get("fact_check") or [] if isinstance(i, Mapping)
+             and str(i.get("outcome")) not in ("accurate", "")]
+    if items:
+        return items
+    fact_verdict = rec.get("fact_verdict")
+    words = re.compile(r"\b(wrong|misdate|misdates|unverified|not found|could not be found|overstat|"
+                       r"incorrect|inaccurate|not JPMorgan's own)", re.I)
+    out = [str(n) for n in rec.get("notes") or []
+           if not _RULE_CHECK.match(str(n)) and words.search(str(n))]
+    if isinstance(fact_verdict, str) and fact_verdict not in ("accurate", "", "unverified") and not out:
+        out.append(f"fact check: {fact_verdict}")
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# page blocks
+# --------------------------------------------------------------------------------------
+_CSS = """
+<style>
+.rp-findings{border:1px solid #d0d7de;border-left:6px solid #0969da;border-radius:6px;padding:10px 16px;
+  margin:8px 0 16px 0;background:#f6f8fa;font-family:system-ui,sans-serif}
+.rp-findings h2{margin:0 0 6px 0;font-size:1.15em}
+.rp-findings ul{margin:4px 0;padding-left:18px}.rp-findings li{margin:3px 0}
+.rp-claim{margin:18px 0 6px 0;font-family:system-ui,sans-serif}
+.rp-claim h2{font-size:1.2em;margin:0 0 4px 0}
+.rp-reason{margin:4px 0 8px 0}
+.rp-quote{color:#444;font-size:.92em;border-left:3px solid #d0d7de;margin:6px 0;padding:2px 10px}
+.rp-small{color:#57606a;font-size:.88em}
+details.rp-details{margin:6px 0}details.rp-details>summary{cursor:pointer;color:#0969da}
+table.rp-table{border-collapse:collapse;font-size:.88em;margin:4px 0}
+table.rp-table th,table.rp-table td{border-bottom:1px solid #e5e5e5;padding:2px 8px;text-align:left}
+table.rp-table td.num{text-align:right;font-variant-numeric:tabular-nums}
+.rp-stale{border:2px solid #9a6700;background:#fff8c5;padding:8px 14px;border-radius:6px;margin:8px 0}
+</style>
+"""
+
+
+def style() -> str:
+    """The CSS of the blocks below (include once per page)."""
+    return _CSS
+
+
+def findings_box(verdicts: Sequence[Any], *, title: str = "Findings",
+                 names: Mapping[str, str] | None = None, anchors: bool = True,
+                 hrefs: Mapping[str, str] | None = None) -> str:
+    """Per claim: the verdict, the one-sentence reason with its key number and p-value,
+    and the article's factual errors found."""
+    recs = [as_record(v) for v in verdicts]
+    items = []
+    for r in recs:
+        cid = e(r.get("claim_id"))
+        href = (hrefs or {}).get(str(r.get("claim_id")), f"#{r.get('claim_id')}")
+        label = f"<a href='{e(href)}'>{cid}</a>" if anchors else cid
+        errs = factual_errors(r)
+        extra = "".join(f"<br><span class='rp-small'>Fact check: {e(x)}</span>" for x in errs[:2])
+        items.append(f"<li data-claim='{cid}'>{label} {badge(str(r.get('verdict')))} "
+                     f"<strong>{e(r.get('title'))}</strong> — {e(reason(r, names=names))}{extra}</li>")
+    return (f"<div class='rp-findings' role='note'><h2>{e(title)}</h2><ul>"
+            + "".join(items) + "</ul></div>")
+
+
+def _fmt_cell(col: str, v: Any) -> tuple[str, bool]:
+    if col in ("car", "bhar", "return", "calendar_month_return"):
+        return pct(v), True
+    if col in ("p_value", "p_placebo"):
+        f = _num(v)
+        return ("" if f is None else ("<0.001" if f < 0.001 else f"{f:.3f}")), True
+    if col in ("t_stat", "abnormal_volume"):
+        f = _num(v)
+        return ("" if f is None else f"{f:+.2f}"), True
+    if col in ("day0", "base_date", "other_day0"):
+        return day(v), False
+    if col == "window" and isinstance(v, (list, tuple)) and len(v) == 2:
+        return f"({int(v[0]):+d},{int(v[1]):+d})", False
+    return ("" if v is None else str(v)), False
+
+
+def table_html(rows: list[dict[str, Any]], cols: list[str], headers: Mapping[str, str]) -> str:
+    head = "".join(f"<th>{e(headers.get(c, c.replace('_', ' ')))}</th>" for c in cols)
+    body = []
+    for r in rows:
+        cells = []
+        for c in cols:
+            text, num = _fmt_cell(c, r.get(c))
+            cells.append(f"<td class='num'>{e(text)}</td>" if num else f"<td>{e(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table class='rp-table'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _label_events(rows: list[dict[str, Any]], names: Mapping[str, str] | None, key: str = "event_id") -> None:
+    for r in rows:
+        if names and r.get(key) in names:
+            r[key] = names[r[key]]
+        t = r.get("ticker")
+        if isinstance(t, str) and t.startswith("basket:"):
+            r["ticker"] = "basket: " + t.split(":", 1)[1]
+
+
+def evidence_details(v: Any, *, names: Mapping[str, str] | None = None,
+                     rule_windows: Sequence[Sequence[int]] | None = None) -> str:
+    """The evidence table collapsed under a one-line summary; duplicates removed; rows at
+    the rule's window(s) first. Empty string when there is no evidence."""
+    rec = as_record(v)
+    rows = [dict(r) for r in rec.get("evidence") or []]
+    if not rows:
+        return ""
+    seen, unique = set(), []
+    for r in rows:
+        k = (r.get("event_id"), r.get("ticker"), tuple(r.get("window") or ()))
+        if k not in seen:
+            seen.add(k)
+            unique.append(r)
+    wins = {tuple(w) for w in (rule_windows or [])}
+    if wins:
+        unique.sort(key=lambda r: tuple(r.get("window") or ()) not in wins)
+    _label_events(unique, names)
+    if any("car" in r and r.get("car") is not None for r in unique):
+        cols = ["event_id", "ticker", "window", "car", "t_stat", "p_value", "p_placebo", "abnormal_volume"]
+    else:  # rolling-return style evidence
+        cols = [c for c in ("ticker", "base_date", "day0", "return", "calendar_month_return")
+                if any(r.get(c) is not None for r in unique)]
+    cols = [c for c in cols if any(r.get(c) not in (None, "") for r in unique)]
+    headers = dict(_EVIDENCE_HEADERS, day0="to", base_date="from", **{"return": "return",
+                   "calendar_month_return": "calendar-month return"})
+    n_ev = len({r.get("event_id") for r in unique})
+    summary = f"Evidence: {len(unique)} rows ({n_ev} event{'s' if n_ev != 1 else ''}); column meanings in the glossary"
+    return (f"<details class='rp-details'><summary>{e(summary)}</summary>"
+            f"{table_html(unique, cols, headers)}</details>")
+
+
+def confounder_details(v: Any, *, names: Mapping[str, str] | None = None) -> str:
+    """Other catalogued news inside the event windows, one row per (event, other news),
+    collapsed; empty string when there is none."""
+    rec = as_record(v)
+    conf = rec.get("confounders") or []
+    if not conf:
+        return ""
+    grouped: dict[tuple[str, str], dict[str, Any]] = {}
+    for c in conf:
+        k = (str(c.get("event_id")), str(c.get("other_event_id")))
+        g = grouped.setdefault(k, {"event_id": c.get("event_id"), "other": c.get("other_event_id"),
+                                   "other_day0": c.get("other_day0"), "same": bool(c.get("same_day0")),
+                                   "scope": set(), "stocks": set()})
+        if c.get("scope"):
+            g["scope"].add(str(c["scope"]))
+        if c.get("ticker"):
+            g["stocks"].add(str(c["ticker"]))
+    rows = []
+    for g in grouped.values():
+        rows.append({"event_id": g["event_id"], "other": (names or {}).get(g["other"], g["other"]),
+                     "same": "same day 0" if g["same"] else "inside the window",
+                     "scope": ", ".join(sorted(g["scope"])), "stocks": len(g["stocks"])})
+    _label_events(rows, names)
+    headers = {"event_id": "event", "other": "other news", "same": "when", "scope": "affects",
+               "stocks": "stocks concerned"}
+    same = sum(r["same"] == "same day 0" for r in rows)
+    summary = (f"Other news inside the event windows: {len(rows)} item{'s' if len(rows) != 1 else ''}"
+               f" ({same} on the same day 0)")
+    return (f"<details class='rp-details'><summary>{e(summary)}</summary>"
+            f"{table_html(rows, list(headers), headers)}</details>")
+
+
+def claim_section(v: Any, *, prose_md: str | None = None, quote: Sequence[str] | None = None,
+                  quote_language: str | None = None, names: Mapping[str, str] | None = None,
+                  rule_windows: Sequence[Sequence[int]] | None = None) -> str:
+    """One claim: heading (with the ``id`` anchor), verdict, reason, the article's words,
+    optional prose (markdown), the rule, notes, and the collapsed evidence and
+    confounder tables."""
+    rec = as_record(v)
+    cid = e(rec.get("claim_id"))
+    out = [f"<section class='rp-claim' id='{cid}' data-claim='{cid}'>",
+           f"<h2>{cid} — {e(rec.get('title'))}</h2>",
+           f"<p class='rp-reason'>{badge(str(rec.get('verdict')))} {e(reason(rec, names=names))}</p>"]
+    if quote:
+        lang = f" ({e(_LANGUAGES.get(str(quote_language), quote_language))})" if quote_language else ""
+        out.append(f"<details class='rp-details'><summary>The article's words{lang}</summary>"
+                   + "".join(f"<p class='rp-quote'>{e(q)}</p>" for q in quote) + "</details>")
+    if prose_md:
+        out.append(markdown_html(prose_md))
+    out.append(fact_check_html(rec, names=names))
+    out.append(f"<p class='rp-small'><strong>Rule.</strong> {e(rec.get('rule'))}</p>")
+    notes = [str(n) for n in rec.get("notes") or [] if not _RULE_CHECK.match(str(n))]
+    checks = _reason_parts(rec)
+    if notes:
+        out.append("<ul>" + "".join(f"<li>{e(_named(n, names))}</li>" for n in notes[:3]) + "</ul>")
+    if len(notes) > 3:
+        out.append(f"<details class='rp-details'><summary>{len(notes) - 3} more notes</summary><ul>"
+                   + "".join(f"<li>{e(_named(n, names))}</li>" for n in notes[3:]) + "</ul></details>")
+    if len(checks) > 1:
+        out.append("<details class='rp-details'><summary>Every step of the rule</summary><ul>"
+                   + "".join(f"<li>{e(_named(c, names))}</li>" for c in checks) + "</ul></details>")
+    out.append(evidence_details(rec, names=names, rule_windows=rule_windows))
+    out.append(confounder_details(rec, names=names))
+    out.append("</section>")
+    return "".join(out)
+
+
+def fact_check_html(v: Any, *, names: Mapping[str, str] | None = None) -> str:
+    """The fact check of a claim: its verdict and each statement with its outcome and
+    reason (empty when the claim has none)."""
+    rec = as_record(v)
+    items = [i for i in rec.get("fact_check") or [] if isinstance(i, Mapping)]
+    if not items:
+        return ""
+    colour = {"accurate": "#1a7f37", "wrong": "#cf222e", "partly wrong": "#9a6700"}
+    lis = "".join(
+        f"<li><span style='color:{colour.get(str(i.get('outcome')), '#57606a')};font-weight:600'>"
+        f"{e(i.get('outcome'))}</span> — {e(i.get('statement'))} <span class='rp-small'>"
+        f"{e(_named(str(i.get('reason') or ''), names))}</span></li>" for i in items)
+    verdict = rec.get("fact_verdict")
+    head = f"<strong>Fact check: {e(verdict)}.</strong>" if verdict else "<strong>Fact check.</strong>"
+    return f"<div class='rp-factcheck'>{head}<ul>{lis}</ul></div>"
+
+
+def _named(text: str, names: Mapping[str, str] | None) -> str:
+    """Event ids replaced by their short names; ``basket:x_y`` by 'the x y basket'."""
+    for eid, name in sorted((names or {}).items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(eid, name)
+    return re.sub(r"\bbasket:(\w+)", lambda m: f"the {m.group(1).replace('_', ' ')} basket", text)
+
+
+_PARAM_LABELS = {
+    "source": "price source", "market_proxy": "market index", "model": "expected-return model",
+    "estimation_length": "estimation window (trading days)",
+    "estimation_end": "estimation window ends (days before day 0)",
+    "min_estimation_obs": "minimum returns in the estimation window",
+    "event_windows": "event windows shown (trading days)", "alpha": "significance level",
+    "placebo_draws": "placebo draws per event", "as_of": "as of", "seed": "random seed",
+}
+
+
+def _param_value(k: str, v: Any) -> str:
+    if k == "event_windows" and isinstance(v, (list, tuple)):
+        return ", ".join(f"({int(a):+d},{int(b):+d})" for a, b in v)
+    if k == "as_of":
+        return day(v)
+    return "" if v is None else str(v)
+
+
+def params_table(params: Mapping[str, Any] | Any, *, data_source: str | None = None,
+                 per_claim: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """The "How this was computed" footer: one row per parameter (a table, not a repr).
+
+    ``per_claim``: claim id -> its parameters; claims whose parameters differ from
+    ``params`` are listed with the differences.
+    """
+    p = params.to_dict() if hasattr(params, "to_dict") else dict(params)
+    rows = "".join(f"<tr><th>{e(_PARAM_LABELS.get(k, k.replace('_', ' ')))}</th>"
+                   f"<td>{e(_param_value(k, v))}</td></tr>" for k, v in p.items())
+    if data_source:
+        rows += f"<tr><th>data used</th><td>{e(data_source)}</td></tr>"
+    diffs = []
+    for cid, cp in (per_claim or {}).items():
+        d = {k: v for k, v in cp.items() if k in p and cp.get(k) != p.get(k)}
+        if d:
+            diffs.append(f"<li>{e(cid)}: " + ", ".join(f"{e(_PARAM_LABELS.get(k, k))} = {e(_param_value(k, v))}"
+                                                      for k, v in d.items()) + "</li>")
+    extra = ("<p>Claims computed with other parameters:</p><ul>" + "".join(diffs) + "</ul>") if diffs else ""
+    return (f"<details class='rp-details' id='how-computed'><summary>How this was computed</summary>"
+            f"<table class='rp-table'>{rows}</table>{extra}</details>")
+
+
+def glossary_html(extra: Mapping[str, str] | None = None) -> str:
+    """The glossary of the plain column headers (collapsed)."""
+    items = dict(GLOSSARY, **(extra or {}))
+    body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in items.items())
+    return (f"<details class='rp-details' id='glossary'><summary>Glossary</summary>"
+            f"<table class='rp-table'>{body}</table></details>")
+
+
+def method_html(params: Mapping[str, Any] | Any) -> str:
+    """The event-study method in one paragraph (shown once per page), from the parameters."""
+    p = params.to_dict() if hasattr(params, "to_dict") else dict(params)
+    model = {"market": "its usual relation to the market index (the market model)",
+             "market_adjusted": "the market index's return (market-adjusted model)",
+             "mean_adjusted": "its own average return (mean-adjusted model)"}.get(str(p.get("model")),
+                                                                              str(p.get("model")))
+    return (
+        "<p class='rp-small'><strong>Method.</strong> An event study compares each stock's return on the "
+        f"news day with what {e(model)} predicts, estimated over the {e(p.get('estimation_length'))} trading "
+        f"days ending {e(abs(int(p.get('estimation_end', -11))))} days before the news, with "
+        f"{e(p.get('market_proxy'))} as the market. The difference is the abnormal return; summed over a "
+        "few days it is the cumulative abnormal return (CAR). Two tests say whether it is larger than "
+        "chance: a t-test against the stock's normal day-to-day noise, and a placebo test that repeats "
+        f"the calculation on {e(p.get('placebo_draws'))} random dates of the same stock.</p>")
+
+
+def stale_banner(page_title: str, stale: Mapping[str, Mapping[str, Any]]) -> str:
+    """HTML of the banner of a page whose claims were recomputed elsewhere with other
+    parameters (``stale``: claim id -> {parameter: value now published})."""
+    items = "".join(
+        f"<li>{e(cid)}: now " + ", ".join(f"{e(k)} = {e(_param_value(k, v))}" for k, v in d.items()) + "</li>"
+        for cid, d in stale.items())
+    return (f"<div class='rp-stale' role='alert' id='report-stale'><strong>Out of date:</strong> "
+            f"{e(page_title)} shows claims that were recomputed with other parameters after this page was "
+            f"built. The index and claims.json have the current numbers.<ul>{items}</ul></div>")
