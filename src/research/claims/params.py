@@ -76,7 +76,8 @@ def check_windows_fit(p: EvalParams, first: pd.Timestamp, last: pd.Timestamp, wh
     from research.data.calendar import sessions
 
     first, last = pd.Timestamp(first), pd.Timestamp(last)
-    pre = len(sessions(first, min(max(p.as_of_ts, first), last)))
+    as_of = p.as_of_ts if p.as_of is not None else last  # unset: the article's, checked once resolved
+    pre = len(sessions(first, min(max(as_of, first), last)))
     total = len(sessions(first, last))
     end, length = p.estimation_end, p.estimation_length
     b_max = max(0, max(b for _, b in p.event_windows))
