@@ -41,7 +41,8 @@ def test_day0_stated_in_event_titles():
     ("2025-10-10", "intraday", "2025-10-10", False),            # ev12
     ("2025-10-08", "unknown", "2025-10-08", True),              # ev10
     ("2025-05-08", "unknown", "2025-05-08", True),              # ev20
-    ("2025-07-04", "unknown", "2025-07-07", True),              # holiday -> next session
+    ("2025-07-04", "unknown", "2025-07-07", False),             # holiday -> next session, whatever the hour
+    ("2025-06-16", "unknown_date", "2025-06-16", True),         # a date uncertain by a session
     ("2025-07-04", "pre_open", "2025-07-07", False),
     ("2025-07-03", "after_close", "2025-07-07", False),         # early close, then holiday
     ("2024-12-31", "after_close", "2025-01-02", False),
@@ -92,7 +93,7 @@ def test_sessions_equal_archive_dates():
 
 @settings(max_examples=150, deadline=None)
 @given(st.dates(dt.date(2023, 1, 1), dt.date(2026, 6, 30)),
-       st.sampled_from(["pre_open", "after_close", "weekend_or_holiday", "unknown"]))
+       st.sampled_from(["pre_open", "after_close", "weekend_or_holiday", "unknown", "unknown_date"]))
 def test_align_properties(date, timing):
     a = d.align_event(date, timing)
     ts = pd.Timestamp(date)
@@ -104,7 +105,9 @@ def test_align_properties(date, timing):
     else:
         on_or_after = window[window >= ts]
         assert a.day0 == on_or_after[0]
-    assert a.uncertain == (timing == "unknown")
+    # an unknown hour is uncertain only on a session (day 0 or +1); an uncertain date always
+    assert a.uncertain == ((timing == "unknown" and ts in window) or timing == "unknown_date")
+    assert a.window == ({"unknown": (0, 1), "unknown_date": (-1, 1)}[timing] if a.uncertain else None)
 
 
 @pytest.mark.parametrize("day0, k", [("2025-10-09", 2), ("2025-10-13", -1), ("2025-07-03", 1),

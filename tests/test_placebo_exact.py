@@ -56,14 +56,14 @@ def _brute_force(panel: pd.DataFrame, day0: str, min_gap: int, until: str) -> di
     actual = stat(own)
     pseudo = []
     for pos in range(len(idx)):
-        if pos - 260 < first or pos + SPEC.event_span[1] > last:  # estimation window and span in data
+        if pos - 260 < first or pos > last:  # estimation window in the data, day 0 by the last row
             continue
         if any(abs(pos - q) < min_gap for q in excluded):
             continue
-        pseudo.append(stat(pos))
+        pseudo.append((pos, stat(pos)))
     res = {}
-    for end in (0, 1):
-        ts = np.array([d[end] for d in pseudo if d and np.isfinite(d[end])])
+    for end in (0, 1):  # each window counts the pseudo dates whose own window ends by the last row
+        ts = np.array([d[end] for pos, d in pseudo if d and pos + end <= last and np.isfinite(d[end])])
         res[end] = ((1 + np.sum(np.abs(ts) >= abs(actual[end]))) / (1 + ts.size), ts.size)
     return res
 
