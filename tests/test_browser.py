@@ -43,6 +43,12 @@ def _chromium() -> str:
     return require_chromium()
 
 
+@pytest.fixture(autouse=True)
+def _needs_chromium() -> None:
+    """Decide skip/fail before the (slow) site fixtures are built."""
+    require_chromium()
+
+
 def _run(args: list[str], profile: Path) -> subprocess.CompletedProcess:
     cmd = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -7,6 +7,8 @@ import json
 import re
 import sys
 
+from pathlib import Path
+
 import nbformat
 import pytest
 
@@ -31,11 +33,15 @@ def test_all_outputs_written(fixture_site: Site):
     for name in ("passing", "failing", "typed"):
         assert (out / f"{name}.html").stat().st_size > 10_000
         executed = nbformat.read(out / "executed" / f"{name}.ipynb", as_version=4)
-        assert executed.metadata["papermill"]["parameters"]["verdict_path"] == str(out / ".verdicts" / f"{name}.json")
+        # the run wrote into its staging copy beside the site, swapped in as ``out`` at the end
+        vp = Path(executed.metadata["papermill"]["parameters"]["verdict_path"])
+        assert vp.name == f"{name}.json" and vp.parent.name == ".verdicts"
+        assert vp.parent.parent.parent == out.parent and vp.parent.parent.name.startswith(f".{out.name}.staging-")
     assert (out / "index.html").is_file() and (out / "claims.json").is_file()
     assert sorted(p.name for p in (out / ".verdicts").iterdir()) == ["passing.json", "typed.json"]
     leftovers = [p for p in out.rglob("*") if ".part" in p.name or p.name.startswith(".") and p.is_file()]
-    assert leftovers == [], leftovers
+    assert leftovers == [out / ".research-site"], leftovers  # only the site marker
+    assert list(out.parent.glob(f".{out.name}.staging-*")) == []
 
 
 def test_notebooks_ran_concurrently_in_the_venv_kernel(fixture_site: Site):

@@ -48,7 +48,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], payload: bytes) -> Path:
             os.fsync(fh.fileno())
         os.replace(tmp, dest)
     except OSError as exc:
-        if exc.filename is None:  # write/fsync errors (e.g. a full disk) do not name the file
+        if exc.filename is None and exc.errno is not None:  # write/fsync errors (a full disk) name no file
             raise OSError(exc.errno, exc.strerror, str(dest)) from exc
         raise
     finally:
