@@ -27,7 +27,7 @@ from research.claims.article import (
     inspect_article,
 )
 from research.claims.params import EvalParams
-from research.claims.registry import CLAIMS_FILE, SPEC_KEYS, Claim
+from research.claims.registry import CLAIMS_FILE, Claim
 from research.claims.rules import RULES
 from research.claims.schema import Problem
 from research.data.article import EVENT_COLUMNS, FACT_COLUMNS
@@ -353,8 +353,3 @@ pages:
     for name, text in files.items():
         written.append(atomic_write_text(d / name, text))
     return tuple(written)
-
-
-def spec_keys() -> tuple[str, ...]:
-    """The evaluation parameters a claim's ``spec:`` may override."""
-    return SPEC_KEYS
