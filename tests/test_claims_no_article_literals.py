@@ -9,15 +9,6 @@ from research.claims import load_article
 from research.data import paths
 
 SRC = paths.REPO_ROOT / "src" / "research"
-#: Files still naming the shipped article that other branches own and are rewriting (the
-#: lead removes an entry when its branch is merged). Nothing else in src/ may.
-PENDING_REPORTS_MERGE = {
-    SRC / "report" / "portfolio.yml",   # reports branch: replaced by the article's layout.yaml
-    SRC / "report" / "figures.py",      # reports branch: docstrings name a claim id
-    SRC / "report" / "portfolio.py",    # reports branch: claim-id sort key examples
-    SRC / "report" / "site.py",         # reports branch: docstrings name claim ids
-    SRC / "eventstudy" / "portfolio.py",  # event-study branch: a docstring names a date and two tickers
-}
 #: Build metadata of the price archive (../shared/market-data): which archive tickers pay no
 #: dividend. It describes the snapshot's sources, not any article, and is not scanned.
 ARCHIVE_METADATA = {SRC / "data" / "snapshot.py"}
@@ -48,7 +39,7 @@ def _literals() -> dict[str, set[str]]:
 def _files():
     for p in sorted(SRC.rglob("*")):
         if p.is_file() and p.suffix in (".py", ".yml", ".yaml", ".json", ".md", ".txt", ".html", ".ipynb") \
-                and p not in PENDING_REPORTS_MERGE | ARCHIVE_METADATA:
+                and p not in ARCHIVE_METADATA:
             yield p
 
 

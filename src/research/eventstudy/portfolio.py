@@ -1,7 +1,7 @@
 """Portfolio (basket) approach for events that hit several stocks on the same day.
 
-When one piece of news moves a whole basket on one day (e.g. the rare-earth names on
-2025-10-13), the individual abnormal returns are cross-correlated and the usual
+When one piece of news moves a whole basket on one day (e.g. a sector's names on the
+day of a policy announcement), the individual abnormal returns are cross-correlated and the usual
 cross-sectional tests over-reject. The portfolio approach sidesteps that: form the
 **equal-weighted basket return** and treat the basket as ONE event, with its own
 estimation window, market-model fit and single-event CAR t-test (Campbell, Lo and
@@ -44,7 +44,7 @@ __all__ = ["portfolio_event_study", "basket_returns", "basket_name", "late_membe
 
 
 def basket_name(tickers: list[str] | tuple[str, ...]) -> str:
-    """Column name used for the basket: the combined id ``"basket:MP+USAR"``
+    """Column name used for the basket: the combined id ``"basket:AAA+BBB"``
     (:func:`research.eventstudy.events.combined_id`)."""
     return combined_id("basket", "+".join(tickers))
 

@@ -11,7 +11,7 @@ price_paths(closes, events, ...)        prices indexed to 100 with event dates m
 car_paths(result, keys, ...)            CAR over the event window with confidence bands
 day0_bars(evidence, ...)                per-ticker abnormal returns with significance marks
 ar_heatmap(evidence, ...)               abnormal returns, tickers x events
-rolling_return_chart(rolling, ...)      rolling 21-session returns with the +100% line (C8)
+rolling_return_chart(rolling, ...)      rolling 21-session returns with the threshold line
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def _event_dates(events: Mapping[str, object] | pd.DataFrame | pd.Series | None)
 
 def _event_key(ax, marks: list[tuple[str, pd.Timestamp]]) -> None:
     """Number the event lines 1, 2, ... at the top of the axes and list them in a key
-    below the plot ("1  DoD-MP Materials partnership, 2025-07-10")."""
+    below the plot ("1  Central bank cuts rates, 2024-09-18")."""
     ylo, yhi = ax.get_ylim()
     for n, (_, d) in enumerate(marks, start=1):
         ax.axvline(d, color=_GREY, linewidth=0.9, linestyle="--")

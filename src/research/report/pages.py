@@ -108,8 +108,8 @@ def load_page(name: str, article: Any = None) -> PageView:
 
 
 def event_names(article: Any = None) -> dict[str, str]:
-    """Event id -> short reader-facing name with its day 0 ("Nobel Prize in Physics to
-    John Clarke, 2025-10-07")."""
+    """Event id -> short reader-facing name with its day 0 ("Central bank cuts rates,
+    2024-09-18")."""
     from research.claims.studies import day0_table
 
     art = article_of(article)

@@ -47,8 +47,8 @@ _NUMBERED = re.compile(r"^([A-Za-z]*)(\d+)$")
 
 
 def claim_sort_key(claim_id: str) -> tuple[str, int, str]:
-    """Sort key ordering numbered claim ids numerically: C1, C2, ..., C10 (not C1, C10,
-    C2); other ids alphabetically."""
+    """Sort key ordering numbered claim ids numerically: A1, A2, ..., A10 (not A1, A10,
+    A2); other ids alphabetically."""
     m = _NUMBERED.match(claim_id)
     return (m.group(1), int(m.group(2)), claim_id) if m else (claim_id, -1, claim_id)
 

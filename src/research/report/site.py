@@ -9,8 +9,8 @@ the portfolio (a partial ``--notebook`` run keeps the others' last results):
 
 Each claim's verdict comes from the page that owns it (the article's ``layout.yaml``). A claim
 whose owner failed, was not run or did not publish it appears with verdict ``"error"``
-and names that notebook. ``claims.json`` holds one object per claim sorted C1, C2, ...,
-C15 - exactly the published ``Verdict.to_dict()`` - and contains no timestamp, so equal
+and names that notebook. ``claims.json`` holds one object per claim sorted by claim id
+(numbered ids numerically) - exactly the published ``Verdict.to_dict()`` - and contains no timestamp, so equal
 inputs give a byte-identical file. ``index.html`` states the generation time in one
 place (``<p id="generated">``).
 """
@@ -220,8 +220,8 @@ def format_key_numbers(key_numbers: Mapping[str, Any] | None, limit: int = 3) ->
     """(short text for the table, full text for the tooltip) of a claim's key numbers.
 
     The short text is the claim's headline (see :func:`_headline`) or else its first
-    ``limit`` numeric entries. The full text lists every entry, nested mappings (e.g. C8's
-    per-ticker numbers) flattened to ``a.b = value``, floats with 4 significant digits.
+    ``limit`` numeric entries. The full text lists every entry, nested mappings (e.g. a rolling-return
+    claim's per-ticker numbers) flattened to ``a.b = value``, floats with 4 significant digits.
     """
     leaves = _leaves(dict(key_numbers or {}))
     parts = [f"{k} = {_fmt_value(v)}" for k, v in leaves]
