@@ -25,6 +25,10 @@ __all__ = ["prepare_events", "align_days", "expand_tickers", "combined_id", "ID_
 ID_SEP = ":"
 
 
+
+#: Timings whose day 0 may be uncertain (see :func:`research.data.align_event`).
+UNCERTAIN_TIMINGS: tuple[str, ...] = ("unknown", "unknown_date")
+
 def combined_id(*parts: object) -> str:
     """The one combined-id format: ``str`` of every part joined by ``":"``.
 
@@ -62,7 +66,7 @@ def prepare_events(events: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise EventStudyError(
             f"events table lacks column(s) {missing}; it needs event_id, ticker and either "
-            "date + timing (pre_open/intraday/after_close/weekend_or_holiday/unknown) or day0"
+            "date + timing (pre_open/intraday/after_close/weekend_or_holiday/unknown/unknown_date) or day0"
         )
     if events.empty:
         raise EventStudyError("events table is empty; pass at least one event row")
@@ -97,7 +101,7 @@ def prepare_events(events: pd.DataFrame) -> pd.DataFrame:
     errors = np.full(n, "", dtype=object)
     if has_day0:
         day0 = pd.to_datetime(events["day0"].to_numpy(), errors="coerce", format="mixed")
-        uncertain = (out["timing"] == "unknown").to_numpy()
+        uncertain = out["timing"].isin(UNCERTAIN_TIMINGS).to_numpy()
         bad = np.asarray(pd.isna(day0))
         errors[bad] = "day0 is missing or not a date"
     else:
@@ -113,7 +117,7 @@ def align_days(dates: pd.Series, timings: pd.Series) -> tuple[pd.DatetimeIndex, 
 
     Dates that parse to plain (tz-naive) dates with a known timing are aligned with one
     ``searchsorted`` on the XNYS sessions (``pre_open``, ``weekend_or_holiday``,
-    ``unknown``: the date's session, else the next; ``after_close``: the next session;
+    ``unknown``, ``unknown_date``: the date's session, else the next; ``after_close``: the next session;
     ``intraday``: the date's session). Everything else (unparseable dates, unknown
     timings, intraday on a non-session, dates outside the calendar) goes through
     ``align_event`` itself, whose :class:`CalendarError` message becomes the event's
@@ -129,7 +133,7 @@ def align_days(dates: pd.Series, timings: pd.Series) -> tuple[pd.DatetimeIndex, 
     n = len(dates)
     tim = np.asarray(timings, dtype=object).astype(str)
     errors = np.full(n, "", dtype=object)
-    uncertain = tim == "unknown"
+    uncertain = np.isin(tim, UNCERTAIN_TIMINGS)
     day0 = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     try:
         if pd.api.types.is_datetime64_any_dtype(dates):
@@ -165,6 +169,8 @@ def align_days(dates: pd.Series, timings: pd.Series) -> tuple[pd.DatetimeIndex, 
             bad = (t == "intraday") & ~on  # error message from align_event
             idx = np.flatnonzero(fast)
             day0[idx[~bad]] = res[~bad]
+            # an unknown hour is uncertain only on a session; an uncertain date always
+            uncertain[idx] = ((t == "unknown") & on) | (t == "unknown_date")
             fast[idx[bad]] = False
     slow = np.flatnonzero(~fast)
     cache: dict[tuple[str, str], tuple[Any, bool, str]] = {}
@@ -176,7 +182,7 @@ def align_days(dates: pd.Series, timings: pd.Series) -> tuple[pd.DatetimeIndex, 
                 a = align_event(raw[i], str(tim[i]))
                 cache[key] = (np.datetime64(pd.Timestamp(a.day0).as_unit("ns")), bool(a.uncertain), "")
             except (CalendarError, DataError, ValueError, TypeError) as exc:
-                cache[key] = (np.datetime64("NaT"), tim[i] == "unknown", f"calendar: {exc}")
+                cache[key] = (np.datetime64("NaT"), tim[i] in UNCERTAIN_TIMINGS, f"calendar: {exc}")
         day0[i], uncertain[i], errors[i] = cache[key]
     return pd.DatetimeIndex(day0), uncertain.astype(bool), errors
 
