@@ -220,7 +220,7 @@ def _eval_event(claim: Claim, params: EvalParams, article: Article, base: EvalPa
     rows = _rows_at(study.evidence, targets, estimated_only=False)
     tests = rule.tests  # type: ignore[attr-defined]
     direction = rule.direction  # type: ignore[attr-defined]
-    if "placebo" in tests and params.placebo_draws == 0:
+    if "placebo" in tests and params.placebo_method == "resample" and params.placebo_draws == 0:
         notes.append("placebo_draws=0: the placebo test was not run; the rule is applied to the parametric test only.")
     if rule.type == "basket_car":
         mret: dict[str, float] = {}
@@ -253,7 +253,7 @@ def _eval_event(claim: Claim, params: EvalParams, article: Article, base: EvalPa
         key = dict(j.key_numbers)
     conf, sep = _confounders(claim, study, _confounder_targets(claim, study), article)
     window0 = targets[0][2]
-    primary = primary_test(rule.type, getattr(rule, "members", "each"), rows, window0, j.key_numbers)
+    primary = primary_test(rule.type, getattr(rule, "members", "each"), rows, window0)
     notes = ([f"Rule check: {r}" for r in j.reasons] + _evidence_notes(rows, study.evidence, params.alpha, direction)
              + notes + list(study.notes) + list(sep))
     v = _verdict(claim, params, j.verdict, study.evidence, key, notes, conf, study.data_source,

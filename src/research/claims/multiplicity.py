@@ -41,6 +41,7 @@ import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
 from research.claims.numeric import finite as _finite
+from research.claims.rules import joint_z
 
 __all__ = ["PrimaryTest", "primary_test", "adjust_pvalues"]
 
@@ -73,8 +74,7 @@ class PrimaryTest:
                 "p_placebo_n": self.n_placebo, "p_floor": self.p_floor}
 
 
-def primary_test(rule_type: str, members: str, rows: pd.DataFrame, window: tuple[int, int],
-                 key_numbers: Mapping[str, Any]) -> PrimaryTest | None:
+def primary_test(rule_type: str, members: str, rows: pd.DataFrame, window: tuple[int, int]) -> PrimaryTest | None:
     """The primary test of a price rule from the rows it judged.
 
     Parameters
@@ -84,7 +84,6 @@ def primary_test(rule_type: str, members: str, rows: pd.DataFrame, window: tuple
     rows : the rule's evidence rows (``ticker, event_id, car, p_value, p_placebo``, and
         ``p_placebo_n``/``p_placebo_floor`` when the exact placebo ran).
     window : the rule window (for the description).
-    key_numbers : the judgement's key numbers (``joint_placebo_p`` for ``members: all``).
     """
     if rule_type not in ("basket_car", "pairs_car") or rows.empty:
         return None
@@ -93,9 +92,14 @@ def primary_test(rule_type: str, members: str, rows: pd.DataFrame, window: tuple
         return None
     what = f"CAR({window[0]:+d},{window[1]:+d})"
     if rule_type == "pairs_car" and members == "all":
-        p = key_numbers.get("joint_placebo_p", float("nan"))
-        return PrimaryTest("joint placebo (Stouffer)", f"joint test of the {len(rows)} pairs' {what} against "
-                           "each stock's own non-event dates", window, float(p) if _finite(p) else float("nan"))
+        recs = rows.to_dict(orient="records")
+        _, p, n = joint_z(recs, "placebo")
+        if n == len(recs):
+            return PrimaryTest("joint placebo (Stouffer)", f"joint test of the {n} pairs' {what} against "
+                               "each stock's own non-event dates", window, p)
+        _, p, _ = joint_z(recs, "parametric")
+        return PrimaryTest("parametric t", f"joint test of the {len(recs)} pairs' {what}, placebo unavailable "
+                           "for some pair (too little history)", window, p)
     use_placebo = [_finite(p) for p in rows["p_placebo"]]
     p_row = np.where(use_placebo, rows["p_placebo"].astype(float), rows["p_value"].astype(float))
     j = int(np.nanargmax(p_row)) if np.isfinite(p_row).any() else 0

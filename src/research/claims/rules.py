@@ -33,7 +33,7 @@ __all__ = [
     "Judgement", "Rule", "PriceRule", "BasketCarRule", "PairsCarRule", "RollingReturnRule",
     "RevenueGrowthRule", "FactCheckRule", "NotTestableRule", "RULES", "register", "DIRECTIONS",
     "row_significance", "in_direction", "judge_basket", "judge_pairs", "judge_pairs_all",
-    "judge_rolling", "judge_growth", "TEST_COLUMNS",
+    "judge_rolling", "judge_growth", "joint_z", "TEST_COLUMNS",
 ]
 
 #: Evidence column holding each test's p-value.
