@@ -127,13 +127,14 @@ def test_post_article_event_is_excluded(tmp_path):
 
 def test_parameters_change_the_numbers_and_are_recorded():
     a = evaluate("C6", EvalParams(placebo_draws=0, model="market_adjusted"))
-    b = evaluate("C6", EvalParams(placebo_draws=0))
+    b = evaluate("C6", EvalParams(placebo_draws=0, placebo_method="resample"))
     car_a = a.evidence.query("window_start == 0 and window_end == 0")["car"].iloc[0]
     car_b = b.evidence.query("window_start == 0 and window_end == 0")["car"].iloc[0]
     assert not np.isclose(car_a, car_b)
     assert a.parameters["model"] == "market_adjusted" and a.specification["model"] == "market_adjusted"
     assert a.specification["overrides"] == []
-    assert any("placebo test was not run" in n for n in b.notes)
+    assert any("placebo test was not run" in n for n in b.notes)  # resampling with no draws
+    assert b.evidence["p_placebo"].isna().all() and a.evidence["p_placebo"].notna().any()  # exact: always run
 
 
 def test_bad_inputs():
