@@ -181,7 +181,7 @@ def answer_paragraph(verdicts: Sequence[Any]) -> str:
     counts = verdict_counts(recs)
     by = {k: [r["claim_id"] for r in recs if r.get("verdict") == k] for k in counts}
     testable = sum(n for k, n in counts.items() if k in ("supported", "partly supported", "not supported"))
-    parts = [f"Of the article's {len(recs)} claims, {testable} can be tested with prices"]
+    parts = [f"Of the article's {len(recs)} claims, {testable} get a verdict from prices or reported facts"]
     if testable:
         parts[0] += (f": {counts.get('supported', 0)} supported, {counts.get('partly supported', 0)} partly "
                      f"supported and {counts.get('not supported', 0)} not supported")

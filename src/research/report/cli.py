@@ -100,6 +100,31 @@ def _stop(signum: int, _frame: object) -> None:
     raise _Stopped(signum)
 
 
+def _refresh_stale_pages(portfolio, result, args):
+    """After a partial run, re-run the pages that show its claims with other numbers (e.g.
+    the overview's table of every claim), each with the owners' parameters for those
+    claims, so every page agrees; a page that cannot be refreshed stays marked stale."""
+    import dataclasses
+    import json
+
+    from research.report.runner import build_reports
+    from research.report.site import refresh_plan
+
+    plan = refresh_plan(portfolio, result.output_dir)
+    for name, params in plan.items():
+        print(f"refreshing {name}: it shows claims recomputed with other parameters", file=sys.stderr)
+        again = build_reports(portfolio, parameters=[(k, v if isinstance(v, str) else json.dumps(v))
+                                                     for k, v in params.items()],
+                              notebooks=[name], output_dir=result.output_dir, show_input=args.show_input,
+                              jobs=1, progress=args.progress,
+                              cell_timeout=int(args.timeout) if args.timeout else None)
+        done = {r.name: r for r in again.results}
+        result = dataclasses.replace(result, results=tuple(done.get(r.name, r) for r in result.results)
+                                     + tuple(r for r in again.results
+                                             if r.name not in {x.name for x in result.results}))
+    return result
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``research report``; returns the exit status (0, 1, 2 or 128+signal)."""
     parser = _parser()
@@ -132,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 output_dir=args.output, show_input=args.show_input, jobs=args.jobs, progress=args.progress,
                 cell_timeout=args.timeout or None, force=args.force,
             )
+            result = _refresh_stale_pages(portfolio, result, args)
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)

@@ -448,6 +448,7 @@ def indexed_chart(
     if idx.shape[1] == 0:
         raise FigureError("indexed_chart: no series has a close at the as-of date")
     last = idx.apply(lambda s: s.dropna().iloc[-1])
+    last_day = idx.apply(lambda s: s.dropna().index[-1])
     with theme():
         fig = Figure(figsize=(10, 5.2), layout="constrained")
         ax = fig.add_subplot()
@@ -468,8 +469,9 @@ def indexed_chart(
                   ncol=2 if idx.shape[1] > 14 else 1)
         best, worst = last.idxmax(), last.idxmin()
         ax.set_title(safe_text(title) if title else
-                     f"After the article: {safe_text(best)} {last[best] - 100:+.0f}%, {safe_text(worst)} "
-                     f"{last[worst] - 100:+.0f}% by {idx.index[-1].date()}", fontsize=LABEL_SIZE + 1)
+                     f"After the article: {safe_text(best)} {last[best] - 100:+.0f}% (to {last_day[best].date()}), "
+                     f"{safe_text(worst)} {last[worst] - 100:+.0f}% (to {last_day[worst].date()})",
+                     fontsize=LABEL_SIZE + 1)
         fig.autofmt_xdate()
     _wrap_title(fig)
     return fig

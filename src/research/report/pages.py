@@ -23,7 +23,7 @@ from typing import Any
 
 from research.report import claimview as cv
 
-__all__ = ["FOLLOWUP_PAGE", "PageView", "article_of", "claim_block", "event_names", "followup_caveats", "followup_chart",
+__all__ = ["FOLLOWUP_PAGE", "PageView", "article_of", "evaluate_claims", "claim_block", "event_names", "followup_caveats", "followup_chart",
            "followup_summary", "followup_tables", "load_page", "overview_answer", "overview_heatmap",
            "page_footer", "page_header", "reported_moves", "run_followup", "validate_parameters"]
 
@@ -105,6 +105,24 @@ def load_page(name: str, article: Any = None) -> PageView:
     return PageView(name=page.name, kind=page.kind, title=page.title, intro_md=page.intro_md or "",
                     claims=tuple(page.claims), prose={k: v for k, v in prose.items() if v}, quotes=quotes,
                     article_title=site_title, owner_pages=owner)
+
+
+def evaluate_claims(params: Any, article: Any = None, *, claim_ids: Sequence[str] | None = None,
+                    claim_parameters: Mapping[str, Mapping[str, Any]] | None = None) -> list[Any]:
+    """Verdicts of the article's claims (all, or ``claim_ids``, in article order), each
+    with ``params`` unless ``claim_parameters`` gives that claim's own (the parameters its
+    page published it with: a page showing claims it does not own shows the owner's numbers).
+    """
+    from research.claims import EvalParams, evaluate
+
+    art = article_of(article)
+    ids = [c.id for c in art.claims] if claim_ids is None else list(claim_ids)
+    own = dict(claim_parameters or {})
+    out = []
+    for cid in ids:
+        p = EvalParams.from_mapping(own[cid]) if cid in own else params
+        out.append(evaluate(cid, p, article=art))
+    return out
 
 
 def event_names(article: Any = None) -> dict[str, str]:
@@ -201,7 +219,7 @@ def reported_moves(params: Any, article: Any = None, *, names: Mapping[str, str]
     """The press's reported day-0 moves against the computed ones: one sentence and the
     table (collapsed)."""
     from research.claims import reported_vs_computed
-    from research.claims.reported import DISAGREEMENT_PP
+    from research.claims.reported import DISAGREEMENT_FLOOR_PP, DISAGREEMENT_RELATIVE
 
     art = article_of(article)
     if not art.events:  # nothing reported, nothing to compare
@@ -221,8 +239,9 @@ def reported_moves(params: Any, article: Any = None, *, names: Mapping[str, str]
                                                     "status", "hint"))
     body = "".join("<tr>" + "".join(f"<td>{cv.e(r[k])}</td>" for k in r) + "</tr>" for r in rows)
     sentence = (f"{len(compared)} of the {len(moves)} (event, stock) pairs have a close-to-close move in the "
-                f"press; {n_bad} differ from the computed day-0 return by more than {DISAGREEMENT_PP:g} "
-                "percentage points (a data problem or a wrong day 0).")
+                f"press; {n_bad} differ from the computed day-0 return by more than "
+                f"{DISAGREEMENT_RELATIVE:.0%} of the reported move or {DISAGREEMENT_FLOOR_PP:g} percentage "
+                "points, whichever is larger (a data problem, a wrong day 0 or a loose press figure).")
     return ("<h2>Reported moves against the data</h2>"
             f"<details class='rp-details'><summary>{cv.e(sentence)}</summary>"
             f"<table class='rp-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></details>")
@@ -346,4 +365,4 @@ def validate_parameters(values: Mapping[str, Any]) -> Any:
     ``verdict_path`` are the runner's)."""
     from research.claims import EvalParams
 
-    return EvalParams.from_mapping(values, ignore=("verdict_path", "page", "article"))
+    return EvalParams.from_mapping(values, ignore=("verdict_path", "page", "article", "claim_parameters"))

@@ -30,7 +30,7 @@ from typing import Any
 from research.atomic import atomic_write_text
 from research.report.portfolio import Portfolio, claim_sort_key
 
-__all__ = ["ERROR_VERDICT", "NotebookState", "build_site", "collect_claims", "format_key_numbers",
+__all__ = ["ERROR_VERDICT", "NotebookState", "build_site", "collect_claims", "format_key_numbers", "refresh_plan", "stale_claims",
            "notebook_states"]
 
 ERROR_VERDICT = "error"
@@ -175,6 +175,25 @@ def stale_claims(states: tuple[NotebookState, ...], claims: list[dict[str, Any]]
             if diff:
                 out.setdefault(s.name, {})[str(cid)] = diff
     return out
+
+
+def refresh_plan(portfolio: Portfolio, output_dir: str | Path) -> dict[str, dict[str, Any]]:
+    """Pages to re-run so that every page shows each claim with the parameters its owner
+    published it with: page name -> the page's parameters for the re-run (its last run's,
+    with ``claim_parameters`` naming the owners' parameters of the claims that differ).
+    Empty when the site is consistent."""
+    out = Path(output_dir)
+    states = notebook_states(portfolio, out)
+    claims = collect_claims(portfolio, states)
+    published = {str(c["claim_id"]): c.get("parameters") or {} for c in claims}
+    plan: dict[str, dict[str, Any]] = {}
+    by_name = {s.name: s for s in states}
+    for name, diffs in stale_claims(states, claims).items():
+        prev = {k: v for k, v in by_name[name].parameters.items() if k != "verdict_path"}
+        cp = dict(prev.get("claim_parameters") or {})
+        cp.update({cid: published[cid] for cid in diffs})
+        plan[name] = {**prev, "claim_parameters": cp}
+    return plan
 
 
 # --------------------------------------------------------------------------------------
