@@ -362,7 +362,10 @@ def followup_caveats(fu: Any, *, source: str) -> str:
 def validate_parameters(values: Mapping[str, Any]) -> Any:
     """The report's parameter validator: a page's evaluation parameters are valid
     :class:`~research.claims.EvalParams` (the page keys ``page``, ``article`` and
-    ``verdict_path`` are the runner's)."""
-    from research.claims import EvalParams
+    ``verdict_path`` are the runner's), resolved against the page's article -- so a window
+    its as-of date cannot hold, or a snapshot that fails its checks, stops the run before
+    anything is executed."""
+    from research.claims import EvalParams, load_article
 
-    return EvalParams.from_mapping(values, ignore=("verdict_path", "page", "article", "claim_parameters"))
+    params = EvalParams.from_mapping(values, ignore=("verdict_path", "page", "article", "claim_parameters"))
+    return params.resolve(load_article(values.get("article") or None))
