@@ -76,8 +76,7 @@ def check_windows_fit(p: EvalParams, first: pd.Timestamp, last: pd.Timestamp, wh
     from research.data.calendar import sessions
 
     first, last = pd.Timestamp(first), pd.Timestamp(last)
-    as_of = p.as_of_ts if p.as_of is not None else last  # unset: the article's, checked once resolved
-    pre = len(sessions(first, min(max(as_of, first), last)))
+    pre = len(sessions(first, min(max(p.as_of_ts, first), last)))
     total = len(sessions(first, last))
     end, length = p.estimation_end, p.estimation_length
     b_max = max(0, max(b for _, b in p.event_windows))
@@ -217,8 +216,8 @@ class EvalParams:
             set_("seed", seed)
         if self.source == "snapshot" and self.market_proxy is not None:
             self._check_against_snapshot()
-        else:  # the live universe is unknown in advance: at least the calendar must hold it
-            from research.data.calendar import calendar_range
+        elif self.as_of is not None:  # the live universe is unknown in advance: at least the
+            from research.data.calendar import calendar_range  # calendar must hold it
 
             check_windows_fit(self, *calendar_range(), "the XNYS calendar")
 
