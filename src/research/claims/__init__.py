@@ -3,7 +3,7 @@
 Public API (see ``docs/ARTICLES.md`` and ``docs/ARCHITECTURE.md``)::
 
     load_article(path=None) -> Article          # one article directory (None: the shipped one)
-    article.claim("C8") -> Claim; article.events / facts / layout / text / claim_prose(id)
+    article.claim(claim_id) -> Claim; article.events / facts / layout / text / claim_prose(id)
     EvalParams(...)                              # validated notebook/report parameters
     evaluate(claim, params, *, article) -> Verdict
     evaluate_all(params, *, article, claim_ids=None) -> list[Verdict]

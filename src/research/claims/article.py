@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from research.claims.registry import CLAIMS_FILE, Claim, _unknown_claim, parse_claims
+from research.claims.registry import CLAIMS_FILE, Claim, parse_claims
 from research.claims.schema import Problem, format_problems, read_yaml, validate
 from research.data import paths
 from research.data.article import Event, Fact, events_to_frame, facts_to_frame, load_events, load_facts
@@ -151,7 +151,7 @@ class Article:
         near = [c for c in self.claims if c.id.lower() == key.lower()]
         if len(near) == 1:
             return near[0]
-        raise _unknown_claim(claim_id, self.claims)
+        raise ClaimError(f"unknown claim {claim_id!r}; known claims: {', '.join(c.id for c in self.claims)}")
 
     def event(self, event_id: str) -> Event:
         """The event ``event_id`` of events.csv."""

@@ -27,7 +27,7 @@ from research.claims.article import (
     inspect_article,
 )
 from research.claims.params import EvalParams
-from research.claims.registry import CLAIMS_FILE, SPEC_KEYS, Claim
+from research.claims.registry import CLAIMS_FILE, Claim
 from research.claims.rules import RULES
 from research.claims.schema import Problem
 from research.data.article import EVENT_COLUMNS, FACT_COLUMNS
@@ -123,11 +123,11 @@ def _history_problems(art: Article, day0: dict[str, pd.Timestamp], params: EvalP
 def _proxy_problems(art: Article, params: EvalParams) -> list[Problem]:
     out = []
     for c in art.claims:
-        if "price" not in c.checks:
-            continue
+        if not c.events or c.rule.type == "rolling_return":
+            continue  # no event study: no market model
         p = params.override(c.spec)
         tested = set(c.tickers) | {t for _, t in c.pairs} | set(getattr(c.rule, "required_tickers", ()))
-        if p.market_proxy in tested and p.model in ("market", "market_adjusted") and c.rule.type != "rolling_return":
+        if p.market_proxy in tested and p.model in ("market", "market_adjusted"):
             out.append(_warn(CLAIMS_FILE, c.line, c.id,
                              f"the market proxy {p.market_proxy} is itself a tested ticker: under model "
                              f"{p.model!r} its abnormal return is 0 by construction; give the claim "
@@ -353,8 +353,3 @@ pages:
     for name, text in files.items():
         written.append(atomic_write_text(d / name, text))
     return tuple(written)
-
-
-def spec_keys() -> tuple[str, ...]:
-    """The evaluation parameters a claim's ``spec:`` may override."""
-    return SPEC_KEYS

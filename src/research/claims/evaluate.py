@@ -389,7 +389,7 @@ def evaluate(claim: Claim | str, params: EvalParams | dict | None = None, *,
 
     Parameters
     ----------
-    claim : a claim id of the article (``"C8"``) or a :class:`~research.claims.registry.Claim`.
+    claim : a claim id of the article or a :class:`~research.claims.registry.Claim`.
     params : :class:`EvalParams` (default ``EvalParams()``) or a dict of notebook parameters;
         fields left None (as-of date, market proxy, seed) are taken from the article.
     article : the :class:`~research.claims.article.Article` (default: the shipped article).

@@ -5,8 +5,8 @@ A claim's ``fact_check:`` list holds one item per statement. An item is either
 * **computed**: ``fact`` (a fact id), ``article`` (what the article states) and ``compare``
   (``>``, ``>=``, ``<``, ``<=``, ``=``, ``approx`` with a relative ``tolerance``, default
   0.05): the statement is accurate when ``<fact value> <compare> <article>`` holds. Text
-  values (dates) compare with ``=`` as a prefix: article ``2025-10`` against fact
-  ``2025-06-16`` is wrong;
+  values (dates) compare with ``=`` as a prefix: article ``2024-10`` against fact
+  ``2024-06-03`` is wrong;
 * **judged**: ``judged`` (accurate / wrong / unverified), the ids it ``cites`` and the
   ``reason`` -- a reviewed judgement where no number can decide (a place, a description).
 

@@ -19,7 +19,7 @@ def _num(v: float) -> str:
 
 
 def format_fact(fact: Fact) -> str:
-    """A fact's value with its unit in words: ``$400m``, ``83.6%``, ``10 GW``, ``2025-12-01``.
+    """A fact's value with its unit in words: ``$400m``, ``83.6%``, ``10 GW``, ``2024-12-31``.
 
     Units ``USD m``/``USD bn``/``USD/<x>`` and ``<CUR> m`` (a three-letter currency code)
     are written as money, ``%...`` directly after the number, ``count`` bare, anything else

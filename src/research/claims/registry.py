@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from research.claims.factcheck import FactItem
 from research.claims.rules import RULES, PriceRule, Rule
 from research.claims.schema import Problem, load_schema, validate
-from research.errors import ClaimError
 
 if TYPE_CHECKING:
     from research.claims.article import Article
@@ -243,7 +242,3 @@ def get_claim(claim_id: str, path: Path | str | None = None) -> Claim:
         The id is not in the article (message lists the known ids).
     """
     return _article(path).claim(claim_id)
-
-
-def _unknown_claim(claim_id: Any, claims: tuple[Claim, ...]) -> ClaimError:
-    return ClaimError(f"unknown claim {claim_id!r}; known claims: {', '.join(c.id for c in claims)}")

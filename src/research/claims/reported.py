@@ -1,6 +1,6 @@
 """Reported moves vs computed moves: press figures in ``events.csv`` against the data.
 
-``reported_move`` is free text ("MP premarket +48% to $44.59; MP closed up ~51% at
+``reported_move`` is free text ("XYZ premarket +48% to $44.59; XYZ closed up ~51% at
 $45.23 ..."). :func:`parse_reported_move` extracts, for one ticker, the first signed
 percentage that describes the regular-session close-to-close move on day 0:
 
@@ -46,7 +46,7 @@ DISAGREEMENT_PP = 5.0
 _PCT = re.compile(
     r"(?P<bound>[<>])?(?P<pre>[~+\-\u2212]{0,3})(?P<num>\d+(?:\.\d+)?)(?:-(?P<num2>\d+(?:\.\d+)?))?%"
 )
-#: qualifiers whose scope runs to the end of the segment ("Barron's intraday MP +22%, USAR +22.3%")
+#: qualifiers whose scope runs to the end of the segment ("intraday XYZ +22%, ABC +22.3%")
 _LEAD_QUAL = re.compile(r"premarket|pre-market|after[- ]hours|intraday|at the open", re.I)
 #: qualifiers that disqualify only the percentage right after them ("up as much as 43%")
 _LOCAL_QUAL = re.compile(r"\bhigh\b|\bweek\b|calendar|as much as|up to", re.I)

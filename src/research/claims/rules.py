@@ -461,8 +461,9 @@ def judge_pairs(rows: pd.DataFrame, *, alpha: float, tests: Sequence[str] = ("pa
         verdict = NOT_SUPPORTED
     verdict = _cap_for_missing(verdict, missing, n_total, reasons)
     if len(recs) == 1:
-        headline = (f"{recs[0]['ticker']} CAR on {_day(recs[0])}: {_short(recs[0], tests)}; "
-                    f"claimed: {_WORD[direction]}.")
+        r0 = recs[0]
+        headline = (f"{r0['ticker']} CAR({int(r0['window_start']):+d},{int(r0['window_end']):+d}) from "
+                    f"{_day(r0)}: {_short(r0, tests)}; claimed: {_WORD[direction]}.")
     else:
         best = min(recs, key=lambda r: float(r["p_value"]) if _finite(r["p_value"]) else 2.0)
         headline = (f"{n_all} of {len(sigs)} (event, ticker) pairs {_WORD[direction]} significantly under "

@@ -52,7 +52,7 @@ def format_problems(problems: list[Problem] | tuple[Problem, ...]) -> str:
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as strings (``2025-10-15`` stays text, as the schema expects)."""
+    """SafeLoader that keeps dates as strings (``2024-12-31`` stays text, as the schema expects)."""
 
 
 _Loader.yaml_implicit_resolvers = {

@@ -1,7 +1,7 @@
 """Run the event studies a claim needs and turn them into an evidence table.
 
 One call of :func:`research.eventstudy.run_event_study` per claim: every (event, ticker)
-pair of the claim, plus the claim's equal-weighted basket as one more security per event
+pair of the claim, plus the claim's equal-weighted basket as one more series per event
 (the portfolio approach of :mod:`research.eventstudy.portfolio`: the basket's daily return
 is the mean of its members' simple returns that day, so a member enters the basket from
 its first traded session). Events

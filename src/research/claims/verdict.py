@@ -107,7 +107,7 @@ def _evidence_rows(ev: pd.DataFrame) -> list[dict[str, Any]]:
         }
         for k in ("car", "bhar", "car_se", "t_stat", "p_value", "p_placebo", "abnormal_volume", "status"):
             row[k] = r.get(k)
-        for k, v in r.items():  # extra columns (e.g. C8's rolling returns) kept after the standard ones
+        for k, v in r.items():  # extra columns (e.g. a rolling-return rule's returns) kept after the standard ones
             if k not in row and k not in ("window_start", "window_end"):
                 row[k] = v
         rows.append(to_jsonable(row))

@@ -2,7 +2,7 @@
 
 The files live in the article's directory (the shipped article: ``data/articles/<id>/``).
 Claim ids in the CSVs are space-separated ids of the article's ``claims.yaml``
-(``"C6 C7"``). Every record keeps the CSV line it came from (``line``), so later checks can
+(``"A1 A2"``). Every record keeps the CSV line it came from (``line``), so later checks can
 name it.
 """
 
@@ -105,7 +105,7 @@ def _claims(text: str, path: Path, row: int) -> tuple[str, ...]:
     parts = text.split()
     if not parts or not all(_CLAIM_ID_RE.match(p) for p in parts):
         raise MalformedDataError(
-            f"{path} row {row}: claim ids {text!r} must be space-separated ids of claims.yaml, e.g. 'C6 C7'")
+            f"{path} row {row}: claim ids {text!r} must be space-separated ids of claims.yaml, e.g. 'A1 A2'")
     return tuple(parts)
 
 

@@ -46,10 +46,10 @@ def _tickers(tickers: str | Iterable[str]) -> list[str]:
     out: list[str] = []
     for t in items:
         if not isinstance(t, str) or not t.strip():
-            raise DataError(f"ticker {t!r} is not a symbol string; pass e.g. ['RGTI', 'SPY']")
+            raise DataError(f"ticker {t!r} is not a symbol string; pass e.g. ['AAPL', 'SPY']")
         out.append(t.strip().upper())
     if not out:
-        raise DataError("no tickers given; pass e.g. ['RGTI', 'SPY']")
+        raise DataError("no tickers given; pass e.g. ['AAPL', 'SPY']")
     return list(dict.fromkeys(out))
 
 
