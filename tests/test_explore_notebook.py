@@ -35,7 +35,8 @@ def test_explore_notebook_runs_with_its_defaults(tmp_path):
 
     out = tmp_path / "explore.ipynb"
     pm.execute_notebook(str(ROOT / "notebooks" / "explore.ipynb"), str(out), kernel_name="python3",
-                        cwd=str(ROOT / "notebooks"), progress_bar=False)
+                        cwd=str(ROOT / "notebooks"), progress_bar=False, execution_timeout=600,
+                        start_timeout=120)
     nb = nbformat.read(out, as_version=4)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors

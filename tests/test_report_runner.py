@@ -73,7 +73,9 @@ def test_claims_json_sorted_with_error_for_the_failed_owner(fixture_site: Site):
     assert "deliberate failure" in c3["error"]
     # published claims are the sidecar objects unchanged
     side = json.loads((fixture_site.out / ".verdicts" / "passing.json").read_text())
-    assert claims[0] == side["verdicts"][0] and claims[1] == side["verdicts"][1]
+    # each published claim is the sidecar's verdict plus the page that shows it
+    assert claims[0] == {**side["verdicts"][0], "page": "passing"}
+    assert claims[1] == {**side["verdicts"][1], "page": "passing"}
     assert "generated" not in (fixture_site.out / "claims.json").read_text().lower()
 
 
