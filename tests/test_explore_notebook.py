@@ -1,32 +1,16 @@
 """The explore notebook (not part of the site) runs with its defaults under papermill on
 the project's kernel, and its widgets are built; ipywidgets is a declared dependency in
-both pyproject.toml and environment.yml, which list the same packages."""
+both pyproject.toml and environment.yml (tests/test_packaging.py checks they agree)."""
 
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _name(spec: str) -> str:
-    return re.split(r"[<>=!~ \[]", spec.strip(), maxsplit=1)[0].lower()
-
-
-def test_pyproject_and_environment_list_the_same_dependencies():
-    py = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    deps = {_name(d): d.replace(" ", "") for d in py["project"]["dependencies"]}
-    deps.update({_name(d): d.replace(" ", "") for d in py["project"]["optional-dependencies"]["test"]})
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
-    conda = {_name(d): d.replace(" ", "") for d in env if isinstance(d, str) and _name(d) not in ("python", "pip")}
-    assert conda == deps
-    assert "ipywidgets" in deps
 
 
 @pytest.mark.slow

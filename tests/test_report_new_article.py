@@ -47,3 +47,35 @@ def test_scaffold_renders_and_the_index_lists_its_claims(scaffold_site):
         assert (site.out / f"{page['name']}.html").is_file()
     assert (site.out / "what_happened_next.html").is_file()
     assert site_problems(site.out) == []
+
+
+@pytest.fixture(scope="session")
+def second_article_site(tmp_path_factory):
+    """The hand-made second article of the claims tests (falls, a market-wide claim,
+    pairs, a rolling return, a fact check) rendered by the same templates."""
+    from pathlib import Path
+
+    from research.cli import main
+
+    art = Path(__file__).resolve().parent / "fixtures" / "articles" / "chips-and-tariffs"
+    out = tmp_path_factory.mktemp("second_article") / "site"
+    rc, stdout, stderr = run_cli(main, ["report", "--article", str(art), "--output", str(out), "--no-progress",
+                                        "-p", "placebo_draws", "100"])
+    return art, Site(out, rc, stdout, stderr)
+
+
+def test_a_second_article_renders_every_claim_on_its_page(second_article_site):
+    from research.report import claimview as cv
+
+    art, site = second_article_site
+    assert site.rc == 0, site.stdout + site.stderr
+    layout = yaml.safe_load((art / "layout.yaml").read_text(encoding="utf-8"))
+    published = {c["claim_id"]: c for c in json.loads((site.out / "claims.json").read_text())}
+    for page in layout["pages"]:
+        text = (site.out / f"{page['name']}.html").read_text(encoding="utf-8")
+        for cid in page["claims"]:
+            assert re.search(rf"id=[\"']{re.escape(cid)}[\"']", text), (page["name"], cid)
+            assert published[cid]["page"] == page["name"]
+            # the page's findings give the same reason the index and claims.json give
+            assert cv.e(cv.reason(published[cid])).split(" (")[0][:40] in text
+    assert site_problems(site.out) == []

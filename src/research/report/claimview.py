@@ -109,7 +109,7 @@ def markdown_html(text: str | None) -> str:
 def short_event_name(title: str | None, event_id: str, day0: Any = None, *, width: int = 44) -> str:
     """A short reader-facing name for an event: the first clause of its title (cut at a
     word boundary to ``width`` characters) and its day 0, e.g.
-    'Central bank cuts rates by 50 basis points, 2024-09-18'."""
+    'Central bank cuts rates, 2024-01-02'."""
     t = (title or "").strip()
     if t:
         parts = [x.strip() for x in re.split(r": |; |, | \(| - ", t) if x.strip()]

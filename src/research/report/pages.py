@@ -126,8 +126,8 @@ def evaluate_claims(params: Any, article: Any = None, *, claim_ids: Sequence[str
 
 
 def event_names(article: Any = None) -> dict[str, str]:
-    """Event id -> short reader-facing name with its day 0 ("Central bank cuts rates,
-    2024-09-18")."""
+    """Event id -> short reader-facing name with its day 0 (the first clause of the
+    event's title and its day-0 date)."""
     from research.claims.studies import day0_table
 
     art = article_of(article)
