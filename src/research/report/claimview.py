@@ -47,8 +47,8 @@ GLOSSARY: dict[str, str] = {
     "t": "the abnormal return divided by its standard error (how many 'normal days' of noise it is)",
     "p (t-test)": "chance of an abnormal return at least this large if the news had no effect, "
                   "from the t-test",
-    "p (placebo)": "the same chance from 1,000 random dates of the same stock (no distributional "
-                   "assumption)",
+    "p (placebo)": "the same chance judged against every usable non-event date of the same stock "
+                   "(no distributional assumption; never below 1/(1 + number of dates))",
     "volume": "day-0 trading volume relative to normal (log ratio; +1.0 is about 2.7 times normal)",
     "other news": "another catalogued event whose day 0 falls inside the window",
 }
@@ -503,7 +503,16 @@ def method_html(params: Mapping[str, Any] | Any) -> str:
         f"{e(p.get('market_proxy'))} as the market. The difference is the abnormal return; summed over a "
         "few days it is the cumulative abnormal return (CAR). Two tests say whether it is larger than "
         "chance: a t-test against the stock's normal day-to-day noise, and a placebo test that repeats "
-        f"the calculation on {e(p.get('placebo_draws'))} random dates of the same stock.</p>")
+        f"the calculation on {_placebo_dates(p)} of the same stock. Each claim's verdict rests on one "
+        "primary test (the placebo), adjusted for the number of claims tested (Holm).</p>")
+
+
+def _placebo_dates(p: Mapping[str, Any]) -> str:
+    """The placebo's pseudo dates in words, from the parameters used."""
+    if p.get("placebo_method", "exact") == "resample":
+        return f"{e(p.get('placebo_draws'))} random dates"
+    return "every usable non-event date (up to the as-of date)" if p.get("placebo_history", "as_of") == "as_of" \
+        else "every usable non-event date"
 
 
 def stale_banner(page_title: str, stale: Mapping[str, Mapping[str, Any]]) -> str:
