@@ -42,7 +42,8 @@ from research.claims.notes import render_note
 from research.claims.params import EvalParams
 from research.claims.registry import Claim
 from research.claims.numeric import finite
-from research.claims.multiplicity import adjust_pvalues, primary_test
+from research.claims.judge import capped_verdict, event_targets, fmt_p, judge_event_claim, rows_at
+from research.claims.multiplicity import adjust_pvalues
 from research.claims.power import power_note
 from research.claims.studies import RUNUP_WINDOW, ClaimStudy, basket_label, day0_table, run_claim_study
 from research.claims.verdict import (
@@ -86,38 +87,6 @@ def _empty_confounders() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in CONFOUNDER_COLUMNS})
 
 
-def _rows_at(evidence: pd.DataFrame, pairs: list[tuple[str, str, tuple[int, int]]], *,
-             estimated_only: bool = True) -> pd.DataFrame:
-    """Evidence rows for (event_id, ticker, window) triples, in the given order.
-
-    ``estimated_only=False`` keeps every requested triple: one that was skipped or has no
-    evidence row at all comes back with a NaN CAR, so a rule sees it as missing evidence
-    instead of never hearing of it.
-    """
-    if not pairs:
-        return evidence.iloc[0:0]
-    key = pd.DataFrame(pairs, columns=["event_id", "ticker", "w"])
-    key["window_start"] = [w[0] for w in key["w"]]
-    key["window_end"] = [w[1] for w in key["w"]]
-    on = ["event_id", "ticker", "window_start", "window_end"]
-    if evidence.empty:
-        if estimated_only:
-            return evidence.iloc[0:0]
-        evidence = empty_evidence()
-    out = key.drop(columns="w").merge(evidence, on=on, how="inner" if estimated_only else "left")
-    if estimated_only:
-        out = out[out["status"] == "ok"]
-    return out.reset_index(drop=True)
-
-
-def _auto_window(claim: Claim, study: ClaimStudy, event_id: str) -> tuple[int, int]:
-    w = getattr(claim.rule, "window", None)
-    if w is not None:
-        return w
-    uw = study.day0.loc[event_id, "uncertain_window"]
-    return tuple(uw) if uw is not None else (0, 0)
-
-
 def _confounders(claim: Claim, study: ClaimStudy, targets: list[tuple[str, str, tuple[int, int]]],
                  article: Article) -> tuple[pd.DataFrame, tuple[str, ...]]:
     if not targets:
@@ -139,16 +108,6 @@ def _base_notes(claim: Claim, base: EvalParams, params: EvalParams, article: Art
     return notes
 
 
-def _event_targets(claim: Claim, study: ClaimStudy) -> list[tuple[str, str, tuple[int, int]]]:
-    """(event, ticker-or-basket, window) rows the rule looks at."""
-    ok_events = [e for e in claim.events if e in study.day0.index and e not in dict(study.excluded)]
-    if claim.rule.type == "basket_car":
-        label = basket_label(claim.basket)
-        prim = [e for e in (claim.rule.primary_events or claim.events) if e in ok_events]  # type: ignore[attr-defined]
-        return [(e, label, _auto_window(claim, study, e)) for e in prim]
-    return [(e, t, _auto_window(claim, study, e)) for e, t in claim.event_ticker_pairs() if e in ok_events]
-
-
 def _confounder_targets(claim: Claim, study: ClaimStudy) -> list[tuple[str, str, tuple[int, int]]]:
     """(event, ticker-or-basket, window) rows to check for confounders: every window shown
     in the evidence, not only the rule's, since a longer CAR can take in other news."""
@@ -156,8 +115,10 @@ def _confounder_targets(claim: Claim, study: ClaimStudy) -> list[tuple[str, str,
     shown = sorted({(int(a), int(b)) for a, b in zip(study.evidence["window_start"], study.evidence["window_end"])}
                    if not study.evidence.empty else set())
 
+    rule_windows = {e: w for e, _, w in event_targets(claim, study)}
+
     def windows(e: str) -> list[tuple[int, int]]:
-        rule = _auto_window(claim, study, e)
+        rule = rule_windows.get(e, (0, 0))
         return [rule] + [w for w in shown if w != rule]
 
     if not claim.basket:
@@ -185,10 +146,8 @@ def _verdict(claim: Claim, params: EvalParams, verdict: str, evidence: pd.DataFr
     ev = evidence.reset_index(drop=True)
     extra = [c for c in ev.columns if c not in EVIDENCE_COLUMNS]
     ev = ev.reindex(columns=list(EVIDENCE_COLUMNS) + extra)
-    if claim.rule.max_verdict and verdict == SUPPORTED:
-        verdict = claim.rule.max_verdict
-        notes = [f"Rule check: the data alone would support the claim, but the verdict is capped at "
-                 f"'{claim.rule.max_verdict}': {claim.rule.max_verdict_reason}."] + list(notes)
+    verdict, cap = capped_verdict(claim, verdict, None, None, params.alpha)
+    notes = cap + list(notes)
     text = claim.rule.text
     if claim.rule.type == "not_testable":
         text = f"{claim.rule.text} Reason: {claim.rule.reason}"  # type: ignore[attr-defined]
@@ -207,59 +166,26 @@ def _verdict(claim: Claim, params: EvalParams, verdict: str, evidence: pd.DataFr
 # ---------------------------------------------------------------------------------------
 def _eval_event(claim: Claim, params: EvalParams, article: Article, base: EvalParams,
                 facts: FactCheckResult | None) -> Verdict:
-    rule = claim.rule
     study = run_claim_study(claim, params, article=article)
     notes = _base_notes(claim, base, params, article)
-    targets = _event_targets(claim, study)
-    if not targets:
+    ej = judge_event_claim(claim, study, params)
+    if ej is None:
         why = (f"none of the claim's events ({', '.join(claim.events)}) has its day 0 on or before the "
                f"as-of date {params.as_of}; the claim cannot be tested as of that date")
         notes = [f"Rule check: {why}."] + notes + list(study.notes)
         return _verdict(claim, params, NOT_TESTABLE, study.evidence, {}, notes, _empty_confounders(),
                         study.data_source, {"study": study}, headline=why[0].upper() + why[1:] + ".", facts=facts)
-    rows = _rows_at(study.evidence, targets, estimated_only=False)
-    tests = rule.tests  # type: ignore[attr-defined]
-    direction = rule.direction  # type: ignore[attr-defined]
-    if "placebo" in tests and params.placebo_method == "resample" and params.placebo_draws == 0:
+    if "placebo" in claim.rule.tests and params.placebo_method == "resample" and params.placebo_draws == 0:  # type: ignore[attr-defined]
         notes.append("placebo_draws=0: the placebo test was not run; the rule is applied to the parametric test only.")
-    if rule.type == "basket_car":
-        mret: dict[str, float] = {}
-        if rule.market_must_fall and params.market_proxy in study.returns.columns:  # type: ignore[attr-defined]
-            for e, _, _ in targets:
-                d0 = study.day0.loc[e, "day0"]
-                mret[e] = float(study.returns[params.market_proxy].get(d0, float("nan")))
-        window = targets[0][2]
-        label = basket_label(claim.basket)
-        ok_events = set(study.day0.index) - set(dict(study.excluded))
-        conf_rows = _rows_at(study.evidence, [(e, label, window) for e in rule.confounded_events  # type: ignore[attr-defined]
-                                              if e in ok_events])
-        j = _rules.judge_basket(rows, alpha=params.alpha, tests=tests, window=window, market_returns=mret,
-                                market_must_fall=rule.market_must_fall, confounded=conf_rows,  # type: ignore[attr-defined]
-                                direction=direction)
-        members = _rows_at(study.evidence, [(e, t, w) for e, _, w in targets
-                                            for t in claim.tickers if t in claim.basket_tickers])
-        sig = [_rules.row_significance(r, params.alpha, tests, direction) for r in members.to_dict(orient="records")]
-        key = dict(j.key_numbers)
-        key["basket"] = claim.basket
-        key["basket_members"] = list(claim.basket_tickers)
-        key["window"] = list(window)
-        key["members_estimated"] = len(members)
-        key["members_positive_significant_all_tests"] = sum(s["all_reject"] for s in sig)
-    elif rule.members == "all":  # type: ignore[attr-defined]
-        j = _rules.judge_pairs_all(rows, alpha=params.alpha, tests=tests, direction=direction)
-        key = dict(j.key_numbers)
-    else:
-        j = _rules.judge_pairs(rows, alpha=params.alpha, tests=tests, direction=direction)
-        key = dict(j.key_numbers)
+    j = ej.judgement
     conf, sep = _confounders(claim, study, _confounder_targets(claim, study), article)
-    window0 = targets[0][2]
-    primary = primary_test(rule.type, getattr(rule, "members", "each"), rows, window0)
-    notes = ([f"Rule check: {r}" for r in j.reasons] + _evidence_notes(rows, study.evidence, params.alpha, direction)
+    notes = ([f"Rule check: {r}" for r in j.reasons]
+             + _evidence_notes(ej.rows, study.evidence, params.alpha, claim.rule.direction)  # type: ignore[attr-defined]
              + notes + list(study.notes) + list(sep))
-    v = _verdict(claim, params, j.verdict, study.evidence, key, notes, conf, study.data_source,
+    v = _verdict(claim, params, j.verdict, study.evidence, ej.key_numbers, notes, conf, study.data_source,
                  {"study": study, "judgement": j}, headline=j.headline,
-                 windows=sorted({w for _, _, w in targets}), facts=facts)
-    return replace(v, inference=primary.to_dict() if primary else {})
+                 windows=sorted({w for _, _, w in ej.targets}), facts=facts)
+    return replace(v, inference=ej.primary.to_dict() if ej.primary else {})
 
 
 def _evidence_notes(rows: pd.DataFrame, evidence: pd.DataFrame, alpha: float, direction: str) -> list[str]:
@@ -397,7 +323,7 @@ def _eval_growth(claim: Claim, params: EvalParams, article: Article, base: EvalP
             "rounding of the published figures."
         )
     study = run_claim_study(claim, params, article=article)
-    rows = _rows_at(study.evidence, _event_targets(claim, study))
+    rows = rows_at(study.evidence, event_targets(claim, study))
     for rr in rows.to_dict(orient="records"):
         key[f"{rr['ticker']}@{rr['event_id']}"] = {
             "window": [rr["window_start"], rr["window_end"]], "car": rr["car"], "t_stat": rr["t_stat"],
@@ -406,7 +332,7 @@ def _eval_growth(claim: Claim, params: EvalParams, article: Article, base: EvalP
     notes += _base_notes(claim, base, params, article) + list(study.notes) + list(sep)
     return _verdict(claim, params, j.verdict, study.evidence, key, notes, conf, study.data_source,
                     {"study": study, "judgement": j}, headline=j.headline, facts=facts,
-                    windows=sorted({w for _, _, w in _event_targets(claim, study)}))
+                    windows=sorted({w for _, _, w in event_targets(claim, study)}))
 
 
 #: one evaluator per rule class (the studies it needs, then its judgement)
@@ -447,7 +373,7 @@ def evaluate(claim: Claim | str, params: EvalParams | dict | None = None, *,
     v = _evaluate_one(c, p, art)
     if not v.inference:
         return v
-    return _with_family(v, _primary_family(art, p), p.resolve(art).alpha)
+    return _with_family(v, _primary_family(art, p), p.resolve(art).alpha, c)
 
 
 def _evaluate_one(c: Claim, params: EvalParams, art: Article) -> Verdict:
@@ -493,33 +419,23 @@ def _primary_family(art: Article, params: EvalParams,
     return fam
 
 
-def _with_family(v: Verdict, family: dict[str, float], alpha: float) -> Verdict:
+def _with_family(v: Verdict, family: dict[str, float], alpha: float, claim: Claim) -> Verdict:
     """The verdict with its Holm/BH-adjusted primary p; 'supported' capped at 'partly
-    supported' when only the unadjusted p passes."""
+    supported' when only the unadjusted p passes (:func:`~research.claims.judge.capped_verdict`)."""
     adj = adjust_pvalues(family).get(v.claim_id, {"p_holm": float("nan"), "p_bh": float("nan"),
                                                    "family_size": len(family)})
     inf = dict(v.inference) | adj
     raw = inf.get("p_value")
-    fmt = lambda x: "n/a" if not finite(x) else ("<0.0001" if float(x) < 1e-4 else f"{float(x):.4f}")  # noqa: E731
     floor = inf.get("p_floor")
-    raw_s = (f"<= {fmt(floor)} (its floor, n = {inf.get('p_placebo_n')})"
-             if finite(raw) and finite(floor) and abs(float(raw) - float(floor)) < 1e-12 else fmt(raw))
+    raw_s = (f"<= {fmt_p(floor)} (its floor, n = {inf.get('p_placebo_n')})"
+             if finite(raw) and finite(floor) and abs(float(raw) - float(floor)) < 1e-12 else fmt_p(raw))
     line = (f"Primary test: {inf['test']} ({inf['description']}): p {raw_s}; adjusted across the article's "
-            f"{adj['family_size']} primary tests: Holm p {fmt(adj['p_holm'])}, Benjamini-Hochberg p {fmt(adj['p_bh'])}.")
-    notes = [line]
-    verdict = v.verdict
-    if verdict == SUPPORTED and not (finite(adj["p_holm"]) and adj["p_holm"] < alpha):
-        verdict = PARTLY
-        notes.append(f"Rule check: the primary test passes unadjusted (p {fmt(raw)}) but not after Holm adjustment "
-                     f"across {adj['family_size']} claims (p {fmt(adj['p_holm'])} >= alpha {alpha:g}): "
-                     "'supported' is capped at 'partly supported'.")
-    elif verdict == SUPPORTED and inf["test"] == "parametric t":
-        verdict = PARTLY
-        notes.append("Rule check: the placebo test was unavailable, and the plain t-test alone over-rejects for "
-                     "these stocks: 'supported' is capped at 'partly supported'.")
-    headline = v.headline + (f" Holm-adjusted p {fmt(adj['p_holm'])} across {adj['family_size']} claims."
+            f"{adj['family_size']} primary tests: Holm p {fmt_p(adj['p_holm'])}, Benjamini-Hochberg p "
+            f"{fmt_p(adj['p_bh'])}.")
+    verdict, caps = capped_verdict(claim, v.verdict, inf, adj, alpha)
+    headline = v.headline + (f" Holm-adjusted p {fmt_p(adj['p_holm'])} across {adj['family_size']} claims."
                              if v.headline else "")
-    return replace(v, verdict=verdict, inference=inf, notes=tuple(notes) + tuple(v.notes), headline=headline)
+    return replace(v, verdict=verdict, inference=inf, notes=(line, *caps) + tuple(v.notes), headline=headline)
 
 
 def evaluate_all(params: EvalParams | dict | None = None, claim_ids: list[str] | None = None, *,
@@ -538,4 +454,4 @@ def evaluate_all(params: EvalParams | dict | None = None, claim_ids: list[str] |
     missing = [c for c in art.claims if c.rule.type in ("basket_car", "pairs_car") and c.id not in {v.claim_id for v in raw}]
     family = _primary_family(art, p, priced + [_evaluate_one(c, p, art) for c in missing])
     alpha = p.resolve(art).alpha
-    return [_with_family(v, family, alpha) if v.inference else v for v in raw]
+    return [_with_family(v, family, alpha, art.claim(v.claim_id)) if v.inference else v for v in raw]

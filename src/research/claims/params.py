@@ -22,9 +22,11 @@ from research.errors import CalendarError, ParameterError
 __all__ = ["EvalParams", "SOURCES", "MODELS", "check_windows_fit"]
 
 SOURCES: tuple[str, ...] = ("snapshot", "yfinance", "auto")
-#: Expected-return models of :mod:`research.eventstudy` usable from a notebook (the factor
-#: model needs a factor table, which a notebook parameter cannot carry).
-MODELS: tuple[str, ...] = ("market", "market_adjusted", "mean_adjusted")
+#: Expected-return models usable from a notebook: the models of :mod:`research.eventstudy`
+#: and ``"etf3"``, its factor model on three ETF factors (market SPY, size IWM - SPY,
+#: growth QQQ - SPY; :data:`research.claims.studies.ETF_FACTORS`). A general factor model
+#: needs a factor table, which a notebook parameter cannot carry.
+MODELS: tuple[str, ...] = ("market", "market_adjusted", "mean_adjusted", "etf3")
 #: Placebo p-value methods and the history the exact placebo may use.
 PLACEBO_METHODS: tuple[str, ...] = ("exact", "resample")
 PLACEBO_HISTORIES: tuple[str, ...] = ("as_of", "all")
@@ -103,8 +105,8 @@ class EvalParams:
     market_proxy : str or None, default None
         Market index ticker of the market model (e.g. "IWM" for small caps); None = the
         article's (``article.yaml`` ``market_proxy``).
-    model : {"market", "market_adjusted", "mean_adjusted"}, default "market"
-        Expected-return model.
+    model : {"market", "market_adjusted", "mean_adjusted", "etf3"}, default "market"
+        Expected-return model (``"etf3"``: three ETF factors, see :data:`MODELS`).
     estimation_length : int, default 250
         Estimation window length in trading days.
     estimation_end : int, default -11

@@ -16,7 +16,6 @@ Both are magnitudes of a CAR (simple-return units, 0.03 = 3%), for the claim's w
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 from scipy import stats

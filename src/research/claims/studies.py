@@ -29,8 +29,10 @@ if TYPE_CHECKING:
 from research.eventstudy import EstimationWindow, EventStudyResult, EventStudySpec, run_event_study
 from research.eventstudy.pipeline import n_params
 from research.eventstudy.portfolio import basket_returns, late_members
+from research.errors import ParameterError
 
-__all__ = ["ClaimStudy", "run_claim_study", "basket_label", "SEP", "claim_windows", "day0_table", "RUNUP_WINDOW",
+__all__ = ["ClaimStudy", "ClaimPanel", "claim_panel", "study_on_panel", "run_claim_study", "ETF_FACTORS",
+           "etf_factors", "basket_label", "SEP", "claim_windows", "day0_table", "RUNUP_WINDOW",
            "placebo_exclusions"]
 
 #: Separator of the engine's event ids: ``"<event_id>|<ticker>"``.
@@ -131,13 +133,57 @@ def _days_after(windows: tuple[tuple[int, int], ...]) -> int:
     return int(max(last, 1) * 1.6) + 10
 
 
-def run_claim_study(claim: Claim, params: EvalParams, *, article: Article) -> ClaimStudy:
-    """Run the claim's event studies (pairs and basket) with the evaluation parameters.
+#: The three-factor ETF model (``model="etf3"``): factor name -> (long, short) tickers;
+#: the market (SPY), size (small minus large: IWM - SPY) and growth (Nasdaq-100 minus
+#: S&P 500: QQQ - SPY) as daily return differences of liquid ETFs.
+ETF_FACTORS: dict[str, tuple[str, ...]] = {"MKT": ("SPY",), "SMB_ETF": ("IWM", "SPY"), "GRW_ETF": ("QQQ", "SPY")}
 
-    ``params`` must be resolved against the article, with the claim's ``spec:`` overrides
-    applied (see :meth:`EvalParams.resolve`, :meth:`EvalParams.override`).
-    Returns a :class:`ClaimStudy`; a claim without events returns an empty one.
-    """
+
+def etf_factors(rets: pd.DataFrame) -> pd.DataFrame:
+    """The :data:`ETF_FACTORS` daily returns from a returns panel holding their tickers."""
+    out = {}
+    for name, legs in ETF_FACTORS.items():
+        missing = [t for t in legs if t not in rets.columns]
+        if missing:
+            raise ParameterError(f"model='etf3' needs the ETF(s) {missing} in the price data; use model='market'")
+        out[name] = rets[legs[0]] - (rets[legs[1]] if len(legs) > 1 else 0.0)
+    return pd.DataFrame(out, index=rets.index).dropna()
+
+
+def _tickers_of(params: EvalParams) -> list[str]:
+    """Tickers the specification needs besides the claim's: the proxy, the ETF factors."""
+    extra = [t for legs in ETF_FACTORS.values() for t in legs] if params.model == "etf3" else []
+    return list(dict.fromkeys([params.market_proxy, *extra]))
+
+
+@dataclass(frozen=True, eq=False)
+class ClaimPanel:
+    """What a claim's event studies need that does not depend on the specification: the
+    engine's events table (day 0 aligned once), the returns of the claim's tickers, its
+    basket and the proxies asked for, and the notes so far. Built by :func:`claim_panel`,
+    run under a specification by :func:`study_on_panel`."""
+
+    events: pd.DataFrame
+    returns: pd.DataFrame
+    closes: pd.DataFrame
+    volume: pd.DataFrame
+    day0: pd.DataFrame
+    keep: tuple[str, ...]
+    excluded: tuple[tuple[str, str], ...]
+    notes: tuple[str, ...]
+    baskets: dict[str, list[str]]
+    exclusions: dict[str, list[pd.Timestamp]]
+    uncertain_windows: tuple[tuple[int, int], ...]
+    data_source: str
+
+
+def claim_panel(claim: Claim, params: EvalParams, *, article: Article, extra_tickers: tuple[str, ...] = (),
+                windows: tuple[tuple[int, int], ...] = ()) -> ClaimPanel | None:
+    """Load the prices of a claim once (its tickers, its basket, the parameters' proxy and
+    ``extra_tickers``, e.g. the proxies of a specification grid), up to the end of the
+    longest of the claim's windows and ``windows``. When no event can be studied (all
+    after the as-of date, or no ticker in the data) its ``events`` table is empty and
+    :func:`study_on_panel` returns an empty study."""
     as_of = params.as_of_ts
     d0 = day0_table(claim.events, article=article)
     excluded = tuple(
@@ -157,20 +203,19 @@ def run_claim_study(claim: Claim, params: EvalParams, *, article: Article) -> Cl
         pairs = [(e, t) for e, t in pairs if t in have]
         members = [t for t in members if t in have]
     if not keep or (not pairs and not members):
-        return ClaimStudy(None, empty_evidence(), pd.DataFrame(), pd.DataFrame(), d0, excluded,
-                          tuple(notes), params.source)
+        return ClaimPanel(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), d0, tuple(keep),
+                          excluded, tuple(notes), {}, {}, (), params.source)
     uwin = tuple(dict.fromkeys(w for w in d0.loc[keep, "uncertain_window"] if w is not None))
-    windows = claim_windows(claim, params, uwin)
+    longest = claim_windows(claim, params, uwin) + tuple(windows)
     # Each ticker's whole history up to the last event window: the estimation windows need
     # ~260 sessions before day 0, and the placebo draws its pseudo-event dates (each with
     # its own estimation window) from the ticker's non-event history, so a short span
     # would leave it almost nothing to draw from.
-    end = d0.loc[keep, "day0"].max() + pd.Timedelta(days=_days_after(windows))
-    tickers = list(dict.fromkeys([t for _, t in pairs] + members + [params.market_proxy]))
+    end = d0.loc[keep, "day0"].max() + pd.Timedelta(days=_days_after(longest))
+    tickers = list(dict.fromkeys([t for _, t in pairs] + members + _tickers_of(params) + list(extra_tickers)))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        prices = load_prices(tickers, start=None, end=end.strftime("%Y-%m-%d"),
-                             source=params.source)
+        prices = load_prices(tickers, start=None, end=end.strftime("%Y-%m-%d"), source=params.source)
     for w in caught:
         notes.append(f"data: {w.message}")
     src = prices.attrs.get("source", {})
@@ -198,20 +243,45 @@ def run_claim_study(claim: Claim, params: EvalParams, *, article: Article) -> Cl
     # day 0 aligned once (day0_table) and handed to the engine, so the evidence, the
     # confounders and the notes all use the same session
     events = pd.DataFrame(rows, columns=["event_id", "ticker", "date", "timing", "day0"])
+    return ClaimPanel(events, rets, closes, vol, d0, tuple(keep), excluded, tuple(notes), baskets,
+                      placebo_exclusions(article, baskets), uwin, data_source)
+
+
+def study_on_panel(panel: ClaimPanel, claim: Claim, params: EvalParams, *,
+                   windows: tuple[tuple[int, int], ...] | None = None, lean: bool = False) -> ClaimStudy:
+    """The claim's event studies on a loaded :class:`ClaimPanel` under ``params``'
+    specification (model, market proxy, estimation window, placebo settings).
+
+    Parameters
+    ----------
+    windows : CAR windows to compute (default: :func:`claim_windows`).
+    lean : skip what a verdict does not need (the cross-sectional test battery and
+        abnormal volume), as the specification grid does; the evidence is the same.
+    """
+    if panel.events.empty:
+        return ClaimStudy(None, empty_evidence(), pd.DataFrame(), pd.DataFrame(), panel.day0, panel.excluded,
+                          panel.notes, params.source)
+    as_of = params.as_of_ts
+    notes = list(panel.notes)
+    windows = windows or claim_windows(claim, params, panel.uncertain_windows)
+    rets = panel.returns
+    factors = etf_factors(rets) if params.model == "etf3" else None
     spec = EventStudySpec(
         estimation=EstimationWindow(params.estimation_length, params.estimation_end, params.min_estimation_obs),
-        windows=windows, model=params.model, market=params.market_proxy, return_type="simple",
+        windows=windows, model="factor" if factors is not None else params.model, market=params.market_proxy,
+        return_type="simple", factors=factors,
     )
-    res = run_event_study(events, spec, returns=rets, volume=vol, placebo_draws=params.placebo_draws,
+    res = run_event_study(panel.events, spec, returns=rets, volume=False if lean else panel.volume,
+                          placebo_draws=params.placebo_draws, tests=() if lean else None,
                           seed=params.seed, placebo_method=params.placebo_method,
-                          placebo_exclude=placebo_exclusions(article, baskets),
-                          placebo_min_gap=params.placebo_min_gap,
+                          placebo_exclude=panel.exclusions, placebo_min_gap=params.placebo_min_gap,
                           placebo_until=as_of if params.placebo_history == "as_of" else None)
     evidence = _evidence(res, params.alpha)
     skipped = res.events[res.events["status"] != "ok"]
     for r in skipped.itertuples(index=False):
         notes.append(f"{r.event_id.replace(SEP, ' / ')} not estimated: {r.reason}.")
-    late = [(w, e) for w in windows for e in keep
+    d0 = panel.day0
+    late = [(w, e) for w in windows for e in panel.keep
             if _session_after(rets.index, d0.loc[e, "day0"], w[1]) > as_of]
     if late:
         ws = sorted({w for w, _ in late})
@@ -220,7 +290,17 @@ def run_claim_study(claim: Claim, params: EvalParams, *, article: Article) -> Cl
             + f" end after the as-of date {params.as_of} for some events: they use prices the "
             "article could not see and are shown for information only."
         )
-    return ClaimStudy(res, evidence, rets, closes, d0, excluded, tuple(notes), data_source)
+    return ClaimStudy(res, evidence, rets, panel.closes, d0, panel.excluded, tuple(notes), panel.data_source)
+
+
+def run_claim_study(claim: Claim, params: EvalParams, *, article: Article) -> ClaimStudy:
+    """Run the claim's event studies (pairs and basket) with the evaluation parameters.
+
+    ``params`` must be resolved against the article, with the claim's ``spec:`` overrides
+    applied (see :meth:`EvalParams.resolve`, :meth:`EvalParams.override`).
+    Returns a :class:`ClaimStudy`; a claim without events returns an empty one.
+    """
+    return study_on_panel(claim_panel(claim, params, article=article), claim, params)
 
 
 def placebo_exclusions(article: Article, baskets: dict[str, list[str]] | None = None) -> dict[str, list[pd.Timestamp]]:

@@ -16,11 +16,11 @@ from typing import Any
 
 import pandas as pd
 
+from research.claims.params import MODELS
 from research.report import claimview as cv
 
 __all__ = ["Explorer", "Exploration", "MODELS"]
 
-MODELS = ("market", "market_adjusted", "mean_adjusted")
 
 
 @dataclass(frozen=True)
