@@ -17,7 +17,10 @@ import pytest
 from scipy import stats
 
 from research.claims import EvalParams, evaluate_all, load_article
-from research.claims.multiplicity import adjust_pvalues
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from research.claims.multiplicity import adjust_pvalues, benjamini_hochberg, holm
 from research.claims.power import minimum_detectable
 from research.claims.studies import RUNUP_WINDOW, day0_table
 from research.data import align_event
@@ -173,3 +176,16 @@ def test_auto_window_of_an_unknown_hour_is_0_to_plus_1():
     for eid, r in unknown.iterrows():
         on_session = align_event(r["date"], "pre_open").day0 == pd.Timestamp(r["date"])
         assert r["uncertain_window"] == ((0, 1) if on_session else None), eid
+
+
+@given(st.lists(st.floats(min_value=0.0, max_value=1.0, allow_nan=False), min_size=1, max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_holm_and_bh_equal_statsmodels_multipletests(p):
+    """The vectorised Holm and BH of research.claims.multiplicity equal statsmodels'
+    ``multipletests(p, method="holm")`` / ``"fdr_bh"`` on any family, ties included."""
+    from statsmodels.stats.multitest import multipletests
+
+    raw = np.array(p)
+    np.testing.assert_allclose(holm(raw), multipletests(raw, method="holm")[1], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(benjamini_hochberg(raw), multipletests(raw, method="fdr_bh")[1], rtol=1e-12,
+                               atol=1e-15)

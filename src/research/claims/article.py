@@ -108,6 +108,9 @@ class Article:
     layout : the report layout.
     press_aliases : names in the press text of events.csv (``reported_move``) that stand for
         a ticker, or None for a subject that is not one (see :mod:`research.claims.reported`).
+    robustness : the ``robustness:`` mapping of ``article.yaml`` (the specification grid's
+        settings, see :class:`research.claims.robustness.SpecificationGrid`); empty for the
+        defaults.
     warnings : non-fatal problems found while loading.
     """
 
@@ -131,6 +134,7 @@ class Article:
     text_file: str
     layout: Layout
     press_aliases: Mapping[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
+    robustness: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     warnings: tuple[Problem, ...] = field(default=())
 
     def __repr__(self) -> str:
@@ -322,6 +326,9 @@ def ticker_problems(events: tuple[Event, ...], claims: tuple[Claim, ...], basket
         if "market_proxy" in c.spec and c.spec["market_proxy"] not in hs:
             t = c.spec["market_proxy"]
             out.append(Problem(CLAIMS_FILE, c.line, c.id, f"spec.market_proxy {t!r} is not in the price data ({near(t)})"))
+        if c.theme_proxy and c.theme_proxy not in hs:
+            t = c.theme_proxy
+            out.append(Problem(CLAIMS_FILE, c.line, c.id, f"theme_proxy {t!r} is not in the price data ({near(t)})"))
     for name, members in baskets.items():
         for t in members:
             if t not in hs:
@@ -410,6 +417,7 @@ def inspect_article(path: str | Path | None = None, *, tickers: Collection[str] 
         calendar=meta["calendar"], seed=int(meta["seed"]), baskets=baskets, claims=claims, events=events,
         facts=facts, text=text, text_file=text_file, layout=layout,
         press_aliases=MappingProxyType(dict(meta.get("press_aliases", {}))),
+        robustness=MappingProxyType(dict(meta.get("robustness", {}))),
         warnings=tuple(p for p in problems if p.severity != "error"),
     )
     return art, problems

@@ -41,7 +41,9 @@ from research.claims.factcheck import FactCheckResult, check_facts
 from research.claims.notes import render_note
 from research.claims.params import EvalParams
 from research.claims.registry import Claim
+from research.claims.robustness import SpecificationGrid
 from research.claims.numeric import finite
+from research.claims.gridcache import cached_grid
 from research.claims.judge import capped_verdict, event_targets, fmt_p, judge_event_claim, rows_at
 from research.claims.multiplicity import adjust_pvalues
 from research.claims.power import power_note
@@ -347,7 +349,7 @@ _EVALUATORS = {
 
 
 def evaluate(claim: Claim | str, params: EvalParams | dict | None = None, *,
-             article: Article | None = None) -> Verdict:
+             article: Article | None = None, robustness: bool | SpecificationGrid = False) -> Verdict:
     """Evaluate one claim.
 
     Parameters
@@ -356,6 +358,12 @@ def evaluate(claim: Claim | str, params: EvalParams | dict | None = None, *,
     params : :class:`EvalParams` (default ``EvalParams()``) or a dict of notebook parameters;
         fields left None (as-of date, market proxy, seed) are taken from the article.
     article : the :class:`~research.claims.article.Article` (default: the shipped article).
+    robustness : also judge the claim across the specification grid
+        (:mod:`research.claims.robustness`): True for the article's grid, or a
+        :class:`~research.claims.robustness.SpecificationGrid`. Price claims then carry
+        ``Verdict.robustness`` (share, fragile, every specification) and a note. Default
+        False (the grid takes every price claim of the article under ~100 specifications;
+        cached per inputs, see :mod:`research.claims.gridcache`).
 
     Returns
     -------
@@ -373,7 +381,8 @@ def evaluate(claim: Claim | str, params: EvalParams | dict | None = None, *,
     v = _evaluate_one(c, p, art)
     if not v.inference:
         return v
-    return _with_family(v, _primary_family(art, p), p.resolve(art).alpha, c)
+    v = _with_family(v, _primary_family(art, p), p.resolve(art).alpha, c)
+    return _with_robustness([v], art, p, robustness)[0]
 
 
 def _evaluate_one(c: Claim, params: EvalParams, art: Article) -> Verdict:
@@ -439,8 +448,9 @@ def _with_family(v: Verdict, family: dict[str, float], alpha: float, claim: Clai
 
 
 def evaluate_all(params: EvalParams | dict | None = None, claim_ids: list[str] | None = None, *,
-                 article: Article | None = None) -> list[Verdict]:
-    """Evaluate every claim of the article (or ``claim_ids``), in file order."""
+                 article: Article | None = None, robustness: bool | SpecificationGrid = False) -> list[Verdict]:
+    """Evaluate every claim of the article (or ``claim_ids``), in file order
+    (``robustness``: see :func:`evaluate`)."""
     art = article if article is not None else load_article()
     p = _params(params)
     claims = list(art.claims)
@@ -454,4 +464,29 @@ def evaluate_all(params: EvalParams | dict | None = None, claim_ids: list[str] |
     missing = [c for c in art.claims if c.rule.type in ("basket_car", "pairs_car") and c.id not in {v.claim_id for v in raw}]
     family = _primary_family(art, p, priced + [_evaluate_one(c, p, art) for c in missing])
     alpha = p.resolve(art).alpha
-    return [_with_family(v, family, alpha, art.claim(v.claim_id)) if v.inference else v for v in raw]
+    out = [_with_family(v, family, alpha, art.claim(v.claim_id)) if v.inference else v for v in raw]
+    return _with_robustness(out, art, p, robustness)
+
+
+def _with_robustness(verdicts: list[Verdict], art: Article, params: EvalParams,
+                     robustness: bool | SpecificationGrid) -> list[Verdict]:
+    """Attach each price verdict's specification grid and a note saying how far it holds."""
+    if robustness is False or not any(v.inference for v in verdicts):
+        return verdicts
+    grid = robustness if isinstance(robustness, SpecificationGrid) else None
+    results = cached_grid(art, params, grid)
+    out = []
+    for v in verdicts:
+        r = results.get(v.claim_id)
+        if r is None or not v.inference:
+            out.append(v)
+            continue
+        if r.headline_verdict != v.verdict:  # one path to every verdict: a mismatch is a bug
+            raise ClaimError(f"claim {v.claim_id}: the grid's headline verdict {r.headline_verdict!r} differs "
+                             f"from the verdict {v.verdict!r}")
+        note = (f"Robustness: '{v.verdict}' holds in {r.share:.0%} of {r.n_specs} specifications (market proxy x "
+                f"model x estimation length x window)" + (f"; FRAGILE: below {r.threshold:.0%}." if r.fragile
+                                                          else f", at or above the {r.threshold:.0%} threshold."))
+        out.append(replace(v, robustness=r.to_dict(), notes=v.notes + (note,),
+                           details={**v.details, "robustness": r}))
+    return out

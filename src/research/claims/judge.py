@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from research.claims import rules as _rules
@@ -50,20 +51,26 @@ def rows_at(evidence: pd.DataFrame, pairs: list[Target], *, estimated_only: bool
     evidence row at all comes back with a NaN CAR, so a rule sees it as missing evidence
     instead of never hearing of it.
     """
-    if not pairs:
-        return evidence.iloc[0:0]
-    key = pd.DataFrame(pairs, columns=["event_id", "ticker", "w"])
-    key["window_start"] = [w[0] for w in key["w"]]
-    key["window_end"] = [w[1] for w in key["w"]]
-    on = ["event_id", "ticker", "window_start", "window_end"]
+    if not pairs or (evidence.empty and estimated_only):
+        return evidence.iloc[0:0].reset_index(drop=True)
     if evidence.empty:
-        if estimated_only:
-            return evidence.iloc[0:0]
         evidence = empty_evidence()
-    out = key.drop(columns="w").merge(evidence, on=on, how="inner" if estimated_only else "left")
+    keys = [(e, t, int(w[0]), int(w[1])) for e, t, w in pairs]
+    pos = {k: i for i, k in enumerate(zip(evidence["event_id"], evidence["ticker"],
+                                          evidence["window_start"].astype(int), evidence["window_end"].astype(int)))}
+    hit = [pos.get(k, -1) for k in keys]
     if estimated_only:
-        out = out[out["status"] == "ok"]
-    return out.reset_index(drop=True)
+        status = evidence["status"].to_numpy()
+        hit = [i for i in hit if i >= 0 and status[i] == "ok"]
+        return evidence.iloc[hit].reset_index(drop=True)
+    out = (evidence.iloc[[max(i, 0) for i in hit]].reset_index(drop=True).copy() if len(evidence)
+           else evidence.reindex(range(len(keys))))
+    missing = [j for j, i in enumerate(hit) if i < 0]
+    if missing:
+        out.loc[missing, :] = np.nan
+        for col, vals in zip(["event_id", "ticker", "window_start", "window_end"], zip(*keys), strict=True):
+            out[col] = list(vals)
+    return out
 
 
 def _auto_window(claim: Claim, study: ClaimStudy, event_id: str) -> tuple[int, int]:

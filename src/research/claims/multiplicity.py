@@ -26,8 +26,10 @@ not in the family.
 Adjusted p-values across the article's primary tests: Holm (1979), which controls the
 family-wise error rate and decides the verdict ("supported" needs ``p_holm < alpha``; a
 claim that passes only unadjusted is capped at "partly supported"), and Benjamini-Hochberg
-(1995) false discovery rate, shown beside it. Both from
-``statsmodels.stats.multitest.multipletests``.
+(1995) false discovery rate, shown beside it. Both are computed here in a few vectorised
+lines (the specification grid adjusts hundreds of families, and statsmodels' Holm runs a
+full garbage collection per call); the tests pin them equal to
+``statsmodels.stats.multitest.multipletests`` (``method="holm"`` / ``"fdr_bh"``).
 """
 
 from __future__ import annotations
@@ -38,12 +40,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
 from research.claims.numeric import finite as _finite
 from research.claims.rules import joint_z
 
-__all__ = ["PrimaryTest", "primary_test", "adjust_pvalues"]
+__all__ = ["PrimaryTest", "primary_test", "adjust_pvalues", "holm", "benjamini_hochberg"]
 
 
 
@@ -132,8 +133,32 @@ def adjust_pvalues(pvalues: Mapping[str, float]) -> dict[str, dict[str, float]]:
     if not ids:
         return out
     raw = np.array([float(pvalues[k]) for k in ids])
-    holm = multipletests(raw, method="holm")[1]
-    bh = multipletests(raw, method="fdr_bh")[1]
-    for k, h, b in zip(ids, holm, bh, strict=True):
+    for k, h, b in zip(ids, holm(raw), benjamini_hochberg(raw), strict=True):
         out[k] = {"p_holm": float(h), "p_bh": float(b), "family_size": len(ids)}
+    return out
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values: sorted ascending, ``p_(k) * (m - k + 1)``
+    (k = 1..m), made non-decreasing by a running maximum, capped at 1; input order."""
+    p = np.asarray(p, dtype=float)
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    adj = np.minimum(np.maximum.accumulate(p[order] * np.arange(m, 0, -1)), 1.0)
+    out = np.empty(m)
+    out[order] = adj
+    return out
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg (1995) step-up adjusted p-values: sorted ascending,
+    ``p_(k) * m / k``, made non-decreasing from the top by a running minimum, capped at 1;
+    input order."""
+    p = np.asarray(p, dtype=float)
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    scaled = p[order] * m / np.arange(1, m + 1)
+    adj = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    out = np.empty(m)
+    out[order] = adj
     return out

@@ -52,6 +52,8 @@ class Claim:
     basket_tickers : the basket's members (resolved).
     windows : event windows the claim needs (trading days, inclusive).
     spec : per-claim overrides of the evaluation parameters (:data:`SPEC_KEYS`).
+    theme_proxy : an ETF of the claim's theme (e.g. a sector ETF), one more market proxy of
+        the specification grid (:mod:`research.claims.robustness`); None for none.
     facts : fact ids of ``facts.csv`` that bear on the claim.
     rule : the verdict rule (a registered :class:`~research.claims.rules.Rule`).
     fact_check : the fact-check items (:class:`~research.claims.factcheck.FactItem`).
@@ -75,6 +77,7 @@ class Claim:
     rule: Rule
     fact_check: tuple[FactItem, ...] = ()
     notes: tuple[str, ...] = ()
+    theme_proxy: str | None = None
     line: int = field(default=0, compare=False, repr=False)
 
     @property
@@ -118,7 +121,7 @@ def _claim(rec: dict[str, Any], baskets: Mapping[str, tuple[str, ...]], language
         windows=tuple((int(a), int(b)) for a, b in rec.get("windows", [])),
         spec=MappingProxyType(dict(rec.get("spec", {}))), facts=tuple(rec.get("facts", [])), rule=rule,
         fact_check=tuple(FactItem.from_mapping(i) for i in rec.get("fact_check", [])),
-        notes=tuple(_ws(n) for n in rec.get("notes", [])), line=line,
+        notes=tuple(_ws(n) for n in rec.get("notes", [])), theme_proxy=rec.get("theme_proxy"), line=line,
     )
 
 

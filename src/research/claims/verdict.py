@@ -159,6 +159,9 @@ class Verdict:
     inference : the primary test and its multiplicity adjustment (see
         :mod:`research.claims.multiplicity`): ``test, description, window, p_value,
         p_placebo_n, p_floor, p_holm, p_bh, family_size``; empty for claims without one.
+    robustness : the verdict across the specification grid
+        (:meth:`research.claims.robustness.Robustness.to_dict`: share, fragile, grid);
+        empty unless asked for (``evaluate(..., robustness=True)``).
     details : objects for figures (e.g. the EventStudyResult, rolling-return panel); not
         serialised.
     """
@@ -183,6 +186,7 @@ class Verdict:
     direction: str = ""
     specification: Mapping[str, Any] = field(default_factory=dict)
     inference: Mapping[str, Any] = field(default_factory=dict)
+    robustness: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -213,6 +217,7 @@ class Verdict:
             "direction": self.direction or None,
             "specification": _sorted(to_jsonable(dict(self.specification))),
             "inference": _sorted(to_jsonable(dict(self.inference))),
+            "robustness": to_jsonable(dict(self.robustness)) or None,
         }
 
     def to_json(self) -> str:

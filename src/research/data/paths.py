@@ -76,6 +76,13 @@ def cache_dir() -> Path:
     return Path(env).expanduser().resolve() if env else REPO_ROOT / ".cache" / "yfinance"
 
 
+def results_cache_dir() -> Path:
+    """Cache of computed results keyed by their inputs' content (e.g. the specification
+    grid): ``$RESEARCH_RESULTS_CACHE`` or ``<repo>/.cache/results`` (git-ignored)."""
+    env = os.environ.get("RESEARCH_RESULTS_CACHE")
+    return Path(env).expanduser().resolve() if env else REPO_ROOT / ".cache" / "results"
+
+
 def shared_market_data() -> Path:
     """Default source of ``build-snapshot``: ``<repo>/../shared/market-data``."""
     return REPO_ROOT.parent / "shared" / "market-data"
