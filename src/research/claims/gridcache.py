@@ -11,10 +11,13 @@ worst compute the same entry twice; an unreadable or unwritable cache is ignored
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +78,24 @@ def _store(path: Path, result: dict[str, Robustness]) -> None:
             pass
 
 
+@contextlib.contextmanager
+def _exclusive(path: Path | None) -> Iterator[None]:
+    """An exclusive advisory lock (``flock``) on ``<path>.lock`` while computing; released by
+    the OS if the process dies. No lock where the cache cannot be written."""
+    if path is None:
+        yield
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(path.with_suffix(".lock"), "a")  # noqa: SIM115
+    except OSError:
+        yield
+        return
+    with fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
 def cached_grid(article: Any, params: EvalParams, grid: SpecificationGrid | None = None) -> dict[str, Robustness]:
     """:func:`~research.claims.robustness.run_grid` for every price claim, from the cache
     when its inputs were seen before. The result read back from disk carries the numbers
@@ -87,11 +108,14 @@ def cached_grid(article: Any, params: EvalParams, grid: SpecificationGrid | None
     path = paths.results_cache_dir() / "grid" / f"{key}.json" if params.source == "snapshot" else None
     result = _load(path) if path is not None and path.is_file() else None
     if result is None:
-        fresh = run_grid(article, params, grid)
-        if path is not None:
-            _store(path, fresh)
-        # what is served is always the JSON round trip, so memory and disk agree exactly
-        result = {cid: Robustness.from_dict(cid, r.to_dict()) for cid, r in fresh.items()}
+        with _exclusive(path):  # concurrent pages wait for the first one instead of recomputing
+            result = _load(path) if path is not None and path.is_file() else None
+            if result is None:
+                fresh = run_grid(article, params, grid)
+                if path is not None:
+                    _store(path, fresh)
+                # what is served is always the JSON round trip, so memory and disk agree exactly
+                result = {cid: Robustness.from_dict(cid, r.to_dict()) for cid, r in fresh.items()}
     if len(_MEMORY) >= 8:
         _MEMORY.pop(next(iter(_MEMORY)))
     _MEMORY[key] = result

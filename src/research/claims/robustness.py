@@ -10,7 +10,8 @@ dimension              default
 market proxy           SPY, QQQ, IWM, and the claim's ``theme_proxy`` (a sector ETF)
 model                  market model, market-adjusted, mean-adjusted, and ``etf3``: a
                        factor model on SPY, IWM - SPY and QQQ - SPY
-estimation length      120, 250, 500 sessions (where the data allow)
+estimation length      120, 250, 500 sessions (a length longer than the headline's needs
+                       90% of it in valid returns, else it is not estimable)
 event window           the rule's, and (0,0), (0,+1), (-1,+1)
 =====================  =================================================================
 
@@ -23,9 +24,13 @@ Under each specification the claim goes through exactly the steps of its headlin
 (:mod:`research.claims.judge`): the rule on the same rows, its primary test (the exact
 placebo), the rule's cap, and the Holm cap -- with the family of primary tests *under that
 specification* (a claim without a theme ETF enters the theme specifications with its own
-market proxy). A specification is "not estimable" when one of the rule's rows could not be
-estimated under it (e.g. 500 sessions before a recent listing); it is shown and left out of
-the share. A verdict that holds in fewer than ``threshold`` (default 80%) of the estimable
+market proxy). A specification is left out of the share (and shown, with the reason) when
+one of the rule's rows cannot be estimated under it (e.g. 500 sessions before a recent
+listing), or when it is **underpowered**: its placebo has so few admissible dates that
+even the most extreme result, p at the floor 1/(1 + n), times the number of claims is
+not below alpha -- "supported" could fail there whatever the data (a 500-session
+estimation window leaves fewer pseudo dates). Both rules apply whatever the verdict. A
+verdict that holds in fewer than ``threshold`` (default 80%) of the estimable
 specifications is **fragile**.
 
 The curve's estimate is the rule rows' mean CAR (the CAR itself for a single row) with a
@@ -107,10 +112,14 @@ class Specification:
         return f"{self.model} / {proxy} / {self.estimation_length} / {self.window_label}"
 
     def params(self, base: EvalParams) -> EvalParams:
-        """``base`` under this specification (min_estimation_obs capped at the length)."""
+        """``base`` under this specification. The minimum of valid estimation returns is
+        capped at a shorter length, and for a longer one it is 90% of it (a long window is
+        only used where the data hold it, not filled with the history there is)."""
+        n = self.estimation_length
+        min_obs = (min(base.min_estimation_obs, n) if n <= base.estimation_length
+                   else max(base.min_estimation_obs, math.ceil(0.9 * n)))
         return replace(base, model=self.model, market_proxy=self.market_proxy or base.market_proxy,
-                       estimation_length=self.estimation_length,
-                       min_estimation_obs=min(base.min_estimation_obs, self.estimation_length))
+                       estimation_length=n, min_estimation_obs=min_obs)
 
 
 def _tuple(value: Any, name: str) -> tuple:
@@ -213,7 +222,8 @@ class Robustness:
     claim_id : the claim.
     headline_verdict : the verdict under the headline specification.
     table : one row per specification (:data:`GRID_COLUMNS`); ``estimate``/``ci_*`` in
-        simple-return units (0.1 = 10%), ``status`` "ok" or why it is not estimable.
+        simple-return units (0.1 = 10%), ``status`` "ok" or why the specification is left
+        out of the share (not estimable, underpowered).
     statistic : what ``estimate`` is, in words.
     threshold : the fragility threshold (share).
     """
@@ -261,7 +271,7 @@ class Robustness:
                          f"p {r.p_primary:.4f}{floor}, Holm p {r.p_holm:.4f})")
         skipped = len(self.table) - self.n_specs
         if skipped:
-            lines.append(f"{skipped} specification(s) not estimable (shown, not counted).")
+            lines.append(f"{skipped} specification(s) not estimable or underpowered (shown, not counted).")
         return "\n".join(lines)
 
     @classmethod
@@ -278,7 +288,7 @@ class Robustness:
         """The ``robustness`` entry of a verdict in claims.json."""
         return to_jsonable({
             "headline_verdict": self.headline_verdict, "share": self.share, "n_specs": self.n_specs,
-            "n_not_estimable": len(self.table) - self.n_specs, "threshold": self.threshold,
+            "n_left_out": len(self.table) - self.n_specs, "threshold": self.threshold,
             "fragile": self.fragile, "statistic": self.statistic,
             "grid": self.table.reindex(columns=list(GRID_COLUMNS)).to_dict(orient="records"),
         })
@@ -302,8 +312,10 @@ def _statistic(claim: Claim, n_rows: int) -> str:
 
 
 def _self_test(claim: Claim, spec: Specification) -> bool:
-    """The specification would test the market proxy against itself."""
-    named = set(claim.tickers) | {t for _, t in claim.pairs}
+    """The specification would test the market proxy against itself (the proxy is one of
+    the series the rule judges: a pair's ticker or a basket member)."""
+    named = (set(claim.basket_tickers) if claim.rule.type == "basket_car"
+             else {t for _, t in claim.event_ticker_pairs()})
     return spec.market_proxy is not None and spec.model in ("market", "market_adjusted") and spec.market_proxy in named
 
 
@@ -433,6 +445,10 @@ def _finish(article: Any, base: EvalParams, grid: SpecificationGrid, per: dict[s
             if r["status"] == "ok":
                 adj = fams[s.key][cid]
                 verdict, _ = capped_verdict(claim, r["verdict_raw"], r["inference"], adj, alpha)
+                floor = r["inference"].get("p_floor")
+                if finite(floor) and float(floor) * adj["family_size"] >= alpha:
+                    rec["status"] = (f"underpowered: the placebo's floor {float(floor):.4f} times "
+                                     f"{adj['family_size']} claims is not below alpha {alpha:g}")
                 rec.update(estimate=r["estimate"], ci_low=r["ci_low"], ci_high=r["ci_high"],
                            p_primary=r["inference"]["p_value"], p_holm=adj["p_holm"], verdict=verdict,
                            p_floor=r["inference"].get("p_floor") if finite(r["inference"].get("p_floor")) else math.nan)

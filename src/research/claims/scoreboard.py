@@ -43,14 +43,19 @@ def headline(v: Verdict | Any) -> str:
 
 
 def scoreboard(verdicts: Iterable[Verdict]) -> pd.DataFrame:
-    """DataFrame with columns claim_id, title, verdict, fact_check, headline (one row per
-    verdict; the headline is the verdict's sentence with its key number and p-value)."""
+    """DataFrame with columns claim_id, title, verdict, fact_check, headline, robustness,
+    fragile (one row per verdict; the headline is the verdict's sentence with its key number
+    and p-value; robustness the share of the specification grid agreeing with the verdict,
+    NaN without a grid; fragile True below the grid's threshold)."""
     rows: list[dict[str, Any]] = [
         {"claim_id": v.claim_id, "title": v.title, "verdict": v.verdict, "fact_check": v.fact_verdict,
-         "headline": v.headline or headline(v)}
+         "headline": v.headline or headline(v),
+         "robustness": float(v.robustness["share"]) if v.robustness else float("nan"),
+         "fragile": bool(v.robustness.get("fragile")) if v.robustness else False}
         for v in verdicts
     ]
-    return pd.DataFrame(rows, columns=["claim_id", "title", "verdict", "fact_check", "headline"])
+    return pd.DataFrame(rows, columns=["claim_id", "title", "verdict", "fact_check", "headline", "robustness",
+                                       "fragile"])
 
 
 def evidence_table(verdicts: Iterable[Verdict]) -> pd.DataFrame:

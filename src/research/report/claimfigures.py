@@ -14,6 +14,10 @@ rolling returns     rolling returns with the rule's look-back shaded and the thr
 descriptive only    bars of the evidence at day 0, titled "for description only"
 ==================  =====================================================================
 
+A price verdict judged across the specification grid (``Verdict.robustness``) also gets
+its specification curve, second: the estimate under every specification, sorted, with
+the verdict under each (title: the share agreeing with the headline verdict).
+
 :func:`figure_html` embeds a figure as a ``data:`` PNG (self-contained pages).
 """
 
@@ -197,5 +201,27 @@ def figures_for(v: Any, *, names: Mapping[str, str] | None = None, alpha: float 
     if v.verdict.startswith("not testable"):
         return _descriptive(v, names, alpha)
     if any(str(k).endswith(".basket_car") for k in v.key_numbers) or v.key_numbers.get("basket"):
-        return _basket(v, names, alpha)
-    return _pairs(v, names, alpha) or _descriptive(v, names, alpha)
+        figs = _basket(v, names, alpha)
+    else:
+        figs = _pairs(v, names, alpha) or _descriptive(v, names, alpha)
+    curve = _spec_curve(v)
+    return figs[:1] + curve + figs[1:]
+
+
+def _spec_curve(v: Any) -> list[ClaimFigure]:
+    """The specification curve of a verdict carrying its grid (``Verdict.robustness``)."""
+    rob = getattr(v, "robustness", None) or {}
+    if not rob.get("grid"):
+        return []
+    grid = pd.DataFrame(rob["grid"])
+    for c in ("estimate", "ci_low", "ci_high"):
+        grid[c] = grid[c].astype("float64")
+    try:
+        fig = F.specification_curve(grid, headline_verdict=str(rob["headline_verdict"]),
+                                    statistic=str(rob["statistic"]), share=float(rob["share"]),
+                                    threshold=float(rob["threshold"]))
+    except FigureError:
+        return []
+    title = fig.axes[0].get_title().replace("\n", " ")
+    return [ClaimFigure(fig, "Specification curve: " + title,
+                        {"share": float(rob["share"]), "n_specs": float(rob["n_specs"])})]

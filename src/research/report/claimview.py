@@ -28,7 +28,8 @@ import mistune
 __all__ = [
     "GLOSSARY", "VERDICT_COLOURS", "answer_paragraph", "as_record", "table_html", "badge", "claim_section", "confounder_details",
     "day", "evidence_details", "fact_check_html", "factual_errors", "findings_box", "glossary_html", "markdown_html", "params_table",
-    "pct", "pvalue", "reason", "short_event_name", "stale_banner", "verdict_counts",
+    "pct", "pvalue", "reason", "robustness_label", "robustness_text", "short_event_name", "stale_banner",
+    "test_sizes_html", "verdict_counts",
 ]
 
 VERDICT_COLOURS = {
@@ -130,6 +131,27 @@ def as_record(v: Any) -> dict[str, Any]:
     if hasattr(v, "to_dict") and callable(v.to_dict):
         return dict(v.to_dict())
     return dict(v)
+
+
+def robustness_text(rec: Mapping[str, Any]) -> str:
+    """How far the verdict holds across the specification grid, in words ("" when the
+    verdict carries no grid): e.g. "fragile: holds in 61% of 72 specifications"."""
+    rob = rec.get("robustness") or {}
+    share, n = _num(rob.get("share")), rob.get("n_specs")
+    if share is None or not n:
+        return ""
+    return f"{'fragile' if rob.get('fragile') else 'robust'}: holds in {share:.0%} of {n} specifications"
+
+
+def robustness_label(rec: Mapping[str, Any]) -> str:
+    """:func:`robustness_text` as a small label (amber when fragile), or ""."""
+    text = robustness_text(rec)
+    if not text:
+        return ""
+    colour = "#9a6700" if text.startswith("fragile") else "#57606a"
+    weight = "600" if text.startswith("fragile") else "400"
+    return (f" <span class='rp-robust' data-fragile='{'yes' if text.startswith('fragile') else 'no'}' "
+            f"style='color:{colour};font-weight:{weight};font-size:.85em;white-space:nowrap'>{e(text)}</span>")
 
 
 def badge(verdict: str) -> str:
@@ -274,7 +296,7 @@ def findings_box(verdicts: Sequence[Any], *, title: str = "Findings",
         label = f"<a href='{e(href)}'>{cid}</a>" if anchors else cid
         errs = factual_errors(r)
         extra = "".join(f"<br><span class='rp-small'>Fact check: {e(x)}</span>" for x in errs[:2])
-        items.append(f"<li data-claim='{cid}'>{label} {badge(str(r.get('verdict')))} "
+        items.append(f"<li data-claim='{cid}'>{label} {badge(str(r.get('verdict')))}{robustness_label(r)} "
                      f"<strong>{e(r.get('title'))}</strong> — {e(reason(r, names=names))}{extra}</li>")
     return (f"<div class='rp-findings' role='note'><h2>{e(title)}</h2><ul>"
             + "".join(items) + "</ul></div>")
@@ -391,7 +413,8 @@ def claim_section(v: Any, *, prose_md: str | None = None, quote: Sequence[str] |
     cid = e(rec.get("claim_id"))
     out = [f"<section class='rp-claim' id='{cid}' data-claim='{cid}'>",
            f"<h2>{cid} — {e(rec.get('title'))}</h2>",
-           f"<p class='rp-reason'>{badge(str(rec.get('verdict')))} {e(reason(rec, names=names))}</p>"]
+           f"<p class='rp-reason'>{badge(str(rec.get('verdict')))}{robustness_label(rec)} "
+           f"{e(reason(rec, names=names))}</p>"]
     if quote:
         lang = f" ({e(_LANGUAGES.get(str(quote_language), quote_language))})" if quote_language else ""
         out.append(f"<details class='rp-details'><summary>The article's words{lang}</summary>"
@@ -489,8 +512,9 @@ def glossary_html(extra: Mapping[str, str] | None = None) -> str:
             f"<table class='rp-table'>{body}</table></details>")
 
 
-def method_html(params: Mapping[str, Any] | Any) -> str:
-    """The event-study method in one paragraph (shown once per page), from the parameters."""
+def method_html(params: Mapping[str, Any] | Any, grid: Any = None) -> str:
+    """The event-study method in one paragraph (shown once per page), from the parameters
+    and, when given, the specification grid."""
     p = params.to_dict() if hasattr(params, "to_dict") else dict(params)
     model = {"market": "its usual relation to the market index (the market model)",
              "market_adjusted": "the market index's return (market-adjusted model)",
@@ -504,7 +528,61 @@ def method_html(params: Mapping[str, Any] | Any) -> str:
         "few days it is the cumulative abnormal return (CAR). Two tests say whether it is larger than "
         "chance: a t-test against the stock's normal day-to-day noise, and a placebo test that repeats "
         f"the calculation on {_placebo_dates(p)} of the same stock. Each claim's verdict rests on one "
-        "primary test (the placebo), adjusted for the number of claims tested (Holm).</p>")
+        "primary test (the placebo), adjusted for the number of claims tested (Holm)."
+        + (_grid_sentence(grid) if grid is not None else "") + "</p>")
+
+
+def _grid_sentence(grid: Any) -> str:
+    """The specification grid in words, from the grid used
+    (:class:`research.claims.robustness.SpecificationGrid`)."""
+    names = {"market": "market model", "market_adjusted": "market-adjusted", "mean_adjusted": "mean-adjusted",
+             "etf3": "three ETF factors (SPY, IWM - SPY, QQQ - SPY)"}
+    wins = ", ".join(f"({a:+d},{b:+d})" for a, b in grid.windows)
+    return e(f" Each price verdict is then re-judged under every combination of market index "
+             f"({', '.join(grid.proxies)} and the claim's theme ETF), model "
+             f"({', '.join(names.get(m, m) for m in grid.models)}), estimation length "
+             f"({', '.join(str(n) for n in grid.estimation_lengths)} sessions) and event window (the rule's, "
+             f"{wins}); a verdict that holds in fewer than {grid.threshold:.0%} of them is marked fragile.")
+
+
+def test_sizes_html(verdicts: Sequence[Any]) -> str:
+    """The real size of each test on these stocks (collapsed table): per series the rule
+    rows use, the plain t-test's rejection rate at a nominal 5% over every admissible
+    non-event date (the placebo set, evidence column ``size_t_05``) beside the exact
+    placebo's on the same dates, at most 5% by construction (:func:`_placebo_size`).
+    "" when no row carries a size."""
+    rows: dict[str, dict[str, Any]] = {}
+    for v in verdicts:
+        rec = as_record(v)
+        wins = {tuple(w) for w in ((rec.get("specification") or {}).get("rule_windows") or [])}
+        for r in rec.get("evidence") or []:
+            size, n = _num(r.get("size_t_05")), _num(r.get("p_placebo_n"))
+            if size is None or n is None or (r.get("window_start"), r.get("window_end")) not in wins:
+                continue
+            key = f"{r.get('ticker')} ({int(r['window_start']):+d},{int(r['window_end']):+d})"
+            rows.setdefault(key, {"series": _named(str(r.get("ticker")), None),
+                                  "window": f"({int(r['window_start']):+d},{int(r['window_end']):+d})",
+                                  "n": int(n), "t": size, "placebo": _placebo_size(int(n))})
+    if not rows:
+        return ""
+    ts = sorted(r["t"] for r in rows.values())
+    body = "".join(f"<tr><td>{e(r['series'])}</td><td>{e(r['window'])}</td><td class='num'>{r['n']}</td>"
+                   f"<td class='num'>{r['t']:.1%}</td><td class='num'>{r['placebo']:.1%}</td></tr>"
+                   for _, r in sorted(rows.items()))
+    summary = (f"Real size of the tests at a nominal 5% on these stocks: the plain t-test rejects on "
+               f"{ts[0]:.1%} to {ts[-1]:.1%} of each series' non-event dates (median {ts[len(ts) // 2]:.1%}); "
+               "the exact placebo on at most 5% by construction, which is why verdicts rest on it.")
+    return (f"<details class='rp-details' id='test-sizes'><summary>{e(summary)}</summary>"
+            "<table class='rp-table'><thead><tr><th>series</th><th>window</th><th>non-event dates</th>"
+            "<th>t-test rejects</th><th>placebo rejects</th></tr></thead>"
+            f"<tbody>{body}</tbody></table></details>")
+
+
+def _placebo_size(n: int) -> float:
+    """Rejection rate at 5% of the exact placebo over its own n dates, each tested against
+    the other n - 1: the date ranked k-th most extreme (no ties) has
+    p = (1 + (k - 1)) / (1 + (n - 1)) = k / n, so floor(0.05 n) of the n dates reject."""
+    return math.floor(0.05 * n + 1e-9) / n if n else float("nan")
 
 
 def _placebo_dates(p: Mapping[str, Any]) -> str:

@@ -29,7 +29,7 @@ from scipy import stats as _sps
 from research.errors import FigureError
 
 __all__ = ["STYLE", "CONTEXT", "PALETTE", "theme", "price_paths", "car_paths", "day0_bars", "ar_heatmap",
-           "rolling_return_chart", "indexed_chart", "safe_text"]
+           "rolling_return_chart", "indexed_chart", "specification_curve", "safe_text"]
 
 STYLE = "whitegrid"
 CONTEXT = "notebook"
@@ -473,5 +473,63 @@ def indexed_chart(
                      f"{safe_text(worst)} {last[worst] - 100:+.0f}% (to {last_day[worst].date()})",
                      fontsize=LABEL_SIZE + 1)
         fig.autofmt_xdate()
+    _wrap_title(fig)
+    return fig
+
+
+#: Colours of the verdicts in the specification curve (as the verdict badges).
+_VERDICT_COLOURS = {"supported": "#1a7f37", "partly supported": "#9a6700", "not supported": "#cf222e"}
+
+
+def specification_curve(grid: pd.DataFrame, *, headline_verdict: str, statistic: str, share: float,
+                        threshold: float, title: str | None = None) -> Figure:
+    """Specification curve (Simonsohn, Simmons & Nelson 2020): every estimable
+    specification's estimate with its confidence interval, sorted, coloured by the
+    verdict under it; beneath, which proxy / model / estimation length / window each uses.
+
+    ``grid`` holds :data:`research.claims.robustness.GRID_COLUMNS` (``estimate``,
+    ``ci_low``, ``ci_high`` in return units); the headline specification is ringed.
+    """
+    g = grid[grid["status"] == "ok"].sort_values("estimate", kind="stable").reset_index(drop=True)
+    if g.empty:
+        raise FigureError("specification_curve: no estimable specification")
+    dims = [("market proxy", [p if isinstance(p, str) and p else "no proxy" for p in g["market_proxy"]]),
+            ("model", list(g["model"])), ("estimation (sessions)", [str(int(n)) for n in g["estimation_length"]]),
+            ("window", list(g["window"]))]
+    levels = [(name, v) for name, col in dims for v in dict.fromkeys(sorted(set(col), key=str))]
+    x = np.arange(len(g))
+    with theme():
+        fig = Figure(figsize=(10, 3.0 + 0.17 * len(levels)), layout="constrained")
+        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[2.2, 0.2 * len(levels) + 0.4])
+        colours = [_VERDICT_COLOURS.get(v, _GREY) for v in g["verdict"]]
+        top.vlines(x, g["ci_low"], g["ci_high"], colors=colours, linewidth=1.0, alpha=0.6)
+        top.scatter(x, g["estimate"], c=colours, s=14, zorder=3)
+        head = np.flatnonzero(g["headline"].to_numpy(dtype=bool))
+        ring = [top.scatter(x[head], g["estimate"].iloc[head], s=90, facecolors="none", edgecolors="#222222",
+                            linewidths=1.4, zorder=4, label="headline specification")] if head.size else []
+        top.axhline(0, color=_GREY, linewidth=0.8, linestyle=":")
+        top.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        top.set_ylabel(_wrap(safe_text(statistic), 28), fontsize=LABEL_SIZE - 1)
+        top.tick_params(labelsize=LABEL_SIZE)
+        handles = [top.scatter([], [], c=c, s=14, label=v) for v, c in _VERDICT_COLOURS.items()
+                   if v in set(g["verdict"])]
+        top.legend(handles=handles + ring, fontsize=LABEL_SIZE - 1,
+                   loc="upper left", frameon=False, ncol=4)
+        ypos = {lv: i for i, lv in enumerate(levels)}
+        for name, col in dims:
+            ys = [ypos[(name, v)] for v in col]
+            bottom.scatter(x, ys, marker="|", s=40, color="#333333", linewidths=1.2)
+        bottom.set_yticks(range(len(levels)), [f"{safe_text(v)}" for _, v in levels], fontsize=LABEL_SIZE - 2)
+        bottom.set_ylim(len(levels) - 0.5, -0.5)
+        edges = np.cumsum([len(dict.fromkeys(col)) for _, col in dims])[:-1]
+        for y in edges:
+            bottom.axhline(y - 0.5, color=_GREY, linewidth=0.6)
+        bottom.set_xticks([])
+        bottom.set_xlabel(f"{len(g)} specifications, sorted by the estimate", fontsize=LABEL_SIZE - 1)
+        bottom.grid(False)
+        top.set_title(safe_text(title) if title else
+                      f"'{headline_verdict}' holds in {share:.0%} of {len(g)} specifications"
+                      + (f" - fragile (below {threshold:.0%})" if share < threshold else ""),
+                      fontsize=LABEL_SIZE + 1)
     _wrap_title(fig)
     return fig

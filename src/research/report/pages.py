@@ -108,10 +108,12 @@ def load_page(name: str, article: Any = None) -> PageView:
 
 
 def evaluate_claims(params: Any, article: Any = None, *, claim_ids: Sequence[str] | None = None,
-                    claim_parameters: Mapping[str, Mapping[str, Any]] | None = None) -> list[Any]:
+                    claim_parameters: Mapping[str, Mapping[str, Any]] | None = None,
+                    robustness: bool = True) -> list[Any]:
     """Verdicts of the article's claims (all, or ``claim_ids``, in article order), each
     with ``params`` unless ``claim_parameters`` gives that claim's own (the parameters its
-    page published it with: a page showing claims it does not own shows the owner's numbers).
+    page published it with: a page showing claims it does not own shows the owner's numbers);
+    price claims judged across the specification grid unless ``robustness`` is False.
     """
     from research.claims import EvalParams, evaluate
 
@@ -121,7 +123,7 @@ def evaluate_claims(params: Any, article: Any = None, *, claim_ids: Sequence[str
     out = []
     for cid in ids:
         p = EvalParams.from_mapping(own[cid]) if cid in own else params
-        out.append(evaluate(cid, p, article=art))
+        out.append(evaluate(cid, p, article=art, robustness=robustness))
     return out
 
 
@@ -174,13 +176,19 @@ def page_footer(params: Any, verdicts: Sequence[Any] = (), *, data_source: str |
     where the page left them to the article); claims computed with other parameters
     (per-claim overrides) are listed under the table.
     """
+    from research.claims.robustness import SpecificationGrid
+
+    grid = None
     if article is not None and hasattr(params, "resolve"):
-        params = params.resolve(article_of(article))
+        art = article_of(article)
+        params = params.resolve(art)
+        grid = SpecificationGrid.from_mapping(art.robustness) if any(
+            getattr(v, "robustness", None) for v in verdicts) else None
     per_claim = {v.claim_id: v.parameters for v in verdicts if getattr(v, "parameters", None)}
     if data_source is None and verdicts:
         data_source = "; ".join(sorted({str(v.data_source) for v in verdicts}))
-    return (cv.method_html(params) + cv.params_table(params, data_source=data_source, per_claim=per_claim)
-            + cv.glossary_html())
+    return (cv.method_html(params, grid) + cv.test_sizes_html(verdicts)
+            + cv.params_table(params, data_source=data_source, per_claim=per_claim) + cv.glossary_html())
 
 
 # --------------------------------------------------------------------------------------

@@ -270,6 +270,7 @@ th { background: #f3f3f5; }
 .failed { color: #b3261e; font-weight: 700; }
 tr.row-failed td { background: #fdecea; }
 .small { font-size: 12px; color: #555; }
+.small.fragile { color: #9a6700; font-weight: 600; }
 .answer { font-size: 16px; background: #f6f8fa; border-left: 6px solid #0969da; padding: 10px 14px; }
 td.why { font-size: 13px; }
 code { font-size: 12px; }
@@ -361,7 +362,9 @@ def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
         out.append(
             f'<tr id="claim-{e(cid)}"{cls} data-claim="{e(cid)}" data-verdict="{e(verdict)}">'
             f"<td><b>{e(cid)}</b></td><td>{e(str(c.get('title', '')))}</td>"
-            f'<td><span class="badge {_BADGE.get(verdict, "b-untestable")}">{e(verdict)}</span></td>'
+            f'<td><span class="badge {_BADGE.get(verdict, "b-untestable")}">{e(verdict)}</span>'
+            + (f'<br><span class="small{" fragile" if (c.get("robustness") or {}).get("fragile") else ""}">'
+               f'{e(cv.robustness_text(c))}</span>' if cv.robustness_text(c) else "") + "</td>"
             f'<td class="why">{e(why)}{other}</td>'
             f'<td class="key" title="{e(full)}">{e(short)}</td><td>{link}</td></tr>'
         )
