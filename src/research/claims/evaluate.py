@@ -487,6 +487,7 @@ def _with_robustness(verdicts: list[Verdict], art: Article, params: EvalParams,
         note = (f"Robustness: '{v.verdict}' holds in {r.share:.0%} of {r.n_specs} specifications (market proxy x "
                 f"model x estimation length x window)" + (f"; FRAGILE: below {r.threshold:.0%}." if r.fragile
                                                           else f", at or above the {r.threshold:.0%} threshold."))
-        out.append(replace(v, robustness=r.to_dict(), notes=v.notes + (note,),
+        at = 1 if v.notes and v.notes[0].startswith("Primary test:") else 0  # beside the primary test
+        out.append(replace(v, robustness=r.to_dict(), notes=v.notes[:at] + (note,) + v.notes[at:],
                            details={**v.details, "robustness": r}))
     return out

@@ -47,6 +47,7 @@ class ClaimFigure:
     figure: Figure
     alt: str
     numbers: Mapping[str, float]
+    kind: str = ""  # "specification_curve" for the grid's curve (shown beside the main figure)
 
 
 def figure_html(fig: Figure, alt: str = "", *, dpi: int = 90) -> str:
@@ -224,4 +225,4 @@ def _spec_curve(v: Any) -> list[ClaimFigure]:
         return []
     title = fig.axes[0].get_title().replace("\n", " ")
     return [ClaimFigure(fig, "Specification curve: " + title,
-                        {"share": float(rob["share"]), "n_specs": float(rob["n_specs"])})]
+                        {"share": float(rob["share"]), "n_specs": float(rob["n_specs"])}, "specification_curve")]

@@ -213,6 +213,11 @@ def answer_paragraph(verdicts: Sequence[Any]) -> str:
             f"{r['claim_id']} ({r.get('title')})" for r in recs if r.get("verdict") == "not supported") + ".")
     if by.get("partly supported"):
         parts.append("Partly supported: " + ", ".join(by["partly supported"]) + ".")
+    fragile = [f"{r['claim_id']} ({robustness_text(r).removeprefix('fragile: ')})" for r in recs
+               if (r.get("robustness") or {}).get("fragile")]
+    if fragile:
+        parts.append("Fragile (the verdict changes under other defensible specifications of the event "
+                     "study): " + ", ".join(fragile) + ".")
     wrong = [r["claim_id"] for r in recs if factual_errors(r)]
     if wrong:
         parts.append("Factual problems (wrong, misdated or unverified details) were found in "

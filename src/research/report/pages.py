@@ -143,7 +143,8 @@ def event_names(article: Any = None) -> dict[str, str]:
 
 def claim_block(v: Any, page: PageView, *, names: Mapping[str, str], alpha: float) -> str:
     """One claim's section: verdict and reason, the article's words, prose, rule, notes,
-    the main figure, further figures and the evidence collapsed."""
+    the main figure and the specification curve, further figures and the evidence
+    collapsed."""
     from research.report.claimfigures import figure_html, figures_for
 
     cid = v.claim_id
@@ -154,11 +155,13 @@ def claim_block(v: Any, page: PageView, *, names: Mapping[str, str], alpha: floa
     figs = figures_for(v, names=names, alpha=alpha)
     if not figs:
         return section
-    main = figure_html(figs[0].figure, figs[0].alt)
+    shown = [figs[0]] + [f for f in figs[1:] if f.kind == "specification_curve"]
+    rest = [f for f in figs[1:] if f.kind != "specification_curve"]
+    main = "".join(figure_html(f.figure, f.alt) for f in shown)
     more = ""
-    if len(figs) > 1:
+    if rest:
         more = ("<details class='rp-details'><summary>More charts</summary>"
-                + "".join(figure_html(f.figure, f.alt) for f in figs[1:]) + "</details>")
+                + "".join(figure_html(f.figure, f.alt) for f in rest) + "</details>")
     head, tail = section.rsplit("</section>", 1)
     return f"{head}{main}{more}</section>{tail}"
 
