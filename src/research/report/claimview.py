@@ -29,7 +29,7 @@ __all__ = [
     "GLOSSARY", "VERDICT_COLOURS", "answer_paragraph", "as_record", "table_html", "badge", "claim_section", "confounder_details",
     "day", "evidence_details", "fact_check_html", "factual_errors", "findings_box", "glossary_html", "markdown_html", "params_table",
     "pct", "pvalue", "reason", "robustness_label", "robustness_text", "short_event_name", "stale_banner",
-    "test_sizes_html", "verdict_counts",
+    "placebo_size", "test_sizes_html", "verdict_counts",
 ]
 
 VERDICT_COLOURS = {
@@ -278,6 +278,8 @@ details.rp-details{margin:6px 0}details.rp-details>summary{cursor:pointer;color:
 table.rp-table{border-collapse:collapse;font-size:.88em;margin:4px 0}
 table.rp-table th,table.rp-table td{border-bottom:1px solid #e5e5e5;padding:2px 8px;text-align:left}
 table.rp-table td.num{text-align:right;font-variant-numeric:tabular-nums}
+.rp-figrow{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start}
+.rp-figrow>img{flex:1 1 460px;min-width:0}
 .rp-stale{border:2px solid #9a6700;background:#fff8c5;padding:8px 14px;border-radius:6px;margin:8px 0}
 </style>
 """
@@ -554,7 +556,7 @@ def test_sizes_html(verdicts: Sequence[Any]) -> str:
     """The real size of each test on these stocks (collapsed table): per series the rule
     rows use, the plain t-test's rejection rate at a nominal 5% over every admissible
     non-event date (the placebo set, evidence column ``size_t_05``) beside the exact
-    placebo's on the same dates, at most 5% by construction (:func:`_placebo_size`).
+    placebo's on the same dates, at most 5% by construction (:func:`placebo_size`).
     "" when no row carries a size."""
     rows: dict[str, dict[str, Any]] = {}
     for v in verdicts:
@@ -567,7 +569,7 @@ def test_sizes_html(verdicts: Sequence[Any]) -> str:
             key = f"{r.get('ticker')} ({int(r['window_start']):+d},{int(r['window_end']):+d})"
             rows.setdefault(key, {"series": _named(str(r.get("ticker")), None),
                                   "window": f"({int(r['window_start']):+d},{int(r['window_end']):+d})",
-                                  "n": int(n), "t": size, "placebo": _placebo_size(int(n))})
+                                  "n": int(n), "t": size, "placebo": placebo_size(int(n))})
     if not rows:
         return ""
     ts = sorted(r["t"] for r in rows.values())
@@ -583,7 +585,7 @@ def test_sizes_html(verdicts: Sequence[Any]) -> str:
             f"<tbody>{body}</tbody></table></details>")
 
 
-def _placebo_size(n: int) -> float:
+def placebo_size(n: int) -> float:
     """Rejection rate at 5% of the exact placebo over its own n dates, each tested against
     the other n - 1: the date ranked k-th most extreme (no ties) has
     p = (1 + (k - 1)) / (1 + (n - 1)) = k / n, so floor(0.05 n) of the n dates reject."""

@@ -499,7 +499,7 @@ def specification_curve(grid: pd.DataFrame, *, headline_verdict: str, statistic:
     levels = [(name, v) for name, col in dims for v in dict.fromkeys(sorted(set(col), key=str))]
     x = np.arange(len(g))
     with theme():
-        fig = Figure(figsize=(10, 3.0 + 0.17 * len(levels)), layout="constrained")
+        fig = Figure(figsize=(9, 2.4 + 0.15 * len(levels)), layout="constrained")
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[2.2, 0.2 * len(levels) + 0.4])
         colours = [_VERDICT_COLOURS.get(v, _GREY) for v in g["verdict"]]
         top.vlines(x, g["ci_low"], g["ci_high"], colors=colours, linewidth=1.0, alpha=0.6)

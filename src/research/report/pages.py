@@ -158,6 +158,8 @@ def claim_block(v: Any, page: PageView, *, names: Mapping[str, str], alpha: floa
     shown = [figs[0]] + [f for f in figs[1:] if f.kind == "specification_curve"]
     rest = [f for f in figs[1:] if f.kind != "specification_curve"]
     main = "".join(figure_html(f.figure, f.alt) for f in shown)
+    if len(shown) > 1:  # the finding and its robustness side by side (wrapping on a narrow screen)
+        main = f"<div class='rp-figrow'>{main}</div>"
     more = ""
     if rest:
         more = ("<details class='rp-details'><summary>More charts</summary>"
