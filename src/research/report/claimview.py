@@ -563,13 +563,13 @@ def test_sizes_html(verdicts: Sequence[Any]) -> str:
         rec = as_record(v)
         wins = {tuple(w) for w in ((rec.get("specification") or {}).get("rule_windows") or [])}
         for r in rec.get("evidence") or []:
-            size, n = _num(r.get("size_t_05")), _num(r.get("p_placebo_n"))
-            if size is None or n is None or (r.get("window_start"), r.get("window_end")) not in wins:
+            size, n, w = _num(r.get("size_t_05")), _num(r.get("p_placebo_n")), r.get("window")
+            if size is None or n is None or not w or tuple(w) not in wins:
                 continue
-            key = f"{r.get('ticker')} ({int(r['window_start']):+d},{int(r['window_end']):+d})"
-            rows.setdefault(key, {"series": _named(str(r.get("ticker")), None),
-                                  "window": f"({int(r['window_start']):+d},{int(r['window_end']):+d})",
-                                  "n": int(n), "t": size, "placebo": placebo_size(int(n))})
+            label = f"({int(w[0]):+d},{int(w[1]):+d})"
+            rows.setdefault(f"{r.get('ticker')} {label}", {"series": _named(str(r.get("ticker")), None),
+                                                          "window": label, "n": int(n), "t": size,
+                                                          "placebo": placebo_size(int(n))})
     if not rows:
         return ""
     ts = sorted(r["t"] for r in rows.values())
