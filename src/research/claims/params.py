@@ -251,8 +251,8 @@ class EvalParams:
         """Offline, the data are known in advance: a market proxy the snapshot does not carry
         or an as-of date outside its coverage is a parameter error, raised before any
         notebook runs (with yfinance the universe is only known by asking)."""
-        from research.data import available_tickers, coverage
-        from research.data.sources import unknown_ticker_error
+        from research.data import available_tickers
+        from research.data.sources import ticker_span, unknown_ticker_error
 
         have = available_tickers()
         if self.market_proxy not in have:
@@ -261,15 +261,15 @@ class EvalParams:
             )
         if self.as_of is None:
             return  # checked once resolved against the article
-        cov = coverage().set_index("ticker").loc[self.market_proxy]
+        first, last = ticker_span(self.market_proxy)
         as_of = self.as_of_ts
-        if not cov["first"] <= as_of <= cov["last"]:
+        if not first <= as_of <= last:
             raise ParameterError(
                 f"parameter as_of={self.as_of} is outside the snapshot's data for the market proxy "
-                f"{self.market_proxy} ({cov['first'].date()} .. {cov['last'].date()}); choose a date "
+                f"{self.market_proxy} ({first.date()} .. {last.date()}); choose a date "
                 "in that range (or leave as_of unset to use the article's)"
             )
-        check_windows_fit(self, cov["first"], cov["last"], f"the snapshot's {self.market_proxy} data")
+        check_windows_fit(self, first, last, f"the snapshot's {self.market_proxy} data")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], *, ignore: tuple[str, ...] = ("verdict_path",)) -> EvalParams:

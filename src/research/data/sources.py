@@ -58,6 +58,13 @@ def available_tickers() -> list[str]:
     return sorted(load_snapshot().manifest["tickers"])
 
 
+def ticker_span(ticker: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last session of one snapshot ticker (from the manifest; KeyError for a
+    ticker it does not carry). The cheap form of one row of :func:`coverage`."""
+    m = load_snapshot().manifest["tickers"][ticker]
+    return pd.Timestamp(m["first"]), pd.Timestamp(m["last"])
+
+
 def coverage() -> pd.DataFrame:
     """Per-ticker coverage of the snapshot.
 
