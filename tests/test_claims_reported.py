@@ -126,3 +126,14 @@ def test_small_press_move_far_from_the_data_disagrees(table):
     assert not small.empty
     for r in small.itertuples():
         assert (r.status == "DISAGREES") == (abs(r.computed_pct - r.reported_pct) > 1.5)
+
+
+def test_table_of_an_article_with_no_event_before_its_as_of_date_is_empty():
+    """An article whose catalogued events all come after the evaluation date has nothing to
+    compare: an empty table with the usual columns, not a crash (as_of before every event
+    of the shipped article)."""
+    from research.claims import reported_vs_computed
+
+    out = reported_vs_computed(as_of="2024-01-02")
+    assert out.empty
+    assert {"event_id", "ticker", "reported_pct", "computed_pct", "status"} <= set(out.columns)

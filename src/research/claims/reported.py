@@ -188,6 +188,12 @@ def reported_vs_computed(
     pairs = [(eid, t) for eid, r in ev.iterrows() for t in r["tickers"]]
     have = set(available_tickers())
     tickers = sorted({t for _, t in pairs if t in have})
+    columns = ["event_id", "ticker", "day0", "reported_pct", "reported_text", "computed_pct", "diff_pp",
+               "threshold_pp", "status", "hint"]
+    if not pairs:  # no catalogued event up to the as-of date: nothing to compare
+        out = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+        out.attrs["disagreement_rule"] = DISAGREEMENT_RULE
+        return out
     lo = ev["day0"].min() - pd.Timedelta(days=10)
     hi = ev["day0"].max() + pd.Timedelta(days=7)
     with warnings.catch_warnings():
@@ -223,7 +229,6 @@ def reported_vs_computed(
         rows.append({"event_id": eid, "ticker": t, "day0": r["day0"], "reported_pct": rep,
                      "reported_text": p.text if p else "", "computed_pct": comp, "diff_pp": diff,
                      "threshold_pp": bound, "status": status, "hint": hint})
-    out = pd.DataFrame(rows, columns=["event_id", "ticker", "day0", "reported_pct", "reported_text",
-                                      "computed_pct", "diff_pp", "threshold_pp", "status", "hint"])
+    out = pd.DataFrame(rows, columns=columns)
     out.attrs["disagreement_rule"] = DISAGREEMENT_RULE
     return out
