@@ -377,6 +377,17 @@ def _nanstd(x: np.ndarray, axis: int = 0) -> np.ndarray:
         return np.where(n > 1, np.sqrt((d * d).sum(axis=axis) / np.maximum(n - 1, 1)), np.nan)
 
 
+def _quad_form(s: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(N, W) ``s_nw' V_n s_nw`` for ``s`` (N, W, P) and ``V`` (N, P, P): P^2 element-wise
+    products of (N, W) slices (P is 1 to a few regressors; no 3-operand einsum)."""
+    out = np.zeros(s.shape[:2])
+    for p in range(s.shape[2]):  # a few parameters, not events
+        sp = s[:, :, p]
+        for q in range(s.shape[2]):
+            out += sp * v[:, None, p, q] * s[:, :, q]
+    return out
+
+
 def car_moments(
     ar: np.ndarray,
     starts: np.ndarray,
@@ -431,7 +442,7 @@ def car_moments(
         dm = np.where(present[:, :, None], design, 0.0)
         dcs = np.concatenate([np.zeros((n_ev, 1, dm.shape[-1])), np.cumsum(dm, axis=1)], axis=1)
         s = dcs[:, ends + 1, :] - dcs[:, starts, :]  # (N, W, P)
-        v = tau + np.einsum("nwp,npq,nwq->nw", s, xtx_inv, s)
+        v = tau + _quad_form(s, xtx_inv)
     elif pe is not None:
         pcs = np.concatenate([z, np.cumsum(np.where(present, pe, 0.0), axis=1)], axis=1)
         v = pcs[:, ends + 1] - pcs[:, starts]
@@ -1302,7 +1313,7 @@ def _scar_days(inp: BatteryInput) -> np.ndarray:
             v = np.where(present, inp.pe, 0.0)
         else:
             d = np.where(present[:, :, None], inp.design_evt, 0.0)
-            v = present + np.einsum("ntk,nkj,ntj->nt", d, inp.xtx_inv, d)
+            v = present + _quad_form(d, inp.xtx_inv)
         v = np.where(present, v, np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
             return ar / (inp.sigma[:, None] * np.sqrt(v))
@@ -1346,7 +1357,10 @@ class _GrankSetup:
         flat = _flat_index(o_est)
         sar_o = sar[order]
         fin_o = fin[order]
-        srt = sar_o.ravel().take(flat)
+        pad = (1 << n_days.bit_length()) - 1 - n_days  # NaN columns: a fixed-step binary search
+        srt_pad = np.full((n_ev, n_days + pad), np.nan)
+        srt = srt_pad[:, :n_days]
+        srt[...] = sar_o.ravel().take(flat)
         fin_s = np.isfinite(srt)
         avg, _ = _avg_ranks_sorted(srt)  # ties are found among the SARs themselves
         base0 = _scatter_rows(np.where(fin_s, avg, 0.0), flat)
@@ -1355,12 +1369,11 @@ class _GrankSetup:
         pos1 = _scatter_rows(np.where(fin_s, q1, pos_dtype(0)), flat)
         grp_end = np.r_[starts[1:], n_ev]
         base_all = np.stack([base0[a:b].sum(axis=0) for a, b in zip(starts, grp_end, strict=True)])
-        pad = (1 << n_days.bit_length()) - 1 - n_days  # NaN columns: a fixed-step binary search
         return _GrankSetup(
             order=order,
             starts=starts,
             w_g=1.0 / (t_sorted[starts] + 1.0),
-            srt=np.pad(srt, ((0, 0), (0, pad)), constant_values=np.nan),
+            srt=srt_pad,
             pos1=pos1,
             fin_e=fin_o,
             base0=base0,
