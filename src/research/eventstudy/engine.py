@@ -202,6 +202,7 @@ def _combined_input(parts: list, bounds: list[tuple[int, int]], pan: StudyPanel,
     """The battery's input over every chunk (:func:`research.eventstudy.stats.combine_parts`),
     with the generalized rank test's second pass over the chunks when it is requested."""
     inp = _stats.combine_parts(parts)
+    parts.clear()  # their per-event arrays are now in ``inp``: do not hold them twice
     if battery_tests is not None and "generalized_rank" not in battery_tests:
         return inp
     starts, ends = window_index(spec)
