@@ -10,6 +10,7 @@ estimated are kept (``status="skipped"`` with a reason).
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any
 
@@ -341,9 +342,10 @@ def _result(ev: pd.DataFrame, spec: EventStudySpec, ok: np.ndarray, reasons: lis
             events_out[f"beta_{name}"] = per["beta"][:, j]
     ids = pd.Index(ev["event_id"], name="event_id")
     ar_df = pd.DataFrame(per["ar"], index=ids, columns=pd.Index(rel, name="day"))
+    rep = np.repeat(np.arange(n), w)  # each event's row repeated per window: one string take
     car_df = pd.DataFrame({
-        "event_id": pd.array(np.repeat(ev["event_id"].to_numpy(), w), dtype="str"),
-        "ticker": pd.array(np.repeat(ev["ticker"].to_numpy(), w), dtype="str"),
+        "event_id": pd.array(ev["event_id"].to_numpy(), dtype="str").take(rep),
+        "ticker": pd.array(ev["ticker"].to_numpy(), dtype="str").take(rep),
         "day0": np.repeat(ev["day0"].to_numpy(), w),
         "window_start": np.tile([a for a, _ in spec.windows], n),
         "window_end": np.tile([b for _, b in spec.windows], n),
@@ -377,11 +379,10 @@ def _battery(make_inp: Any, n_agg: int, spec: EventStudySpec,
              tests: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Cross-sectional tests per day and per window via :mod:`research.eventstudy.stats`."""
     notes: list[str] = []
-    empty = _empty_tests()
     if n_agg < 2:
         notes.append("cross-sectional tests need at least 2 estimated events; tests table empty "
                      "(use the single-event t in result.car)")
-        return empty, notes
+        return _empty_tests(), notes
     inp = make_inp()
     try:
         return _run_battery(inp, spec, tests), notes
@@ -389,7 +390,7 @@ def _battery(make_inp: Any, n_agg: int, spec: EventStudySpec,
         msg = f"cross-sectional test battery failed ({type(exc).__name__}: {exc}); tests table empty"
         warnings.warn(msg, RuntimeWarning, stacklevel=3)
         notes.append(msg)
-        return empty, notes
+        return _empty_tests(), notes
 
 
 def _run_battery(inp: Any, spec: EventStudySpec, tests: tuple[str, ...] | None) -> pd.DataFrame:
@@ -443,6 +444,12 @@ def _with_bhar_skewness(tests_df: pd.DataFrame, bhar: np.ndarray, spec: EventStu
 
 
 def _empty_tests() -> pd.DataFrame:
+    """An empty tests table with the result's dtypes (a fresh copy of one template)."""
+    return _empty_tests_template().copy()
+
+
+@functools.cache
+def _empty_tests_template() -> pd.DataFrame:
     dtypes = {"test": "str", "scope": "str", "day": "Int64", "window_start": "Int64",
               "window_end": "Int64", "statistic": "float64", "p_value": "float64"}
     return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in TEST_COLUMNS})

@@ -260,8 +260,9 @@ def align_matrices(y_panel: np.ndarray, x_panel: np.ndarray | None, col: np.ndar
     if x_panel is None:
         return AlignedData(y_all[:, e0:e1], None, y_all[:, v0:v1], None, pos0)
     xp = np.asarray(x_panel, dtype=float)
-    x_all = np.stack([_windows(xp[:, k][None, :], np.zeros_like(col), p0 + lo, span, reach)
-                      for k in range(xp.shape[1])], axis=-1)
+    cols = [_windows(xp[:, k][None, :], np.zeros_like(col), p0 + lo, span, reach)
+            for k in range(xp.shape[1])]
+    x_all = cols[0][:, :, None] if len(cols) == 1 else np.stack(cols, axis=-1)
     return AlignedData(y_all[:, e0:e1], x_all[:, e0:e1], y_all[:, v0:v1], x_all[:, v0:v1], pos0)
 
 
@@ -300,8 +301,9 @@ def screen(al: AlignedData, spec: EventStudySpec) -> tuple[np.ndarray, np.ndarra
             for j in range(al.x_est.shape[-1]):  # regressors (1 to a few), 2-D arrays each
                 xz = np.where(valid, al.x_est[..., j], 0.0)
                 dev = np.where(valid, al.x_est[..., j] - (xz.sum(axis=1) / nv)[:, None], 0.0)
-                sd = np.sqrt((dev * dev).sum(axis=1) / nv)
-                zero |= ~(sd > 1e-12 * (1.0 + np.abs(xz).max(axis=1)))
+                sd = np.sqrt(np.einsum("ij,ij->i", dev, dev) / nv)
+                big = np.maximum(xz.max(axis=1), -xz.min(axis=1))  # max |x| over valid days
+                zero |= ~(sd > 1e-12 * (1.0 + big))
                 devs.append(dev)
         code[(code == 0) & zero] = ScreenReason.ZERO_VARIANCE_REGRESSOR
         if spec.model == "factor" and al.x_est.shape[-1] > 1:

@@ -52,6 +52,7 @@ from scipy import special as _sp_special
 from scipy import stats as _st
 
 from research.errors import SpecificationError
+from research.eventstudy.models import quad_form
 
 __all__ = [
     "BatteryInput",
@@ -377,17 +378,6 @@ def _nanstd(x: np.ndarray, axis: int = 0) -> np.ndarray:
         return np.where(n > 1, np.sqrt((d * d).sum(axis=axis) / np.maximum(n - 1, 1)), np.nan)
 
 
-def _quad_form(s: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """(N, W) ``s_nw' V_n s_nw`` for ``s`` (N, W, P) and ``V`` (N, P, P): P^2 element-wise
-    products of (N, W) slices (P is 1 to a few regressors; no 3-operand einsum)."""
-    out = np.zeros(s.shape[:2])
-    for p in range(s.shape[2]):  # a few parameters, not events
-        sp = s[:, :, p]
-        for q in range(s.shape[2]):
-            out += sp * v[:, None, p, q] * s[:, :, q]
-    return out
-
-
 def car_moments(
     ar: np.ndarray,
     starts: np.ndarray,
@@ -442,7 +432,7 @@ def car_moments(
         dm = np.where(present[:, :, None], design, 0.0)
         dcs = np.concatenate([np.zeros((n_ev, 1, dm.shape[-1])), np.cumsum(dm, axis=1)], axis=1)
         s = dcs[:, ends + 1, :] - dcs[:, starts, :]  # (N, W, P)
-        v = tau + _quad_form(s, xtx_inv)
+        v = tau + quad_form(s, xtx_inv)
     elif pe is not None:
         pcs = np.concatenate([z, np.cumsum(np.where(present, pe, 0.0), axis=1)], axis=1)
         v = pcs[:, ends + 1] - pcs[:, starts]
@@ -1313,7 +1303,7 @@ def _scar_days(inp: BatteryInput) -> np.ndarray:
             v = np.where(present, inp.pe, 0.0)
         else:
             d = np.where(present[:, :, None], inp.design_evt, 0.0)
-            v = present + _quad_form(d, inp.xtx_inv)
+            v = present + quad_form(d, inp.xtx_inv)
         v = np.where(present, v, np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
             return ar / (inp.sigma[:, None] * np.sqrt(v))
