@@ -140,3 +140,22 @@ def test_dask_localcluster_gives_the_in_process_result(panel):
         remote = run_event_study(ev, returns=panel, volume=False, chunk_size=40, client=client)
     _assert_same_per_event(local, remote)
     pd.testing.assert_frame_equal(local.tests, remote.tests, check_exact=True)
+
+
+def test_chunked_with_exact_placebo_and_volume_equals_one_shot():
+    ev = pd.DataFrame({
+        "event_id": ["a", "b", "c", "d", "e", "f", "g"],
+        "ticker": ["MP", "MP", "IONQ", "RGTI", "NVDA", "IONQ", "MP"],
+        "date": ["2025-07-10", "2024-06-12", "2025-03-03", "2025-01-08", "2024-11-20", "2025-03-03",
+                 "2025-07-10"],
+        "timing": ["pre_open", "pre_open", "after_close", "intraday", "after_close", "after_close",
+                   "pre_open"],
+    })
+    kw = dict(source="snapshot", placebo_method="exact")
+    one = run_event_study(ev, **kw)
+    chunked = run_event_study(ev, chunk_size=2, **kw)
+    _assert_same_per_event(one, chunked)
+    assert one.car["p_placebo"].notna().all()
+    pd.testing.assert_frame_equal(one.placebo, chunked.placebo)
+    pd.testing.assert_frame_equal(one.volume, chunked.volume)
+    _assert_tests_close(one.tests, chunked.tests)
