@@ -10,6 +10,7 @@ estimated are kept (``status="skipped"`` with a reason).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import warnings
 from typing import Any
@@ -171,6 +172,8 @@ def _estimate_all(ev: pd.DataFrame, pan: StudyPanel, spec: EventStudySpec, tests
     reasons: list[str] = [""] * n
     per = per_event_arrays(n, np.zeros(0, np.intp), None, spec)
     parts, inp = [], None
+    if client is not None:  # workers need no volume panel
+        pan = dataclasses.replace(pan, volume=None)
     outs = run_chunks(chunk_pass, bounds, pan,
                       lambda a, b: (ev.iloc[a:b], a, b, first[a:b], spec, battery_tests, whole), client)
     for (a, b), out in zip(bounds, outs, strict=True):
