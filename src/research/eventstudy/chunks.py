@@ -71,12 +71,9 @@ def per_event_arrays(n: int, idx: np.ndarray, est: Estimate | None, spec: EventS
     for c in ("alpha", "sigma", "r2", "n_obs", "ar"):
         out[c][idx] = getattr(est, c)
     out["beta"][idx, : est.beta.shape[1]] = est.beta
-    ws = window_statistics(est, spec)
-    for c in ("car", "bhar", "car_se", "t_stat", "p_value", "complete"):
+    ws = window_statistics(est, spec, path=True)
+    for c in ("car", "bhar", "car_se", "t_stat", "p_value", "complete", "path_car", "path_se"):
         out[c][idx] = ws[c]
-    days = np.arange(t_len)
-    path = window_statistics(est, spec, np.zeros_like(days), days, bhar=False, pvalues=False)
-    out["path_car"][idx], out["path_se"][idx] = path["car"], path["car_se"]
     return out
 
 

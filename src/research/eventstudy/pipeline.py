@@ -376,7 +376,7 @@ def estimate(al: AlignedData, spec: EventStudySpec) -> Estimate:
 # ----------------------------------------------------------------------------------------
 def window_statistics(est: Estimate, spec: EventStudySpec, starts: np.ndarray | None = None,
                       ends: np.ndarray | None = None, *, bhar: bool = True,
-                      pvalues: bool = True) -> dict[str, np.ndarray]:
+                      pvalues: bool = True, path: bool = False) -> dict[str, np.ndarray]:
     """CAR, BHAR and the single-event CAR t-test for every event x window.
 
     The CAR and its variance come from :func:`research.eventstudy.stats.car_moments`
@@ -395,13 +395,19 @@ def window_statistics(est: Estimate, spec: EventStudySpec, starts: np.ndarray | 
     starts, ends : inclusive day indices into the event span; default the spec's windows.
     bhar, pvalues : compute BHAR and the t-test p-values (default True; the CAR path and
         the placebo need neither).
+    path : also return ``path_car`` and ``path_se`` (N, T): the CAR and its standard error
+        from the first event day to each day (one CAR computation with the windows).
 
     Returns
     -------
-    dict of (N, W) arrays: car, bhar, car_se, t_stat, p_value, complete.
+    dict of (N, W) arrays: car, bhar, car_se, t_stat, p_value, complete (and the path).
     """
     if starts is None or ends is None:
         starts, ends = window_index(spec)
+    n_w = len(starts)
+    if path:
+        days = np.arange(est.ar.shape[1])
+        starts, ends = np.r_[starts, np.zeros_like(days)], np.r_[ends, days]
     design = None if spec.model == "market_adjusted" else est.design_evt
     car, v, complete = _stats.car_moments(est.ar, starts, ends, design=design,
                                           xtx_inv=None if design is None else est.xtx_inv)
@@ -409,9 +415,13 @@ def window_statistics(est: Estimate, spec: EventStudySpec, starts: np.ndarray | 
     dof = est.n_obs - max(n_params(spec), 1)
     with np.errstate(all="ignore"):
         car_se = est.sigma[:, None] * np.sqrt(np.where(complete, v, np.nan))
+    out = {"path_car": car[:, n_w:], "path_se": car_se[:, n_w:]} if path else {}
+    car, car_se, complete = car[:, :n_w], car_se[:, :n_w], complete[:, :n_w]
+    starts, ends = starts[:n_w], ends[:n_w]
+    with np.errstate(all="ignore"):
         t_stat = car / car_se
         p = _stats.two_sided_t_p(t_stat, dof[:, None]) if pvalues else np.full_like(t_stat, np.nan)
-    out = {"car": car, "car_se": car_se, "t_stat": t_stat, "p_value": p, "complete": complete}
+    out.update({"car": car, "car_se": car_se, "t_stat": t_stat, "p_value": p, "complete": complete})
     if bhar:
         if spec.return_type == "log":
             with np.errstate(all="ignore"):
