@@ -244,7 +244,9 @@ def run_chunks(fn, bounds: list[tuple[int, int]], shared: StudyPanel, args_of, c
         for a, b in bounds:
             yield fn(shared, *args_of(a, b))
         return
-    fut_shared = client.scatter(shared, broadcast=True)
+    # hash=False: a fresh key per call, so a second round (GRANK) never races the release
+    # of the first round's copy under the same content-hash key
+    fut_shared = client.scatter(shared, broadcast=True, hash=False)
     futures = [client.submit(fn, fut_shared, *args_of(a, b), pure=False) for a, b in bounds]
     for f in futures:
         out = f.result()

@@ -429,9 +429,10 @@ def car_moments(
     tau = cnt[:, ends + 1] - cnt[:, starts]
     complete = tau == (ends - starts + 1)[None, :]
     if design is not None:
-        dm = np.where(present[:, :, None], design, 0.0)
-        dcs = np.concatenate([np.zeros((n_ev, 1, dm.shape[-1])), np.cumsum(dm, axis=1)], axis=1)
-        s = dcs[:, ends + 1, :] - dcs[:, starts, :]  # (N, W, P)
+        s = np.empty((n_ev, starts.size, design.shape[-1]))  # (N, W, P) window sums of x0_t
+        for p in range(design.shape[-1]):  # 2-D cumulative sums per parameter (1 to a few)
+            dcs = np.concatenate([z, np.cumsum(np.where(present, design[:, :, p], 0.0), axis=1)], axis=1)
+            s[:, :, p] = dcs[:, ends + 1] - dcs[:, starts]
         v = tau + quad_form(s, xtx_inv)
     elif pe is not None:
         pcs = np.concatenate([z, np.cumsum(np.where(present, pe, 0.0), axis=1)], axis=1)
