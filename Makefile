@@ -18,7 +18,7 @@ help:
 	@echo "make test      set up .venv if needed, run the whole test suite"
 	@echo "make lab       open JupyterLab on notebooks/ with the project's 'research' kernel"
 	@echo "make snapshot  rebuild data/snapshot from ../shared/market-data"
-	@echo "make bench     run the event-study benchmark"
+	@echo "make bench     run the event-study benchmark and its scale table (10k -> 1M events)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (set PYTHON=...)")'
@@ -45,6 +45,7 @@ snapshot: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_eventstudy.py
+	$(BIN)/python benchmarks/bench_scale.py
 
 clean-reports:
 	find reports -mindepth 1 ! -name README.md -exec rm -rf {} +

@@ -2,15 +2,19 @@
 
 Run::
 
-    .venv/bin/python benchmarks/bench_scale.py [--sizes 10000 30000 100000] [--tickers 1000]
+    .venv/bin/python benchmarks/bench_scale.py [--sizes 10000 100000 1000000] [--tickers 1000]
                                                [--days 2000] [--battery both|yes|no]
+                                               [--chunk-size 20000]
 
 A synthetic panel of realistic shape (``--tickers`` stocks x ``--days`` sessions of
 i.i.d. normal market-model returns, seeded) and events drawn uniformly (ticker, day 0
 with a full window). Each size runs in a fresh child process so its peak resident
-memory (``ru_maxrss``) is its own; the table gives events, seconds, us/event and peak
-RSS, with and without the cross-sectional battery. ``run_event_study`` processes all
-events of a call at once, so memory grows with the number of events.
+memory (``ru_maxrss``) is its own; the table gives events, seconds, us/event, peak RSS
+and RSS per event above the panel, with and without the cross-sectional battery.
+``run_event_study(..., chunk_size=--chunk-size)`` estimates the events chunk by chunk
+(0 = all at once), so the estimation arrays are bounded by the chunk; what still grows
+with the number of events is the per-event output (AR, CAR path, CAR table) and the
+battery's per-event O(T) input.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 
-def _child(n: int, tickers: int, days: int, battery: bool) -> None:
+def _child(n: int, tickers: int, days: int, battery: bool, chunk: int) -> None:
     from research.eventstudy import EventStudySpec, run_event_study
 
     rng = np.random.default_rng(7)
@@ -43,7 +47,8 @@ def _child(n: int, tickers: int, days: int, battery: bool) -> None:
                        "day0": idx[rng.integers(lo, hi, n)]})
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
-    run_event_study(ev, spec, returns=panel, volume=False, tests=None if battery else ())
+    run_event_study(ev, spec, returns=panel, volume=False, tests=None if battery else (),
+                    chunk_size=chunk or None)
     secs = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"n": n, "seconds": secs, "peak_mb": peak / 1024, "base_mb": base / 1024}))
@@ -51,33 +56,37 @@ def _child(n: int, tickers: int, days: int, battery: bool) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 30000, 100000])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000, 1000000])
     ap.add_argument("--tickers", type=int, default=1000)
     ap.add_argument("--days", type=int, default=2000)
     ap.add_argument("--battery", choices=("both", "yes", "no"), default="both")
-    ap.add_argument("--child", nargs=4, type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--chunk-size", type=int, default=20000, help="events per chunk (0: all at once)")
+    ap.add_argument("--child", nargs=5, type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        n, t, d, b = args.child
-        _child(n, t, d, bool(b))
+        n, t, d, b, c = args.child
+        _child(n, t, d, bool(b), c)
         return
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    print(f"# Scale curve: synthetic panel {args.tickers} tickers x {args.days} sessions "
-          f"(load average before: {load})\n")
-    print("| events | battery | seconds | us/event | peak RSS (MB) | RSS above the panel (MB) |")
-    print("|---:|---|---:|---:|---:|---:|")
+    print(f"# Scale curve: synthetic panel {args.tickers} tickers x {args.days} sessions, "
+          f"chunk_size={args.chunk_size or 'all'} (load average before: {load})\n")
+    print("| events | battery | seconds | us/event | peak RSS (MB) | RSS above the panel (MB) | KB/event |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
     modes = {"both": (True, False), "yes": (True,), "no": (False,)}[args.battery]
     for battery in modes:
         for n in args.sizes:
             out = subprocess.run([sys.executable, __file__, "--child", str(n), str(args.tickers),
-                                  str(args.days), str(int(battery))], capture_output=True, text=True)
+                                  str(args.days), str(int(battery)), str(args.chunk_size)],
+                                 capture_output=True, text=True)
             if out.returncode != 0:
                 print(f"| {n:,} | {'yes' if battery else 'no'} | failed: "
-                      f"{(out.stderr.strip().splitlines() or ['?'])[-1]} | | | |")
+                      f"{(out.stderr.strip().splitlines() or ['?'])[-1]} | | | | |")
                 continue
             r = json.loads(out.stdout.strip().splitlines()[-1])
+            above = r["peak_mb"] - r["base_mb"]
             print(f"| {n:,} | {'yes' if battery else 'no'} | {r['seconds']:.2f} | "
-                  f"{1e6 * r['seconds'] / n:.0f} | {r['peak_mb']:,.0f} | {r['peak_mb'] - r['base_mb']:,.0f} |")
+                  f"{1e6 * r['seconds'] / n:.0f} | {r['peak_mb']:,.0f} | {above:,.0f} | "
+                  f"{1024 * above / n:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ Three lines from a notebook::
 Public API
 ----------
 EstimationWindow, EventStudySpec     frozen specifications (``spec``)
-run_event_study                      the engine (``engine``): a composition of the pipeline
+run_event_study                      the engine (``engine``): a composition of the pipeline;
+                                     ``chunk_size=`` / ``client=`` run it in chunks, in process
+                                     or on dask.distributed (``chunks``), battery combined exactly
 pipeline                             align -> screen -> estimate -> AR -> window statistics
 expand_tickers, combined_id          article events -> one row per ticker; the one id format (``events``)
 EventStudyResult, Summary            the result object (``result``)

@@ -10,8 +10,9 @@ estimated are kept (``status="skipped"`` with a reason).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,48 +21,45 @@ import pandas as pd
 from research.errors import EventStudyError, SpecificationError, UnknownTickerError
 from research.eventstudy import placebo as _placebo
 from research.eventstudy import stats as _stats
+from research.eventstudy.chunks import (
+    StudyPanel,
+    chunk_bounds,
+    chunk_grank,
+    chunk_pass,
+    first_mask,
+    per_event_arrays,
+    run_chunks,
+)
 from research.eventstudy.events import align_days, expand_tickers, prepare_events
 from research.eventstudy.pipeline import (
-    AlignedData,
-    Estimate,
-    ScreenReason,
     align_matrices,
-    estimate,
-    first_occurrence,
     load_return_panel,
     regressor_array,
     risk_free,
     screen,
     validate_panel,
     window_index,
-    window_statistics,
 )
-from research.eventstudy.result import AAR_COLUMNS, CAR_COLUMNS, EVENT_COLUMNS, TEST_COLUMNS, EventStudyResult
+from research.eventstudy.result import (
+    AAR_COLUMNS,
+    CAR_COLUMNS,
+    EVENT_COLUMNS,
+    TEST_COLUMNS,
+    EventStudyResult,
+)
 from research.eventstudy.spec import EventStudySpec
 
 # align_days, align_matrices, load_return_panel, prepare_events, screen, expand_tickers:
 # re-exported from their pipeline modules for existing callers.
 __all__ = ["run_event_study", "prepare_events", "load_return_panel", "expand_tickers", "align_days",
-           "align_matrices", "screen", "BHAR_SKEWNESS_TEST", "PLACEBO_METHODS"]
+           "align_matrices", "screen", "BHAR_SKEWNESS_TEST", "DASK_CHUNK_SIZE", "PLACEBO_METHODS"]
 
 #: Name of Hall's skewness-corrected t applied to the BHAR cross-section (per window).
 BHAR_SKEWNESS_TEST = "skewness_corrected_bhar"
 #: Placebo p-value methods (:mod:`research.eventstudy.placebo`).
 PLACEBO_METHODS = ("resample", "exact")
-
-
-@dataclass(frozen=True)
-class _Panel:
-    """The returns panel of a study as arrays, and each event's place in it."""
-
-    returns: pd.DataFrame
-    volume: pd.DataFrame | None
-    unknown: list[str]
-    y: np.ndarray  # (D, M)
-    x: np.ndarray | None  # (D, K)
-    rf: np.ndarray | None  # (D,)
-    col: np.ndarray  # (N,) ticker column, -1 unknown
-    pos0: np.ndarray  # (N,) day-0 row, -1 unknown
+#: Events per chunk when ``run_event_study`` is given a Dask ``client`` and no ``chunk_size``.
+DASK_CHUNK_SIZE = 10_000
 
 
 def run_event_study(
@@ -78,8 +76,10 @@ def run_event_study(
     placebo_exclude: dict[str, Any] | None = None,
     placebo_min_gap: int | None = None,
     placebo_until: object = None,
+    chunk_size: int | None = None,
+    client: Any = None,
 ) -> EventStudyResult:
-    """Run an event study on many events at once.
+    """Run an event study on many events at once, optionally in chunks or on Dask.
 
     Parameters
     ----------
@@ -114,6 +114,22 @@ def run_event_study(
         Admissibility of the exact placebo's pseudo dates (see
         :func:`research.eventstudy.placebo.admissible_rows`): catalogued event dates per
         ticker, their minimum distance in sessions, the last usable date (None = all).
+    chunk_size : int, optional
+        Process the events in consecutive chunks of this many (default: all at once, or
+        ``DASK_CHUNK_SIZE`` with a ``client``). Each chunk is aligned, screened and
+        estimated on its own (:mod:`research.eventstudy.chunks`), so the estimation
+        arrays (``chunk_size x (L + T)`` returns and regressors, the fit's temporaries)
+        are bounded by the chunk; the per-event results (O(T) per event) are what the
+        result returns anyway. The cross-sectional tests are combined exactly from each
+        chunk's share (:func:`research.eventstudy.stats.combine_parts` says how each test
+        combines; the generalized rank test takes a second pass that estimates each
+        chunk again). Results equal the one-shot run up to the order of floating-point
+        additions (``tests/test_engine_chunks.py`` pins 1e-12). Placebo and abnormal
+        volume run on all events in this process.
+    client : dask.distributed.Client, optional
+        Run the chunks as tasks on this Dask cluster (the returns panel is scattered once
+        to every worker); results are gathered in chunk order, so the result is the one
+        of the in-process run with the same ``chunk_size``.
 
     Returns
     -------
@@ -126,27 +142,100 @@ def run_event_study(
     missing), SpecificationError.
     """
     spec = _check_arguments(spec, tests, placebo_draws, placebo_method)
+    chunk_size = _check_chunking(chunk_size, client)
     ev = prepare_events(events)
     pan = _panel(ev, spec, returns, volume, source)
-    al = align_matrices(pan.y, pan.x, np.maximum(pan.col, 0), pan.pos0, spec, pan.rf)
-    ok, code = screen(al, spec)
-    reasons = _reasons(ev, code, pan.col, pan.pos0, pan.returns, al, spec, pan.unknown)
-    idx = np.flatnonzero(ok)
-    est = estimate(al.take(idx), spec) if idx.size else None
-    per = _per_event(len(ev), idx, est, spec)
-    if est is not None:
-        _fit_caveats(reasons, idx, est, per["complete"][idx], spec)
-    agg, notes = _aggregate_mask(ev, ok, idx, est, pan, reasons)
-    tests_df, bat_notes = _tests_table(est, agg[idx] if idx.size else agg[:0], per, idx, spec, tests)
-    notes.extend(bat_notes)
+    ok, reasons, per, agg, tests_df, notes = _estimate_all(ev, pan, spec, tests, chunk_size, client)
     placebo_frame = None
     p_placebo = np.full((len(ev), len(spec.windows)), np.nan)
-    if idx.size and (placebo_method == "exact" or placebo_draws):
+    if ok.any() and (placebo_method == "exact" or placebo_draws):
         placebo_frame, p_placebo, pl_notes = _run_placebo(
             ev, pan, ok, per["t_stat"], spec, placebo_method, int(placebo_draws), int(seed),
             placebo_exclude, placebo_min_gap, placebo_until)
         notes.extend(pl_notes)
     return _result(ev, spec, ok, reasons, per, agg, tests_df, p_placebo, placebo_frame, pan, volume, notes)
+
+
+def _estimate_all(ev: pd.DataFrame, pan: StudyPanel, spec: EventStudySpec, tests: Any,
+                  chunk_size: int | None, client: Any) -> tuple:
+    """The pipeline on every chunk of events (:func:`research.eventstudy.chunks.chunk_pass`),
+    the per-event arrays filled chunk by chunk, then the tests table.
+
+    Returns (ok, reasons, per, agg, tests_df, notes)."""
+    n = len(ev)
+    bounds = chunk_bounds(n, chunk_size)
+    first, first_idx = first_mask(pan)
+    battery_tests = None if tests is None else tuple(t for t in tests if t != BHAR_SKEWNESS_TEST)
+    whole = len(bounds) == 1
+    ok = np.zeros(n, dtype=bool)
+    agg = np.zeros(n, dtype=bool)
+    reasons: list[str] = [""] * n
+    per = per_event_arrays(n, np.zeros(0, np.intp), None, spec)
+    parts, inp = [], None
+    if client is not None:  # workers need no volume panel
+        pan = dataclasses.replace(pan, volume=None)
+    outs = run_chunks(chunk_pass, bounds, pan,
+                      lambda a, b: (ev.iloc[a:b], a, b, first[a:b], spec, battery_tests, whole), client)
+    for (a, b), out in zip(bounds, outs, strict=True):
+        ok[a:b], agg[a:b], reasons[a:b] = out.ok, out.agg, out.reasons
+        for key, arr in out.per.items():
+            per[key][a:b] = arr
+        inp = out.inp if whole else inp
+        if out.part is not None:
+            parts.append(out.part)
+    notes = _repeat_notes(ev, ok, first, first_idx, reasons)
+
+    def make_inp():
+        return inp if whole else _combined_input(parts, bounds, pan, first, spec, battery_tests, client)
+
+    tests_df, bat_notes = _tests_table(ok.any(), int(agg.sum()), make_inp, per["bhar"][agg], spec, tests)
+    return ok, reasons, per, agg, tests_df, notes + bat_notes
+
+
+def _check_chunking(chunk_size: Any, client: Any) -> int | None:
+    if chunk_size is None:
+        return DASK_CHUNK_SIZE if client is not None else None
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise SpecificationError(f"chunk_size must be a whole number >= 1 (events per chunk), "
+                                 f"got {chunk_size!r}")
+    return int(chunk_size)
+
+
+def _combined_input(parts: list, bounds: list[tuple[int, int]], pan: StudyPanel, first: np.ndarray,
+                    spec: EventStudySpec, battery_tests: tuple[str, ...] | None, client: Any) -> Any:
+    """The battery's input over every chunk (:func:`research.eventstudy.stats.combine_parts`),
+    with the generalized rank test's second pass over the chunks when it is requested."""
+    inp = _stats.combine_parts(parts)
+    parts.clear()  # their per-event arrays are now in ``inp``: do not hold them twice
+    if battery_tests is not None and "generalized_rank" not in battery_tests:
+        return inp
+    starts, ends = window_index(spec)
+    windows = [(d, d) for d in range(inp.n_days)] + list(zip(starts.tolist(), ends.tolist(), strict=True))
+    scale = _stats.grank_scale(inp, windows)
+    total = None
+    for sums in run_chunks(chunk_grank, bounds, pan,
+                           lambda a, b: (a, b, first[a:b], spec, windows, scale), client):
+        if sums is not None:
+            total = sums if total is None else _stats.add_grank_sums(total, sums)
+    _stats.set_grank(inp, windows, total)
+    return inp
+
+
+def _repeat_notes(ev: pd.DataFrame, ok: np.ndarray, first: np.ndarray, first_idx: np.ndarray,
+                  reasons: list[str]) -> list[str]:
+    """Each estimated event that repeats an earlier event's (ticker, day 0) is counted once
+    in the cross-sectional aggregates -- two article events on the same stock and day are
+    one observation, not two; say so in its reason and in a note."""
+    dup = np.flatnonzero(ok & ~first)
+    if not dup.size:
+        return []
+    ids = ev["event_id"].to_numpy()
+    for i in dup:  # only the repeats (few)
+        msg = (f"same ticker and day 0 as {ids[first_idx[i]]}: counted once in the "
+               "cross-sectional aggregates (aar, tests)")
+        reasons[i] = f"{reasons[i]}; {msg}" if reasons[i] else msg
+    return [(f"{dup.size} event(s) repeat an earlier event's ticker and day 0; "
+             "AAR/CAAR and the cross-sectional tests count each (ticker, day 0) once")]
 
 
 def _check_arguments(spec: EventStudySpec | None, tests: Any, placebo_draws: Any,
@@ -172,7 +261,7 @@ def _check_arguments(spec: EventStudySpec | None, tests: Any, placebo_draws: Any
 
 
 def _panel(ev: pd.DataFrame, spec: EventStudySpec, returns: pd.DataFrame | None,
-           volume: pd.DataFrame | bool | None, source: str) -> _Panel:
+           volume: pd.DataFrame | bool | None, source: str) -> StudyPanel:
     """Load or validate the returns (and volume) panel once; place every event in it."""
     unknown: list[str] = []
     vol_panel: pd.DataFrame | None = None
@@ -192,95 +281,27 @@ def _panel(ev: pd.DataFrame, spec: EventStudySpec, returns: pd.DataFrame | None,
     col = pd.Index(returns.columns).get_indexer(ev["ticker"])
     pos0 = returns.index.get_indexer(pd.DatetimeIndex(ev["day0"]))
     pos0 = np.where(col < 0, -1, pos0)
-    return _Panel(returns, vol_panel, unknown, returns.to_numpy(dtype=float), x,
+    return StudyPanel(returns, vol_panel, unknown, returns.to_numpy(dtype=float), x,
                   risk_free(returns.index, spec), col, pos0)
 
 
-def _per_event(n: int, idx: np.ndarray, est: Estimate | None, spec: EventStudySpec) -> dict[str, np.ndarray]:
-    """Per-event arrays (N rows, NaN for skipped events): the model, AR, window
-    statistics and the CAR path (windows from the first event day to each day)."""
-    t_len = spec.event_span[1] - spec.event_span[0] + 1
-    w = len(spec.windows)
-    k = max(len(spec.factor_columns), 1)
-    out: dict[str, np.ndarray] = {
-        "alpha": np.full(n, np.nan), "beta": np.full((n, k), np.nan), "sigma": np.full(n, np.nan),
-        "r2": np.full(n, np.nan), "n_obs": np.zeros(n, dtype=np.int64),
-        "ar": np.full((n, t_len), np.nan), "path_car": np.full((n, t_len), np.nan),
-        "path_se": np.full((n, t_len), np.nan), "complete": np.zeros((n, w), dtype=bool),
-        **{c: np.full((n, w), np.nan) for c in ("car", "bhar", "car_se", "t_stat", "p_value")},
-    }
-    if est is None:
-        return out
-    for c in ("alpha", "sigma", "r2", "n_obs", "ar"):
-        out[c][idx] = getattr(est, c)
-    out["beta"][idx, : est.beta.shape[1]] = est.beta
-    ws = window_statistics(est, spec)
-    for c in ("car", "bhar", "car_se", "t_stat", "p_value", "complete"):
-        out[c][idx] = ws[c]
-    days = np.arange(t_len)
-    path = window_statistics(est, spec, np.zeros_like(days), days, bhar=False, pvalues=False)
-    out["path_car"][idx], out["path_se"][idx] = path["car"], path["car_se"]
-    return out
-
-
-def _fit_caveats(reasons: list[str], idx: np.ndarray, est: Estimate, complete: np.ndarray,
-                 spec: EventStudySpec) -> None:
-    """Caveats of estimated events, written into ``reasons`` (short estimation window,
-    missing event-span returns, zero residual variance)."""
-    for j in np.flatnonzero(est.n_obs < spec.estimation.length):
-        reasons[idx[j]] = (f"estimated on {int(est.n_obs[j])} of {spec.estimation.length} "
-                           "estimation days (missing returns or listed during the window)")
-    for j in np.flatnonzero(~complete.all(axis=1)):
-        miss = int((~np.isfinite(est.ar[j])).sum())
-        reasons[idx[j]] = (f"{miss} missing return(s) in the event span; CAR is NaN for windows "
-                           "that contain them")
-    for j in np.flatnonzero(~(est.sigma > 0)):
-        reasons[idx[j]] = ("zero residual variance in the estimation window (e.g. the market proxy "
-                           "itself): t-statistics undefined; left out of the cross-sectional "
-                           "aggregates (aar, tests)")
-
-
-def _aggregate_mask(ev: pd.DataFrame, ok: np.ndarray, idx: np.ndarray, est: Estimate | None,
-                    pan: _Panel, reasons: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Events counted in the cross-sectional aggregates: estimated, positive sigma, and
-    each distinct (ticker, day 0) once -- two article events on the same stock and day
-    are one observation, not two (identical AR rows would otherwise double-count it)."""
-    agg = ok.copy()
-    notes: list[str] = []
-    if est is None:
-        return agg, notes
-    agg[idx[~(est.sigma > 0)]] = False
-    first = first_occurrence(pan.col[idx], pan.pos0[idx])
-    dup = np.flatnonzero(first != np.arange(idx.size))
-    if dup.size:
-        ids = ev["event_id"].to_numpy()
-        for j in dup:  # only the repeats (few)
-            i = idx[j]
-            agg[i] = False
-            msg = (f"same ticker and day 0 as {ids[idx[first[j]]]}: counted once in the "
-                   "cross-sectional aggregates (aar, tests)")
-            reasons[i] = f"{reasons[i]}; {msg}" if reasons[i] else msg
-        notes.append(f"{dup.size} event(s) repeat an earlier event's ticker and day 0; "
-                     "AAR/CAAR and the cross-sectional tests count each (ticker, day 0) once")
-    return agg, notes
-
-
-def _tests_table(est: Estimate | None, keep: np.ndarray, per: dict[str, np.ndarray], idx: np.ndarray,
+def _tests_table(estimated: bool, n_agg: int, make_inp: Any, bhar: np.ndarray,
                  spec: EventStudySpec, tests: Any) -> tuple[pd.DataFrame, list[str]]:
-    """The cross-sectional tests table over the aggregated events, and its notes."""
+    """The cross-sectional tests table over the ``n_agg`` aggregated events (battery input
+    from ``make_inp()``, their BHARs ``bhar`` (n_agg, W)), and its notes."""
     battery_tests = None if tests is None else tuple(t for t in tests if t != BHAR_SKEWNESS_TEST)
     if battery_tests is not None and len(battery_tests) == 0:
         tests_df, notes = _empty_tests(), ["cross-sectional tests not requested (tests=())"]
-    elif est is not None:
-        tests_df, notes = _battery(est if keep.all() else est.take(keep), spec, battery_tests)
+    elif estimated:
+        tests_df, notes = _battery(make_inp, n_agg, spec, battery_tests)
     else:
         tests_df, notes = _empty_tests(), ["no event could be estimated: no cross-sectional tests"]
-    if est is not None and (tests is None or BHAR_SKEWNESS_TEST in tuple(tests)):
-        tests_df = _with_bhar_skewness(tests_df, per["bhar"][idx][keep], spec)
+    if estimated and (tests is None or BHAR_SKEWNESS_TEST in tuple(tests)):
+        tests_df = _with_bhar_skewness(tests_df, bhar, spec)
     return tests_df, notes
 
 
-def _run_placebo(ev: pd.DataFrame, pan: _Panel, ok: np.ndarray, t_stat: np.ndarray, spec: EventStudySpec,
+def _run_placebo(ev: pd.DataFrame, pan: StudyPanel, ok: np.ndarray, t_stat: np.ndarray, spec: EventStudySpec,
                  method: str, draws: int, seed: int, exclude: Any, min_gap: int | None,
                  until: object) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
     notes: list[str] = []
@@ -307,7 +328,7 @@ def _run_placebo(ev: pd.DataFrame, pan: _Panel, ok: np.ndarray, t_stat: np.ndarr
 
 def _result(ev: pd.DataFrame, spec: EventStudySpec, ok: np.ndarray, reasons: list[str],
             per: dict[str, np.ndarray], agg: np.ndarray, tests_df: pd.DataFrame, p_placebo: np.ndarray,
-            placebo_frame: pd.DataFrame | None, pan: _Panel, volume: Any, notes: list[str]) -> EventStudyResult:
+            placebo_frame: pd.DataFrame | None, pan: StudyPanel, volume: Any, notes: list[str]) -> EventStudyResult:
     """The result tables from the per-event arrays."""
     n, w = len(ev), len(spec.windows)
     rel = np.arange(spec.event_span[0], spec.event_span[1] + 1)
@@ -324,9 +345,10 @@ def _result(ev: pd.DataFrame, spec: EventStudySpec, ok: np.ndarray, reasons: lis
             events_out[f"beta_{name}"] = per["beta"][:, j]
     ids = pd.Index(ev["event_id"], name="event_id")
     ar_df = pd.DataFrame(per["ar"], index=ids, columns=pd.Index(rel, name="day"))
+    rep = np.repeat(np.arange(n), w)  # each event's row repeated per window: one string take
     car_df = pd.DataFrame({
-        "event_id": pd.array(np.repeat(ev["event_id"].to_numpy(), w), dtype="str"),
-        "ticker": pd.array(np.repeat(ev["ticker"].to_numpy(), w), dtype="str"),
+        "event_id": pd.array(ev["event_id"].to_numpy(), dtype="str").take(rep),
+        "ticker": pd.array(ev["ticker"].to_numpy(), dtype="str").take(rep),
         "day0": np.repeat(ev["day0"].to_numpy(), w),
         "window_start": np.tile([a for a, _ in spec.windows], n),
         "window_end": np.tile([b for _, b in spec.windows], n),
@@ -356,23 +378,22 @@ def _result(ev: pd.DataFrame, spec: EventStudySpec, ok: np.ndarray, reasons: lis
     )
 
 
-def _battery(est: Estimate, spec: EventStudySpec,
+def _battery(make_inp: Any, n_agg: int, spec: EventStudySpec,
              tests: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Cross-sectional tests per day and per window via :mod:`research.eventstudy.stats`."""
     notes: list[str] = []
-    empty = _empty_tests()
-    if est.ar.shape[0] < 2:
+    if n_agg < 2:
         notes.append("cross-sectional tests need at least 2 estimated events; tests table empty "
                      "(use the single-event t in result.car)")
-        return empty, notes
-    inp = est.battery_input(spec)
+        return _empty_tests(), notes
+    inp = make_inp()
     try:
         return _run_battery(inp, spec, tests), notes
     except Exception as exc:  # noqa: BLE001 - keep per-event results usable, but say so loudly
         msg = f"cross-sectional test battery failed ({type(exc).__name__}: {exc}); tests table empty"
         warnings.warn(msg, RuntimeWarning, stacklevel=3)
         notes.append(msg)
-        return empty, notes
+        return _empty_tests(), notes
 
 
 def _run_battery(inp: Any, spec: EventStudySpec, tests: tuple[str, ...] | None) -> pd.DataFrame:
@@ -426,67 +447,12 @@ def _with_bhar_skewness(tests_df: pd.DataFrame, bhar: np.ndarray, spec: EventStu
 
 
 def _empty_tests() -> pd.DataFrame:
+    """An empty tests table with the result's dtypes (a fresh copy of one template)."""
+    return _empty_tests_template().copy()
+
+
+@functools.cache
+def _empty_tests_template() -> pd.DataFrame:
     dtypes = {"test": "str", "scope": "str", "day": "Int64", "window_start": "Int64",
               "window_end": "Int64", "statistic": "float64", "p_value": "float64"}
     return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in TEST_COLUMNS})
-
-
-
-def _reasons(ev: pd.DataFrame, code: np.ndarray, col: np.ndarray, pos0: np.ndarray,
-             returns: pd.DataFrame, al: AlignedData, spec: EventStudySpec,
-             unknown: list[str]) -> list[str]:
-    """Human-readable reason per event (loops only over the skipped ones)."""
-    out = [""] * len(ev)
-    est = spec.estimation
-    idx_dates = returns.index
-    skipped = np.flatnonzero(code != ScreenReason.OK)
-    first_valid = returns.apply(lambda s: s.first_valid_index()) if skipped.size else {}
-    for i in skipped:
-        t = ev["ticker"].iat[i]
-        d0 = ev["day0"].iat[i]
-        if code[i] == ScreenReason.NO_DAY0:
-            if ev["align_error"].iat[i]:
-                out[i] = ev["align_error"].iat[i]
-            elif col[i] < 0:
-                out[i] = (f"ticker {t} is not in the returns data"
-                          + (" (unknown to the data source)" if t in unknown else "")
-                          + "; add it or drop the event")
-            elif pd.isna(d0):
-                out[i] = "day 0 unknown"
-            elif d0 > idx_dates[-1]:
-                out[i] = (f"day 0 {d0:%Y-%m-%d} is after the end of the data "
-                          f"({idx_dates[-1]:%Y-%m-%d})")
-            elif d0 < idx_dates[0]:
-                out[i] = (f"day 0 {d0:%Y-%m-%d} is before the start of the data "
-                          f"({idx_dates[0]:%Y-%m-%d})")
-            else:
-                out[i] = f"day 0 {d0:%Y-%m-%d} is not a session (row) of the returns data"
-            continue
-        nv = int((np.isfinite(al.y_est[i]) & (np.isfinite(al.x_est[i]).all(-1)
-                                              if al.x_est is not None else True)).sum())
-        fv = first_valid.get(t)
-        est_start_pos = pos0[i] + est.start
-        if code[i] == ScreenReason.NO_ESTIMATION_DATA:
-            if fv is not None and not pd.isna(fv) and fv > d0:
-                out[i] = (f"{t} has no returns before {fv:%Y-%m-%d} (not listed yet / outside "
-                          f"coverage) but day 0 is {d0:%Y-%m-%d}: no estimation data")
-            else:
-                out[i] = (f"all {est.length} estimation-window returns of {t} are NaN; "
-                          "check the price data")
-        elif code[i] == ScreenReason.TOO_FEW_OBSERVATIONS:
-            if fv is None or pd.isna(fv):
-                out[i] = f"{t} has no returns at all in the data"
-            elif est_start_pos < 0 or fv > idx_dates[max(est_start_pos, 0)]:
-                out[i] = (f"{t} not listed (no data) before {fv:%Y-%m-%d}: only {nv} valid "
-                          f"estimation returns, fewer than min_obs={est.min_obs}; lower "
-                          "EstimationWindow.min_obs or drop the event")
-            else:
-                out[i] = (f"only {nv} valid estimation returns (stock and regressors), fewer "
-                          f"than min_obs={est.min_obs}")
-        elif code[i] == ScreenReason.ZERO_VARIANCE_REGRESSOR:
-            out[i] = ((f"market proxy {spec.market} " if spec.model == "market" else "a factor ")
-                      + "has zero variance in the estimation window: the model cannot be "
-                      "estimated; use model='market_adjusted' or another proxy")
-        elif code[i] == ScreenReason.COLLINEAR_FACTORS:
-            out[i] = "factor regressors are collinear in the estimation window"
-    return out

@@ -78,8 +78,12 @@ def prepare_events(events: pd.DataFrame) -> pd.DataFrame:
             "(event, ticker) row its own id, e.g. f'{event_id}:{ticker}'"
         )
     n = len(events)
-    tick = events["ticker"].to_numpy(dtype=object)
-    blank = np.fromiter((not (isinstance(v, str) and v.strip()) for v in tick), dtype=bool, count=n)
+    col = events["ticker"]
+    if isinstance(col.dtype, pd.StringDtype):  # strings or missing: vectorised
+        blank = (col.str.strip().fillna("") == "").to_numpy(dtype=bool)
+    else:
+        tick = col.to_numpy(dtype=object)
+        blank = np.fromiter((not (isinstance(v, str) and v.strip()) for v in tick), dtype=bool, count=n)
     if blank.any():
         rows = [str(r) for r in ids.to_numpy()[blank][:10]]
         raise EventStudyError(

@@ -58,6 +58,7 @@ __all__ = [
     "fit",
     "n_params",
     "prediction_factor",
+    "quad_form",
 ]
 
 
@@ -274,11 +275,11 @@ def _fit_market(y, x, mask, n, nf, convention) -> ModelFit:
     dx = np.where(mask, xm, 0.0)
     ybar = dy.sum(axis=1) / nf
     xbar = dx.sum(axis=1) / nf
-    xmax = np.abs(dx).max(axis=1, initial=0.0)
+    xmax = np.maximum(dx.max(axis=1, initial=0.0), -dx.min(axis=1, initial=0.0))  # max |x|
     dy -= ybar[:, None]
     dx -= xbar[:, None]
-    dy[inv] = 0.0
-    dx[inv] = 0.0
+    np.copyto(dy, 0.0, where=inv)
+    np.copyto(dx, 0.0, where=inv)
     sxx = np.einsum("ij,ij->i", dx, dx)
     sxy = np.einsum("ij,ij->i", dx, dy)
     syy = np.einsum("ij,ij->i", dy, dy)
@@ -290,7 +291,7 @@ def _fit_market(y, x, mask, n, nf, convention) -> ModelFit:
     resid = np.subtract(dy, dx, out=dy)  # y - alpha - beta x on the valid rows, 0 elsewhere
     del dx
     ssr = np.einsum("ij,ij->i", resid, resid)
-    resid[inv] = np.nan
+    np.copyto(resid, np.nan, where=inv)
     resid[~ok] = np.nan
     r2 = np.where(ok & (syy > 0), 1.0 - ssr / syy, np.nan)
     if convention == "textbook":
@@ -481,4 +482,15 @@ def prediction_factor(
         x = x[:, :, None] if x.ndim == 2 else x
         return np.where(np.isfinite(x).all(axis=2), 1.0, np.nan)
     x0 = design(x_evt, fit)
-    return 1.0 + np.einsum("ntk,nkj,ntj->nt", x0, fit.xtx_inv, x0)
+    return 1.0 + quad_form(x0, fit.xtx_inv)
+
+
+def quad_form(s: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(N, W) ``s_nw' V_n s_nw`` for ``s`` (N, W, P) and ``V`` (N, P, P): P^2 element-wise
+    products of (N, W) slices (P is 1 to a few parameters; no 3-operand einsum)."""
+    out = np.zeros(s.shape[:2])
+    for p in range(s.shape[2]):  # a few parameters, not events
+        sp = s[:, :, p]
+        for q in range(s.shape[2]):
+            out += sp * v[:, None, p, q] * s[:, :, q]
+    return out

@@ -194,24 +194,40 @@ class AlignedData:
     pos0: np.ndarray
 
     def take(self, rows: np.ndarray) -> AlignedData:
-        """The events ``rows`` (an index or boolean mask)."""
+        """The events ``rows`` (an index or boolean mask); itself when ``rows`` are all
+        events in order (no copy)."""
+        if _all_rows(rows, self.y_est.shape[0]):
+            return self
         sub = (lambda a: None if a is None else a[rows])  # noqa: E731
         return AlignedData(self.y_est[rows], sub(self.x_est), self.y_evt[rows], sub(self.x_evt),
                            self.pos0[rows])
 
 
-def _take(arr: np.ndarray, rows: np.ndarray, cols: np.ndarray | None) -> np.ndarray:
-    """``arr[rows, cols]`` (or ``arr[rows]`` for 1-D/2-D regressors) with NaN where a row
-    falls outside ``[0, len(arr))``. One flat fancy index, no Python loop."""
-    d = arr.shape[0]
-    inside = (rows >= 0) & (rows < d)
-    r = np.where(inside, rows, 0)
-    if cols is None:
-        out = arr[r]  # a fresh array (fancy indexing copies)
-        out[~inside] = np.nan
-        return out
-    m = arr.shape[1]
-    out = arr.ravel().take(r * m + cols)
+def _all_rows(rows: np.ndarray, n: int) -> bool:
+    """Whether ``rows`` (index or boolean mask) selects every one of ``n`` rows, in order."""
+    rows = np.asarray(rows)
+    if rows.dtype == bool:
+        return rows.size == n and bool(rows.all())
+    return rows.size == n and (n == 0 or (int(rows[0]) == 0 and int(rows[-1]) == n - 1
+                                          and bool((np.diff(rows) == 1).all())))
+
+
+def _windows(series: np.ndarray, rows: np.ndarray, start: np.ndarray, span: int, reach: int) -> np.ndarray:
+    """``span`` consecutive values of ``series[rows[i]]`` from position ``start[i]``, NaN
+    where a position falls outside ``[0, D)``: one gather of contiguous rows.
+
+    ``series`` (S, D) holds one series per row; it is copied once into a NaN-padded
+    array whose sliding windows (a view) are indexed by (row, start) -- a memcpy per
+    event instead of an element-wise gather. ``reach`` bounds ``|start - p|`` for every
+    start ``p`` in ``[0, D)`` (the padding); other starts (unknown day 0) give NaN."""
+    n_s, d = series.shape
+    pad = span + reach + 1
+    padded = np.full((n_s, d + 2 * pad), np.nan)
+    padded[:, pad:pad + d] = series
+    first = start + pad
+    inside = (first >= 0) & (first + span <= d + 2 * pad)
+    win = np.lib.stride_tricks.sliding_window_view(padded, span, axis=1)
+    out = win[rows, np.where(inside, first, 0)]
     out[~inside] = np.nan
     return out
 
@@ -235,15 +251,18 @@ def align_matrices(y_panel: np.ndarray, x_panel: np.ndarray | None, col: np.ndar
     # one read over the hull of both windows, then two slices (views)
     lo = min(est.start, tmin)
     hi = max(est.end, tmax)
-    rows = p0[:, None] + np.arange(lo, hi + 1)[None, :]
-    y_all = _take(np.ascontiguousarray(y_panel), rows, col[:, None])
+    span, reach = hi - lo + 1, abs(lo) + abs(hi)
+    y_all = _windows(np.asarray(y_panel, dtype=float).T, col, p0 + lo, span, reach)
     if rf is not None:
-        y_all = y_all - _take(rf, rows, None)
+        y_all = y_all - _windows(np.asarray(rf, dtype=float)[None, :], np.zeros_like(col), p0 + lo, span, reach)
     e0, e1 = est.start - lo, est.end - lo + 1
     v0, v1 = tmin - lo, tmax - lo + 1
     if x_panel is None:
         return AlignedData(y_all[:, e0:e1], None, y_all[:, v0:v1], None, pos0)
-    x_all = _take(x_panel, rows, None)
+    xp = np.asarray(x_panel, dtype=float)
+    cols = [_windows(xp[:, k][None, :], np.zeros_like(col), p0 + lo, span, reach)
+            for k in range(xp.shape[1])]
+    x_all = cols[0][:, :, None] if len(cols) == 1 else np.stack(cols, axis=-1)
     return AlignedData(y_all[:, e0:e1], x_all[:, e0:e1], y_all[:, v0:v1], x_all[:, v0:v1], pos0)
 
 
@@ -276,19 +295,22 @@ def screen(al: AlignedData, spec: EventStudySpec) -> tuple[np.ndarray, np.ndarra
     code[n_valid < spec.estimation.min_obs] = ScreenReason.TOO_FEW_OBSERVATIONS
     code[~fin_y.any(axis=1)] = ScreenReason.NO_ESTIMATION_DATA
     if al.x_est is not None and spec.model in ("market", "factor"):
-        xz = np.where(valid[..., None], al.x_est, 0.0)
-        nv = np.maximum(n_valid, 1)[:, None]
+        nv = np.maximum(n_valid, 1)
+        devs, zero = [], np.zeros(n, dtype=bool)
         with np.errstate(all="ignore"):
-            mean = xz.sum(axis=1) / nv
-            dev = np.where(valid[..., None], al.x_est - mean[:, None, :], 0.0)
-            sd = np.sqrt((dev * dev).sum(axis=1) / nv)
-            scale = 1.0 + np.abs(xz).max(axis=1) if al.x_est.shape[1] else np.ones_like(sd)
-        zero = ~(sd > 1e-12 * scale).all(axis=1)
+            for j in range(al.x_est.shape[-1]):  # regressors (1 to a few), 2-D arrays each
+                xz = np.where(valid, al.x_est[..., j], 0.0)
+                dev = np.where(valid, al.x_est[..., j] - (xz.sum(axis=1) / nv)[:, None], 0.0)
+                sd = np.sqrt(np.einsum("ij,ij->i", dev, dev) / nv)
+                big = np.maximum(xz.max(axis=1), -xz.min(axis=1))  # max |x| over valid days
+                zero |= ~(sd > 1e-12 * (1.0 + big))
+                devs.append(dev)
         code[(code == 0) & zero] = ScreenReason.ZERO_VARIANCE_REGRESSOR
         if spec.model == "factor" and al.x_est.shape[-1] > 1:
             ok_rows = code == 0
             if ok_rows.any():
-                g = np.einsum("nlp,nlq->npq", dev[ok_rows], dev[ok_rows])
+                dev = np.stack([d[ok_rows] for d in devs], axis=-1)
+                g = np.einsum("nlp,nlq->npq", dev, dev)
                 cond = np.linalg.cond(g)
                 coll = np.zeros(n, bool)
                 coll[ok_rows] = ~(cond < 1e10)
@@ -354,7 +376,7 @@ def estimate(al: AlignedData, spec: EventStudySpec) -> Estimate:
 # ----------------------------------------------------------------------------------------
 def window_statistics(est: Estimate, spec: EventStudySpec, starts: np.ndarray | None = None,
                       ends: np.ndarray | None = None, *, bhar: bool = True,
-                      pvalues: bool = True) -> dict[str, np.ndarray]:
+                      pvalues: bool = True, path: bool = False) -> dict[str, np.ndarray]:
     """CAR, BHAR and the single-event CAR t-test for every event x window.
 
     The CAR and its variance come from :func:`research.eventstudy.stats.car_moments`
@@ -373,13 +395,19 @@ def window_statistics(est: Estimate, spec: EventStudySpec, starts: np.ndarray | 
     starts, ends : inclusive day indices into the event span; default the spec's windows.
     bhar, pvalues : compute BHAR and the t-test p-values (default True; the CAR path and
         the placebo need neither).
+    path : also return ``path_car`` and ``path_se`` (N, T): the CAR and its standard error
+        from the first event day to each day (one CAR computation with the windows).
 
     Returns
     -------
-    dict of (N, W) arrays: car, bhar, car_se, t_stat, p_value, complete.
+    dict of (N, W) arrays: car, bhar, car_se, t_stat, p_value, complete (and the path).
     """
     if starts is None or ends is None:
         starts, ends = window_index(spec)
+    n_w = len(starts)
+    if path:
+        days = np.arange(est.ar.shape[1])
+        starts, ends = np.r_[starts, np.zeros_like(days)], np.r_[ends, days]
     design = None if spec.model == "market_adjusted" else est.design_evt
     car, v, complete = _stats.car_moments(est.ar, starts, ends, design=design,
                                           xtx_inv=None if design is None else est.xtx_inv)
@@ -387,9 +415,13 @@ def window_statistics(est: Estimate, spec: EventStudySpec, starts: np.ndarray | 
     dof = est.n_obs - max(n_params(spec), 1)
     with np.errstate(all="ignore"):
         car_se = est.sigma[:, None] * np.sqrt(np.where(complete, v, np.nan))
+    out = {"path_car": car[:, n_w:], "path_se": car_se[:, n_w:]} if path else {}
+    car, car_se, complete = car[:, :n_w], car_se[:, :n_w], complete[:, :n_w]
+    starts, ends = starts[:n_w], ends[:n_w]
+    with np.errstate(all="ignore"):
         t_stat = car / car_se
         p = _stats.two_sided_t_p(t_stat, dof[:, None]) if pvalues else np.full_like(t_stat, np.nan)
-    out = {"car": car, "car_se": car_se, "t_stat": t_stat, "p_value": p, "complete": complete}
+    out.update({"car": car, "car_se": car_se, "t_stat": t_stat, "p_value": p, "complete": complete})
     if bhar:
         if spec.return_type == "log":
             with np.errstate(all="ignore"):

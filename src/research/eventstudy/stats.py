@@ -52,9 +52,18 @@ from scipy import special as _sp_special
 from scipy import stats as _st
 
 from research.errors import SpecificationError
+from research.eventstudy.models import quad_form
 
 __all__ = [
     "BatteryInput",
+    "BatteryPart",
+    "RBAR_EXACT_MAX",
+    "add_grank_sums",
+    "battery_part",
+    "combine_parts",
+    "grank_scale",
+    "grank_sums",
+    "set_grank",
     "car_moments",
     "two_sided_t_p",
     "BatteryResult",
@@ -420,10 +429,11 @@ def car_moments(
     tau = cnt[:, ends + 1] - cnt[:, starts]
     complete = tau == (ends - starts + 1)[None, :]
     if design is not None:
-        dm = np.where(present[:, :, None], design, 0.0)
-        dcs = np.concatenate([np.zeros((n_ev, 1, dm.shape[-1])), np.cumsum(dm, axis=1)], axis=1)
-        s = dcs[:, ends + 1, :] - dcs[:, starts, :]  # (N, W, P)
-        v = tau + np.einsum("nwp,npq,nwq->nw", s, xtx_inv, s)
+        s = np.empty((n_ev, starts.size, design.shape[-1]))  # (N, W, P) window sums of x0_t
+        for p in range(design.shape[-1]):  # 2-D cumulative sums per parameter (1 to a few)
+            dcs = np.concatenate([z, np.cumsum(np.where(present, design[:, :, p], 0.0), axis=1)], axis=1)
+            s[:, :, p] = dcs[:, ends + 1] - dcs[:, starts]
+        v = tau + quad_form(s, xtx_inv)
     elif pe is not None:
         pcs = np.concatenate([z, np.cumsum(np.where(present, pe, 0.0), axis=1)], axis=1)
         v = pcs[:, ends + 1] - pcs[:, starts]
@@ -480,11 +490,22 @@ def _scar(inp: BatteryInput, a: int, b: int) -> np.ndarray:
 
 def _aar_est_sd(inp: BatteryInput) -> tuple[float, int]:
     """Time-series sd (ddof=1) of the estimation-window AAR and its number of days."""
-    return _cached(inp, "aar_est_sd", lambda: _aar_est_sd_make(inp))
+    return _cached(inp, "aar_est_sd", lambda: _aar_est_sd_from(*_aar_est_parts(inp)))
 
 
-def _aar_est_sd_make(inp: BatteryInput) -> tuple[float, int]:
-    aar_est = _nanmean(_ar_est(inp), 0)
+def _aar_est_parts(inp: BatteryInput) -> tuple[np.ndarray, np.ndarray]:
+    """(L,) sums and counts of the estimation-window ARs per day (they add across chunks)."""
+    def make():
+        est = _ar_est(inp)
+        fin = np.isfinite(est)
+        return np.where(fin, est, 0.0).sum(axis=0), fin.sum(axis=0)
+
+    return _cached(inp, "parts:aar_est", make)
+
+
+def _aar_est_sd_from(s: np.ndarray, n: np.ndarray) -> tuple[float, int]:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        aar_est = np.where(n > 0, s / np.maximum(n, 1), np.nan)
     aar_est = aar_est[np.isfinite(aar_est)]
     if aar_est.size < 2:
         return np.nan, int(aar_est.size)
@@ -645,8 +666,10 @@ def mean_cross_correlation(
         each event's own standardized residuals ``z`` (zero where missing): exact when
         every event has the same usable rows, an approximation otherwise.
         ``"auto"`` (default): the O(N L) identity when all events share their usable
-        rows (exact), else the pairwise computation up to 1,000 events and the
-        approximation above.
+        rows (exact), else the pairwise computation up to :data:`RBAR_EXACT_MAX`
+        (1,000) events and the O(N L) identity above (exact for a balanced panel; on a
+        ragged one it standardises each event over its own rows instead of each pair's
+        common rows).
 
     Returns NaN when no pair qualifies (N < 2).
     """
@@ -660,7 +683,7 @@ def mean_cross_correlation(
         return np.nan
     fin = np.isfinite(x)
     same_rows = bool((fin == fin[:1]).all())  # every event has the same usable rows
-    if method == "fast" or (method == "auto" and (same_rows or n > 1000)):
+    if method == "fast" or (method == "auto" and (same_rows or n > RBAR_EXACT_MAX)):
         if same_rows:  # then pairwise-complete == own-sample moments: exact
             x = x[:, fin[0]]
         return _mean_corr_fast(x)
@@ -694,6 +717,13 @@ def mean_cross_correlation(
 
 
 def _mean_corr_fast(x: np.ndarray) -> float:
+    return _corr_fast_finish(*_corr_fast_sums(x))
+
+
+def _corr_fast_sums(x: np.ndarray) -> tuple[np.ndarray, float, int, int]:
+    """The O(N L) identity's sums over the rows of ``x``: (L,) column sums of the
+    standardized residuals ``z``, ``sum z^2``, the rows with a positive sd and their
+    usable days. They add across chunks of events."""
     # each row's mean and sd (ddof=1) over its finite values, as _nanmean / _nanstd
     fin = np.isfinite(x)
     cnt = fin.sum(axis=1)
@@ -704,13 +734,61 @@ def _mean_corr_fast(x: np.ndarray) -> float:
         z = d / sd[:, None]  # (x - mean) / sd where x is finite, 0 elsewhere
     ok = np.isfinite(sd) & (sd > 0)
     z = np.where(np.isfinite(z) & ok[:, None], z, 0.0)
-    n_ok = int(ok.sum())
+    return z.sum(axis=0), float((z * z).sum()), int(ok.sum()), int(cnt[ok].sum())
+
+
+def _corr_fast_finish(col: np.ndarray, zz: float, n_ok: int, cnt_ok: int) -> float:
+    """``sum_{i != j} r_ij = (||sum_i z_i||^2 - sum_i ||z_i||^2) / (mean days - 1)``, averaged."""
     if n_ok < 2:
         return np.nan
-    scale = float(np.mean(cnt[ok])) - 1.0
-    col = z.sum(axis=0)
-    total = (float(col @ col) - float((z * z).sum())) / scale
+    scale = cnt_ok / n_ok - 1.0
+    total = (float(col @ col) - zz) / scale
     return total / (n_ok * (n_ok - 1))
+
+
+#: ``mean_cross_correlation(method="auto")`` computes every pair exactly (quadratic) up to
+#: this many events with ragged usable rows, the O(N L) identity beyond.
+RBAR_EXACT_MAX = 1000
+
+
+@dataclass(frozen=True)
+class _RbarParts:
+    """What ``mean_cross_correlation(method="auto")`` needs from a chunk of events' estimation
+    residuals; chunks add. ``rows`` keeps the residuals themselves while the events number at
+    most :data:`RBAR_EXACT_MAX` (the exact pairwise computation), then is dropped."""
+
+    n: int  # events with >= 3 usable rows
+    first: np.ndarray | None  # usable-row pattern of the first of them
+    same_rows: bool  # all of them share that pattern
+    fast: tuple[np.ndarray, float, int, int]  # _corr_fast_sums
+    rows: np.ndarray | None
+
+    @staticmethod
+    def of(ar_est: np.ndarray, min_overlap: int = 3) -> _RbarParts:
+        x = ar_est[_count(ar_est, 1) >= min_overlap]
+        fin = np.isfinite(x)
+        first = fin[0] if len(x) else None
+        same = bool((fin == fin[:1]).all()) if len(x) else True
+        return _RbarParts(len(x), first, same, _corr_fast_sums(x),
+                          x if len(x) <= RBAR_EXACT_MAX else None)
+
+    def __add__(self, o: _RbarParts) -> _RbarParts:
+        n = self.n + o.n
+        same = self.same_rows and o.same_rows and (
+            self.n == 0 or o.n == 0 or bool(np.array_equal(self.first, o.first)))
+        keep = n <= RBAR_EXACT_MAX and self.rows is not None and o.rows is not None
+        fast = (self.fast[0] + o.fast[0], self.fast[1] + o.fast[1], self.fast[2] + o.fast[2],
+                self.fast[3] + o.fast[3])
+        return _RbarParts(n, self.first if self.n else o.first, same, fast,
+                          np.concatenate([self.rows, o.rows]) if keep else None)
+
+    def rbar(self) -> float:
+        """``mean_cross_correlation(all rows)`` (``method="auto"``)."""
+        if self.n < 2:
+            return np.nan
+        if self.same_rows or self.n > RBAR_EXACT_MAX:
+            return _corr_fast_finish(*self.fast)
+        return mean_cross_correlation(self.rows, method="exact")
 
 
 def _rbar(inp: BatteryInput) -> float:
@@ -829,33 +907,55 @@ def _full(inp: BatteryInput) -> np.ndarray:
     return _cached(inp, "full", lambda: np.concatenate([_ar_est(inp), _ar(inp)], axis=1))
 
 
-def _day_sums(u: np.ndarray, convention: str) -> tuple[np.ndarray, np.ndarray]:
-    """Column sums over present events and their counts; estudy2 rescales by N/n_t."""
-    present = np.isfinite(u)
-    n_t = present.sum(axis=0)
-    s = np.where(present, u, 0.0).sum(axis=0)
-    if convention == "estudy2":
-        n_all = u.shape[0]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            s = np.where(n_t > 0, s / np.maximum(n_t, 1) * n_all, 0.0)
-    return s, n_t
+@dataclass(frozen=True)
+class _DayParts:
+    """Column sums of a score matrix ``u`` (events x days): they add across chunks of events.
+
+    ``s`` (D,) sums over the events present, ``n_t`` (D,) their counts, ``n_rows`` the
+    events, ``m_sum`` / ``m_cnt`` the sum of each event's present days and the number of
+    events with at least one (estudy2's day divisor is their ratio).
+    """
+
+    s: np.ndarray
+    n_t: np.ndarray
+    n_rows: int
+    m_sum: int
+    m_cnt: int
+
+    @staticmethod
+    def of(u: np.ndarray) -> _DayParts:
+        present = np.isfinite(u)
+        m_i = present.sum(axis=1)
+        return _DayParts(np.where(present, u, 0.0).sum(axis=0), present.sum(axis=0), u.shape[0],
+                         int(m_i.sum()), int((m_i > 0).sum()))
+
+    def __add__(self, other: _DayParts) -> _DayParts:
+        return _DayParts(self.s + other.s, self.n_t + other.n_t, self.n_rows + other.n_rows,
+                         self.m_sum + other.m_sum, self.m_cnt + other.m_cnt)
 
 
-def _n_days_divisor(u: np.ndarray, convention: str) -> float:
+def _series_from(p: _DayParts, convention: str, *, mean: bool) -> tuple[np.ndarray, float]:
+    """Per-day statistic series (mean or sum/sqrt(n)) of centred scores and its sd.
+
+    Day sums over the events present; estudy2 rescales them by ``N / n_t`` and divides
+    the sum of squares by the mean count of usable days per event instead of the number
+    of days with data."""
+    s, n_t = p.s, p.n_t
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if convention == "estudy2":
+            s = np.where(n_t > 0, s / np.maximum(n_t, 1) * p.n_rows, 0.0)
+        z = np.where(n_t > 0, s / (n_t if mean else np.sqrt(n_t)), np.nan)
     if convention == "estudy2":
-        m_i = _count(u, 1)
-        return float(np.mean(m_i[m_i > 0])) if (m_i > 0).any() else 0.0
-    return float((_count(u, 0) > 0).sum())
+        d = p.m_sum / p.m_cnt if p.m_cnt else 0.0
+    else:
+        d = float((n_t > 0).sum())
+    sd = float(np.sqrt(np.nansum(z**2) / d)) if d > 0 else np.nan
+    return z, sd
 
 
 def _scaled_day_series(u: np.ndarray, convention: str, *, mean: bool) -> tuple[np.ndarray, float]:
-    """Per-day statistic series (mean or sum/sqrt(n)) of centred scores and its sd."""
-    s, n_t = _day_sums(u, convention)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.where(n_t > 0, s / (n_t if mean else np.sqrt(n_t)), np.nan)
-    d = _n_days_divisor(u, convention)
-    sd = float(np.sqrt(np.nansum(z**2) / d)) if d > 0 else np.nan
-    return z, sd
+    """:func:`_series_from` of the score matrix ``u``."""
+    return _series_from(_DayParts.of(u), convention, mean=mean)
 
 
 def _window_from_days(z_evt: np.ndarray, sd: float, w, name: str, ref: str, *,
@@ -903,6 +1003,20 @@ def _row_median_sorted(srt: np.ndarray) -> np.ndarray:
     return np.where(n_fin > 0, med, np.nan)
 
 
+_RANK_SCORES: dict[str, Callable[[BatteryInput], np.ndarray]] = {
+    # (N, L+T) per-event scores over estimation + event days whose day sums the rank tests use
+    "rank": lambda inp: _ranks(inp),
+    "corrado_rank": lambda inp: _ranks(inp) - (_m_i(inp)[:, None] + 1.0) / 2.0,
+    "modified_rank": lambda inp: _ranks(inp) / (_m_i(inp)[:, None] + 1.0) - 0.5,
+    "corrado_sign": lambda inp: np.sign(_full(inp) - _row_median_sorted(_full_sorted(inp)[1])[:, None]),
+}
+
+
+def _rank_parts(inp: BatteryInput, name: str) -> _DayParts:
+    """Day sums of the rank scores ``name`` (:data:`_RANK_SCORES`), memoised."""
+    return _cached(inp, f"parts:{name}", lambda: _DayParts.of(_RANK_SCORES[name](inp)))
+
+
 def corrado_rank(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
     """Corrado (1989) rank test; window version of Cowan (1992).
 
@@ -917,29 +1031,27 @@ def corrado_rank(inp: BatteryInput, window: Window = None, *, convention: str = 
     """
     _check_convention(convention)
     w = _window(inp, window)
-    k = _ranks(inp)
-    m_i = _m_i(inp)
-    L = inp.ar_est.shape[1]
+    t_len = inp.n_days
     ref = "Corrado (1989); Cowan (1992) for windows; N(0,1)"
     if convention == "estudy2" and w is not None:
         # estudy2 car_rank_test: common centring by the mean expected rank
-        valid = m_i > 0
-        if not valid.any():
+        p = _rank_parts(inp, "rank")
+        if p.m_cnt == 0:
             return _out("corrado_rank", np.nan, np.nan, ref, True)
-        mean_rank = float(np.mean((m_i[valid] + 1.0) / 2.0))
-        row_means = _nanmean(k, 0)
-        sd = np.sqrt(np.nansum((row_means - mean_rank) ** 2) / np.mean(m_i[valid]))
-        evt = k[:, L + w[0] : L + w[1] + 1]
-        tau = int((_count(evt, 0) > 0).sum())
+        mean_rank = (p.m_sum + p.m_cnt) / 2.0 / p.m_cnt  # mean of (M_i + 1) / 2 (half-integers)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            row_means = np.where(p.n_t > 0, p.s / np.maximum(p.n_t, 1), np.nan)
+        sd = np.sqrt(np.nansum((row_means - mean_rank) ** 2) / (p.m_sum / p.m_cnt))
+        cols = slice(p.s.size - t_len + w[0], p.s.size - t_len + w[1] + 1)
+        tau = int((p.n_t[cols] > 0).sum())
+        cnt = p.n_t[cols].sum()
         with np.errstate(invalid="ignore", divide="ignore"):  # sd = 0: no rank variation
-            stat = np.sqrt(tau) * (_nanmean(evt.ravel(), 0) - mean_rank) / sd
+            evt_mean = p.s[cols].sum() / cnt if cnt else np.nan  # rank sums: exact half-integers
+            stat = np.sqrt(tau) * (evt_mean - mean_rank) / sd
         return _out("corrado_rank", stat, _p_norm(stat), ref, True)
-    z, sd = _cached(
-        inp,
-        f"corrado_rank:{convention}",
-        lambda: _scaled_day_series(k - (m_i[:, None] + 1.0) / 2.0, convention, mean=True),
-    )
-    return _window_from_days(z[L:], sd, w, "corrado_rank", ref)
+    z, sd = _cached(inp, f"corrado_rank:{convention}",
+                    lambda: _series_from(_rank_parts(inp, "corrado_rank"), convention, mean=True))
+    return _window_from_days(z[z.size - t_len:], sd, w, "corrado_rank", ref)
 
 
 def modified_rank(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
@@ -953,14 +1065,10 @@ def modified_rank(inp: BatteryInput, window: Window = None, *, convention: str =
     """
     _check_convention(convention)
     w = _window(inp, window)
-    m_i = _m_i(inp)
-
-    def make():
-        return _scaled_day_series(_ranks(inp) / (m_i[:, None] + 1.0) - 0.5, convention, mean=False)
-
-    z, sd = _cached(inp, f"modified_rank:{convention}", make)
-    L = inp.ar_est.shape[1]
-    return _window_from_days(z[L:], sd, w, "modified_rank", "Campbell & Wasley (1993); N(0,1)")
+    z, sd = _cached(inp, f"modified_rank:{convention}",
+                    lambda: _series_from(_rank_parts(inp, "modified_rank"), convention, mean=False))
+    return _window_from_days(z[z.size - inp.n_days:], sd, w, "modified_rank",
+                             "Campbell & Wasley (1993); N(0,1)")
 
 
 def corrado_sign(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
@@ -973,13 +1081,9 @@ def corrado_sign(inp: BatteryInput, window: Window = None, *, convention: str = 
     """
     _check_convention(convention)
     w = _window(inp, window)
-    def make():
-        full = _full(inp)
-        return _scaled_day_series(np.sign(full - _row_median_sorted(_full_sorted(inp)[1])[:, None]), convention, mean=False)
-
-    z, sd = _cached(inp, f"corrado_sign:{convention}", make)
-    L = inp.ar_est.shape[1]
-    return _window_from_days(z[L:], sd, w, "corrado_sign", "Corrado & Zivney (1992); N(0,1)")
+    z, sd = _cached(inp, f"corrado_sign:{convention}",
+                    lambda: _series_from(_rank_parts(inp, "corrado_sign"), convention, mean=False))
+    return _window_from_days(z[z.size - inp.n_days:], sd, w, "corrado_sign", "Corrado & Zivney (1992); N(0,1)")
 
 
 def sign(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
@@ -1019,14 +1123,27 @@ def generalized_sign(inp: BatteryInput, window: Window = None, *, convention: st
 
 def _p_hat(inp: BatteryInput, convention: str) -> float:
     """Expected fraction of positive abnormal returns from the estimation window."""
-    est = _ar_est(inp)
-    fin = np.isfinite(est)
-    posest = fin & (np.where(fin, est, 0.0) > 0)
+    return _p_hat_from(_p_hat_parts(inp), convention)
+
+
+def _p_hat_parts(inp: BatteryInput) -> np.ndarray:
+    """[sum of events' positive fractions, events with data, positive ARs, ARs] of the
+    estimation window (they add across chunks)."""
+    def make():
+        est = _ar_est(inp)
+        fin = np.isfinite(est)
+        posest = fin & (np.where(fin, est, 0.0) > 0)
+        cnt = fin.sum(axis=1)
+        frac = posest.sum(axis=1)[cnt > 0] / cnt[cnt > 0]
+        return np.array([frac.sum(), frac.size, posest.sum(), fin.sum()], dtype=float)
+
+    return _cached(inp, "parts:p_hat", make)
+
+
+def _p_hat_from(p: np.ndarray, convention: str) -> float:
     if convention == "estudy2":
-        return float(posest.sum() / fin.sum()) if fin.any() else np.nan
-    cnt = fin.sum(axis=1)
-    frac = posest.sum(axis=1)[cnt > 0] / cnt[cnt > 0]
-    return float(frac.mean()) if frac.size else np.nan
+        return float(p[2] / p[3]) if p[3] else np.nan
+    return float(p[0] / p[1]) if p[1] else np.nan
 
 
 def wilcoxon(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
@@ -1114,20 +1231,67 @@ def _grank_windows(inp: BatteryInput, windows: list[tuple[int, int]]) -> tuple[n
     done: dict[tuple[int, int], tuple[float, float]] = _cached(inp, "grank", dict)
     todo = list(dict.fromkeys(w for w in windows if w not in done))
     if todo:
-        days = [w for w in todo if w[0] == w[1]]
-        cols = []
-        if days:
-            sd = _scar_days(inp)
-            cols.extend(sd[:, a] for a, _ in days)
-        cols.extend(_scar(inp, a, b) for a, b in todo if a != b)
-        order = days + [w for w in todo if w[0] != w[1]]
-        g0 = np.stack(cols, axis=1)  # (N, W) standardized CARs
-        with np.errstate(invalid="ignore", divide="ignore"):
-            g0 = g0 / _nanstd(g0, 0)[None, :]  # re-standardized by the cross-sectional sd
-        stat, df = _grank_core(_cached(inp, "grank_setup", lambda: _GrankSetup.make(inp)), g0)
+        order = [w for w in todo if w[0] == w[1]] + [w for w in todo if w[0] != w[1]]
+        sums = grank_sums(inp, order, grank_scale(inp, order))
+        stat, df = _grank_finish(*sums)
         done.update({w: (float(s_), float(d_)) for w, s_, d_ in zip(order, stat, df, strict=True)})
     res = np.array([done[w] for w in windows], dtype=float).reshape(len(windows), 2)
     return res[:, 0], res[:, 1]
+
+
+def _grank_columns(inp: BatteryInput, windows: list[tuple[int, int]]) -> np.ndarray:
+    """(N, W) standardized CARs ``SCAR_i`` of the windows (one-day windows from
+    :func:`_scar_days`)."""
+    cols = [(_scar_days(inp)[:, a] if a == b else _scar(inp, a, b)) for a, b in windows]
+    return np.stack(cols, axis=1) if cols else np.empty((inp.n_events, 0))
+
+
+def grank_scale(inp: BatteryInput, windows: list[tuple[int, int]]) -> np.ndarray:
+    """(W,) cross-sectional sd of each window's standardized CAR (GRANK's re-standardization,
+    :func:`generalized_rank`): the first of GRANK's two passes over the events."""
+    return _nanstd(_grank_columns(inp, windows), 0)
+
+
+def grank_sums(inp: BatteryInput, windows: list[tuple[int, int]],
+               scale: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """GRANK's second pass on the events of ``inp``: per window, the sums that add across
+    chunks of events -- ``n_t`` (W, L) events per estimation day, ``u_sum`` (W, L) their
+    weighted centred ranks, ``r_sum`` (W,) the event day's and ``n`` (W,) its events.
+    ``scale`` is :func:`grank_scale` over *all* events (of every chunk)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g0 = _grank_columns(inp, windows) / scale[None, :]  # re-standardized by the cross-sectional sd
+    return _grank_core(_cached(inp, "grank_setup", lambda: _GrankSetup.make(inp)), g0)
+
+
+def set_grank(inp: BatteryInput, windows: list[tuple[int, int]],
+              sums: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """Memoise GRANK on ``inp`` from :func:`grank_sums` added over every chunk of events
+    (the combined input of :func:`combine_parts` has no estimation residuals)."""
+    stat, df = _grank_finish(*sums)
+    done = _cached(inp, "grank", dict)
+    done.update({(int(a), int(b)): (float(s_), float(d_))
+                 for (a, b), s_, d_ in zip(windows, stat, df, strict=True)})
+
+
+def _grank_finish(n_t: np.ndarray, u_sum: np.ndarray, r_sum: np.ndarray,
+                  n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GRANK t and df per window from the sums of :func:`grank_sums`."""
+    n_w = n.shape[0]
+    stat = np.full(n_w, np.nan)
+    df = np.full(n_w, np.nan)
+    for k in range(n_w):  # windows, not events
+        if n[k] == 0:
+            continue
+        ubar0 = r_sum[k] / n[k]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ubar_est = np.where(n_t[k] > 0, u_sum[k] / n_t[k], 0.0)
+        days = float((n_t[k] > 0).sum() + 1)
+        s2 = (np.sum((n_t[k] / n[k]) * ubar_est**2) + ubar0**2) / days
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = ubar0 / np.sqrt(s2)
+            stat[k] = z * np.sqrt((days - 2.0) / (days - 1.0 - z * z))
+        df[k] = days - 2.0
+    return stat, df
 
 
 def _scar_days(inp: BatteryInput) -> np.ndarray:
@@ -1140,7 +1304,7 @@ def _scar_days(inp: BatteryInput) -> np.ndarray:
             v = np.where(present, inp.pe, 0.0)
         else:
             d = np.where(present[:, :, None], inp.design_evt, 0.0)
-            v = present + np.einsum("ntk,nkj,ntj->nt", d, inp.xtx_inv, d)
+            v = present + quad_form(d, inp.xtx_inv)
         v = np.where(present, v, np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
             return ar / (inp.sigma[:, None] * np.sqrt(v))
@@ -1184,7 +1348,10 @@ class _GrankSetup:
         flat = _flat_index(o_est)
         sar_o = sar[order]
         fin_o = fin[order]
-        srt = sar_o.ravel().take(flat)
+        pad = (1 << n_days.bit_length()) - 1 - n_days  # NaN columns: a fixed-step binary search
+        srt_pad = np.full((n_ev, n_days + pad), np.nan)
+        srt = srt_pad[:, :n_days]
+        srt[...] = sar_o.ravel().take(flat)
         fin_s = np.isfinite(srt)
         avg, _ = _avg_ranks_sorted(srt)  # ties are found among the SARs themselves
         base0 = _scatter_rows(np.where(fin_s, avg, 0.0), flat)
@@ -1193,12 +1360,11 @@ class _GrankSetup:
         pos1 = _scatter_rows(np.where(fin_s, q1, pos_dtype(0)), flat)
         grp_end = np.r_[starts[1:], n_ev]
         base_all = np.stack([base0[a:b].sum(axis=0) for a, b in zip(starts, grp_end, strict=True)])
-        pad = (1 << n_days.bit_length()) - 1 - n_days  # NaN columns: a fixed-step binary search
         return _GrankSetup(
             order=order,
             starts=starts,
             w_g=1.0 / (t_sorted[starts] + 1.0),
-            srt=np.pad(srt, ((0, 0), (0, pad)), constant_values=np.nan),
+            srt=srt_pad,
             pos1=pos1,
             fin_e=fin_o,
             base0=base0,
@@ -1251,8 +1417,9 @@ def _count_below(srt: np.ndarray, g: np.ndarray, *, strict: bool = False, rows: 
     return out
 
 
-def _grank_core(su: _GrankSetup, g0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """GRANK t for W cumulated event values ``g0 (N, W)`` against the estimation SARs.
+def _grank_core(su: _GrankSetup, g0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """GRANK sums (:func:`grank_sums`) for W cumulated event values ``g0 (N, W)`` against
+    the estimation SARs.
 
     An estimation value's rank among ``estimation + event`` is its rank among the
     estimation days plus ``1[e > g] + 0.5 * 1[e == g]``. The counts of estimation values
@@ -1273,8 +1440,11 @@ def _grank_core(su: _GrankSetup, g0: np.ndarray) -> tuple[np.ndarray, np.ndarray
     acc = np.uint16 if n_ev < 65536 else np.int64
     n_fin = su.t_i - 1.0
     n_w = g0.shape[1]
-    stat = np.full(n_w, np.nan)
-    df = np.full(n_w, np.nan)
+    n_est = su.fin_e.shape[1]
+    out_n_t = np.zeros((n_w, n_est))
+    out_u = np.zeros((n_w, n_est))
+    out_r = np.zeros(n_w)
+    out_n = np.zeros(n_w)
     sums: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
     for k in range(n_w):
         fin_0 = fin_all[:, k]
@@ -1307,16 +1477,9 @@ def _grank_core(su: _GrankSetup, g0: np.ndarray) -> tuple[np.ndarray, np.ndarray
             n_eq = np.zeros(n_ev)
         # rank of the event value: 1 + #(est < g) + 0.5 #(est == g)
         r0 = 1.0 + (su.t_i - 1.0 - n_gt - n_eq) + 0.5 * n_eq
-        ubar0 = np.sum(np.where(fin_0, r0 * w_i - 0.5, 0.0)) / n
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ubar_est = np.where(n_t > 0, u_sum / n_t, 0.0)
-        days = float((n_t > 0).sum() + 1)
-        s2 = (np.sum((n_t / n) * ubar_est**2) + ubar0**2) / days
-        with np.errstate(invalid="ignore", divide="ignore"):
-            z = ubar0 / np.sqrt(s2)
-            stat[k] = z * np.sqrt((days - 2.0) / (days - 1.0 - z * z))
-        df[k] = days - 2.0
-    return stat, df
+        out_n_t[k], out_u[k], out_n[k] = n_t, u_sum, n
+        out_r[k] = np.sum(np.where(fin_0, r0 * w_i - 0.5, 0.0))
+    return out_n_t, out_u, out_r, out_n
 
 
 # --------------------------------------------------------------------------------------
@@ -1425,6 +1588,110 @@ def battery(
         window_statistic=np.array([[r.statistic for r in rw] for rw in win], dtype=float).reshape(len(wins), k),
         window_p_value=np.array([[r.p_value for r in rw] for rw in win], dtype=float).reshape(len(wins), k),
     )
+
+
+# --------------------------------------------------------------------------------------
+# chunks of events: exact combination
+# --------------------------------------------------------------------------------------
+_NEEDS = {  # the pooled estimation-window pieces each test reads (besides per-event arrays)
+    "brown_warner_1985": ("aar_est",), "lamb": ("aar_est",), "generalized_sign": ("p_hat",),
+    "patell_kp": ("rbar",), "bmp_kp": ("rbar",), "corrado_rank": ("rank", "corrado_rank"),
+    "modified_rank": ("modified_rank",), "corrado_sign": ("corrado_sign",),
+}
+
+
+@dataclass(frozen=True)
+class BatteryPart:
+    """One chunk of events' share of the battery (:func:`battery_part`); chunks combine
+    exactly with :func:`combine_parts`.
+
+    ``events`` holds the per-event arrays of the chunk (``ar``, ``pe``, ``sigma``,
+    ``n_est``, ``design_evt``, ``xtx_inv``: O(T) per event); ``pooled`` the sums over the
+    chunk's events that the estimation-window statistics need, each of fixed size
+    whatever the number of events (O(L + T)): ``aar_est`` (sums and counts per
+    estimation day), ``p_hat`` (positive-fraction counts), the rank tests' day sums
+    (``rank``, ``corrado_rank``, ``modified_rank``, ``corrado_sign``) and ``rbar`` (the
+    Kolari-Pynnönen cross-correlation's sums; the residuals themselves only while the
+    events number at most :data:`RBAR_EXACT_MAX`).
+    """
+
+    events: dict
+    n_params: int
+    pooled: dict
+
+
+def battery_part(inp: BatteryInput, tests=None) -> BatteryPart:
+    """The share of the events of ``inp`` in the battery ``tests`` (default all)."""
+    need = {k for t in _select(tests) for k in _NEEDS.get(t, ())}
+    pooled: dict = {}
+    if "aar_est" in need:
+        pooled["aar_est"] = _aar_est_parts(inp)
+    if "p_hat" in need:
+        pooled["p_hat"] = _p_hat_parts(inp)
+    if "rbar" in need:
+        pooled["rbar"] = _RbarParts.of(_ar_est(inp))
+    for name in _RANK_SCORES:
+        if name in need:
+            pooled[name] = _rank_parts(inp, name)
+    events = {"ar": inp.ar, "pe": inp.pe, "sigma": inp.sigma, "n_est": inp.n_est,
+              "design_evt": inp.design_evt, "xtx_inv": inp.xtx_inv}
+    return BatteryPart(events, inp.n_params, pooled)
+
+
+def combine_parts(parts) -> BatteryInput:
+    """One :class:`BatteryInput` for the events of every part, with the pooled
+    estimation-window statistics combined exactly (in the order of ``parts``).
+
+    How each test combines:
+
+    * per-event statistics -- cross-sectional t, skewness-corrected, Brown-Warner 1980,
+      Patell, BMP, sign, Wilcoxon and the per-event side of every other test -- read
+      the concatenated per-event arrays (AR, prediction-error factors, sigma, the CAR
+      design), so they are computed exactly as on all events at once (Wilcoxon's
+      cross-event ranks included);
+    * Brown-Warner 1985 and Lamb: the estimation-window AAR from per-day sums and counts;
+    * generalized sign: ``p_hat`` from summed positive fractions (or pooled counts);
+    * Corrado rank, modified rank, Corrado sign: each event's ranks (signs) are its own,
+      the tests use their day sums, counts and usable days -- all added;
+    * Kolari-Pynnönen ``r_bar``: pairwise on the kept residuals up to
+      :data:`RBAR_EXACT_MAX` events, else the O(N L) identity's added sums (as
+      :func:`mean_cross_correlation` ``method="auto"``);
+    * GRANK needs two passes: :func:`grank_scale` on the combined input, then
+      :func:`grank_sums` on each chunk's own input, added and set with :func:`set_grank`.
+
+    The combined input has no estimation residuals (``ar_est`` is (N, 0)); use it for
+    :func:`battery` only. Sums differ from the one-shot run only in the order of
+    floating-point additions (rank and sign sums are exact).
+    """
+    parts = list(parts)
+    if not parts:
+        raise SpecificationError("combine_parts needs at least one part")
+
+    def cat(name):
+        arrs = [p.events[name] for p in parts]
+        return None if arrs[0] is None else np.concatenate(arrs)
+
+    ar = cat("ar")
+    inp = BatteryInput(ar=ar, ar_est=np.empty((ar.shape[0], 0)), sigma=cat("sigma"), pe=cat("pe"),
+                       n_est=cat("n_est"), n_params=parts[0].n_params,
+                       design_evt=cat("design_evt"), xtx_inv=cat("xtx_inv"))
+    pooled = parts[0].pooled
+    for key in pooled:
+        total = pooled[key]
+        for p in parts[1:]:
+            other = p.pooled[key]
+            total = tuple(a + b for a, b in zip(total, other, strict=True)) if isinstance(total, tuple) \
+                else total + other
+        if key == "rbar":
+            inp._cache["rbar"] = total.rbar()
+        else:
+            inp._cache[f"parts:{key}"] = total
+    return inp
+
+
+def add_grank_sums(a, b):
+    """Element-wise sum of two :func:`grank_sums` results (chunks of events)."""
+    return tuple(x + y for x, y in zip(a, b, strict=True))
 
 
 def day_tests(inp: BatteryInput, *, convention: str = "textbook", tests=None) -> pd.DataFrame:

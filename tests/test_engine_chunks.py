@@ -1,0 +1,161 @@
+"""Chunked processing: ``run_event_study(..., chunk_size=k)`` equals the one-shot run.
+
+The one-shot run computes the battery with :func:`research.eventstudy.stats.battery` on
+all events at once (the implementation the estudy2 / statsmodels / hand-worked tests
+pin); the chunked run combines per-chunk shares
+(:func:`research.eventstudy.stats.combine_parts`, GRANK's second pass). Every test's
+statistic and p-value must agree to 1e-12 on real snapshot data, every per-event table
+exactly. The Dask path (a ``LocalCluster``) must give the in-process chunked result.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from research.data import close_panel, load_prices, returns
+from research.errors import SpecificationError
+from research.eventstudy import EventStudySpec, run_event_study
+from research.eventstudy import stats as es_stats
+
+TICKERS = ["SPY", "MP", "IONQ", "RGTI", "QBTS", "NVDA", "AMD", "LMT", "NOC", "USAR", "OKLO", "CRML"]
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    return returns(close_panel(load_prices(TICKERS, source="snapshot")))
+
+
+def _events(panel: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """``n`` events on snapshot tickers and sessions (late listers and early dates included,
+    so some are skipped or estimated on fewer days), plus repeats of a (ticker, day 0),
+    an unknown ticker and events on the market proxy itself (zero residual variance)."""
+    rng = np.random.default_rng(seed)
+    tick = rng.choice(TICKERS[1:], n)
+    day = panel.index[rng.integers(150, len(panel) - 25, n)]
+    ev = pd.DataFrame({"event_id": [f"e{i}" for i in range(n)], "ticker": tick, "day0": day})
+    extra = pd.DataFrame({
+        "event_id": ["rep1", "rep2", "unknown", "spy1", "spy2"],
+        "ticker": [tick[3], tick[10], "NOPE", "SPY", "SPY"],
+        "day0": [day[3], day[10], day[0], day[20], day[40]],
+    })
+    return pd.concat([ev, extra], ignore_index=True)
+
+
+def _assert_tests_close(one: pd.DataFrame, other: pd.DataFrame, tol: float = 1e-12) -> None:
+    keys = ["test", "scope", "day", "window_start", "window_end"]
+    pd.testing.assert_frame_equal(one[keys], other[keys])
+    assert set(one["test"]) == set(es_stats.DAY_TESTS) | {"skewness_corrected_bhar"}
+    for col in ("statistic", "p_value"):
+        a, b = one[col].to_numpy(), other[col].to_numpy()
+        assert np.array_equal(np.isnan(a), np.isnan(b)), col
+        bad = np.abs(a - b) > tol * np.maximum(1.0, np.abs(a))
+        assert not bad.any(), one.loc[bad, keys + [col]].assign(chunked=b[bad])
+
+
+def _assert_same_per_event(one, other) -> None:
+    pd.testing.assert_frame_equal(one.events, other.events)
+    pd.testing.assert_frame_equal(one.car, other.car)
+    pd.testing.assert_frame_equal(one.ar, other.ar)
+    pd.testing.assert_frame_equal(one.car_path, other.car_path)
+    pd.testing.assert_frame_equal(one.aar, other.aar)
+    assert one.notes == other.notes
+
+
+@pytest.mark.parametrize("convention", ["textbook", "estudy2"])
+def test_chunked_equals_one_shot_for_every_test(panel, convention):
+    spec = EventStudySpec(convention=convention)
+    ev = _events(panel, 240, seed=1)
+    one = run_event_study(ev, spec, returns=panel, volume=False)
+    assert (one.events["status"] == "skipped").any()  # the chunks see skipped events too
+    assert one.tests["statistic"].notna().sum() > 0.9 * len(one.tests)
+    for k in (1, 37, 100):
+        chunked = run_event_study(ev, spec, returns=panel, volume=False, chunk_size=k)
+        _assert_same_per_event(one, chunked)
+        _assert_tests_close(one.tests, chunked.tests)
+
+
+def test_chunked_subset_of_tests_and_mean_adjusted_model(panel):
+    spec = EventStudySpec(model="mean_adjusted")
+    ev = _events(panel, 120, seed=2)
+    for tests in (("corrado_rank", "bmp_kp"), ("generalized_rank",), ("lamb", "wilcoxon")):
+        one = run_event_study(ev, spec, returns=panel, volume=False, tests=tests)
+        chunked = run_event_study(ev, spec, returns=panel, volume=False, tests=tests, chunk_size=29)
+        assert sorted(set(chunked.tests["test"])) == sorted(tests)
+        keys = ["test", "scope", "day", "window_start", "window_end"]
+        pd.testing.assert_frame_equal(one.tests[keys], chunked.tests[keys])
+        np.testing.assert_allclose(chunked.tests["statistic"], one.tests["statistic"], rtol=1e-12, atol=1e-12)
+
+
+def test_chunked_past_the_exact_cross_correlation_size():
+    """More than RBAR_EXACT_MAX events with ragged rows: r_bar uses the O(N L) identity,
+    whose sums add across chunks."""
+    rng = np.random.default_rng(5)
+    days, tickers = 700, 60
+    idx = pd.bdate_range("2015-01-01", periods=days)
+    m = rng.normal(0, 0.01, days)
+    y = m[:, None] * rng.uniform(0.5, 1.5, tickers) + rng.normal(0, 0.02, (days, tickers))
+    y[rng.random(y.shape) < 0.01] = np.nan  # ragged usable rows
+    pan = pd.DataFrame(np.column_stack([y, m]), index=idx, columns=[f"S{i}" for i in range(tickers)] + ["SPY"])
+    n = es_stats.RBAR_EXACT_MAX + 200
+    ev = pd.DataFrame({"event_id": [f"e{i}" for i in range(n)],
+                       "ticker": pan.columns[rng.integers(0, tickers, n)],
+                       "day0": idx[rng.integers(270, days - 25, n)]})
+    tests = ("patell_kp", "bmp_kp", "generalized_rank", "modified_rank")
+    one = run_event_study(ev, returns=pan, volume=False, tests=tests)
+    chunked = run_event_study(ev, returns=pan, volume=False, tests=tests, chunk_size=333)
+    np.testing.assert_allclose(chunked.tests["statistic"], one.tests["statistic"], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(chunked.tests["p_value"], one.tests["p_value"], rtol=1e-12, atol=1e-12)
+
+
+def test_combine_parts_rbar_is_exact_pairwise_up_to_the_limit():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(90, 40)) + rng.normal(size=(1, 40))  # correlated rows
+    x[rng.random(x.shape) < 0.1] = np.nan
+    n = x.shape[0]
+
+    def inp(rows):
+        return es_stats.BatteryInput(ar=rng.normal(size=(len(rows), 3)), ar_est=x[rows], sigma=np.ones(len(rows)),
+                                     pe=np.ones((len(rows), 3)), n_est=np.full(len(rows), 40), n_params=1)
+
+    parts = [es_stats.battery_part(inp(np.arange(a, min(a + 25, n))), ("bmp_kp",)) for a in range(0, n, 25)]
+    got = es_stats.combine_parts(parts)._cache["rbar"]
+    assert got == pytest.approx(es_stats.mean_cross_correlation(x, method="exact"), rel=1e-12)
+
+
+def test_chunk_size_must_be_a_positive_whole_number(panel):
+    ev = _events(panel, 50, seed=4)
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(SpecificationError, match="chunk_size"):
+            run_event_study(ev, returns=panel, volume=False, chunk_size=bad)
+
+
+def test_dask_localcluster_gives_the_in_process_result(panel):
+    distributed = pytest.importorskip("distributed", reason="dask[distributed] is in the test extra")
+    ev = _events(panel, 150, seed=6)
+    local = run_event_study(ev, returns=panel, volume=False, chunk_size=40)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        remote = run_event_study(ev, returns=panel, volume=False, chunk_size=40, client=client)
+    _assert_same_per_event(local, remote)
+    pd.testing.assert_frame_equal(local.tests, remote.tests, check_exact=True)
+
+
+def test_chunked_with_exact_placebo_and_volume_equals_one_shot():
+    ev = pd.DataFrame({
+        "event_id": ["a", "b", "c", "d", "e", "f", "g"],
+        "ticker": ["MP", "MP", "IONQ", "RGTI", "NVDA", "IONQ", "MP"],
+        "date": ["2025-07-10", "2024-06-12", "2025-03-03", "2025-01-08", "2024-11-20", "2025-03-03",
+                 "2025-07-10"],
+        "timing": ["pre_open", "pre_open", "after_close", "intraday", "after_close", "after_close",
+                   "pre_open"],
+    })
+    kw = dict(source="snapshot", placebo_method="exact")
+    one = run_event_study(ev, **kw)
+    chunked = run_event_study(ev, chunk_size=2, **kw)
+    _assert_same_per_event(one, chunked)
+    assert one.car["p_placebo"].notna().all()
+    pd.testing.assert_frame_equal(one.placebo, chunked.placebo)
+    pd.testing.assert_frame_equal(one.volume, chunked.volume)
+    _assert_tests_close(one.tests, chunked.tests)
