@@ -151,7 +151,7 @@ def test_chunked_with_exact_placebo_and_volume_equals_one_shot():
         "timing": ["pre_open", "pre_open", "after_close", "intraday", "after_close", "after_close",
                    "pre_open"],
     })
-    kw = dict(source="snapshot", placebo_method="exact")
+    kw = {"source": "snapshot", "placebo_method": "exact"}
     one = run_event_study(ev, **kw)
     chunked = run_event_study(ev, chunk_size=2, **kw)
     _assert_same_per_event(one, chunked)
