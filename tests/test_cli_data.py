@@ -1,4 +1,4 @@
-"""The `research` console script: data info, build-snapshot, copy-article, report forwarding."""
+"""The `research` console script: data info, build-snapshot, report forwarding."""
 
 from __future__ import annotations
 
@@ -57,14 +57,15 @@ def test_info_on_corrupt_snapshot_exit_1(tmp_path, capsys):
     assert "build-snapshot --from ../shared/market-data" in capsys.readouterr().err
 
 
-def test_build_snapshot_and_copy_article(tmp_path, capsys, shared_market_data, shared_article):
+def test_build_snapshot(tmp_path, capsys, shared_market_data):
+    """build-snapshot writes the snapshot and the data README, nothing else (articles are
+    directories of their own under data/articles/, never copied by the data layer)."""
     assert cli.main(["data", "build-snapshot", "--from", str(shared_market_data), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "41696 rows, 50 tickers" in out
     assert (tmp_path / "snapshot/prices.parquet").read_bytes() == (paths.REPO_ROOT / "data/snapshot/prices.parquet").read_bytes()
-    assert (tmp_path / "article/events.csv").is_file()
-    assert cli.main(["data", "copy-article", "--from", str(shared_article), "--out", str(tmp_path / "x")]) == 0
-    assert sorted(p.name for p in (tmp_path / "x/article").iterdir()) == sorted(paths.ARTICLE_FILES)
+    assert (tmp_path / "README.md").read_bytes() == (paths.REPO_ROOT / "data/README.md").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "snapshot"]
 
 
 def test_report_is_forwarded(capsys, monkeypatch):

@@ -1,4 +1,4 @@
-"""events.csv / facts.csv -> typed records; copy-article copies the originals byte for byte."""
+"""events.csv / facts.csv -> typed records; the shipped article checked against the originals in ../shared/article."""
 
 from __future__ import annotations
 
@@ -21,16 +21,7 @@ def _csv(name):
 
 
 # The shipped article directory is the project's own copy of the article (what every report
-# reads); syncing from ../shared/article is `research data copy-article`, whose fidelity is
-# tested here, and the shipped copy is checked against the original below.
-@pytest.mark.parametrize("name", paths.ARTICLE_FILES)
-def test_copy_article_copies_byte_for_byte(name, shared_article, tmp_path):
-    from research.data.snapshot import copy_article
-
-    copy_article(shared_article, tmp_path / "article")
-    assert (tmp_path / "article" / name).read_bytes() == (shared_article / name).read_bytes()
-
-
+# reads); it is checked against the original in ../shared/article below.
 def _ids_as_claims(data: bytes, column: str) -> bytes:
     """The shared CSVs write claim ids as numbers ("6 7"); the shipped copies as the ids of
     claims.yaml ("C6 C7"). Everything else is byte-identical."""

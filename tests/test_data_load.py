@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import research.data as d
-from research.data import paths, yahoo
+from research.data import yahoo
 from research.errors import CalendarError, DataError, DateRangeError, SourceUnavailableError, UnknownTickerError
 
 

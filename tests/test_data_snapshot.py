@@ -53,8 +53,8 @@ def _dividends_csv():
 
 @needs_shared
 def test_rebuild_is_byte_identical_and_matches_committed(tmp_path):
-    a = build_snapshot(SHARED, tmp_path / "a", article_source=tmp_path / "none")
-    b = build_snapshot(SHARED, tmp_path / "b", article_source=tmp_path / "none")
+    a = build_snapshot(SHARED, tmp_path / "a")
+    b = build_snapshot(SHARED, tmp_path / "b")
     pa_bytes = (tmp_path / "a/snapshot/prices.parquet").read_bytes()
     assert pa_bytes == (tmp_path / "b/snapshot/prices.parquet").read_bytes()
     assert (tmp_path / "a/snapshot/MANIFEST.json").read_bytes() == (tmp_path / "b/snapshot/MANIFEST.json").read_bytes()

@@ -1,7 +1,7 @@
 """Known behaviour on the real snapshot.
 
 MP Materials on 2025-07-10 (DoD public-private partnership, announced before the open;
-``ev01`` in data/article/events.csv): the stock closed up ~51% while the S&P 500 rose
+``ev01`` in the shipped article's events.csv): the stock closed up ~51% while the S&P 500 rose
 ~0.3%. The market model must show a very large, highly significant abnormal return.
 A quiet date with no catalogued MP event (2024-06-12) must not.
 """

@@ -32,7 +32,7 @@ def test_notebook_asks_for_the_projects_kernel(path):
     makefile = (ROOT / "Makefile").read_text()
     kernel = re.search(r"^KERNEL\s*:=\s*(\S+)", makefile, re.M).group(1)
     assert nb.metadata["kernelspec"]["name"] == kernel
-    assert f"ipykernel install --sys-prefix --name $(KERNEL)" in makefile
+    assert "ipykernel install --sys-prefix --name $(KERNEL)" in makefile
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -6,9 +6,7 @@ Commands
     The snapshot's tickers: first/last date, rows, columns (ohlcv/close), the archive's
     adjustment and the snapshot's basis.
 ``research data build-snapshot --from ../shared/market-data [--out data]``
-    (Re)build ``data/snapshot`` (+ ``data/README.md``, ``data/article`` copies).
-``research data copy-article [--from ../shared/article] [--out data]``
-    Copy the article text, claims, events and facts into ``data/article``.
+    (Re)build ``data/snapshot`` (+ ``data/README.md``).
 ``research article new DIR``
     Write an article scaffold (article.yaml, claims.yaml with an example of every rule
     type, events.csv/facts.csv headers, layout.yaml) that passes ``check``.
@@ -37,17 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="research", description="Test a market article's claims against real prices.")
     sub = p.add_subparsers(dest="command", required=True, metavar="{data,article,report}")
     data = sub.add_parser("data", help="price snapshot and article data")
-    dsub = data.add_subparsers(dest="data_command", required=True, metavar="{info,build-snapshot,copy-article}")
+    dsub = data.add_subparsers(dest="data_command", required=True, metavar="{info,build-snapshot}")
     info = dsub.add_parser("info", help="print the snapshot's tickers and date ranges")
     info.add_argument("--data-dir", type=Path, default=None, help="data directory (default: repo data/ or $RESEARCH_DATA_DIR)")
     b = dsub.add_parser("build-snapshot", help="build data/snapshot from the market-data folder")
     b.add_argument("--from", dest="source", type=Path, required=True, help="market-data folder, e.g. ../shared/market-data")
     b.add_argument("--out", type=Path, default=None, help="data directory to write (default: repo data/)")
-    b.add_argument("--article", type=Path, default=None,
-                   help="article folder to copy into <out>/article (default: <from>/../article if present)")
-    c = dsub.add_parser("copy-article", help="copy ../shared/article files into data/article")
-    c.add_argument("--from", dest="source", type=Path, default=None, help="article folder (default ../shared/article)")
-    c.add_argument("--out", type=Path, default=None, help="data directory (default: repo data/)")
     _article_parser(sub)
     sub.add_parser("report", help="build the HTML reports (see `research report --help`)", add_help=False)
     return p
@@ -136,21 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.data_command == "build-snapshot":
             from research.data.snapshot import build_snapshot
 
-            r = build_snapshot(args.source, args.out, article_source=args.article)
+            r = build_snapshot(args.source, args.out)
             print(f"wrote {r.parquet} ({r.rows} rows, {r.tickers} tickers, sha256 {r.sha256[:16]}...)")
             print(f"wrote {r.manifest}")
             print(f"wrote {r.readme}")
-            for f in r.article_files:
-                print(f"copied {f}")
-            return 0
-        if args.data_command == "copy-article":
-            from research.data import paths
-            from research.data.snapshot import copy_article
-
-            src = args.source if args.source is not None else paths.REPO_ROOT.parent / "shared" / "article"
-            out = (args.out if args.out is not None else paths.data_dir()) / "article"
-            for f in copy_article(src, out):
-                print(f"copied {f}")
             return 0
         return 2  # pragma: no cover - argparse requires a subcommand
     except ResearchError as exc:

@@ -22,12 +22,12 @@ from research.data.calendar import (
     sessions,
 )
 from research.data.panel import close_panel, returns
-from research.data.snapshot import BASIS, build_snapshot, copy_article, load_snapshot, read_manifest
+from research.data.snapshot import BASIS, build_snapshot, load_snapshot, read_manifest
 from research.data.sources import DataSourceWarning, available_tickers, coverage, load_prices
 
 __all__ = [
     "AlignedEvent", "BASIS", "DataSourceWarning", "Event", "EventDateError", "Fact", "TIMINGS",
-    "align_event", "available_tickers", "build_snapshot", "close_panel", "copy_article", "coverage",
+    "align_event", "available_tickers", "build_snapshot", "close_panel", "coverage",
     "events_frame", "facts_frame", "is_session", "load_events", "load_facts", "load_prices",
     "load_snapshot", "next_session", "read_manifest", "returns", "session_offset", "sessions",
 ]

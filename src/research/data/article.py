@@ -118,7 +118,7 @@ def _check_unique(ids: list[str], path: Path) -> None:
 
 
 def load_events(path: Path | str | None = None) -> list[Event]:
-    """Parse ``events.csv`` (default ``data/article/events.csv``) into :class:`Event` records.
+    """Parse ``events.csv`` (default: the shipped article's ``events.csv``) into :class:`Event` records.
 
     Raises
     ------
@@ -175,7 +175,7 @@ def _value(r: dict[str, str], path: Path, row: int) -> float | str | None:
 
 
 def load_facts(path: Path | str | None = None) -> list[Fact]:
-    """Parse ``facts.csv`` (default ``data/article/facts.csv``) into :class:`Fact` records.
+    """Parse ``facts.csv`` (default: the shipped article's ``facts.csv``) into :class:`Fact` records.
 
     Raises
     ------

@@ -244,19 +244,15 @@ class BuildResult:
     rows: int
     tickers: int
     sha256: str
-    article_files: tuple[Path, ...]
 
 
-def build_snapshot(source: Path | str | None = None, out: Path | str | None = None, *,
-                   article_source: Path | str | None = None) -> BuildResult:
+def build_snapshot(source: Path | str | None = None, out: Path | str | None = None) -> BuildResult:
     """Build ``<out>/snapshot/{prices.parquet,MANIFEST.json}`` and ``<out>/README.md``.
 
     Parameters
     ----------
     source : the market-data folder (default ``<repo>/../shared/market-data``).
     out : the data directory to write into (default :func:`paths.data_dir`).
-    article_source : folder with the article files to copy into ``<out>/article``
-        (default ``<source>/../article`` when it exists; pass a missing path to skip).
 
     Output is deterministic: the same inputs give byte-identical files. Every file is
     written atomically.
@@ -297,9 +293,7 @@ def build_snapshot(source: Path | str | None = None, out: Path | str | None = No
     atomic_write_text(man_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     readme = out / "README.md"
     atomic_write_text(readme, render_readme(manifest))
-    art_src = Path(article_source) if article_source is not None else source.parent / "article"
-    copied = copy_article(art_src, out / "article") if art_src.is_dir() else ()
-    return BuildResult(pq_path, man_path, readme, int(len(df)), len(meta), digest, copied)
+    return BuildResult(pq_path, man_path, readme, int(len(df)), len(meta), digest)
 
 
 def _display_path(p: Path) -> str:
@@ -310,19 +304,6 @@ def _display_path(p: Path) -> str:
     """
     rel = os.path.relpath(os.path.abspath(p), os.path.abspath(paths.REPO_ROOT))
     return rel if rel.startswith("..") and not rel.startswith(os.path.join("..", "..")) else str(p)
-
-
-def copy_article(source: Path | str, dest: Path | str) -> tuple[Path, ...]:
-    """Copy the article files (text, claims, events, facts) into ``dest`` atomically."""
-    source, dest = Path(source), Path(dest)
-    written = []
-    for name in paths.ARTICLE_FILES:
-        src = source / name
-        if not src.is_file():
-            raise MalformedDataError(f"{src} is missing; expected the article folder to hold {paths.ARTICLE_FILES}")
-        atomic_write_bytes(dest / name, src.read_bytes())
-        written.append(dest / name)
-    return tuple(written)
 
 
 def render_readme(manifest: dict[str, Any]) -> str:
@@ -340,8 +321,8 @@ def render_readme(manifest: dict[str, Any]) -> str:
         "commits, cross-checks and caveats per ticker: `../shared/market-data/SOURCES.md` "
         f"(built from `{manifest['source']}`; source file sha256 in `snapshot/MANIFEST.json`).",
         "",
-        "`article/` holds copies of the article text, its claims and the event/fact tables "
-        "(`../shared/article/`), so the package is self-contained.",
+        "`articles/<id>/` holds each article's directory (text, claims, events, facts, report "
+        "layout; `docs/ARTICLES.md`); the shipped one was built from `../shared/article/`.",
         "",
         "## Adjustment basis",
         "",
@@ -558,6 +539,6 @@ def clear_cache() -> None:
 
 __all__ = [
     "BASIS", "BASIS_STATEMENT", "COLUMNS", "BuildResult", "Snapshot", "build_snapshot",
-    "copy_article", "load_snapshot", "read_manifest", "read_market_data", "render_readme",
+    "load_snapshot", "read_manifest", "read_market_data", "render_readme",
     "sha256_file", "validate_frame", "clear_cache",
 ]
