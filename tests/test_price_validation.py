@@ -89,7 +89,7 @@ def good_build(tmp_path_factory):
 
     src = require_shared("market-data")
     out = tmp_path_factory.mktemp("good") / "data"
-    build_snapshot(src, out, article_source=out / "none")
+    build_snapshot(src, out)
     return src, out
 
 
@@ -132,7 +132,7 @@ def test_failed_build_leaves_the_previous_snapshot_untouched(good_build, tmp_pat
         w.writeheader()
         w.writerows(rows)
     with pytest.raises(MalformedDataError, match=r"impossible prices .*previous snapshot is kept") as ei:
-        build_snapshot(md, out, article_source=tmp_path / "none")
+        build_snapshot(md, out)
     assert "RGTI 2025-07-0" in str(ei.value)
     assert {p.name: p.read_bytes() for p in (out / "snapshot").iterdir()} == before
     clear_cache()
