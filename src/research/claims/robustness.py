@@ -54,7 +54,7 @@ from research.claims.multiplicity import adjust_pvalues
 from research.claims.numeric import finite
 from research.claims.params import MODELS, EvalParams
 from research.claims.registry import Claim
-from research.claims.studies import SEP, ETF_FACTORS, ClaimPanel, basket_label, claim_panel, study_on_panel
+from research.claims.studies import SEP, ETF_FACTOR_TICKERS, ClaimPanel, basket_label, claim_panel, study_on_panel
 from research.claims.verdict import NOT_TESTABLE, to_jsonable
 from research.errors import ParameterError
 
@@ -331,7 +331,7 @@ def _claim_rows(claim: Claim, base: EvalParams, panel: ClaimPanel, specs: tuple[
     for (model, _proxy, _n), group in groups.items():
         p = group[0].params(base)
         if _self_test(claim, group[0]) or (model == "etf3" and not all(
-                t in panel.returns.columns for legs in ETF_FACTORS.values() for t in legs)):
+                t in panel.returns.columns for t in ETF_FACTOR_TICKERS)):
             why = "tests the market proxy against itself" if _self_test(claim, group[0]) else "ETF factors missing"
             out += [{"spec": s, "status": why} for s in group]
             continue
@@ -392,7 +392,7 @@ def run_grid(article: Any, params: EvalParams, grid: SpecificationGrid | None = 
     """
     grid = grid if grid is not None else SpecificationGrid.from_mapping(article.robustness)
     base = params.resolve(article)
-    extra = tuple(dict.fromkeys([*grid.proxies, *(t for legs in ETF_FACTORS.values() for t in legs)]))
+    extra = tuple(dict.fromkeys([*grid.proxies, *ETF_FACTOR_TICKERS]))
     per: dict[str, list[dict[str, Any]]] = {}
     heads: dict[str, Specification] = {}
     for c in price_claims(article.claims):

@@ -32,7 +32,7 @@ from research.eventstudy.portfolio import basket_returns, late_members
 from research.errors import ParameterError
 
 __all__ = ["ClaimStudy", "ClaimPanel", "claim_panel", "study_on_panel", "run_claim_study", "ETF_FACTORS",
-           "etf_factors", "basket_label", "SEP", "claim_windows", "day0_table", "RUNUP_WINDOW",
+           "ETF_FACTOR_TICKERS", "etf_factors", "basket_label", "SEP", "claim_windows", "day0_table", "RUNUP_WINDOW",
            "placebo_exclusions"]
 
 #: Separator of the engine's event ids: ``"<event_id>|<ticker>"``.
@@ -137,6 +137,8 @@ def _days_after(windows: tuple[tuple[int, int], ...]) -> int:
 #: the market (SPY), size (small minus large: IWM - SPY) and growth (Nasdaq-100 minus
 #: S&P 500: QQQ - SPY) as daily return differences of liquid ETFs.
 ETF_FACTORS: dict[str, tuple[str, ...]] = {"MKT": ("SPY",), "SMB_ETF": ("IWM", "SPY"), "GRW_ETF": ("QQQ", "SPY")}
+#: The tickers :data:`ETF_FACTORS` needs, each once.
+ETF_FACTOR_TICKERS: tuple[str, ...] = tuple(dict.fromkeys(t for legs in ETF_FACTORS.values() for t in legs))
 
 
 def etf_factors(rets: pd.DataFrame) -> pd.DataFrame:
@@ -152,7 +154,7 @@ def etf_factors(rets: pd.DataFrame) -> pd.DataFrame:
 
 def _tickers_of(params: EvalParams) -> list[str]:
     """Tickers the specification needs besides the claim's: the proxy, the ETF factors."""
-    extra = [t for legs in ETF_FACTORS.values() for t in legs] if params.model == "etf3" else []
+    extra = list(ETF_FACTOR_TICKERS) if params.model == "etf3" else []
     return list(dict.fromkeys([params.market_proxy, *extra]))
 
 
