@@ -25,6 +25,7 @@ from research.eventstudy import stats as _stats
 from research.eventstudy.pipeline import (
     AlignedData,
     Estimate,
+    PanelSums,
     ScreenReason,
     align_matrices,
     estimate,
@@ -51,6 +52,7 @@ class StudyPanel:
     rf: np.ndarray | None  # (D,)
     col: np.ndarray  # (N,) ticker column, -1 unknown
     pos0: np.ndarray  # (N,) day-0 row, -1 unknown
+    sums: PanelSums | None = None  # the market model's running sums (pipeline.market_sums)
 
 
 def per_event_arrays(n: int, idx: np.ndarray, est: Estimate | None, spec: EventStudySpec) -> dict[str, np.ndarray]:
@@ -102,6 +104,8 @@ def skip_reasons(ev: pd.DataFrame, code: np.ndarray, col: np.ndarray, pos0: np.n
     est = spec.estimation
     idx_dates = returns.index
     skipped = np.flatnonzero(code != ScreenReason.OK)
+    sk = al.take(skipped)  # only the skipped events' windows are read
+    row = {int(i): j for j, i in enumerate(skipped)}
     first_valid = returns.apply(lambda s: s.first_valid_index()) if skipped.size else {}
     for i in skipped:
         t = ev["ticker"].iat[i]
@@ -124,8 +128,9 @@ def skip_reasons(ev: pd.DataFrame, code: np.ndarray, col: np.ndarray, pos0: np.n
             else:
                 out[i] = f"day 0 {d0:%Y-%m-%d} is not a session (row) of the returns data"
             continue
-        nv = int((np.isfinite(al.y_est[i]) & (np.isfinite(al.x_est[i]).all(-1)
-                                              if al.x_est is not None else True)).sum())
+        j = row[int(i)]
+        nv = int((np.isfinite(sk.y_est[j]) & (np.isfinite(sk.x_est[j]).all(-1)
+                                              if sk.x_est is not None else True)).sum())
         fv = first_valid.get(t)
         est_start_pos = pos0[i] + est.start
         if code[i] == ScreenReason.NO_ESTIMATION_DATA:
@@ -187,7 +192,7 @@ def _estimate_chunk(pan: StudyPanel, a: int, b: int, first: np.ndarray, spec: Ev
     """Align, screen and estimate events ``a:b``; ``keep`` marks the estimated events
     counted in the aggregates (positive sigma, first of their ticker and day 0)."""
     col, pos0 = pan.col[a:b], pan.pos0[a:b]
-    al = align_matrices(pan.y, pan.x, np.maximum(col, 0), pos0, spec, pan.rf)
+    al = align_matrices(pan.y, pan.x, np.maximum(col, 0), pos0, spec, pan.rf, pan.sums)
     ok, code = screen(al, spec)
     idx = np.flatnonzero(ok)
     est = estimate(al.take(idx), spec) if idx.size else None

@@ -34,6 +34,7 @@ from research.eventstudy.events import align_days, expand_tickers, prepare_event
 from research.eventstudy.pipeline import (
     align_matrices,
     load_return_panel,
+    market_sums,
     regressor_array,
     risk_free,
     screen,
@@ -281,8 +282,8 @@ def _panel(ev: pd.DataFrame, spec: EventStudySpec, returns: pd.DataFrame | None,
     col = pd.Index(returns.columns).get_indexer(ev["ticker"])
     pos0 = returns.index.get_indexer(pd.DatetimeIndex(ev["day0"]))
     pos0 = np.where(col < 0, -1, pos0)
-    return StudyPanel(returns, vol_panel, unknown, returns.to_numpy(dtype=float), x,
-                  risk_free(returns.index, spec), col, pos0)
+    y, rf = returns.to_numpy(dtype=float), risk_free(returns.index, spec)
+    return StudyPanel(returns, vol_panel, unknown, y, x, rf, col, pos0, market_sums(y, x, spec, rf))
 
 
 def _tests_table(estimated: bool, n_agg: int, make_inp: Any, bhar: np.ndarray,

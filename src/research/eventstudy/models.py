@@ -40,6 +40,7 @@ single-event CAR variance in :mod:`research.eventstudy.stats` uses the same ``V_
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,7 +59,10 @@ __all__ = [
     "fit",
     "n_params",
     "prediction_factor",
+    "fill_rows",
+    "market_from_sums",
     "quad_form",
+    "row_moments",
 ]
 
 
@@ -82,8 +86,9 @@ class ModelFit:
         Usable estimation rows of each event (asset and regressors finite).
     n_params : int
         Estimated parameters per event (0, 1, 2 or K+1).
-    resid : ndarray (N, L)
-        Estimation-window abnormal returns; NaN where the row is not usable.
+    resid : ndarray (N, L) or None
+        Estimation-window abnormal returns; NaN where the row is not usable. None for a
+        fit from window sums (:func:`market_from_sums`), which never read the returns.
     xtx_inv : ndarray (N, P, P)
         Prediction-error matrix ``V_i`` for the design row ``x0 = (1, x)`` (``P = K+1``;
         ``P = 1`` with ``V = 1/n`` for ``mean_adjusted``; ``P = 0`` for
@@ -102,7 +107,7 @@ class ModelFit:
     r2: np.ndarray
     n_obs: np.ndarray
     n_params: int
-    resid: np.ndarray
+    resid: np.ndarray | None
     xtx_inv: np.ndarray
     x_mean: np.ndarray
     x_ss: np.ndarray
@@ -173,6 +178,7 @@ def fit(
     model: str,
     *,
     convention: str = "textbook",
+    groups: np.ndarray | None = None,
 ) -> ModelFit:
     """Estimate the expected-return model of every event in closed form.
 
@@ -187,6 +193,11 @@ def fit(
     model : {"mean_adjusted", "market_adjusted", "market", "factor"}
     convention : {"textbook", "estudy2"}, default "textbook"
         See the module docstring.
+    groups : array (N,), optional
+        Rows with the same group have identical regressor rows ``x_est`` (the pipeline
+        passes each event's day-0 row: events on the same day share the market's
+        window). The regressor moments are then computed once per group. Default: every
+        row on its own. Wrong groups give wrong fits: pass them only when this holds.
 
     Returns
     -------
@@ -199,7 +210,9 @@ def fit(
     _check_convention(convention, model)
     y = _as_y(y_est, "y_est")
     x = _as_x(x_est, y, model, "x_est")
-    n_ev, n_days = y.shape
+    if model == "market" and convention == "textbook":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return _fit_market_textbook(y, x, groups)
     mask = np.isfinite(y)
     if x is not None:
         mask &= np.isfinite(x).all(axis=2)
@@ -213,6 +226,110 @@ def fit(
         if model == "market":
             return _fit_market(y, x, mask, n, nf, convention)
         return _fit_factor(y, x, mask, n, nf, convention)
+
+
+def row_moments(x: np.ndarray, groups: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """Per-row mean, sum of squared deviations (two-pass) and max ``|x|`` of a complete
+    (N, L) array, and whether the row is complete (all finite; the moments are NaN
+    otherwise). With ``groups`` (rows of a group are equal) each group is computed once.
+
+    Returns
+    -------
+    (mean (N,), ss (N,), absmax (N,), complete (N,) bool)
+    """
+    if groups is not None and x.shape[0] > 1:
+        _, first, inv = np.unique(np.asarray(groups), return_index=True, return_inverse=True)
+        if first.size < x.shape[0]:
+            return tuple(a[inv.ravel()] for a in row_moments(x[first]))
+    s = x.sum(axis=1)
+    mean = s / x.shape[1] if x.shape[1] else np.full(x.shape[0], np.nan)
+    d = x - mean[:, None]
+    ss = np.einsum("ij,ij->i", d, d)
+    big = np.maximum(x.max(axis=1, initial=-np.inf), -x.min(axis=1, initial=np.inf))
+    return mean, ss, big, np.isfinite(s)
+
+
+def market_from_sums(w: dict[str, np.ndarray]) -> tuple[ModelFit, np.ndarray]:
+    """Market model (textbook convention) of N events from their estimation-window sums
+    over valid days: ``n``, ``x``, ``y``, ``xx``, ``xy``, ``yy`` (N,) each, and ``pxx``,
+    ``pyy``: the running sums the window sums were differenced from
+    (:meth:`research.eventstudy.pipeline.PanelSums.window`).
+
+    Returns
+    -------
+    (ModelFit with ``resid=None``, good (N,) bool)
+        ``good`` marks the rows whose sums can be trusted: centred sums of squares at
+        least 1% of the running sums (so the differences keep all but about
+        ``log10(100 D)`` digits), a market that is not constant and a fit that is not
+        near-perfect (``SSR > 1e-6 Syy``, where ``Syy - beta Sxy`` would cancel). Other
+        rows must be fitted from their returns (:func:`fit`).
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = w["n"]
+        xbar, ybar = w["x"] / n, w["y"] / n
+        sxx = w["xx"] - w["x"] * xbar
+        sxy = w["xy"] - w["x"] * ybar
+        syy = w["yy"] - w["y"] * ybar
+        fit, ssr = _market_moments(n, xbar, ybar, sxx, sxy, syy)
+        good = ((n >= 3) & (sxx >= 0.01 * w["pxx"]) & (syy >= 0.01 * w["pyy"]) & (ssr > 1e-6 * syy)
+                & (sxx > n * (64.0 * np.finfo(float).eps) ** 2 * w["xx"]))
+    return fit, good
+
+
+def _market_moments(n, xbar, ybar, sxx, sxy, syy, resid=None) -> tuple[ModelFit, np.ndarray]:
+    """The market model from centred moments (textbook convention); (fit, SSR)."""
+    nf = np.asarray(n, dtype=float)
+    beta = sxy / sxx
+    ssr = syy - beta * sxy
+    v = np.empty((nf.shape[0], 2, 2))
+    v[:, 0, 0] = 1.0 / nf + xbar * xbar / sxx
+    v[:, 0, 1] = v[:, 1, 0] = -xbar / sxx
+    v[:, 1, 1] = 1.0 / sxx
+    fit = ModelFit(model="market", convention="textbook", alpha=ybar - beta * xbar, beta=beta[:, None],
+                   sigma=np.sqrt(ssr / (nf - 2)), r2=1.0 - ssr / syy,
+                   n_obs=np.asarray(n).astype(np.int64), n_params=2, resid=resid, xtx_inv=v,
+                   x_mean=xbar[:, None], x_ss=sxx[:, None])
+    return fit, ssr
+
+
+def _fit_market_textbook(y: np.ndarray, x: np.ndarray, groups: np.ndarray | None) -> ModelFit:
+    """Market model, textbook convention. Complete rows (every stock and market return
+    finite) are solved from row sums -- three passes over the stock's returns, the
+    market's moments once per group -- and the others by :func:`_fit_market`'s masked
+    two-pass moments, as are rows where the sums could lose digits: a constant market
+    or a near-perfect fit (``SSR <= 1e-6 * Syy``, where ``Syy - beta * Sxy`` cancels)."""
+    xm = x[:, :, 0]
+    n_days = y.shape[1]
+    xbar, sxx, xmax, x_full = row_moments(xm, groups)
+    sy = y.sum(axis=1)
+    ybar = sy / n_days
+    sxy = np.einsum("ij,ij->i", y, xm) - n_days * xbar * ybar
+    syy = np.einsum("ij,ij->i", y, y) - n_days * ybar * ybar
+    fit, ssr = _market_moments(np.full(y.shape[0], n_days), xbar, ybar, sxx, sxy, syy)
+    good = (np.isfinite(sy) & x_full & (n_days >= 3) & (sxx > 0)
+            & (sxx > n_days * (64.0 * np.finfo(float).eps * xmax) ** 2) & (ssr > 1e-6 * syy))
+    resid = np.multiply(xm, fit.beta)
+    np.subtract(y, resid, out=resid)
+    resid -= fit.alpha[:, None]
+    bad = np.flatnonzero(~good)
+    return fill_rows(dataclasses.replace(fit, resid=resid), bad, y[bad], x[bad])
+
+
+def fill_rows(fit_: ModelFit, idx: np.ndarray, y: np.ndarray, x: np.ndarray) -> ModelFit:
+    """``fit_`` (market model, textbook) with the events ``idx`` refitted in place from
+    their own returns ``y`` (len(idx), L) and regressors ``x`` (len(idx), L, 1) by
+    masked two-pass moments; ``fit_.resid`` may be None (then only the parameters are
+    filled). Returns ``fit_``."""
+    if not len(idx):
+        return fit_
+    mask = np.isfinite(y) & np.isfinite(x).all(axis=2)
+    n = mask.sum(axis=1)
+    sub = _fit_market(y, x, mask, n, n.astype(float), "textbook")
+    for key in ("alpha", "beta", "sigma", "r2", "n_obs", "xtx_inv", "x_mean", "x_ss", "resid"):
+        arr = getattr(fit_, key)
+        if arr is not None:
+            arr[idx] = getattr(sub, key)
+    return fit_
 
 
 def _masked_mean(a: np.ndarray, mask: np.ndarray, nf: np.ndarray) -> np.ndarray:
@@ -485,12 +602,19 @@ def prediction_factor(
     return 1.0 + quad_form(x0, fit.xtx_inv)
 
 
-def quad_form(s: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """(N, W) ``s_nw' V_n s_nw`` for ``s`` (N, W, P) and ``V`` (N, P, P): P^2 element-wise
-    products of (N, W) slices (P is 1 to a few parameters; no 3-operand einsum)."""
-    out = np.zeros(s.shape[:2])
-    for p in range(s.shape[2]):  # a few parameters, not events
-        sp = s[:, :, p]
-        for q in range(s.shape[2]):
-            out += sp * v[:, None, p, q] * s[:, :, q]
+def quad_form(s: np.ndarray | list[np.ndarray], v: np.ndarray) -> np.ndarray:
+    """(N, W) ``s_nw' V_n s_nw`` for ``s`` (N, W, P) -- or its P (N, W) slices as a list --
+    and ``V`` (N, P, P): P^2 element-wise products of (N, W) slices (P is 1 to a few
+    parameters; no 3-operand einsum, which is several times slower)."""
+    if isinstance(s, list):
+        cols, shape = s, s[0].shape
+    else:
+        cols, shape = [s[:, :, p] for p in range(s.shape[2])], s.shape[:2]
+    out = np.zeros(shape)
+    tmp = np.empty(shape)
+    for p, sp in enumerate(cols):  # a few parameters, not events
+        for q, sq in enumerate(cols):
+            np.multiply(sp, np.ascontiguousarray(v[:, p, q])[:, None], out=tmp)
+            tmp *= sq
+            out += tmp
     return out

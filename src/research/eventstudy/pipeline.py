@@ -27,7 +27,10 @@ Markets*, ch. 4.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,30 +180,162 @@ def window_index(spec: EventStudySpec) -> tuple[np.ndarray, np.ndarray]:
 # ----------------------------------------------------------------------------------------
 # 2. align
 # ----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
+class PanelSums:
+    """Running sums of a returns panel against one regressor (the market): every
+    event's estimation-window moments in O(1), whatever the window's length.
+
+    Each array is (D+1, M): row ``k`` holds, per stock column, the sum over panel rows
+    ``< k`` of the days where the stock *and* the regressor are finite (valid days):
+    ``n`` (count), ``y``, ``x``, ``xx``, ``xy``, ``yy``; ``fy`` counts the days where
+    the stock alone is finite. A window's sum is a difference of two rows; its rounding
+    error is at most about ``D * eps`` times the running sum it is taken from, which
+    :func:`estimate` checks before trusting it (see there).
+    """
+
+    n: np.ndarray
+    y: np.ndarray
+    x: np.ndarray
+    xx: np.ndarray
+    xy: np.ndarray
+    yy: np.ndarray
+    fy: np.ndarray
+
+    @classmethod
+    def of(cls, y_panel: np.ndarray, x_col: np.ndarray) -> PanelSums:
+        """From a (D, M) returns array and the (D,) regressor."""
+        y = np.asarray(y_panel, dtype=float)
+        x = np.asarray(x_col, dtype=float).reshape(-1)
+        fy = np.isfinite(y)
+        valid = fy & np.isfinite(x)[:, None]
+        yz = np.where(valid, y, 0.0)
+        xz = np.where(valid, x[:, None], 0.0)
+
+        def run(a: np.ndarray) -> np.ndarray:
+            out = np.zeros((a.shape[0] + 1, a.shape[1]))
+            np.cumsum(a, axis=0, out=out[1:])
+            return out
+
+        return cls(run(valid.astype(float)), run(yz), run(xz), run(xz * xz), run(xz * yz), run(yz * yz),
+                   run(fy.astype(float)))
+
+    def window(self, col: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> dict[str, np.ndarray]:
+        """(N,) sums over panel rows ``[lo, hi)`` of column ``col``, and ``pxx``/``pyy``:
+        the running sums at ``hi`` the ``xx``/``yy`` differences are taken from."""
+        out = {k: getattr(self, k)[hi, col] - getattr(self, k)[lo, col]
+               for k in ("n", "y", "x", "xx", "xy", "yy", "fy")}
+        out["pxx"], out["pyy"] = self.xx[hi, col], self.yy[hi, col]
+        return out
+
+
+def market_sums(y_panel: np.ndarray, x_panel: np.ndarray | None, spec: EventStudySpec,
+                rf: np.ndarray | None = None) -> PanelSums | None:
+    """:class:`PanelSums` for the market model (one regressor, no risk-free rate), else None."""
+    if spec.model != "market" or rf is not None or x_panel is None or np.shape(x_panel)[-1] != 1:
+        return None
+    return PanelSums.of(y_panel, np.asarray(x_panel)[:, 0])
+
+
+#: cached window arrays of :class:`AlignedData`, subset by :meth:`AlignedData.take`
+_READ = ("hull", "y_evt", "x_evt")
+
+
+@dataclass(frozen=True, eq=False)
 class AlignedData:
-    """Aligned matrices for N events (rows) read from a returns panel.
+    """N events (rows) placed in a returns panel; their windows are read on first use.
 
     ``y_est`` (N,L) and ``y_evt`` (N,T) are the stock's returns over the estimation
     window and the event span; ``x_est`` (N,L,K) / ``x_evt`` (N,T,K) the regressors
-    (market proxy or factors), None for the mean-adjusted model. ``pos0`` is each
-    event's day-0 row in the panel (-1 when unknown).
+    (market proxy or factors), None for the mean-adjusted model. Each is read from the
+    panel (one memcpy per event, NaN outside the panel or for an unknown day 0) the
+    first time it is used and then kept: a study that needs only window sums
+    (``sums``, the market model) never reads the estimation window at all.
+
+    Attributes
+    ----------
+    y_panel : (D, M) returns; x_panel : (D, K) regressors or None; col : (N,) column of
+    each event's ticker; pos0 : (N,) day-0 row (-1 = unknown); spec; rf : (D,) risk-free
+    rate subtracted from y (factor model) or None; sums : :class:`PanelSums` or None.
     """
 
-    y_est: np.ndarray
-    x_est: np.ndarray | None
-    y_evt: np.ndarray
-    x_evt: np.ndarray | None
+    y_panel: np.ndarray
+    x_panel: np.ndarray | None
+    col: np.ndarray
     pos0: np.ndarray
+    spec: EventStudySpec
+    rf: np.ndarray | None = None
+    sums: PanelSums | None = None
+
+    def _read(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Stock returns (N, b-a+1) and regressors (N, b-a+1, K) on relative days a..b."""
+        p0 = np.where(self.pos0 < 0, -(10**9), self.pos0)
+        span, reach = b - a + 1, abs(a) + abs(b)
+        zeros = np.zeros_like(self.col)
+        y = _windows(np.asarray(self.y_panel, dtype=float).T, self.col, p0 + a, span, reach)
+        if self.rf is not None:
+            y -= _windows(np.asarray(self.rf, dtype=float)[None, :], zeros, p0 + a, span, reach)
+        if self.x_panel is None:
+            return y, None
+        xp = np.asarray(self.x_panel, dtype=float)
+        cols = [_windows(xp[:, k][None, :], zeros, p0 + a, span, reach) for k in range(xp.shape[1])]
+        return y, (cols[0][:, :, None] if len(cols) == 1 else np.stack(cols, axis=-1))
+
+    @functools.cached_property
+    def hull(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Both windows' hull read at once: (y, x) on relative days ``min(est.start,
+        tmin) .. max(est.end, tmax)``."""
+        est, (tmin, tmax) = self.spec.estimation, self.spec.event_span
+        return self._read(min(est.start, tmin), max(est.end, tmax))
+
+    def _slice(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray | None]:
+        lo = min(self.spec.estimation.start, self.spec.event_span[0])
+        y, x = self.hull
+        return y[:, a - lo: b - lo + 1], (None if x is None else x[:, a - lo: b - lo + 1])
+
+    @property
+    def y_est(self) -> np.ndarray:
+        return self._slice(self.spec.estimation.start, self.spec.estimation.end)[0]
+
+    @property
+    def x_est(self) -> np.ndarray | None:
+        return self._slice(self.spec.estimation.start, self.spec.estimation.end)[1]
+
+    @functools.cached_property
+    def y_evt(self) -> np.ndarray:
+        if "hull" in self.__dict__:
+            return self._slice(*self.spec.event_span)[0]
+        y, x = self._read(*self.spec.event_span)
+        self.__dict__.setdefault("x_evt", x)
+        return y
+
+    @functools.cached_property
+    def x_evt(self) -> np.ndarray | None:
+        if "hull" in self.__dict__:
+            return self._slice(*self.spec.event_span)[1]
+        return self._read(*self.spec.event_span)[1]
 
     def take(self, rows: np.ndarray) -> AlignedData:
         """The events ``rows`` (an index or boolean mask); itself when ``rows`` are all
-        events in order (no copy)."""
-        if _all_rows(rows, self.y_est.shape[0]):
+        events in order (no copy). Windows already read are kept (subset), so a change
+        made to them (e.g. an injected return) carries over."""
+        if _all_rows(rows, self.pos0.shape[0]):
             return self
-        sub = (lambda a: None if a is None else a[rows])  # noqa: E731
-        return AlignedData(self.y_est[rows], sub(self.x_est), self.y_evt[rows], sub(self.x_evt),
-                           self.pos0[rows])
+        out = dataclasses.replace(self, col=self.col[rows], pos0=self.pos0[rows])
+        for key in _READ:
+            if key in self.__dict__:
+                val = self.__dict__[key]
+                out.__dict__[key] = (tuple(None if v is None else v[rows] for v in val)
+                                     if isinstance(val, tuple) else None if val is None else val[rows])
+        return out
+
+    def estimation_sums(self) -> dict[str, np.ndarray]:
+        """(N,) estimation-window sums from :attr:`sums` (:meth:`PanelSums.window`)."""
+        assert self.sums is not None
+        d = self.sums.n.shape[0] - 1
+        ok = self.pos0 >= 0
+        lo = np.where(ok, np.clip(self.pos0 + self.spec.estimation.start, 0, d), 0)
+        hi = np.where(ok, np.clip(self.pos0 + self.spec.estimation.end + 1, 0, d), 0)
+        return self.sums.window(self.col, lo, hi)
 
 
 def _all_rows(rows: np.ndarray, n: int) -> bool:
@@ -233,37 +368,24 @@ def _windows(series: np.ndarray, rows: np.ndarray, start: np.ndarray, span: int,
 
 
 def align_matrices(y_panel: np.ndarray, x_panel: np.ndarray | None, col: np.ndarray,
-                   pos0: np.ndarray, spec: EventStudySpec, rf: np.ndarray | None = None) -> AlignedData:
-    """Read estimation and event windows for all events with one fancy index each.
+                   pos0: np.ndarray, spec: EventStudySpec, rf: np.ndarray | None = None,
+                   sums: PanelSums | None = None) -> AlignedData:
+    """Place N events in a returns panel (:class:`AlignedData`; windows read on use).
 
     Parameters
     ----------
     y_panel : (D, M) returns array; x_panel : (D, K) regressors or None;
     col : (N,) column of each event's ticker; pos0 : (N,) day-0 row (-1 = unknown);
-    rf : (D,) risk-free rate subtracted from y for the factor model, optional.
+    rf : (D,) risk-free rate subtracted from y for the factor model, optional;
+    sums : the panel's :func:`market_sums`, to share between calls (built here for the
+        market model when not given).
     """
-    est = spec.estimation
-    tmin, tmax = spec.event_span
-    pos0 = np.asarray(pos0, dtype=np.int64)
-    col = np.asarray(col, dtype=np.int64)
-    bad = pos0 < 0
-    p0 = np.where(bad, -(10**9), pos0)
-    # one read over the hull of both windows, then two slices (views)
-    lo = min(est.start, tmin)
-    hi = max(est.end, tmax)
-    span, reach = hi - lo + 1, abs(lo) + abs(hi)
-    y_all = _windows(np.asarray(y_panel, dtype=float).T, col, p0 + lo, span, reach)
-    if rf is not None:
-        y_all = y_all - _windows(np.asarray(rf, dtype=float)[None, :], np.zeros_like(col), p0 + lo, span, reach)
-    e0, e1 = est.start - lo, est.end - lo + 1
-    v0, v1 = tmin - lo, tmax - lo + 1
-    if x_panel is None:
-        return AlignedData(y_all[:, e0:e1], None, y_all[:, v0:v1], None, pos0)
-    xp = np.asarray(x_panel, dtype=float)
-    cols = [_windows(xp[:, k][None, :], np.zeros_like(col), p0 + lo, span, reach)
-            for k in range(xp.shape[1])]
-    x_all = cols[0][:, :, None] if len(cols) == 1 else np.stack(cols, axis=-1)
-    return AlignedData(y_all[:, e0:e1], x_all[:, e0:e1], y_all[:, v0:v1], x_all[:, v0:v1], pos0)
+    y_panel = np.asarray(y_panel, dtype=float)
+    x_panel = None if x_panel is None else np.asarray(x_panel, dtype=float)
+    if sums is None:
+        sums = market_sums(y_panel, x_panel, spec, rf)
+    return AlignedData(y_panel, x_panel, np.asarray(col, dtype=np.int64), np.asarray(pos0, dtype=np.int64),
+                       spec, rf, sums)
 
 
 # ----------------------------------------------------------------------------------------
@@ -283,10 +405,68 @@ class ScreenReason(enum.IntEnum):
 def screen(al: AlignedData, spec: EventStudySpec) -> tuple[np.ndarray, np.ndarray]:
     """Which events can be estimated.
 
+    With :attr:`AlignedData.sums` (the market model) the counts and the regressor's
+    variance come from window sums (:func:`_screen_sums`); otherwise an event whose
+    stock and regressor returns are all finite over the estimation window (the usual
+    case) is decided from its row sum and the regressor's moments, computed once per
+    day 0 (:func:`research.eventstudy.models.row_moments`), and the others by masked
+    counts and moments (:func:`_screen_masked`). All apply the same rules.
+
     Returns
     -------
     (ok (N,) bool, reason (N,) int8 codes of :class:`ScreenReason`)
     """
+    single = al.x_panel is None or (al.x_panel.shape[-1] == 1 and spec.model != "factor")
+    if al.sums is not None:
+        code = _screen_sums(al, spec)
+    elif not single:
+        code = _screen_masked(al, spec)
+    else:
+        code = _screen_complete(al, spec)
+    code[al.pos0 < 0] = ScreenReason.NO_DAY0
+    return code == ScreenReason.OK, code
+
+
+def _screen_sums(al: AlignedData, spec: EventStudySpec) -> np.ndarray:
+    """:func:`screen`'s codes from window sums. The regressor's variance is trusted
+    where it is clearly non-zero (at least 1% of the running sum it is taken from, and
+    twice the zero-variance threshold); other events are decided by
+    :func:`_screen_masked` on their own rows."""
+    w = al.estimation_sums()
+    code = np.zeros(al.pos0.shape[0], dtype=np.int8)
+    code[w["n"] < spec.estimation.min_obs] = ScreenReason.TOO_FEW_OBSERVATIONS
+    code[w["fy"] == 0] = ScreenReason.NO_ESTIMATION_DATA
+    with np.errstate(all="ignore"):
+        sxx = w["xx"] - w["x"] * (w["x"] / w["n"])
+        clear = (sxx >= 0.01 * w["pxx"]) & (np.sqrt(sxx / w["n"]) > 2e-12 * (1.0 + np.sqrt(w["xx"])))
+    unsure = np.flatnonzero((code == 0) & ~clear & (al.pos0 >= 0))
+    if unsure.size:
+        code[unsure] = _screen_masked(al.take(unsure), spec)
+    return code
+
+
+def _screen_complete(al: AlignedData, spec: EventStudySpec) -> np.ndarray:
+    """:func:`screen`'s codes for one regressor or none, complete rows from row sums."""
+    n, n_days = al.y_est.shape
+    full = np.isfinite(al.y_est.sum(axis=1))
+    if al.x_est is not None:
+        _, sxx, big, x_full = _models.row_moments(al.x_est[:, :, 0], al.pos0)
+        full &= x_full
+    code = np.zeros(n, dtype=np.int8)
+    if n_days < spec.estimation.min_obs:
+        code[full] = ScreenReason.TOO_FEW_OBSERVATIONS
+    elif al.x_est is not None and spec.model == "market":
+        with np.errstate(all="ignore"):
+            zero = ~(np.sqrt(sxx / n_days) > 1e-12 * (1.0 + big))
+        code[full & zero] = ScreenReason.ZERO_VARIANCE_REGRESSOR
+    rest = np.flatnonzero(~full)
+    if rest.size:
+        code[rest] = _screen_masked(al.take(rest), spec)
+    return code
+
+
+def _screen_masked(al: AlignedData, spec: EventStudySpec) -> np.ndarray:
+    """:func:`screen`'s codes from masked counts and moments (any missing returns)."""
     n = al.y_est.shape[0]
     code = np.zeros(n, dtype=np.int8)
     fin_y = np.isfinite(al.y_est)
@@ -315,16 +495,19 @@ def screen(al: AlignedData, spec: EventStudySpec) -> tuple[np.ndarray, np.ndarra
                 coll = np.zeros(n, bool)
                 coll[ok_rows] = ~(cond < 1e10)
                 code[(code == 0) & coll] = ScreenReason.COLLINEAR_FACTORS
-    code[al.pos0 < 0] = ScreenReason.NO_DAY0
-    return code == ScreenReason.OK, code
+    return code
 
 
 # ----------------------------------------------------------------------------------------
 # 4. estimate -> abnormal returns
 # ----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Estimate:
-    """Estimated quantities for a stacked batch of N events (:func:`estimate`)."""
+    """Estimated quantities for a stacked batch of N events (:func:`estimate`).
+
+    The estimation-window residuals ``ar_est`` (N, L) -- needed only by the
+    cross-sectional battery -- are computed on first use by ``residuals()``.
+    """
 
     alpha: np.ndarray  #: (N,)
     beta: np.ndarray  #: (N, K)
@@ -332,19 +515,24 @@ class Estimate:
     r2: np.ndarray  #: (N,)
     n_obs: np.ndarray  #: (N,) estimation observations used
     ar: np.ndarray  #: (N, T) event-span abnormal returns
-    ar_est: np.ndarray  #: (N, L) estimation-window residuals
     pe: np.ndarray  #: (N, T) prediction-error variance factors
     xtx_inv: np.ndarray | None  #: (N, P, P) prediction-error matrix V_i
     design_evt: np.ndarray | None  #: (N, T, P) event-day design rows x0_t
     y_evt: np.ndarray  #: (N, T) event-span returns (for BHAR)
+    residuals: Callable[[], np.ndarray] = dataclasses.field(repr=False)  #: computes ``ar_est``
     fit: Any = None
+
+    @functools.cached_property
+    def ar_est(self) -> np.ndarray:
+        """(N, L) estimation-window residuals (NaN on days not used)."""
+        return np.asarray(self.residuals(), dtype=float)
 
     def take(self, rows: np.ndarray) -> Estimate:
         """The events ``rows`` (an index or boolean mask)."""
         sub = (lambda a: None if a is None else a[rows])  # noqa: E731
         return Estimate(self.alpha[rows], self.beta[rows], self.sigma[rows], self.r2[rows],
-                        self.n_obs[rows], self.ar[rows], self.ar_est[rows], self.pe[rows],
-                        sub(self.xtx_inv), sub(self.design_evt), self.y_evt[rows], None)
+                        self.n_obs[rows], self.ar[rows], self.pe[rows], sub(self.xtx_inv),
+                        sub(self.design_evt), self.y_evt[rows], residuals=lambda: self.ar_est[rows])
 
     def battery_input(self, spec: EventStudySpec) -> _stats.BatteryInput:
         """The cross-sectional battery's input (:class:`research.eventstudy.stats.BatteryInput`)."""
@@ -355,20 +543,43 @@ class Estimate:
 
 
 def estimate(al: AlignedData, spec: EventStudySpec) -> Estimate:
-    """Fit the expected-return model for N stacked events (one call to
-    :func:`research.eventstudy.models.fit`) and compute abnormal returns and
-    prediction-error factors. Pass only screened events (``al.take(ok)``)."""
+    """Fit the expected-return model for N stacked events and compute abnormal returns
+    and prediction-error factors. Pass only screened events (``al.take(ok)``).
+
+    The market model (textbook convention) is fitted from the estimation-window sums of
+    :attr:`AlignedData.sums` (:func:`research.eventstudy.models.market_from_sums`): the
+    estimation window is never read unless the residuals are asked for. Events whose
+    sums could lose digits are fitted from their returns, as every event of the other
+    models is (one call to :func:`research.eventstudy.models.fit`).
+    """
     model = spec.model
-    fit = _models.fit(al.y_est, al.x_est, model, convention=spec.convention)
+    if al.sums is not None and model == "market" and spec.convention == "textbook":
+        fit, good = _models.market_from_sums(al.estimation_sums())
+        bad = np.flatnonzero(~good)
+        if bad.size:
+            sub = al.take(bad)
+            _models.fill_rows(fit, bad, sub.y_est, sub.x_est)
+        residuals = functools.partial(_market_residuals, al, fit)
+    else:
+        fit = _models.fit(al.y_est, al.x_est, model, convention=spec.convention, groups=al.pos0)
+        residuals = functools.partial(np.asarray, fit.resid)
     ar = _models.abnormal(al.y_evt, al.x_evt, fit, model)
     pe = _models.prediction_factor(al.x_evt, fit, model, n_days=al.y_evt.shape[1])
     alpha = np.asarray(fit.alpha, dtype=float)
     beta = np.asarray(fit.beta, dtype=float).reshape(len(alpha), -1)
     return Estimate(alpha, beta, np.asarray(fit.sigma, float), np.asarray(fit.r2, float),
-                    np.asarray(fit.n_obs), np.asarray(ar, float), np.asarray(fit.resid, float),
-                    np.asarray(pe, float), fit.xtx_inv,
+                    np.asarray(fit.n_obs), np.asarray(ar, float), np.asarray(pe, float), fit.xtx_inv,
                     _models.design(al.x_evt if al.x_evt is not None else al.y_evt, fit),
-                    al.y_evt, fit)
+                    al.y_evt, residuals=residuals, fit=fit)
+
+
+def _market_residuals(al: AlignedData, fit: _models.ModelFit) -> np.ndarray:
+    """(N, L) market-model residuals ``y - alpha - beta x`` over the estimation window:
+    NaN where a return is missing or the fit failed (what the masked fit gives)."""
+    resid = np.multiply(al.x_est[:, :, 0], fit.beta)
+    np.subtract(al.y_est, resid, out=resid)
+    resid -= fit.alpha[:, None]
+    return resid
 
 
 # ----------------------------------------------------------------------------------------
@@ -428,9 +639,7 @@ def window_statistics(est: Estimate, spec: EventStudySpec, starts: np.ndarray | 
                 r, e = np.expm1(est.y_evt), np.expm1(est.y_evt - est.ar)
         else:
             r, e = est.y_evt, est.y_evt - est.ar
-        b = np.column_stack([_stats.bhar(r, e, int(a), int(z)) for a, z in zip(starts, ends, strict=True)]) \
-            if len(starts) else np.empty((est.ar.shape[0], 0))
-        out["bhar"] = np.where(complete, b, np.nan)
+        out["bhar"] = np.where(complete, _stats.bhar_windows(r, e, starts, ends), np.nan)
     return out
 
 

@@ -70,7 +70,7 @@ import numpy as np
 import pandas as pd
 
 from research.errors import SpecificationError
-from research.eventstudy.pipeline import align_matrices, estimate, screen, window_statistics
+from research.eventstudy.pipeline import align_matrices, estimate, market_sums, screen, window_statistics
 from research.eventstudy.spec import EventStudySpec
 
 __all__ = ["placebo_critical_values", "CRITICAL_LEVELS", "placebo_pvalues", "exact_placebo", "admissible_rows", "pseudo_statistics", "event_rng",
@@ -233,9 +233,10 @@ def pseudo_statistics(y_panel: np.ndarray, x_panel: np.ndarray | None, col: np.n
     estimated or a window is incomplete."""
     w = len(spec.windows)
     out = np.full((len(pos0), w), np.nan)
+    sums = market_sums(y_panel, x_panel, spec, rf) if len(pos0) else None
     for a in range(0, len(pos0), chunk):
         b = min(a + chunk, len(pos0))
-        al = align_matrices(y_panel, x_panel, col[a:b], pos0[a:b], spec, rf)
+        al = align_matrices(y_panel, x_panel, col[a:b], pos0[a:b], spec, rf, sums)
         good, _ = screen(al, spec)
         gi = np.flatnonzero(good)
         if gi.size:

@@ -53,8 +53,10 @@ from scipy import stats as _sps
 from research.errors import SpecificationError
 from research.eventstudy import stats as _stats
 from research.eventstudy.pipeline import (
+    PanelSums,
     align_matrices,
     estimate,
+    market_sums,
     regressor_array,
     risk_free,
     screen,
@@ -108,6 +110,7 @@ class _Design:
     variance_factor: float
     tests: tuple[str, ...]
     seed: int
+    sums: PanelSums | None = None
 
 
 def simulate_block(design: _Design, block: int, n_trials: int) -> np.ndarray:
@@ -118,7 +121,7 @@ def simulate_block(design: _Design, block: int, n_trials: int) -> np.ndarray:
     spec = design.spec
     rng = np.random.default_rng(np.random.SeedSequence([int(design.seed) & 0xFFFFFFFF, int(block)]))
     col, pos0 = draw_pseudo_events(design.admissible, n_trials * design.n_events, rng)
-    al = align_matrices(design.y, design.x, col, pos0, spec, design.rf)
+    al = align_matrices(design.y, design.x, col, pos0, spec, design.rf, design.sums)
     d0 = -spec.event_span[0]
     if design.delta != 0.0 or design.variance_factor != 1.0:
         al.y_evt[:, d0] = design.delta + np.sqrt(design.variance_factor) * al.y_evt[:, d0]
@@ -199,8 +202,9 @@ def simulate(
     finite = np.isfinite(y) if x is None else np.isfinite(y) & np.isfinite(x).all(axis=1)[:, None]
     admissible = {names.index(t): admissible_rows(finite[:, names.index(t)], spec) for t in pool}
     names_t = tuple(_stats.DAY_TESTS if tests is None else tests)
-    design = _Design(y, x, risk_free(returns.index, spec), admissible, spec, int(n_events), float(delta),
-                     float(variance_factor), names_t, int(seed))
+    rf = risk_free(returns.index, spec)
+    design = _Design(y, x, rf, admissible, spec, int(n_events), float(delta), float(variance_factor),
+                     names_t, int(seed), market_sums(y, x, spec, rf))
     sizes = [min(block, n_trials - a) for a in range(0, n_trials, block)]
     if client is None:
         parts = [simulate_block(design, b, m) for b, m in enumerate(sizes)]

@@ -65,6 +65,7 @@ __all__ = [
     "grank_sums",
     "set_grank",
     "car_moments",
+    "window_matrix",
     "two_sided_t_p",
     "BatteryResult",
     "battery",
@@ -72,6 +73,7 @@ __all__ = [
     "TestStat",
     "WINDOW_TESTS",
     "bhar",
+    "bhar_windows",
     "bmp",
     "bmp_kp",
     "brown_warner_1980",
@@ -420,27 +422,29 @@ def car_moments(
     ar = np.asarray(ar, dtype=float)
     starts = np.asarray(starts, dtype=np.intp)
     ends = np.asarray(ends, dtype=np.intp)
-    n_ev = ar.shape[0]
+    n_days = ar.shape[1]
     present = np.isfinite(ar)
-    z = np.zeros((n_ev, 1))
-    cs = np.concatenate([z, np.cumsum(np.where(present, ar, 0.0), axis=1)], axis=1)
-    cnt = np.concatenate([z, np.cumsum(present, axis=1, dtype=float)], axis=1)
-    car_ = cs[:, ends + 1] - cs[:, starts]
-    tau = cnt[:, ends + 1] - cnt[:, starts]
+    # window sums as one matrix product each: (N, T) @ (T, W) with A[t, w] = 1 on window w's days
+    a = window_matrix(starts, ends, n_days)
+    car_ = np.where(present, ar, 0.0) @ a
+    tau = present.astype(float) @ a
     complete = tau == (ends - starts + 1)[None, :]
     if design is not None:
-        s = np.empty((n_ev, starts.size, design.shape[-1]))  # (N, W, P) window sums of x0_t
-        for p in range(design.shape[-1]):  # 2-D cumulative sums per parameter (1 to a few)
-            dcs = np.concatenate([z, np.cumsum(np.where(present, design[:, :, p], 0.0), axis=1)], axis=1)
-            s[:, :, p] = dcs[:, ends + 1] - dcs[:, starts]
-        v = tau + quad_form(s, xtx_inv)
+        s = [np.where(present, design[:, :, p], 0.0) @ a for p in range(design.shape[-1])]
+        v = tau + quad_form(s, xtx_inv) if s else tau.copy()
     elif pe is not None:
-        pcs = np.concatenate([z, np.cumsum(np.where(present, pe, 0.0), axis=1)], axis=1)
-        v = pcs[:, ends + 1] - pcs[:, starts]
+        v = np.where(present, pe, 0.0) @ a
     else:
         v = tau.copy()
     none = tau == 0
     return np.where(none, np.nan, car_), np.where(none, np.nan, v), complete
+
+
+def window_matrix(starts: np.ndarray, ends: np.ndarray, n_days: int) -> np.ndarray:
+    """(T, W) 0/1 matrix with ``A[t, w] = 1`` for ``starts[w] <= t <= ends[w]``: ``x @ A``
+    sums each row of ``x`` (N, T) over every window (inclusive day indices)."""
+    t = np.arange(n_days)[:, None]
+    return ((t >= np.asarray(starts)[None, :]) & (t <= np.asarray(ends)[None, :])).astype(float)
 
 
 def car(inp: BatteryInput, start_idx: int, end_idx: int) -> np.ndarray:
@@ -893,10 +897,19 @@ def bhar(r: np.ndarray, r_expected: np.ndarray, start_idx: int, end_idx: int) ->
     a, b = int(start_idx), int(end_idx)
     if a > b or a < 0 or b >= r.shape[1]:
         raise SpecificationError(f"window ({a}, {b}) is reversed or outside 0..{r.shape[1] - 1}")
-    rr, ee = r[:, a : b + 1], e[:, a : b + 1]
-    out = np.prod(1.0 + rr, axis=1) - np.prod(1.0 + ee, axis=1)
-    ok = np.isfinite(rr).all(axis=1) & np.isfinite(ee).all(axis=1)
-    return np.where(ok, out, np.nan)
+    return bhar_windows(r, e, np.array([a]), np.array([b]))[:, 0]
+
+
+def bhar_windows(r: np.ndarray, r_expected: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """(N, W) :func:`bhar` over every window ``[starts[w], ends[w]]`` (inclusive day
+    indices, checked by the caller): the gross returns ``1 + R`` are formed once."""
+    gr, ge = 1.0 + r, 1.0 + r_expected
+    ok = np.isfinite(gr) & np.isfinite(ge)
+    out = np.empty((r.shape[0], len(starts)))
+    for w, (a, b) in enumerate(zip(starts, ends, strict=True)):  # a few windows
+        sl = slice(int(a), int(b) + 1)
+        out[:, w] = np.where(ok[:, sl].all(axis=1), gr[:, sl].prod(axis=1) - ge[:, sl].prod(axis=1), np.nan)
+    return out
 
 
 # --------------------------------------------------------------------------------------
