@@ -137,7 +137,15 @@ def test_dask_localcluster_gives_the_in_process_result(panel):
     local = run_event_study(ev, returns=panel, volume=False, chunk_size=40)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        scatter, calls = client.scatter, []
+
+        def counted(*args, **kwargs):  # the real scatter, counted
+            calls.append(1)
+            return scatter(*args, **kwargs)
+
+        client.scatter = counted
         remote = run_event_study(ev, returns=panel, volume=False, chunk_size=40, client=client)
+    assert len(calls) == 1  # the panel goes to the workers once: the GRANK round reuses it
     _assert_same_per_event(local, remote)
     pd.testing.assert_frame_equal(local.tests, remote.tests, check_exact=True)
 

@@ -199,3 +199,16 @@ def test_placebo_pseudo_statistics_same_with_and_without_sums(panel):
     t2 = window_statistics(estimate(dataclasses.replace(al, sums=None).take(gi), SPEC), SPEC)["t_stat"]
     assert gi.size > 1000
     np.testing.assert_allclose(t1, t2, rtol=1e-9, atol=1e-12)
+
+
+def test_argsort_rows_threads_equal_one_thread():
+    from research.eventstudy.stats import PARALLEL_MIN, argsort_rows
+
+    rng = np.random.default_rng(8)
+    a = rng.normal(size=(PARALLEL_MIN // 100 + 7, 101))
+    a[rng.random(a.shape) < 0.01] = np.inf
+    ref = np.argsort(a, axis=1)
+    for k in (1, 2, 3):
+        got = argsort_rows(a, threads=k)
+        np.testing.assert_array_equal(np.take_along_axis(a, got, 1), np.take_along_axis(a, ref, 1))
+        assert (np.sort(got, axis=1) == np.arange(101)).all()  # each row a permutation

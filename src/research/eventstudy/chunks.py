@@ -36,7 +36,7 @@ from research.eventstudy.pipeline import (
 from research.eventstudy.spec import EventStudySpec
 
 __all__ = ["ChunkOut", "StudyPanel", "chunk_bounds", "chunk_grank", "chunk_pass", "first_mask",
-           "fit_caveats", "per_event_arrays", "run_chunks", "skip_reasons"]
+           "fit_caveats", "per_event_arrays", "run_chunks", "share", "skip_reasons"]
 
 
 @dataclass(frozen=True)
@@ -238,21 +238,27 @@ def chunk_grank(pan: StudyPanel, a: int, b: int, first: np.ndarray, spec: EventS
     return _stats.grank_sums(_battery_input(est, keep, spec), windows, scale)
 
 
-def run_chunks(fn, bounds: list[tuple[int, int]], shared: StudyPanel, args_of, client: Any = None) -> Iterator:
+def share(pan: StudyPanel, client: Any = None) -> Any:
+    """``pan`` as :func:`run_chunks` takes it: itself in process, or scattered once to
+    every worker of ``client`` (a future that every round of chunks reuses)."""
+    if client is None:
+        return pan
+    # hash=False: a fresh key per study, never raced by the release of another study's copy
+    return client.scatter(pan, broadcast=True, hash=False)
+
+
+def run_chunks(fn, bounds: list[tuple[int, int]], shared: Any, args_of, client: Any = None) -> Iterator:
     """``fn(shared, *args_of(a, b))`` for each chunk, results yielded in chunk order.
 
     Without ``client``: one chunk at a time in this process (only one chunk's working
-    arrays alive at once). With a ``dask.distributed.Client``: ``shared`` is scattered
-    once to every worker, each chunk is a task; results are gathered in chunk order and
-    released, so the combination is the same as in process."""
+    arrays alive at once). With a ``dask.distributed.Client``: ``shared`` is the panel
+    from :func:`share` (already on every worker), each chunk is a task; results are
+    gathered in chunk order and released, so the combination is the same as in process."""
     if client is None:
         for a, b in bounds:
             yield fn(shared, *args_of(a, b))
         return
-    # hash=False: a fresh key per call, so a second round (GRANK) never races the release
-    # of the first round's copy under the same content-hash key
-    fut_shared = client.scatter(shared, broadcast=True, hash=False)
-    futures = [client.submit(fn, fut_shared, *args_of(a, b), pure=False) for a, b in bounds]
+    futures = [client.submit(fn, shared, *args_of(a, b), pure=False) for a, b in bounds]
     for f in futures:
         out = f.result()
         f.release()

@@ -29,6 +29,7 @@ from research.eventstudy.chunks import (
     first_mask,
     per_event_arrays,
     run_chunks,
+    share,
 )
 from research.eventstudy.events import align_days, expand_tickers, prepare_events
 from research.eventstudy.pipeline import (
@@ -173,9 +174,9 @@ def _estimate_all(ev: pd.DataFrame, pan: StudyPanel, spec: EventStudySpec, tests
     reasons: list[str] = [""] * n
     per = per_event_arrays(n, np.zeros(0, np.intp), None, spec)
     parts, inp = [], None
-    if client is not None:  # workers need no volume panel
-        pan = dataclasses.replace(pan, volume=None)
-    outs = run_chunks(chunk_pass, bounds, pan,
+    # scattered once (workers need no volume panel); the GRANK round reuses it
+    shared = share(dataclasses.replace(pan, volume=None) if client is not None else pan, client)
+    outs = run_chunks(chunk_pass, bounds, shared,
                       lambda a, b: (ev.iloc[a:b], a, b, first[a:b], spec, battery_tests, whole), client)
     for (a, b), out in zip(bounds, outs, strict=True):
         ok[a:b], agg[a:b], reasons[a:b] = out.ok, out.agg, out.reasons
@@ -187,7 +188,7 @@ def _estimate_all(ev: pd.DataFrame, pan: StudyPanel, spec: EventStudySpec, tests
     notes = _repeat_notes(ev, ok, first, first_idx, reasons)
 
     def make_inp():
-        return inp if whole else _combined_input(parts, bounds, pan, first, spec, battery_tests, client)
+        return inp if whole else _combined_input(parts, bounds, shared, first, spec, battery_tests, client)
 
     tests_df, bat_notes = _tests_table(ok.any(), int(agg.sum()), make_inp, per["bhar"][agg], spec, tests)
     return ok, reasons, per, agg, tests_df, notes + bat_notes
@@ -202,7 +203,7 @@ def _check_chunking(chunk_size: Any, client: Any) -> int | None:
     return int(chunk_size)
 
 
-def _combined_input(parts: list, bounds: list[tuple[int, int]], pan: StudyPanel, first: np.ndarray,
+def _combined_input(parts: list, bounds: list[tuple[int, int]], shared: Any, first: np.ndarray,
                     spec: EventStudySpec, battery_tests: tuple[str, ...] | None, client: Any) -> Any:
     """The battery's input over every chunk (:func:`research.eventstudy.stats.combine_parts`),
     with the generalized rank test's second pass over the chunks when it is requested."""
@@ -214,7 +215,7 @@ def _combined_input(parts: list, bounds: list[tuple[int, int]], pan: StudyPanel,
     windows = [(d, d) for d in range(inp.n_days)] + list(zip(starts.tolist(), ends.tolist(), strict=True))
     scale = _stats.grank_scale(inp, windows)
     total = None
-    for sums in run_chunks(chunk_grank, bounds, pan,
+    for sums in run_chunks(chunk_grank, bounds, shared,
                            lambda a, b: (a, b, first[a:b], spec, windows, scale), client):
         if sums is not None:
             total = sums if total is None else _stats.add_grank_sums(total, sums)

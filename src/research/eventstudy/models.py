@@ -607,9 +607,9 @@ def quad_form(s: np.ndarray | list[np.ndarray], v: np.ndarray) -> np.ndarray:
     and ``V`` (N, P, P): P^2 element-wise products of (N, W) slices (P is 1 to a few
     parameters; no 3-operand einsum, which is several times slower)."""
     if isinstance(s, list):
-        cols, shape = s, s[0].shape
+        cols, shape = [np.ascontiguousarray(c) for c in s], s[0].shape
     else:
-        cols, shape = [s[:, :, p] for p in range(s.shape[2])], s.shape[:2]
+        cols, shape = [np.ascontiguousarray(s[:, :, p]) for p in range(s.shape[2])], s.shape[:2]
     out = np.zeros(shape)
     tmp = np.empty(shape)
     for p, sp in enumerate(cols):  # a few parameters, not events

@@ -43,7 +43,9 @@ day); the statistics are unit-free.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,6 +66,7 @@ __all__ = [
     "grank_scale",
     "grank_sums",
     "set_grank",
+    "argsort_rows",
     "car_moments",
     "window_matrix",
     "two_sided_t_p",
@@ -303,6 +306,32 @@ def rank_rows(a: np.ndarray) -> np.ndarray:
     return _scatter_rows(_avg_ranks_sorted(srt)[0], order)
 
 
+#: rows x columns above which :func:`argsort_rows` splits the rows over threads
+PARALLEL_MIN = 200_000
+
+
+def argsort_rows(a: np.ndarray, threads: int | None = None) -> np.ndarray:
+    """``np.argsort(a, axis=1)`` with the rows split over ``threads`` threads (default:
+    the usable cores, at most 4) when ``a`` has more than :data:`PARALLEL_MIN` values.
+
+    numpy's sort releases the GIL and each row is sorted on its own, so the result is
+    the single-threaded one, whatever the number of threads."""
+    n = a.shape[0]
+    k = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) \
+        if threads is None else threads
+    if k < 2 or a.size <= PARALLEL_MIN or n < 2:
+        return np.argsort(a, axis=1)
+    out = np.empty(a.shape, dtype=np.intp)
+    bounds = np.linspace(0, n, k + 1).astype(int)
+
+    def part(i: int) -> None:
+        out[bounds[i]:bounds[i + 1]] = np.argsort(a[bounds[i]:bounds[i + 1]], axis=1)
+
+    with ThreadPoolExecutor(k) as pool:
+        list(pool.map(part, range(k)))
+    return out
+
+
 def _flat_index(order: np.ndarray) -> np.ndarray:
     """Row-wise column indices ``order (n, m)`` as indices into the flattened array."""
     n, m = order.shape
@@ -319,7 +348,7 @@ def _sort_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     nan = np.isnan(a)
     key = np.where(nan, np.inf, a) if nan.any() else a
-    flat = _flat_index(np.argsort(key, axis=1))  # tie order is irrelevant to every use below
+    flat = _flat_index(argsort_rows(key))  # tie order is irrelevant to every use below
     return flat, a.ravel().take(flat)
 
 
