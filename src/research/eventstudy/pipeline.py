@@ -237,7 +237,7 @@ def market_sums(y_panel: np.ndarray, x_panel: np.ndarray | None, spec: EventStud
 
 
 #: cached window arrays of :class:`AlignedData`, subset by :meth:`AlignedData.take`
-_READ = ("hull", "y_evt", "x_evt")
+_READ = ("hull", "event")
 
 
 @dataclass(frozen=True, eq=False)
@@ -301,18 +301,19 @@ class AlignedData:
         return self._slice(self.spec.estimation.start, self.spec.estimation.end)[1]
 
     @functools.cached_property
-    def y_evt(self) -> np.ndarray:
-        if "hull" in self.__dict__:
-            return self._slice(*self.spec.event_span)[0]
-        y, x = self._read(*self.spec.event_span)
-        self.__dict__.setdefault("x_evt", x)
-        return y
+    def event(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """(y, x) on the event span: sliced from :attr:`hull` when it was read, else
+        read alone (a study that needs only window sums reads nothing else)."""
+        span = self.spec.event_span
+        return self._slice(*span) if "hull" in self.__dict__ else self._read(*span)
 
-    @functools.cached_property
+    @property
+    def y_evt(self) -> np.ndarray:
+        return self.event[0]
+
+    @property
     def x_evt(self) -> np.ndarray | None:
-        if "hull" in self.__dict__:
-            return self._slice(*self.spec.event_span)[1]
-        return self._read(*self.spec.event_span)[1]
+        return self.event[1]
 
     def take(self, rows: np.ndarray) -> AlignedData:
         """The events ``rows`` (an index or boolean mask); itself when ``rows`` are all
@@ -323,9 +324,7 @@ class AlignedData:
         out = dataclasses.replace(self, col=self.col[rows], pos0=self.pos0[rows])
         for key in _READ:
             if key in self.__dict__:
-                val = self.__dict__[key]
-                out.__dict__[key] = (tuple(None if v is None else v[rows] for v in val)
-                                     if isinstance(val, tuple) else None if val is None else val[rows])
+                out.__dict__[key] = tuple(None if v is None else v[rows] for v in self.__dict__[key])
         return out
 
     def estimation_sums(self) -> dict[str, np.ndarray]:
