@@ -1574,6 +1574,32 @@ def _run(inp: BatteryInput, window: Window, convention: str, tests) -> list[Test
     return out
 
 
+_RANKED = ("corrado_rank", "modified_rank", "corrado_sign", "generalized_rank")
+
+
+def _run_all(inp: BatteryInput, names: list[str], wins: tuple, convention: str) -> tuple[list, list]:
+    """Every test on the days and on each window. The generalized rank test's batch (all
+    its windows at once) runs in a second thread while this one runs the other tests
+    (numpy releases the GIL in the heavy steps); what both read -- the shared row sort --
+    is computed first, and every test's numbers are the single-threaded ones."""
+    if not names:
+        return [], [[] for _ in wins]
+    if any(n in _RANKED for n in names):
+        _full_sorted(inp)
+    others = [n for n in names if n != "generalized_rank"]
+    if "generalized_rank" not in names:
+        return _run(inp, None, convention, names), [_run(inp, w, convention, names) for w in wins]
+    with ThreadPoolExecutor(1) as pool:
+        job = pool.submit(_grank_windows, inp, [(d, d) for d in range(inp.n_days)] + list(wins))
+        day = dict(zip(others, _run(inp, None, convention, others), strict=True))
+        win = [dict(zip(others, _run(inp, w, convention, others), strict=True)) for w in wins]
+        job.result()
+    day["generalized_rank"] = generalized_rank(inp, None, convention=convention)
+    for w, d in zip(wins, win, strict=True):
+        d["generalized_rank"] = generalized_rank(inp, w, convention=convention)
+    return [day[n] for n in names], [[d[n] for n in names] for d in win]
+
+
 @dataclass(frozen=True)
 class BatteryResult:
     """The battery on every event day and on a list of CAR windows (see :func:`battery`).
@@ -1617,10 +1643,7 @@ def battery(
     names = _select(tests)
     wins = tuple(_window(inp, w) for w in windows)
     k, t = len(names), inp.n_days
-    if "generalized_rank" in names:  # all GRANK windows in one batch
-        _grank_windows(inp, [(d, d) for d in range(t)] + list(wins))
-    day = _run(inp, None, convention, names) if names else []
-    win = [_run(inp, w, convention, names) for w in wins] if names else [[] for _ in wins]
+    day, win = _run_all(inp, names, wins, convention)
     return BatteryResult(
         tests=tuple(names),
         references=tuple(r.reference for r in day),
