@@ -710,7 +710,7 @@ def mean_cross_correlation(
         raise SpecificationError(f"unknown method {method!r}; use 'auto', 'exact' or 'fast'")
     x = np.asarray(ar_est, dtype=float)
     keep = _count(x, 1) >= min_overlap
-    x = x[keep]
+    x = x if keep.all() else x[keep]
     n = x.shape[0]
     if n < 2:
         return np.nan
@@ -757,17 +757,22 @@ def _corr_fast_sums(x: np.ndarray) -> tuple[np.ndarray, float, int, int]:
     """The O(N L) identity's sums over the rows of ``x``: (L,) column sums of the
     standardized residuals ``z``, ``sum z^2``, the rows with a positive sd and their
     usable days. They add across chunks of events."""
-    # each row's mean and sd (ddof=1) over its finite values, as _nanmean / _nanstd
+    # each row's mean and sd (ddof=1) over its finite values, as _nanmean / _nanstd; the
+    # deviations d are zero where x is missing, so z = d / sd and sum_i z_i = d' (1 / sd)
     fin = np.isfinite(x)
     cnt = fin.sum(axis=1)
+    d = np.where(fin, x, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mu = np.where(cnt > 0, np.where(fin, x, 0.0).sum(axis=1) / np.maximum(cnt, 1), np.nan)
-        d = np.where(fin, x - mu[:, None], 0.0)
-        sd = np.where(cnt > 1, np.sqrt((d * d).sum(axis=1) / np.maximum(cnt - 1, 1)), np.nan)
-        z = d / sd[:, None]  # (x - mean) / sd where x is finite, 0 elsewhere
+        mu = np.where(cnt > 0, d.sum(axis=1) / np.maximum(cnt, 1), np.nan)
+        d -= mu[:, None]
+        np.copyto(d, 0.0, where=~fin)
+        ss = np.einsum("ij,ij->i", d, d)
+        sd = np.where(cnt > 1, np.sqrt(ss / np.maximum(cnt - 1, 1)), np.nan)
     ok = np.isfinite(sd) & (sd > 0)
-    z = np.where(np.isfinite(z) & ok[:, None], z, 0.0)
-    return z.sum(axis=0), float((z * z).sum()), int(ok.sum()), int(cnt[ok].sum())
+    inv = np.where(ok, 1.0 / np.where(ok, sd, 1.0), 0.0)
+    col = inv @ d  # (L,) column sums of z over the rows with a positive sd
+    zz = float(ss @ (inv * inv))
+    return col, zz, int(ok.sum()), int(cnt[ok].sum())
 
 
 def _corr_fast_finish(col: np.ndarray, zz: float, n_ok: int, cnt_ok: int) -> float:
