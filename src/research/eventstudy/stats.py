@@ -521,6 +521,17 @@ def _scar(inp: BatteryInput, a: int, b: int) -> np.ndarray:
     return _cached(inp, f"scar:{a}:{b}", make)
 
 
+def _moments(inp: BatteryInput, w) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``x`` -- the ARs (N, T) for ``w=None``, else the window's CARs (N, 1) -- and its
+    cross-sectional count, mean and sd (ddof=1) per column, memoised (several tests
+    read them)."""
+    def make():
+        x = _ar(inp) if w is None else car(inp, *w)[:, None]
+        return x, _count(x, 0), _nanmean(x, 0), _nanstd(x, 0)
+
+    return _cached(inp, f"moments:{w}", make)
+
+
 def _aar_est_sd(inp: BatteryInput) -> tuple[float, int]:
     """Time-series sd (ddof=1) of the estimation-window AAR and its number of days."""
     return _cached(inp, "aar_est_sd", lambda: _aar_est_sd_from(*_aar_est_parts(inp)))
@@ -557,10 +568,9 @@ def cross_sectional_t(inp: BatteryInput, window: Window = None, *, convention: s
     """
     _check_convention(convention)
     w = _window(inp, window)
-    x = _ar(inp) if w is None else car(inp, *w)[:, None]
-    n = _count(x, 0)
+    _, n, m, sd = _moments(inp, w)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = _nanmean(x, 0) / (_nanstd(x, 0) / np.sqrt(n))
+        t = m / (sd / np.sqrt(n))
     return _out("cross_sectional_t", t, _p_t(t, n - 1), "Brown & Warner (1985); t(n-1)", w is not None)
 
 
@@ -603,7 +613,7 @@ def brown_warner_1985(inp: BatteryInput, window: Window = None, *, convention: s
     _check_convention(convention)
     w = _window(inp, window)
     s, d = _aar_est_sd(inp)
-    aar = _nanmean(_ar(inp), 0)
+    aar = _moments(inp, None)[2]
     return _window_from_days(aar, s, w, "brown_warner_1985", "Brown & Warner (1985); t(D-1)",
                              p_value=lambda t: _p_t(t, d - 1))
 
@@ -903,10 +913,8 @@ def skewness_corrected(inp: BatteryInput, window: Window = None, *, convention: 
     """
     _check_convention(convention)
     w = _window(inp, window)
-    x = _ar(inp) if w is None else car(inp, *w)[:, None]
-    n = _count(x, 0).astype(float)
-    m = _nanmean(x, 0)
-    sd = _nanstd(x, 0)
+    x, n, m, sd = _moments(inp, w)
+    n = n.astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         g = np.where(np.isfinite(x), (x - m) ** 3, 0.0).sum(axis=0) / (n * sd**3)
         s = m / sd
@@ -1140,9 +1148,9 @@ def sign(inp: BatteryInput, window: Window = None, *, convention: str = "textboo
     """
     _check_convention(convention)
     w = _window(inp, window)
-    x = _ar(inp) if w is None else car(inp, *w)[:, None]
-    n = _count(x, 0).astype(float)
-    pos = np.where(np.isfinite(x), x > 0, False).sum(axis=0)
+    x, n, _, _ = _moments(inp, w)
+    n = n.astype(float)
+    pos = (x > 0).sum(axis=0)  # NaN > 0 is False
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(n > 0, (pos - 0.5 * n) / np.sqrt(0.25 * n), np.nan)
     return _out("sign", z, _p_norm(z), "binomial sign test; N(0,1)", w is not None)
@@ -1160,9 +1168,9 @@ def generalized_sign(inp: BatteryInput, window: Window = None, *, convention: st
     _check_convention(convention)
     w = _window(inp, window)
     p = _cached(inp, f"p_hat:{convention}", lambda: _p_hat(inp, convention))
-    x = _ar(inp) if w is None else car(inp, *w)[:, None]
-    n = _count(x, 0).astype(float)
-    pos = np.where(np.isfinite(x), x > 0, False).sum(axis=0)
+    x, n, _, _ = _moments(inp, w)
+    n = n.astype(float)
+    pos = (x > 0).sum(axis=0)  # NaN > 0 is False
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(n > 0, (pos - n * p) / np.sqrt(n * p * (1.0 - p)), np.nan)
     return _out("generalized_sign", z, _p_norm(z), "Cowan (1992); N(0,1)", w is not None)
@@ -1179,7 +1187,7 @@ def _p_hat_parts(inp: BatteryInput) -> np.ndarray:
     def make():
         est = _ar_est(inp)
         fin = np.isfinite(est)
-        posest = fin & (np.where(fin, est, 0.0) > 0)
+        posest = est > 0  # NaN > 0 is False
         cnt = fin.sum(axis=1)
         frac = posest.sum(axis=1)[cnt > 0] / cnt[cnt > 0]
         return np.array([frac.sum(), frac.size, posest.sum(), fin.sum()], dtype=float)
