@@ -1587,23 +1587,21 @@ def _run(inp: BatteryInput, window: Window, convention: str, tests) -> list[Test
     return out
 
 
-_RANKED = ("corrado_rank", "modified_rank", "corrado_sign", "generalized_rank")
-
-
 def _run_all(inp: BatteryInput, names: list[str], wins: tuple, convention: str) -> tuple[list, list]:
-    """Every test on the days and on each window. The generalized rank test's batch (all
-    its windows at once) runs in a second thread while this one runs the other tests
-    (numpy releases the GIL in the heavy steps); what both read -- the shared row sort --
-    is computed first, and every test's numbers are the single-threaded ones."""
+    """Every test on the days and on each window. When the generalized rank test's batch
+    (all its windows at once) is still to compute, it runs in a second thread while this
+    one runs the other tests (numpy releases the GIL in the heavy steps); the row sort
+    both read is computed first. Every test's numbers are the single-threaded ones."""
     if not names:
         return [], [[] for _ in wins]
-    if any(n in _RANKED for n in names):
-        _full_sorted(inp)
-    others = [n for n in names if n != "generalized_rank"]
-    if "generalized_rank" not in names:
+    g_windows = [(d, d) for d in range(inp.n_days)] + list(wins)
+    done = _cached(inp, "grank", dict)
+    if "generalized_rank" not in names or all(w in done for w in g_windows):
         return _run(inp, None, convention, names), [_run(inp, w, convention, names) for w in wins]
+    _full_sorted(inp)
+    others = [n for n in names if n != "generalized_rank"]
     with ThreadPoolExecutor(1) as pool:
-        job = pool.submit(_grank_windows, inp, [(d, d) for d in range(inp.n_days)] + list(wins))
+        job = pool.submit(_grank_windows, inp, g_windows)
         day = dict(zip(others, _run(inp, None, convention, others), strict=True))
         win = [dict(zip(others, _run(inp, w, convention, others), strict=True)) for w in wins]
         job.result()
