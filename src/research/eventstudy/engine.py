@@ -31,7 +31,7 @@ from research.eventstudy.chunks import (
     run_chunks,
     share,
 )
-from research.eventstudy.events import align_days, expand_tickers, prepare_events
+from research.eventstudy.events import align_days, expand_tickers, prepare_events, str_array
 from research.eventstudy.pipeline import (
     align_matrices,
     load_return_panel,
@@ -337,8 +337,8 @@ def _result(ev: pd.DataFrame, spec: EventStudySpec, ok: np.ndarray, reasons: lis
     events_out = pd.DataFrame({
         "event_id": ev["event_id"], "ticker": ev["ticker"], "date": ev["date"],
         "timing": ev["timing"], "day0": ev["day0"], "timing_uncertain": ev["timing_uncertain"],
-        "status": pd.array(np.where(ok, "ok", "skipped").astype(str), dtype="str"),
-        "reason": pd.array([str(r) for r in reasons], dtype="str"),
+        "status": pd.array(["skipped", "ok"], dtype="str").take(ok.astype(np.intp)),
+        "reason": str_array(reasons),
         "alpha": per["alpha"], "beta": per["beta"][:, 0], "sigma": per["sigma"], "r2": per["r2"],
         "n_obs": per["n_obs"],
     })
@@ -349,8 +349,8 @@ def _result(ev: pd.DataFrame, spec: EventStudySpec, ok: np.ndarray, reasons: lis
     ar_df = pd.DataFrame(per["ar"], index=ids, columns=pd.Index(rel, name="day"))
     rep = np.repeat(np.arange(n), w)  # each event's row repeated per window: one string take
     car_df = pd.DataFrame({
-        "event_id": pd.array(ev["event_id"].to_numpy(), dtype="str").take(rep),
-        "ticker": pd.array(ev["ticker"].to_numpy(), dtype="str").take(rep),
+        "event_id": ev["event_id"].astype("str").array.take(rep),
+        "ticker": ev["ticker"].astype("str").array.take(rep),
         "day0": np.repeat(ev["day0"].to_numpy(), w),
         "window_start": np.tile([a for a, _ in spec.windows], n),
         "window_end": np.tile([b for _, b in spec.windows], n),

@@ -19,7 +19,7 @@ import pandas as pd
 
 from research.errors import CalendarError, DataError, DuplicateEventError, EventStudyError
 
-__all__ = ["prepare_events", "align_days", "expand_tickers", "combined_id", "ID_SEP"]
+__all__ = ["prepare_events", "str_array", "align_days", "expand_tickers", "combined_id", "ID_SEP"]
 
 #: Separator of the parts of a combined id (:func:`combined_id`).
 ID_SEP = ":"
@@ -36,6 +36,13 @@ def combined_id(*parts: object) -> str:
     'ev1:ABC'
     """
     return ID_SEP.join(str(p) for p in parts)
+
+
+def str_array(values: Any) -> pd.api.extensions.ExtensionArray:
+    """A ``str`` array of ``values`` (strings, mostly repeats -- empty reasons, a few
+    statuses): each distinct string converted once, then taken."""
+    codes, uniq = pd.factorize(np.asarray(values, dtype=object))
+    return pd.array(np.asarray(uniq, dtype=object), dtype="str").take(codes)
 
 
 def prepare_events(events: pd.DataFrame) -> pd.DataFrame:
@@ -112,7 +119,7 @@ def prepare_events(events: pd.DataFrame) -> pd.DataFrame:
         day0, uncertain, errors = align_days(events["date"], out["timing"])
     out["day0"] = pd.DatetimeIndex(day0).as_unit("ns") if len(day0) else day0
     out["timing_uncertain"] = uncertain.astype(bool)
-    out["align_error"] = pd.array(errors.astype(str), dtype="str")
+    out["align_error"] = str_array(errors)
     return out
 
 
