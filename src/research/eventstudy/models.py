@@ -61,6 +61,7 @@ __all__ = [
     "prediction_factor",
     "fill_rows",
     "market_from_sums",
+    "market_residuals",
     "quad_form",
     "row_moments",
 ]
@@ -264,7 +265,7 @@ def market_from_sums(w: dict[str, np.ndarray]) -> tuple[ModelFit, np.ndarray]:
         near-perfect (``SSR > 1e-6 Syy``, where ``Syy - beta Sxy`` would cancel). Other
         rows must be fitted from their returns (:func:`fit`).
     """
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         n = w["n"]
         xbar, ybar = w["x"] / n, w["y"] / n
         sxx = w["xx"] - w["x"] * xbar
@@ -308,11 +309,18 @@ def _fit_market_textbook(y: np.ndarray, x: np.ndarray, groups: np.ndarray | None
     fit, ssr = _market_moments(np.full(y.shape[0], n_days), xbar, ybar, sxx, sxy, syy)
     good = (np.isfinite(sy) & x_full & (n_days >= 3) & (sxx > 0)
             & (sxx > n_days * (64.0 * np.finfo(float).eps * xmax) ** 2) & (ssr > 1e-6 * syy))
-    resid = np.multiply(xm, fit.beta)
-    np.subtract(y, resid, out=resid)
-    resid -= fit.alpha[:, None]
     bad = np.flatnonzero(~good)
-    return fill_rows(dataclasses.replace(fit, resid=resid), bad, y[bad], x[bad])
+    return fill_rows(dataclasses.replace(fit, resid=market_residuals(y, xm, fit)), bad, y[bad], x[bad])
+
+
+def market_residuals(y: np.ndarray, x: np.ndarray, fit_: ModelFit) -> np.ndarray:
+    """(N, L) market-model residuals ``y - alpha - beta x`` for returns ``y`` and the
+    market ``x`` (N, L): NaN where a return is missing or the fit failed (what the
+    masked fit gives)."""
+    resid = np.multiply(x, fit_.beta)
+    np.subtract(y, resid, out=resid)
+    resid -= fit_.alpha[:, None]
+    return resid
 
 
 def fill_rows(fit_: ModelFit, idx: np.ndarray, y: np.ndarray, x: np.ndarray) -> ModelFit:

@@ -216,8 +216,9 @@ class PanelSums:
             np.cumsum(a, axis=0, out=out[1:])
             return out
 
-        return cls(run(valid.astype(float)), run(yz), run(xz), run(xz * xz), run(xz * yz), run(yz * yz),
-                   run(fy.astype(float)))
+        with np.errstate(over="ignore"):  # absurd returns overflow to inf: those fits are refitted
+            return cls(run(valid.astype(float)), run(yz), run(xz), run(xz * xz), run(xz * yz), run(yz * yz),
+                       run(fy.astype(float)))
 
     def window(self, col: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> dict[str, np.ndarray]:
         """(N,) sums over panel rows ``[lo, hi)`` of column ``col``, and ``pxx``/``pyy``:
@@ -558,7 +559,7 @@ def estimate(al: AlignedData, spec: EventStudySpec) -> Estimate:
         if bad.size:
             sub = al.take(bad)
             _models.fill_rows(fit, bad, sub.y_est, sub.x_est)
-        residuals = functools.partial(_market_residuals, al, fit)
+        residuals = lambda: _models.market_residuals(al.y_est, al.x_est[:, :, 0], fit)  # noqa: E731
     else:
         fit = _models.fit(al.y_est, al.x_est, model, convention=spec.convention, groups=al.pos0)
         residuals = functools.partial(np.asarray, fit.resid)
@@ -570,15 +571,6 @@ def estimate(al: AlignedData, spec: EventStudySpec) -> Estimate:
                     np.asarray(fit.n_obs), np.asarray(ar, float), np.asarray(pe, float), fit.xtx_inv,
                     _models.design(al.x_evt if al.x_evt is not None else al.y_evt, fit),
                     al.y_evt, residuals=residuals, fit=fit)
-
-
-def _market_residuals(al: AlignedData, fit: _models.ModelFit) -> np.ndarray:
-    """(N, L) market-model residuals ``y - alpha - beta x`` over the estimation window:
-    NaN where a return is missing or the fit failed (what the masked fit gives)."""
-    resid = np.multiply(al.x_est[:, :, 0], fit.beta)
-    np.subtract(al.y_est, resid, out=resid)
-    resid -= fit.alpha[:, None]
-    return resid
 
 
 # ----------------------------------------------------------------------------------------
