@@ -172,7 +172,7 @@ def _estimate_all(ev: pd.DataFrame, pan: StudyPanel, spec: EventStudySpec, tests
     ok = np.zeros(n, dtype=bool)
     agg = np.zeros(n, dtype=bool)
     reasons: list[str] = [""] * n
-    per = per_event_arrays(n, np.zeros(0, np.intp), None, spec)
+    per = per_event_arrays(n, np.zeros(0, np.intp), None, spec) if not whole else {}
     parts, inp = [], None
     # scattered once (workers need no volume panel); the GRANK round reuses it
     shared = share(dataclasses.replace(pan, volume=None) if client is not None else pan, client)
@@ -180,8 +180,11 @@ def _estimate_all(ev: pd.DataFrame, pan: StudyPanel, spec: EventStudySpec, tests
                       lambda a, b: (ev.iloc[a:b], a, b, first[a:b], spec, battery_tests, whole), client)
     for (a, b), out in zip(bounds, outs, strict=True):
         ok[a:b], agg[a:b], reasons[a:b] = out.ok, out.agg, out.reasons
-        for key, arr in out.per.items():
-            per[key][a:b] = arr
+        if whole:
+            per = out.per  # one chunk: its arrays are the study's (no copy)
+        else:
+            for key, arr in out.per.items():
+                per[key][a:b] = arr
         inp = out.inp if whole else inp
         if out.part is not None:
             parts.append(out.part)
@@ -346,7 +349,8 @@ def _result(ev: pd.DataFrame, spec: EventStudySpec, ok: np.ndarray, reasons: lis
         for j, name in enumerate(spec.factor_columns):
             events_out[f"beta_{name}"] = per["beta"][:, j]
     ids = pd.Index(ev["event_id"], name="event_id")
-    ar_df = pd.DataFrame(per["ar"], index=ids, columns=pd.Index(rel, name="day"))
+    # the per-event arrays are this study's own: the frames take them without a copy
+    ar_df = pd.DataFrame(per["ar"], index=ids, columns=pd.Index(rel, name="day"), copy=False)
     rep = np.repeat(np.arange(n), w)  # each event's row repeated per window: one string take
     car_df = pd.DataFrame({
         "event_id": ev["event_id"].astype("str").array.take(rep),
@@ -374,9 +378,9 @@ def _result(ev: pd.DataFrame, spec: EventStudySpec, ok: np.ndarray, reasons: lis
         events=events_out[list(EVENT_COLUMNS) + beta_cols],
         ar=ar_df, car=car_df[list(CAR_COLUMNS)], aar=aar_df[list(AAR_COLUMNS)], tests=tests_df,
         spec=spec, volume=vol_df, placebo=placebo_frame, notes=tuple(notes),
-        car_path=pd.concat({"car": pd.DataFrame(per["path_car"], index=ids, columns=ar_df.columns),
-                            "car_se": pd.DataFrame(per["path_se"], index=ids, columns=ar_df.columns)},
-                           axis=1, names=["stat", "day"]),
+        car_path=pd.DataFrame(
+            np.concatenate([per["path_car"], per["path_se"]], axis=1), index=ids, copy=False,
+            columns=pd.MultiIndex.from_product([["car", "car_se"], rel], names=["stat", "day"])),
     )
 
 

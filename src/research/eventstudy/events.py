@@ -97,16 +97,16 @@ def prepare_events(events: pd.DataFrame) -> pd.DataFrame:
             f"event(s) {rows} have no ticker (None, NaN or not a string); give every event "
             "row a ticker symbol such as 'SPY', or drop the row"
         )
-    out = pd.DataFrame({
-        "event_id": ids.to_numpy(),
-        "ticker": events["ticker"].astype(str).str.strip().to_numpy(),
+    out = pd.DataFrame({  # pandas str arrays as they are (no round trip through objects)
+        "event_id": ids.array,
+        "ticker": events["ticker"].astype(str).str.strip().array,
     })
     if "date" in events.columns:
         out["date"] = pd.to_datetime(events["date"].to_numpy(), errors="coerce", format="mixed")
     else:
         out["date"] = pd.to_datetime(events["day0"].to_numpy(), errors="coerce", format="mixed")
     if "timing" in events.columns:
-        out["timing"] = events["timing"].astype(str).to_numpy()
+        out["timing"] = events["timing"].astype(str).array
     else:
         out["timing"] = "day0"
     errors = np.full(n, "", dtype=object)
@@ -142,7 +142,9 @@ def align_days(dates: pd.Series, timings: pd.Series) -> tuple[pd.DatetimeIndex, 
     from research.data.calendar import TIMINGS
 
     n = len(dates)
-    tim = np.asarray(timings, dtype=object).astype(str)
+    # each distinct timing converted to a numpy string once (a few distinct values)
+    codes, uniq = pd.factorize(np.asarray(timings, dtype=object), use_na_sentinel=False)
+    tim = np.asarray([str(u) for u in uniq] or [""], dtype=str)[codes]
     errors = np.full(n, "", dtype=object)
     uncertain = np.isin(tim, UNCERTAIN_TIMINGS)
     day0 = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")

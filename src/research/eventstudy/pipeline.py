@@ -505,8 +505,9 @@ def _screen_masked(al: AlignedData, spec: EventStudySpec) -> np.ndarray:
 class Estimate:
     """Estimated quantities for a stacked batch of N events (:func:`estimate`).
 
-    The estimation-window residuals ``ar_est`` (N, L) -- needed only by the
-    cross-sectional battery -- are computed on first use by ``residuals()``.
+    The estimation-window residuals ``ar_est`` (N, L) and the prediction-error factors
+    ``pe`` (N, T) -- needed only by the cross-sectional battery -- are computed on first
+    use by ``residuals()`` and ``factors()``.
     """
 
     alpha: np.ndarray  #: (N,)
@@ -515,12 +516,17 @@ class Estimate:
     r2: np.ndarray  #: (N,)
     n_obs: np.ndarray  #: (N,) estimation observations used
     ar: np.ndarray  #: (N, T) event-span abnormal returns
-    pe: np.ndarray  #: (N, T) prediction-error variance factors
     xtx_inv: np.ndarray | None  #: (N, P, P) prediction-error matrix V_i
     design_evt: np.ndarray | None  #: (N, T, P) event-day design rows x0_t
     y_evt: np.ndarray  #: (N, T) event-span returns (for BHAR)
     residuals: Callable[[], np.ndarray] = dataclasses.field(repr=False)  #: computes ``ar_est``
+    factors: Callable[[], np.ndarray] = dataclasses.field(repr=False)  #: computes ``pe``
     fit: Any = None
+
+    @functools.cached_property
+    def pe(self) -> np.ndarray:
+        """(N, T) prediction-error variance factors, ``Var(AR_it) = sigma_i^2 pe_it``."""
+        return np.asarray(self.factors(), dtype=float)
 
     @functools.cached_property
     def ar_est(self) -> np.ndarray:
@@ -531,8 +537,9 @@ class Estimate:
         """The events ``rows`` (an index or boolean mask)."""
         sub = (lambda a: None if a is None else a[rows])  # noqa: E731
         return Estimate(self.alpha[rows], self.beta[rows], self.sigma[rows], self.r2[rows],
-                        self.n_obs[rows], self.ar[rows], self.pe[rows], sub(self.xtx_inv),
-                        sub(self.design_evt), self.y_evt[rows], residuals=lambda: self.ar_est[rows])
+                        self.n_obs[rows], self.ar[rows], sub(self.xtx_inv), sub(self.design_evt),
+                        self.y_evt[rows], residuals=lambda: self.ar_est[rows],
+                        factors=lambda: self.pe[rows])
 
     def battery_input(self, spec: EventStudySpec) -> _stats.BatteryInput:
         """The cross-sectional battery's input (:class:`research.eventstudy.stats.BatteryInput`)."""
@@ -544,7 +551,7 @@ class Estimate:
 
 def estimate(al: AlignedData, spec: EventStudySpec) -> Estimate:
     """Fit the expected-return model for N stacked events and compute abnormal returns
-    and prediction-error factors. Pass only screened events (``al.take(ok)``).
+    (on first use) prediction-error factors. Pass only screened events (``al.take(ok)``).
 
     The market model (textbook convention) is fitted from the estimation-window sums of
     :attr:`AlignedData.sums` (:func:`research.eventstudy.models.market_from_sums`): the
@@ -564,13 +571,13 @@ def estimate(al: AlignedData, spec: EventStudySpec) -> Estimate:
         fit = _models.fit(al.y_est, al.x_est, model, convention=spec.convention, groups=al.pos0)
         residuals = functools.partial(np.asarray, fit.resid)
     ar = _models.abnormal(al.y_evt, al.x_evt, fit, model)
-    pe = _models.prediction_factor(al.x_evt, fit, model, n_days=al.y_evt.shape[1])
     alpha = np.asarray(fit.alpha, dtype=float)
     beta = np.asarray(fit.beta, dtype=float).reshape(len(alpha), -1)
     return Estimate(alpha, beta, np.asarray(fit.sigma, float), np.asarray(fit.r2, float),
-                    np.asarray(fit.n_obs), np.asarray(ar, float), np.asarray(pe, float), fit.xtx_inv,
+                    np.asarray(fit.n_obs), np.asarray(ar, float), fit.xtx_inv,
                     _models.design(al.x_evt if al.x_evt is not None else al.y_evt, fit),
-                    al.y_evt, residuals=residuals, fit=fit)
+                    al.y_evt, residuals=residuals, fit=fit,
+                    factors=lambda: _models.prediction_factor(al.x_evt, fit, model, n_days=al.y_evt.shape[1]))
 
 
 # ----------------------------------------------------------------------------------------

@@ -254,14 +254,28 @@ def _p_norm(z):
     return 2.0 * _sp_special.ndtr(-np.abs(z))
 
 
-def two_sided_t_p(t, df):
+def two_sided_t_p(t, df, threads: int | None = None):
     """Two-sided Student-t p-value ``2 * P(T_df > |t|)``; NaN where ``df <= 0``.
 
     The special function behind ``scipy.stats.t.sf`` (``scipy.special.stdtr``), called
-    directly: identical numbers without the per-call argument machinery."""
+    directly: identical numbers without the per-call argument machinery. ``t`` and ``df``
+    broadcast; above :data:`PARALLEL_MIN_SPECIAL` values the work is split over
+    ``threads`` threads (default :func:`usable_cores`), element by element the same."""
+    t = np.asarray(t, dtype=float)
     df = np.asarray(df, dtype=float)
-    with np.errstate(invalid="ignore"):
-        return np.where(df > 0, 2.0 * _sp_special.stdtr(np.where(df > 0, df, 1.0), -np.abs(t)), np.nan)
+    shape = np.broadcast_shapes(t.shape, df.shape)
+    tf = np.broadcast_to(t, shape).reshape(-1)
+    dff = np.broadcast_to(df, shape).reshape(-1)
+    out = np.empty(tf.size)
+
+    def part(a: int, b: int) -> None:
+        d = dff[a:b]
+        with np.errstate(invalid="ignore"):
+            out[a:b] = np.where(d > 0, 2.0 * _sp_special.stdtr(np.where(d > 0, d, 1.0), -np.abs(tf[a:b])), np.nan)
+
+    k = usable_cores() if threads is None else threads
+    over_blocks(part, tf.size, k if tf.size > PARALLEL_MIN_SPECIAL else 1)
+    return out.reshape(shape) if shape else out[0]
 
 
 _p_t = two_sided_t_p
@@ -308,27 +322,43 @@ def rank_rows(a: np.ndarray) -> np.ndarray:
 
 #: rows x columns above which :func:`argsort_rows` splits the rows over threads
 PARALLEL_MIN = 200_000
+#: values above which :func:`two_sided_t_p` splits its work over threads (~0.4 us each)
+PARALLEL_MIN_SPECIAL = 20_000
+
+
+def usable_cores(limit: int = 4) -> int:
+    """Cores this process may run on (its CPU affinity), at most ``limit``."""
+    k = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(limit, k))
+
+
+def over_blocks(fn: Callable[[int, int], None], n: int, threads: int) -> None:
+    """``fn(a, b)`` on ``threads`` consecutive blocks ``[a, b)`` of ``range(n)``, each in
+    its own thread (``fn`` writes its block's results; numpy releases the GIL in sorts and
+    ufunc loops). Each block's numbers are the ones of one call on the whole range."""
+    bounds = np.linspace(0, n, threads + 1).astype(int)
+    if threads < 2 or n < 2:
+        fn(0, n)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda i: fn(bounds[i], bounds[i + 1]), range(threads)))
 
 
 def argsort_rows(a: np.ndarray, threads: int | None = None) -> np.ndarray:
     """``np.argsort(a, axis=1)`` with the rows split over ``threads`` threads (default:
-    the usable cores, at most 4) when ``a`` has more than :data:`PARALLEL_MIN` values.
+    :func:`usable_cores`) when ``a`` has more than :data:`PARALLEL_MIN` values.
 
     numpy's sort releases the GIL and each row is sorted on its own, so the result is
     the single-threaded one, whatever the number of threads."""
-    n = a.shape[0]
-    k = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) \
-        if threads is None else threads
-    if k < 2 or a.size <= PARALLEL_MIN or n < 2:
+    k = usable_cores() if threads is None else threads
+    if k < 2 or a.size <= PARALLEL_MIN or a.shape[0] < 2:
         return np.argsort(a, axis=1)
     out = np.empty(a.shape, dtype=np.intp)
-    bounds = np.linspace(0, n, k + 1).astype(int)
 
-    def part(i: int) -> None:
-        out[bounds[i]:bounds[i + 1]] = np.argsort(a[bounds[i]:bounds[i + 1]], axis=1)
+    def part(lo: int, hi: int) -> None:
+        out[lo:hi] = np.argsort(a[lo:hi], axis=1)
 
-    with ThreadPoolExecutor(k) as pool:
-        list(pool.map(part, range(k)))
+    over_blocks(part, a.shape[0], k)
     return out
 
 
