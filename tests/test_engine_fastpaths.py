@@ -4,7 +4,9 @@
   against statsmodels OLS on every event's own estimation rows, including the events
   whose sums are not trusted (the proxy itself, a listing inside the window, a missing
   day, returns shifted far from zero) and are refitted from their returns;
-* the estimation window is read only when the residuals are asked for;
+* the estimation window is read only when the residuals are asked for, and the
+  prediction-error factors are computed only when the battery asks for them;
+* the p-values split over threads against scipy's ``t.sf``;
 * complete-row moments per day 0, BHAR over many windows, the quadratic form, and the
   exact placebo's pseudo t-statistics with and without the sums.
 """
@@ -212,3 +214,39 @@ def test_argsort_rows_threads_equal_one_thread():
         got = argsort_rows(a, threads=k)
         np.testing.assert_array_equal(np.take_along_axis(a, got, 1), np.take_along_axis(a, ref, 1))
         assert (np.sort(got, axis=1) == np.arange(101)).all()  # each row a permutation
+
+
+def test_threaded_t_pvalues_equal_scipy_t_sf():
+    """The p-values split over threads are scipy's ``2 * t.sf(|t|, df)`` element by
+    element, with NaN for df <= 0 and for NaN statistics, whatever the thread count."""
+    import scipy.stats as sps
+
+    from research.eventstudy.stats import PARALLEL_MIN_SPECIAL, two_sided_t_p
+
+    rng = np.random.default_rng(9)
+    n = PARALLEL_MIN_SPECIAL // 6 + 11
+    t = rng.standard_t(5, size=(n, 6)) * 3
+    t[rng.random(t.shape) < 0.02] = np.nan
+    df = rng.integers(-2, 300, size=(n, 1)).astype(float)
+    ref = np.where(df > 0, 2 * sps.t.sf(np.abs(t), np.where(df > 0, df, 1)), np.nan)
+    for k in (1, 2, 3):
+        got = two_sided_t_p(t, df, threads=k)
+        assert got.shape == t.shape
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=0, equal_nan=True)
+        np.testing.assert_array_equal(got, two_sided_t_p(t, df, threads=1))
+    assert float(two_sided_t_p(1.96, 1e9)) == pytest.approx(0.05, abs=1e-4)  # a scalar stays one
+
+
+def test_prediction_factors_computed_only_for_the_battery(panel):
+    """Without the battery ``Estimate.pe`` is never computed; on first use it equals the
+    textbook ``1 + 1/n + (R_m - mean)^2 / SS`` from the event's own estimation rows."""
+    col, pos0 = _events(panel, 40, 10)
+    sub, _, est = _fit_all(panel, col, pos0)
+    window_statistics(est, SPEC, path=True)
+    assert "pe" not in est.__dict__
+    for i in range(3, 8):  # past the proxy-on-itself rows
+        xm = sub.x_est[i, :, 0]
+        use = np.isfinite(xm) & np.isfinite(sub.y_est[i])
+        xe = xm[use]
+        ref = 1 + 1 / xe.size + (sub.x_evt[i, :, 0] - xe.mean()) ** 2 / ((xe - xe.mean()) ** 2).sum()
+        np.testing.assert_allclose(est.pe[i], ref, rtol=1e-9)
