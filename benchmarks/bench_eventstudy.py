@@ -163,7 +163,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20251015)
     ap.add_argument("--loop-max", type=int, default=10000,
                     help="largest size on which the statsmodels loop is measured (default 10000)")
-    ap.add_argument("--peer-events", type=int, default=100)
+    ap.add_argument("--peer-events", type=int, default=100, help="events for the peer comparison (0: skip it)")
     args = ap.parse_args()
 
     spec = EventStudySpec()
@@ -203,7 +203,7 @@ def main() -> None:
         t_kp = time.perf_counter() - t0
         t_loop = loop_statsmodels(ev, panel, spec) if n <= args.loop_max else np.nan
         bound = n * days * 2 * 8 / bw
-        if peer is None and n >= args.peer_events:
+        if peer is None and args.peer_events > 0 and n >= args.peer_events:
             pe = complete_events(ev, panel, spec).head(args.peer_events)
             peer = (len(pe), peer_eventstudy(pe, panel, spec), time_engine(pe, panel, spec, args.repeat)[0])
         rows.append(dict(n=n, ok=int(ok.sum()), t_eng=t_eng, t_nokp=t_nokp, t_core=t_core,
@@ -224,8 +224,8 @@ def main() -> None:
     if peer is not None:
         n_peer, got, t_ours = peer
         if got is None:
-            print(f"\npeer: .venv-bench absent (python -m venv .venv-bench && .venv-bench/bin/pip install "
-                  f"eventstudy==0.1a12); not compared")
+            print("\npeer: .venv-bench absent (python -m venv .venv-bench && .venv-bench/bin/pip install "
+                  "eventstudy==0.1a12); not compared")
         elif "error" in got:
             print(f"\npeer: eventstudy {got.get('version', '0.1a12')} failed: {got['error']}")
         else:

@@ -4,7 +4,7 @@ Run::
 
     .venv/bin/python benchmarks/bench_scale.py [--sizes 10000 100000 1000000] [--tickers 1000]
                                                [--days 2000] [--battery both|yes|no]
-                                               [--chunk-size 20000]
+                                               [--chunk-size 20000] [--placebo-draws 0]
 
 A synthetic panel of realistic shape (``--tickers`` stocks x ``--days`` sessions of
 i.i.d. normal market-model returns, seeded) and events drawn uniformly (ticker, day 0
@@ -14,7 +14,8 @@ and RSS per event above the panel, with and without the cross-sectional battery.
 ``run_event_study(..., chunk_size=--chunk-size)`` estimates the events chunk by chunk
 (0 = all at once), so the estimation arrays are bounded by the chunk; what still grows
 with the number of events is the per-event output (AR, CAR path, CAR table) and the
-battery's per-event O(T) input.
+battery's per-event O(T) input. ``--placebo-draws K`` adds the resampled placebo (K
+pseudo dates per event, evaluated ``placebo.EVENT_CHUNK`` events at a time) to every run.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 
-def _child(n: int, tickers: int, days: int, battery: bool, chunk: int) -> None:
+def _child(n: int, tickers: int, days: int, battery: bool, chunk: int, draws: int) -> None:
     from research.eventstudy import EventStudySpec, run_event_study
 
     rng = np.random.default_rng(7)
@@ -48,7 +49,7 @@ def _child(n: int, tickers: int, days: int, battery: bool, chunk: int) -> None:
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     run_event_study(ev, spec, returns=panel, volume=False, tests=None if battery else (),
-                    chunk_size=chunk or None)
+                    chunk_size=chunk or None, placebo_draws=draws)
     secs = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"n": n, "seconds": secs, "peak_mb": peak / 1024, "base_mb": base / 1024}))
@@ -61,22 +62,25 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=2000)
     ap.add_argument("--battery", choices=("both", "yes", "no"), default="both")
     ap.add_argument("--chunk-size", type=int, default=20000, help="events per chunk (0: all at once)")
-    ap.add_argument("--child", nargs=5, type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--placebo-draws", type=int, default=0, help="resampled placebo draws per event (0: none)")
+    ap.add_argument("--child", nargs=6, type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        n, t, d, b, c = args.child
-        _child(n, t, d, bool(b), c)
+        n, t, d, b, c, k = args.child
+        _child(n, t, d, bool(b), c, k)
         return
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     print(f"# Scale curve: synthetic panel {args.tickers} tickers x {args.days} sessions, "
-          f"chunk_size={args.chunk_size or 'all'} (load average before: {load})\n")
+          f"chunk_size={args.chunk_size or 'all'}, placebo draws per event {args.placebo_draws} "
+          f"(load average before: {load})\n")
     print("| events | battery | seconds | us/event | peak RSS (MB) | RSS above the panel (MB) | KB/event |")
     print("|---:|---|---:|---:|---:|---:|---:|")
     modes = {"both": (True, False), "yes": (True,), "no": (False,)}[args.battery]
     for battery in modes:
         for n in args.sizes:
             out = subprocess.run([sys.executable, __file__, "--child", str(n), str(args.tickers),
-                                  str(args.days), str(int(battery)), str(args.chunk_size)],
+                                  str(args.days), str(int(battery)), str(args.chunk_size),
+                                  str(args.placebo_draws)],
                                  capture_output=True, text=True)
             if out.returncode != 0:
                 print(f"| {n:,} | {'yes' if battery else 'no'} | failed: "

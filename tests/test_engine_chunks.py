@@ -167,3 +167,53 @@ def test_chunked_with_exact_placebo_and_volume_equals_one_shot():
     pd.testing.assert_frame_equal(one.placebo, chunked.placebo)
     pd.testing.assert_frame_equal(one.volume, chunked.volume)
     _assert_tests_close(one.tests, chunked.tests)
+
+
+def test_resampled_placebo_and_volume_do_not_depend_on_their_event_chunk(panel):
+    """The resampled placebo evaluates its draws ``chunk`` events at a time and abnormal
+    volume reads estimation windows ``chunk`` events at a time (bounded memory): every
+    chunk gives the one-chunk frames exactly. The placebo's p-values are also checked
+    against a direct count: pseudo t-statistics of the event's own seeded draws."""
+    from research.eventstudy.placebo import (
+        candidate_positions,
+        draw_key,
+        event_rng,
+        placebo_pvalues,
+        pseudo_statistics,
+    )
+    from research.eventstudy.volume import abnormal_volume_panel
+
+    spec = EventStudySpec()
+    ev = _events(panel, 60, seed=4)
+    res = run_event_study(ev, spec, returns=panel, volume=False, tests=())
+    ok = (res.events["status"] == "ok").to_numpy()
+    t = res.car["t_stat"].to_numpy().reshape(len(ev), len(spec.windows))
+    cols = pd.Index(panel.columns)
+    col = np.maximum(cols.get_indexer(ev["ticker"]), 0)
+    pos0 = np.where(cols.get_indexer(ev["ticker"]) < 0, -1, panel.index.get_indexer(ev["day0"]))
+    pev = res.events[["event_id", "ticker", "day0"]]
+    y, x = panel.to_numpy(), panel[[spec.market]].to_numpy()
+    one, p_one = placebo_pvalues(pev, pos0, col, ok, t, y, x, spec, n_draws=150, seed=5, chunk=10_000)
+    assert np.isfinite(p_one).sum() > 100
+    for chunk in (1, 7):
+        other, p = placebo_pvalues(pev, pos0, col, ok, t, y, x, spec, n_draws=150, seed=5, chunk=chunk)
+        pd.testing.assert_frame_equal(one, other, check_exact=True)
+    # an independent count for two events: their own draws through the pipeline one by one
+    for i in np.flatnonzero(ok & np.isfinite(p_one).all(axis=1))[:2]:
+        n_cand = int(one["n_candidates"].iat[i * len(spec.windows)])
+        assert n_cand > 0
+        same = (col == col[i]) & (pos0 >= 0)
+        fin = np.isfinite(y[:, col[i]]) & np.isfinite(x).all(axis=1)
+        cands = candidate_positions(fin, pos0[same], spec)
+        draws = event_rng(5, draw_key(ev["ticker"].iat[i], ev["day0"].iat[i])).choice(cands, size=150)
+        tp = pseudo_statistics(y, x, np.full(150, col[i]), draws, spec)
+        valid = np.isfinite(tp)
+        exceed = (valid & (np.abs(tp) >= np.abs(t[i]))).sum(axis=0)
+        np.testing.assert_array_equal(p_one[i], (1 + exceed) / (1 + valid.sum(axis=0)))
+
+    vol = close_panel(load_prices(TICKERS, source="snapshot"), field="volume")
+    ev_v = res.events[["event_id", "ticker", "day0"]]
+    base = abnormal_volume_panel(ev_v, vol, spec)
+    assert (base["status"] == "ok").sum() > 0
+    for chunk in (1, 13):
+        pd.testing.assert_frame_equal(base, abnormal_volume_panel(ev_v, vol, spec, chunk=chunk), check_exact=True)

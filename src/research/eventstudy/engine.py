@@ -126,8 +126,10 @@ def run_event_study(
         chunk's share (:func:`research.eventstudy.stats.combine_parts` says how each test
         combines; the generalized rank test takes a second pass that estimates each
         chunk again). Results equal the one-shot run up to the order of floating-point
-        additions (``tests/test_engine_chunks.py`` pins 1e-12). Placebo and abnormal
-        volume run on all events in this process.
+        additions (``tests/test_engine_chunks.py`` pins 1e-12). The placebo and abnormal
+        volume run in this process, in chunks of their own whatever ``chunk_size``
+        (``placebo.EVENT_CHUNK`` events' draws, ``volume.EVENT_CHUNK`` events'
+        estimation windows), with results that do not depend on them.
     client : dask.distributed.Client, optional
         Run the chunks as tasks on this Dask cluster (the returns panel is scattered once
         to every worker); results are gathered in chunk order, so the result is the one

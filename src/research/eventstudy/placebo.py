@@ -70,15 +70,24 @@ import numpy as np
 import pandas as pd
 
 from research.errors import SpecificationError
-from research.eventstudy.pipeline import align_matrices, estimate, market_sums, screen, window_statistics
+from research.eventstudy.pipeline import (
+    PanelSums,
+    align_matrices,
+    estimate,
+    market_sums,
+    screen,
+    window_statistics,
+)
 from research.eventstudy.spec import EventStudySpec
 
 __all__ = ["placebo_critical_values", "CRITICAL_LEVELS", "placebo_pvalues", "exact_placebo", "admissible_rows", "pseudo_statistics", "event_rng",
-           "draw_key", "candidate_positions", "DEFAULT_DRAWS"]
+           "draw_key", "candidate_positions", "DEFAULT_DRAWS", "EVENT_CHUNK"]
 
 DEFAULT_DRAWS = 1000
 MIN_CANDIDATES = 100
 _CHUNK = 20_000
+#: events per round of the resampled placebo (:func:`placebo_pvalues`)
+EVENT_CHUNK = 2_000
 
 
 def draw_key(ticker: str, day0: object) -> str:
@@ -138,6 +147,7 @@ def placebo_pvalues(
     seed: int = 0,
     rf: np.ndarray | None = None,
     buffer: int | None = None,
+    chunk: int = EVENT_CHUNK,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Placebo p-values of the CAR t-statistic for every event x window.
 
@@ -152,6 +162,10 @@ def placebo_pvalues(
     n_draws : pseudo-events per event (default 1000). seed : int.
     buffer : minimum distance in sessions from any actual event of the ticker
         (default: the event span's length minus one).
+    chunk : events whose draws are evaluated at once (default :data:`EVENT_CHUNK`): the
+        working arrays are ``chunk x n_draws x W``, whatever the number of events. The
+        pseudo statistics are kept in a (sessions x tickers x W) table, each computed
+        once; the p-values do not depend on ``chunk``.
 
     Returns
     -------
@@ -170,46 +184,44 @@ def placebo_pvalues(
         finite_cols &= np.isfinite(x_panel).all(axis=1)[:, None]
     tickers = events["ticker"].astype(str).to_numpy()
     ids = events["event_id"].astype(str).to_numpy()
-    has_pos = pos0 >= 0
     todo = np.flatnonzero(ok)
-    cand_cache: dict[int, np.ndarray] = {}
-    draws = np.full((todo.size, n_draws), -1, dtype=np.int64)
-    n_cand = np.zeros(n, dtype=np.int64)
-    for j, i in enumerate(todo):  # one rng per event (cheap); statistics are batched below
-        c = int(col[i])
-        if c not in cand_cache:
-            same = has_pos & (tickers == tickers[i])
-            cand_cache[c] = candidate_positions(finite_cols[:, c], pos0[same], spec, buffer)
-        cands = cand_cache[c]
-        n_cand[i] = cands.size
-        if cands.size:
-            rng = event_rng(seed, draw_key(tickers[i], events["day0"].iat[i]))
-            draws[j] = rng.choice(cands, size=n_draws, replace=True)
-    # A pseudo event is fully determined by (ticker column, day-0 row): compute each
-    # distinct pair once (draws repeat: with replacement, and across a ticker's events).
+    # A pseudo event is fully determined by (ticker column, day-0 row): its statistics go
+    # into a table over the estimated events' tickers, each computed once, when first drawn
+    used, slot = np.unique(col[todo], return_inverse=True)
+    slot = slot.ravel()
     d_rows = y_panel.shape[0]
-    key = (np.repeat(col[todo], n_draws).astype(np.int64) * (d_rows + 1) + draws.ravel())
-    live = draws.ravel() >= 0
-    uniq, inverse = np.unique(np.where(live, key, -1), return_inverse=True)
-    u_col = uniq // (d_rows + 1)
-    u_pos = uniq % (d_rows + 1)
-    u_pos = np.where(uniq < 0, -1, u_pos)
-    u_col = np.where(uniq < 0, 0, u_col)
-    t_u = pseudo_statistics(y_panel, x_panel, u_col, u_pos, spec, rf)
-    t_pseudo = t_u[inverse.ravel()].reshape(todo.size, n_draws, w)
-    valid = np.isfinite(t_pseudo)
-    n_valid = valid.sum(axis=1)  # (n_ok, W)
-    ta = t_actual[todo]  # (n_ok, W)
-    exceed = (valid & (np.abs(t_pseudo) >= np.abs(ta)[:, None, :])).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p_ok = (1.0 + exceed) / (1.0 + n_valid)
-    p_ok = np.where(np.isfinite(ta) & (n_valid > 0), p_ok, np.nan)
+    table = np.full((d_rows, used.size, w), np.nan)
+    done = np.zeros((d_rows, used.size), dtype=bool)
+    actual = _positions_by_column(col, pos0, used)
+    cands = [candidate_positions(finite_cols[:, c], actual[k], spec, buffer) for k, c in enumerate(used)]
+    sums = market_sums(y_panel, x_panel, spec, rf) if todo.size else None
+    n_cand = np.zeros(n, dtype=np.int64)
     p = np.full((n, w), np.nan)
-    p[todo] = p_ok
     nv = np.zeros((n, w), dtype=np.int64)
-    nv[todo] = n_valid
     ne = np.zeros((n, w), dtype=np.int64)
-    ne[todo] = exceed
+    for a in range(0, todo.size, chunk):  # memory bounded by the chunk (and the table)
+        ev_idx, sl = todo[a:a + chunk], slot[a:a + chunk]
+        draws = np.full((ev_idx.size, n_draws), -1, dtype=np.int64)
+        for j, (i, k) in enumerate(zip(ev_idx, sl, strict=True)):  # one rng per event (cheap)
+            n_cand[i] = cands[k].size
+            if cands[k].size:
+                rng = event_rng(seed, draw_key(tickers[i], events["day0"].iat[i]))
+                draws[j] = rng.choice(cands[k], size=n_draws, replace=True)
+        rows, cols = np.maximum(draws, 0), np.broadcast_to(sl[:, None], draws.shape)
+        live = draws >= 0
+        new = np.unique((rows * used.size + cols)[live & ~done[rows, cols]])
+        if new.size:
+            r_new, s_new = new // used.size, new % used.size
+            table[r_new, s_new] = pseudo_statistics(y_panel, x_panel, used[s_new], r_new, spec, rf, sums=sums)
+            done[r_new, s_new] = True
+        t_pseudo = np.where(live[:, :, None], table[rows, cols], np.nan)  # (chunk, draws, W)
+        valid = np.isfinite(t_pseudo)
+        ta = t_actual[ev_idx]
+        n_valid = valid.sum(axis=1)
+        exceed = (valid & (np.abs(t_pseudo) >= np.abs(ta)[:, None, :])).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p[ev_idx] = np.where(np.isfinite(ta) & (n_valid > 0), (1.0 + exceed) / (1.0 + n_valid), np.nan)
+        nv[ev_idx], ne[ev_idx] = n_valid, exceed
     frame = pd.DataFrame({
         "event_id": pd.array(np.repeat(ids, w), dtype="str"),
         "window_start": np.tile([s for s, _ in spec.windows], n),
@@ -227,13 +239,16 @@ def placebo_pvalues(
 
 
 def pseudo_statistics(y_panel: np.ndarray, x_panel: np.ndarray | None, col: np.ndarray, pos0: np.ndarray,
-                      spec: EventStudySpec, rf: np.ndarray | None = None, *, chunk: int = _CHUNK) -> np.ndarray:
+                      spec: EventStudySpec, rf: np.ndarray | None = None, *, chunk: int = _CHUNK,
+                      sums: PanelSums | None = None) -> np.ndarray:
     """(N, W) CAR t-statistics of pseudo-events (ticker column, day-0 row) through the
     pipeline, in chunks of ``chunk`` events; NaN where a pseudo-event cannot be
-    estimated or a window is incomplete."""
+    estimated or a window is incomplete. ``sums``: the panel's
+    :func:`~research.eventstudy.pipeline.market_sums` when the caller has them."""
     w = len(spec.windows)
     out = np.full((len(pos0), w), np.nan)
-    sums = market_sums(y_panel, x_panel, spec, rf) if len(pos0) else None
+    if sums is None and len(pos0):
+        sums = market_sums(y_panel, x_panel, spec, rf)
     for a in range(0, len(pos0), chunk):
         b = min(a + chunk, len(pos0))
         al = align_matrices(y_panel, x_panel, col[a:b], pos0[a:b], spec, rf, sums)
@@ -298,6 +313,16 @@ def admissible_rows(finite: np.ndarray, spec: EventStudySpec, *, exclude_rows: I
 #: Levels at which :func:`exact_placebo` reports the placebo critical |t| (``t_crit_01``, ...).
 CRITICAL_LEVELS: tuple[float, ...] = (0.01, 0.05, 0.10)
 _Z05 = 1.959963984540054  # two-sided 5% normal critical value (the t's df are >= 118 here)
+
+
+def _positions_by_column(col: np.ndarray, pos0: np.ndarray, cols: np.ndarray) -> list[np.ndarray]:
+    """Day-0 rows (>= 0) of the events in each column of ``cols`` (one sort, not a scan
+    of every event per column)."""
+    have = np.flatnonzero(pos0 >= 0)
+    order = have[np.argsort(col[have], kind="stable")]
+    sc = col[order]
+    lo, hi = np.searchsorted(sc, cols, side="left"), np.searchsorted(sc, cols, side="right")
+    return [pos0[order[a:b]] for a, b in zip(lo, hi, strict=True)]
 
 
 def placebo_critical_values(abs_t: np.ndarray, levels: Iterable[float]) -> np.ndarray:

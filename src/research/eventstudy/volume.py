@@ -30,14 +30,18 @@ import pandas as pd
 
 from research.eventstudy.spec import EventStudySpec
 
-__all__ = ["abnormal_volume_panel", "aggregate_volume", "VOLUME_COLUMNS"]
+__all__ = ["abnormal_volume_panel", "aggregate_volume", "VOLUME_COLUMNS", "EVENT_CHUNK"]
 
 VOLUME_COLUMNS = ("event_id", "ticker", "day", "volume", "log_volume", "abnormal_log_volume",
                   "sav", "status", "reason")
 
 
+#: events whose estimation-window volumes are read at once (:func:`abnormal_volume_panel`)
+EVENT_CHUNK = 20_000
+
+
 def abnormal_volume_panel(events: pd.DataFrame, volume: pd.DataFrame,
-                          spec: EventStudySpec) -> pd.DataFrame:
+                          spec: EventStudySpec, *, chunk: int = EVENT_CHUNK) -> pd.DataFrame:
     """Abnormal log volume for each event and relative day of the event span.
 
     Parameters
@@ -48,6 +52,9 @@ def abnormal_volume_panel(events: pd.DataFrame, volume: pd.DataFrame,
         Share volume, DatetimeIndex of sessions x tickers (NaN = not traded / unknown).
     spec : EventStudySpec
         Its estimation window (and ``min_obs``) and event span are used.
+    chunk : int, default :data:`EVENT_CHUNK`
+        Events whose estimation windows (``chunk x L`` volumes) are read at once; the
+        result does not depend on it.
 
     Returns
     -------
@@ -71,19 +78,23 @@ def abnormal_volume_panel(events: pd.DataFrame, volume: pd.DataFrame,
     has_vol[:-1] = np.isfinite(v).any(axis=0)
     d = v.shape[0]
 
-    def take(rel: np.ndarray) -> np.ndarray:
-        rows = pos0[:, None] + rel[None, :]
-        inside = (rows >= 0) & (rows < d) & (pos0[:, None] >= 0) & (col[:, None] >= 0)
-        out = v[np.clip(rows, 0, d - 1), np.clip(col, 0, None)[:, None]]
+    def take(rel: np.ndarray, ev: slice) -> np.ndarray:
+        p0, c = pos0[ev], col[ev]
+        rows = p0[:, None] + rel[None, :]
+        inside = (rows >= 0) & (rows < d) & (p0[:, None] >= 0) & (c[:, None] >= 0)
+        out = v[np.clip(rows, 0, d - 1), np.clip(c, 0, None)[:, None]]
         return np.where(inside, out, np.nan)
 
-    v_est = take(rel_est)
-    v_evt = take(rel_evt)
-    n_valid = np.isfinite(v_est).sum(axis=1)
-    with np.errstate(all="ignore"):
-        m = np.where(n_valid > 0, np.nansum(v_est, axis=1) / np.maximum(n_valid, 1), np.nan)
-        ss = np.nansum((v_est - m[:, None]) ** 2, axis=1)
-        s = np.sqrt(ss / (n_valid - 1))
+    v_evt = take(rel_evt, slice(None))
+    n_valid = np.zeros(n, dtype=np.int64)
+    m, s = np.full(n, np.nan), np.full(n, np.nan)
+    for a in range(0, n, chunk):  # the estimation windows, ``chunk`` events at a time
+        rows = slice(a, a + chunk)
+        v_est = take(rel_est, rows)
+        n_valid[rows] = np.isfinite(v_est).sum(axis=1)
+        with np.errstate(all="ignore"):
+            m[rows] = np.where(n_valid[rows] > 0, np.nansum(v_est, axis=1) / np.maximum(n_valid[rows], 1), np.nan)
+            s[rows] = np.sqrt(np.nansum((v_est - m[rows, None]) ** 2, axis=1) / (n_valid[rows] - 1))
     reason = np.full(n, "", dtype=object)
     no_vol = (col < 0) | ~has_vol[np.where(col < 0, -1, col)]
     reason[(n_valid < est.min_obs)] = (
