@@ -217,3 +217,28 @@ def test_resampled_placebo_and_volume_do_not_depend_on_their_event_chunk(panel):
     assert (base["status"] == "ok").sum() > 0
     for chunk in (1, 13):
         pd.testing.assert_frame_equal(base, abnormal_volume_panel(ev_v, vol, spec, chunk=chunk), check_exact=True)
+
+
+@pytest.mark.parametrize("method", ["resample", "exact"])
+def test_dask_placebo_gives_the_in_process_result(panel, method):
+    """With a client the placebo's pseudo statistics are Dask tasks (the resampled placebo
+    computes every candidate date up front): the same p-values, counts and critical values."""
+    distributed = pytest.importorskip("distributed", reason="dask[distributed] is in the test extra")
+    ev = _events(panel, 45, seed=8)
+    kw = {"returns": panel, "volume": False, "tests": (), "placebo_method": method,
+          "placebo_draws": 120, "seed": 2}
+    local = run_event_study(ev, **kw)
+    assert local.placebo["p_placebo"].notna().sum() > 20
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        submit, calls = client.submit, []
+
+        def counted(*args, **kwargs):  # the real submit, counted
+            calls.append(args[0].__name__)
+            return submit(*args, **kwargs)
+
+        client.submit = counted
+        remote = run_event_study(ev, client=client, **kw)
+    assert "pseudo_chunk" in calls  # the pseudo statistics ran as tasks
+    _assert_same_per_event(local, remote)
+    pd.testing.assert_frame_equal(local.placebo, remote.placebo, check_exact=True)

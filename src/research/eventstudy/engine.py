@@ -127,13 +127,15 @@ def run_event_study(
         combines; the generalized rank test takes a second pass that estimates each
         chunk again). Results equal the one-shot run up to the order of floating-point
         additions (``tests/test_engine_chunks.py`` pins 1e-12). The placebo and abnormal
-        volume run in this process, in chunks of their own whatever ``chunk_size``
-        (``placebo.EVENT_CHUNK`` events' draws, ``volume.EVENT_CHUNK`` events'
-        estimation windows), with results that do not depend on them.
+        volume use chunks of their own whatever ``chunk_size`` (``placebo.EVENT_CHUNK``
+        events' draws, ``volume.EVENT_CHUNK`` events' estimation windows), with results
+        that do not depend on them.
     client : dask.distributed.Client, optional
         Run the chunks as tasks on this Dask cluster (the returns panel is scattered once
         to every worker); results are gathered in chunk order, so the result is the one
-        of the in-process run with the same ``chunk_size``.
+        of the in-process run with the same ``chunk_size``. The placebo's pseudo-event
+        statistics run there too (:func:`research.eventstudy.placebo.pseudo_statistics`);
+        abnormal volume runs in this process.
 
     Returns
     -------
@@ -155,7 +157,7 @@ def run_event_study(
     if ok.any() and (placebo_method == "exact" or placebo_draws):
         placebo_frame, p_placebo, pl_notes = _run_placebo(
             ev, pan, ok, per["t_stat"], spec, placebo_method, int(placebo_draws), int(seed),
-            placebo_exclude, placebo_min_gap, placebo_until)
+            placebo_exclude, placebo_min_gap, placebo_until, client)
         notes.extend(pl_notes)
     return _result(ev, spec, ok, reasons, per, agg, tests_df, p_placebo, placebo_frame, pan, volume, notes)
 
@@ -310,18 +312,18 @@ def _tests_table(estimated: bool, n_agg: int, make_inp: Any, bhar: np.ndarray,
 
 def _run_placebo(ev: pd.DataFrame, pan: StudyPanel, ok: np.ndarray, t_stat: np.ndarray, spec: EventStudySpec,
                  method: str, draws: int, seed: int, exclude: Any, min_gap: int | None,
-                 until: object) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+                 until: object, client: Any = None) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
     notes: list[str] = []
     col = np.maximum(pan.col, 0)
     if method == "exact":
         frame = _placebo.exact_placebo(
             ev["event_id"].to_numpy(), pan.pos0, col, ok, t_stat, pan.y, pan.x, spec,
             index=pan.returns.index, columns=pan.returns.columns, exclude=exclude,
-            min_gap=min_gap, until=until, rf=pan.rf)
+            min_gap=min_gap, until=until, rf=pan.rf, client=client)
         p = frame["p_placebo"].to_numpy().reshape(len(ev), len(spec.windows))
         return frame, p, notes
     frame, p = _placebo.placebo_pvalues(ev, pan.pos0, col, ok, t_stat, pan.y, pan.x, spec,
-                                        n_draws=draws, seed=seed, rf=pan.rf)
+                                        n_draws=draws, seed=seed, rf=pan.rf, client=client)
     few = frame.drop_duplicates("event_id")
     few = few[(few["n_draws"] > 0) & (few["n_candidates"] < _placebo.MIN_CANDIDATES)]
     if not few.empty:

@@ -65,11 +65,14 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from research.errors import SpecificationError
+from research.eventstudy.chunks import chunk_bounds, run_chunks, share
 from research.eventstudy.pipeline import (
     PanelSums,
     align_matrices,
@@ -148,6 +151,7 @@ def placebo_pvalues(
     rf: np.ndarray | None = None,
     buffer: int | None = None,
     chunk: int = EVENT_CHUNK,
+    client: Any = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Placebo p-values of the CAR t-statistic for every event x window.
 
@@ -166,6 +170,9 @@ def placebo_pvalues(
         working arrays are ``chunk x n_draws x W``, whatever the number of events. The
         pseudo statistics are kept in a (sessions x tickers x W) table, each computed
         once; the p-values do not depend on ``chunk``.
+    client : dask.distributed.Client, optional
+        Compute the pseudo statistics of every candidate date of the events' tickers up
+        front as Dask tasks (:func:`pseudo_statistics`); the p-values are the same.
 
     Returns
     -------
@@ -195,6 +202,12 @@ def placebo_pvalues(
     actual = _positions_by_column(col, pos0, used)
     cands = [candidate_positions(finite_cols[:, c], actual[k], spec, buffer) for k, c in enumerate(used)]
     sums = market_sums(y_panel, x_panel, spec, rf) if todo.size else None
+    if client is not None and used.size:  # every candidate at once, on the cluster
+        r_all = np.concatenate(cands)
+        s_all = np.repeat(np.arange(used.size), [c.size for c in cands])
+        table[r_all, s_all] = pseudo_statistics(y_panel, x_panel, used[s_all], r_all, spec, rf,
+                                                sums=sums, client=client)
+        done[r_all, s_all] = True
     n_cand = np.zeros(n, dtype=np.int64)
     p = np.full((n, w), np.nan)
     nv = np.zeros((n, w), dtype=np.int64)
@@ -240,22 +253,47 @@ def placebo_pvalues(
 
 def pseudo_statistics(y_panel: np.ndarray, x_panel: np.ndarray | None, col: np.ndarray, pos0: np.ndarray,
                       spec: EventStudySpec, rf: np.ndarray | None = None, *, chunk: int = _CHUNK,
-                      sums: PanelSums | None = None) -> np.ndarray:
+                      sums: PanelSums | None = None, client: Any = None) -> np.ndarray:
     """(N, W) CAR t-statistics of pseudo-events (ticker column, day-0 row) through the
     pipeline, in chunks of ``chunk`` events; NaN where a pseudo-event cannot be
     estimated or a window is incomplete. ``sums``: the panel's
-    :func:`~research.eventstudy.pipeline.market_sums` when the caller has them."""
+    :func:`~research.eventstudy.pipeline.market_sums` when the caller has them.
+    ``client``: a ``dask.distributed.Client``; the panel is scattered once and each
+    chunk is a task (:func:`research.eventstudy.chunks.run_chunks`), same numbers."""
     w = len(spec.windows)
     out = np.full((len(pos0), w), np.nan)
-    if sums is None and len(pos0):
+    if not len(pos0):
+        return out
+    if sums is None:
         sums = market_sums(y_panel, x_panel, spec, rf)
-    for a in range(0, len(pos0), chunk):
-        b = min(a + chunk, len(pos0))
-        al = align_matrices(y_panel, x_panel, col[a:b], pos0[a:b], spec, rf, sums)
-        good, _ = screen(al, spec)
-        gi = np.flatnonzero(good)
-        if gi.size:
-            out[a + gi] = window_statistics(estimate(al.take(gi), spec), spec, bhar=False, pvalues=False)["t_stat"]
+    shared = share(PseudoPanel(y_panel, x_panel, rf, sums), client)
+    bounds = chunk_bounds(len(pos0), chunk)
+    for (a, b), t in zip(bounds, run_chunks(pseudo_chunk, bounds, shared,
+                                            lambda a, b: (col[a:b], pos0[a:b], spec), client), strict=True):
+        out[a:b] = t
+    return out
+
+
+@dataclass(frozen=True)
+class PseudoPanel:
+    """What :func:`pseudo_chunk` reads: returns (D, M), regressors (D, K) or None, the
+    risk-free rate (D,) or None and the market model's running sums (shipped once to
+    every Dask worker)."""
+
+    y: np.ndarray
+    x: np.ndarray | None
+    rf: np.ndarray | None
+    sums: PanelSums | None
+
+
+def pseudo_chunk(pan: PseudoPanel, col: np.ndarray, pos0: np.ndarray, spec: EventStudySpec) -> np.ndarray:
+    """(n, W) CAR t-statistics of one chunk of pseudo-events (NaN where undefined)."""
+    out = np.full((len(pos0), len(spec.windows)), np.nan)
+    al = align_matrices(pan.y, pan.x, col, pos0, spec, pan.rf, pan.sums)
+    good, _ = screen(al, spec)
+    gi = np.flatnonzero(good)
+    if gi.size:
+        out[gi] = window_statistics(estimate(al.take(gi), spec), spec, bhar=False, pvalues=False)["t_stat"]
     return out
 
 
@@ -374,6 +412,7 @@ def exact_placebo(
     min_gap: int | None = None,
     until: object = None,
     rf: np.ndarray | None = None,
+    client: Any = None,
 ) -> pd.DataFrame:
     """Exact placebo p-values of the CAR t-statistic over every admissible pseudo date.
 
@@ -391,6 +430,8 @@ def exact_placebo(
         span's length, so the spans are disjoint); see :func:`admissible_rows`.
     until : date or None. Pseudo event spans end on or before it (the as-of date);
         None uses all history.
+    client : dask.distributed.Client, optional
+        Compute the pseudo statistics as Dask tasks (:func:`pseudo_statistics`).
 
     Returns
     -------
@@ -422,7 +463,7 @@ def exact_placebo(
     keys = list(cand)
     all_rows = np.concatenate([cand[c] for c in keys]) if keys else np.zeros(0, np.int64)
     all_cols = np.concatenate([np.full(cand[c].size, c) for c in keys]) if keys else np.zeros(0, np.int64)
-    t_all = pseudo_statistics(y_panel, x_panel, all_cols, all_rows, spec, rf)
+    t_all = pseudo_statistics(y_panel, x_panel, all_cols, all_rows, spec, rf, client=client)
     offs = dict(zip(keys, np.cumsum([0] + [cand[c].size for c in keys])[:-1], strict=True))
     n_cand = np.zeros(n, dtype=np.int64)
     n_valid = np.zeros((n, w), dtype=np.int64)
