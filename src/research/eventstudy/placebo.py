@@ -84,7 +84,8 @@ from research.eventstudy.pipeline import (
 from research.eventstudy.spec import EventStudySpec
 
 __all__ = ["placebo_critical_values", "CRITICAL_LEVELS", "placebo_pvalues", "exact_placebo", "admissible_rows", "pseudo_statistics", "event_rng",
-           "draw_key", "candidate_positions", "DEFAULT_DRAWS", "EVENT_CHUNK"]
+           "draw_key", "candidate_positions", "DEFAULT_DRAWS", "EVENT_CHUNK", "exceedances",
+           "pseudo_chunk", "PseudoPanel"]
 
 DEFAULT_DRAWS = 1000
 MIN_CANDIDATES = 100
@@ -221,20 +222,13 @@ def placebo_pvalues(
                 rng = event_rng(seed, draw_key(tickers[i], events["day0"].iat[i]))
                 draws[j] = rng.choice(cands[k], size=n_draws, replace=True)
         rows, cols = np.maximum(draws, 0), np.broadcast_to(sl[:, None], draws.shape)
-        live = draws >= 0
-        new = np.unique((rows * used.size + cols)[live & ~done[rows, cols]])
+        new = np.unique((rows * used.size + cols)[(draws >= 0) & ~done[rows, cols]])
         if new.size:
             r_new, s_new = new // used.size, new % used.size
             table[r_new, s_new] = pseudo_statistics(y_panel, x_panel, used[s_new], r_new, spec, rf, sums=sums)
             done[r_new, s_new] = True
-        t_pseudo = np.where(live[:, :, None], table[rows, cols], np.nan)  # (chunk, draws, W)
-        valid = np.isfinite(t_pseudo)
-        ta = t_actual[ev_idx]
-        n_valid = valid.sum(axis=1)
-        exceed = (valid & (np.abs(t_pseudo) >= np.abs(ta)[:, None, :])).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            p[ev_idx] = np.where(np.isfinite(ta) & (n_valid > 0), (1.0 + exceed) / (1.0 + n_valid), np.nan)
-        nv[ev_idx], ne[ev_idx] = n_valid, exceed
+        nv[ev_idx], ne[ev_idx], p[ev_idx] = exceedances(
+            np.where((draws >= 0)[:, :, None], table[rows, cols], np.nan), t_actual[ev_idx])
     frame = pd.DataFrame({
         "event_id": pd.array(np.repeat(ids, w), dtype="str"),
         "window_start": np.tile([s for s, _ in spec.windows], n),
@@ -249,6 +243,29 @@ def placebo_pvalues(
         "method": pd.array(["resample"] * (n * w), dtype="str"),
     })
     return frame, p
+
+
+def exceedances(t_pseudo: np.ndarray, t_actual: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Placebo counts of N events from their pseudo statistics.
+
+    Parameters
+    ----------
+    t_pseudo : (N, draws, W) pseudo-event t-statistics, NaN where undefined.
+    t_actual : (N, W) the events' own t-statistics.
+
+    Returns
+    -------
+    (n_valid, n_exceed, p) each (N, W): defined pseudo statistics, those with
+    ``|t_pseudo| >= |t_actual|``, and ``p = (1 + n_exceed) / (1 + n_valid)`` (NaN when
+    ``t_actual`` is NaN or no pseudo statistic is defined).
+    """
+    valid = np.isfinite(t_pseudo)
+    n_valid = valid.sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        n_exceed = (valid & (np.abs(t_pseudo) >= np.abs(t_actual)[:, None, :])).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(np.isfinite(t_actual) & (n_valid > 0), (1.0 + n_exceed) / (1.0 + n_valid), np.nan)
+    return n_valid, n_exceed, p
 
 
 def pseudo_statistics(y_panel: np.ndarray, x_panel: np.ndarray | None, col: np.ndarray, pos0: np.ndarray,
