@@ -198,6 +198,20 @@ def test_resampled_placebo_and_volume_do_not_depend_on_their_event_chunk(panel):
     for chunk in (1, 7):
         other, p = placebo_pvalues(pev, pos0, col, ok, t, y, x, spec, n_draws=150, seed=5, chunk=chunk)
         pd.testing.assert_frame_equal(one, other, check_exact=True)
+    import research.eventstudy.placebo as placebo_module
+
+    real, rounds = placebo_module.pseudo_statistics, []
+
+    def counted(*args, **kwargs):  # the real function, its calls counted (one per round)
+        rounds.append(1)
+        return real(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:  # many draws per event: fewer events per round
+        mp.setattr(placebo_module, "DRAWS_PER_ROUND", 1_000)
+        mp.setattr(placebo_module, "pseudo_statistics", counted)
+        other, _ = placebo_pvalues(pev, pos0, col, ok, t, y, x, spec, n_draws=150, seed=5, chunk=10_000)
+    assert len(rounds) >= 5  # 6 events (900 draws) a round, not all events in one
+    pd.testing.assert_frame_equal(one, other, check_exact=True)
     # an independent count for two events: their own draws through the pipeline one by one
     for i in np.flatnonzero(ok & np.isfinite(p_one).all(axis=1))[:2]:
         n_cand = int(one["n_candidates"].iat[i * len(spec.windows)])

@@ -84,14 +84,16 @@ from research.eventstudy.pipeline import (
 from research.eventstudy.spec import EventStudySpec
 
 __all__ = ["placebo_critical_values", "CRITICAL_LEVELS", "placebo_pvalues", "exact_placebo", "admissible_rows", "pseudo_statistics", "event_rng",
-           "draw_key", "candidate_positions", "DEFAULT_DRAWS", "EVENT_CHUNK", "exceedances",
+           "draw_key", "candidate_positions", "DEFAULT_DRAWS", "EVENT_CHUNK", "DRAWS_PER_ROUND", "exceedances",
            "pseudo_chunk", "PseudoPanel"]
 
 DEFAULT_DRAWS = 1000
 MIN_CANDIDATES = 100
 _CHUNK = 20_000
-#: events per round of the resampled placebo (:func:`placebo_pvalues`)
+#: events per round of the resampled placebo (:func:`placebo_pvalues`) ...
 EVENT_CHUNK = 2_000
+#: ... and at most this many draws per round (fewer events when each has many draws)
+DRAWS_PER_ROUND = 2_000_000
 
 
 def draw_key(ticker: str, day0: object) -> str:
@@ -167,10 +169,11 @@ def placebo_pvalues(
     n_draws : pseudo-events per event (default 1000). seed : int.
     buffer : minimum distance in sessions from any actual event of the ticker
         (default: the event span's length minus one).
-    chunk : events whose draws are evaluated at once (default :data:`EVENT_CHUNK`): the
-        working arrays are ``chunk x n_draws x W``, whatever the number of events. The
-        pseudo statistics are kept in a (sessions x tickers x W) table, each computed
-        once; the p-values do not depend on ``chunk``.
+    chunk : events whose draws are evaluated at once (default :data:`EVENT_CHUNK`, and
+        at most :data:`DRAWS_PER_ROUND` draws): the working arrays are
+        ``chunk x n_draws x W``, whatever the number of events. The pseudo statistics are
+        kept in a (sessions x tickers x W) table, each computed once; the p-values do not
+        depend on ``chunk``.
     client : dask.distributed.Client, optional
         Compute the pseudo statistics of every candidate date of the events' tickers up
         front as Dask tasks (:func:`pseudo_statistics`); the p-values are the same.
@@ -213,6 +216,7 @@ def placebo_pvalues(
     p = np.full((n, w), np.nan)
     nv = np.zeros((n, w), dtype=np.int64)
     ne = np.zeros((n, w), dtype=np.int64)
+    chunk = max(1, min(int(chunk), DRAWS_PER_ROUND // n_draws))
     for a in range(0, todo.size, chunk):  # memory bounded by the chunk (and the table)
         ev_idx, sl = todo[a:a + chunk], slot[a:a + chunk]
         draws = np.full((ev_idx.size, n_draws), -1, dtype=np.int64)
