@@ -41,7 +41,7 @@ def combined_id(*parts: object) -> str:
 def str_array(values: Any) -> pd.api.extensions.ExtensionArray:
     """A ``str`` array of ``values`` (strings, mostly repeats -- empty reasons, a few
     statuses): each distinct string converted once, then taken."""
-    codes, uniq = pd.factorize(np.asarray(values, dtype=object))
+    codes, uniq = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)  # NaN -> NA
     return pd.array(np.asarray(uniq, dtype=object), dtype="str").take(codes)
 
 

@@ -500,9 +500,9 @@ def exact_placebo(
         # each window counts the pseudo dates whose own window ends by the last usable row
         valid = np.isfinite(tk) & (rows[keep][:, None] + ends[None, :] <= last_of[c])
         n_cand[i] = int(keep.sum())
-        n_valid[i] = valid.sum(axis=0)
+        nv_i, ne_i, _ = exceedances(np.where(valid, tk, np.nan)[None], t_actual[i][None])
+        n_valid[i], n_exceed[i] = nv_i[0], ne_i[0]
         with np.errstate(invalid="ignore"):
-            n_exceed[i] = (valid & (np.abs(tk) >= np.abs(t_actual[i])[None, :])).sum(axis=0)
             n_size[i] = (valid & (np.abs(tk) > _Z05)).sum(axis=0)
         for j in range(w):
             crit[i, j] = placebo_critical_values(np.abs(tk[valid[:, j], j]), CRITICAL_LEVELS)
