@@ -46,7 +46,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -1088,18 +1088,54 @@ def _row_median_sorted(srt: np.ndarray) -> np.ndarray:
     return np.where(n_fin > 0, med, np.nan)
 
 
-_RANK_SCORES: dict[str, Callable[[BatteryInput], np.ndarray]] = {
-    # (N, L+T) per-event scores over estimation + event days whose day sums the rank tests use
-    "rank": lambda inp: _ranks(inp),
-    "corrado_rank": lambda inp: _ranks(inp) - (_m_i(inp)[:, None] + 1.0) / 2.0,
-    "modified_rank": lambda inp: _ranks(inp) / (_m_i(inp)[:, None] + 1.0) - 0.5,
-    "corrado_sign": lambda inp: np.sign(_full(inp) - _row_median_sorted(_full_sorted(inp)[1])[:, None]),
-}
+def _rank_base(inp: BatteryInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, _DayParts]:
+    """Ranks with 0 on missing days (N, L+T), presence as 0/1 floats, ``M_i`` and the
+    rank day parts: the pieces every rank score's day sums are made of."""
+
+    def make():
+        k = _ranks(inp)
+        present = np.isfinite(k)
+        k0 = np.where(present, k, 0.0)
+        m_i = _m_i(inp)
+        parts = _DayParts(k0.sum(axis=0), np.add.reduce(present, axis=0, dtype=np.int64),
+                          k.shape[0], int(m_i.sum()), int((m_i > 0).sum()))
+        return k0, present.astype(float), m_i, parts
+
+    return _cached(inp, "rank_base", make)
+
+
+def _rank_score_parts(inp: BatteryInput, name: str) -> _DayParts:
+    """Day parts of the rank scores (``K`` the ranks, ``M_i`` the usable days):
+
+    * ``rank``: ``K_it``;
+    * ``corrado_rank``: ``K_it - (M_i + 1) / 2`` -- half-integers, so the day sums
+      ``sum_i K_it - sum_i (M_i + 1) / 2`` are exact in any order;
+    * ``modified_rank``: ``K_it / (M_i + 1) - 1/2`` -- ``sum_i (K_it - (M_i + 1) / 2) / (M_i + 1)``;
+    * ``corrado_sign``: ``sign(AR_it - median_i)`` over the AR rows.
+
+    The rank scores are matrix-vector products with one rank matrix instead of a
+    matrix per score."""
+    if name == "corrado_sign":
+        full = _full(inp)
+        return _DayParts.of(np.sign(full - _row_median_sorted(_full_sorted(inp)[1])[:, None]))
+    k0, present, m_i, parts = _rank_base(inp)
+    if name == "rank":
+        return parts
+    half = (m_i + 1.0) / 2.0
+    if name == "corrado_rank":
+        s = parts.s - half @ present
+    else:  # modified_rank: centred first (exact), so the weighted sum does not cancel
+        s = (1.0 / (m_i + 1.0)) @ (k0 - half[:, None] * present)
+    return replace(parts, s=s)
+
+
+#: the rank scores whose day parts the rank tests use (:func:`_rank_score_parts`)
+_RANK_SCORES: tuple[str, ...] = ("rank", "corrado_rank", "modified_rank", "corrado_sign")
 
 
 def _rank_parts(inp: BatteryInput, name: str) -> _DayParts:
     """Day sums of the rank scores ``name`` (:data:`_RANK_SCORES`), memoised."""
-    return _cached(inp, f"parts:{name}", lambda: _DayParts.of(_RANK_SCORES[name](inp)))
+    return _cached(inp, f"parts:{name}", lambda: _rank_score_parts(inp, name))
 
 
 def corrado_rank(inp: BatteryInput, window: Window = None, *, convention: str = "textbook") -> TestStat:
