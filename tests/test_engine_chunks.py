@@ -256,3 +256,41 @@ def test_dask_placebo_gives_the_in_process_result(panel, method):
     assert "pseudo_chunk" in calls  # the pseudo statistics ran as tasks
     _assert_same_per_event(local, remote)
     pd.testing.assert_frame_equal(local.placebo, remote.placebo, check_exact=True)
+
+
+def test_dask_abnormal_volume_gives_the_in_process_result(panel):
+    """With a client, abnormal volume's estimation windows are read as Dask tasks (one per
+    chunk of events): the volume table equals the in-process one exactly, and a
+    hand-computed event's estimation mean and sd (ddof=1, ln(1 + V)) agree with it."""
+    distributed = pytest.importorskip("distributed", reason="dask[distributed] is in the test extra")
+    import research.eventstudy.volume as volume_module
+
+    vol = close_panel(load_prices(TICKERS, source="snapshot"), field="volume")
+    ev = _events(panel, 45, seed=9)
+    kw = {"returns": panel, "volume": vol, "tests": ()}
+    local = run_event_study(ev, **kw)
+    ok = local.volume[local.volume["status"] == "ok"]
+    assert ok["event_id"].nunique() > 30 and (local.volume["status"] == "skipped").any()
+    with pytest.MonkeyPatch.context() as mp, distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        mp.setattr(volume_module, "EVENT_CHUNK", 7)  # several chunks, so several tasks
+        submit, calls = client.submit, []
+
+        def counted(*args, **kwargs):  # the real submit, counted
+            calls.append(args[0].__name__)
+            return submit(*args, **kwargs)
+
+        client.submit = counted
+        remote = run_event_study(ev, client=client, **kw)
+    assert calls.count("estimation_moments") == -(-len(ev) // 7)
+    pd.testing.assert_frame_equal(local.volume, remote.volume, check_exact=True)
+    # one event by hand: its estimation sessions [-260, -11] before day 0
+    d0 = ok[(ok["day"] == 0) & ok["log_volume"].notna()].iloc[0]
+    day0 = local.events.set_index("event_id").loc[d0["event_id"], "day0"]
+    p0 = vol.index.get_loc(day0)
+    est = np.log1p(vol[d0["ticker"]].iloc[p0 - 260: p0 - 10].to_numpy(dtype=float))
+    est = est[np.isfinite(est)]
+    assert est.size >= 120
+    assert d0["abnormal_log_volume"] == pytest.approx(d0["log_volume"] - est.mean(), abs=1e-12)
+    assert d0["sav"] == pytest.approx((d0["log_volume"] - est.mean()) / est.std(ddof=1), rel=1e-10)

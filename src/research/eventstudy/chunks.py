@@ -238,9 +238,10 @@ def chunk_grank(pan: StudyPanel, a: int, b: int, first: np.ndarray, spec: EventS
     return _stats.grank_sums(_battery_input(est, keep, spec), windows, scale)
 
 
-def share(pan: StudyPanel, client: Any = None) -> Any:
-    """``pan`` as :func:`run_chunks` takes it: itself in process, or scattered once to
-    every worker of ``client`` (a future that every round of chunks reuses)."""
+def share(pan: Any, client: Any = None) -> Any:
+    """``pan`` (the study panel, or any input every chunk reads) as :func:`run_chunks`
+    takes it: itself in process, or scattered once to every worker of ``client`` (a
+    future that every round of chunks reuses)."""
     if client is None:
         return pan
     # hash=False: a fresh key per study, never raced by the release of another study's copy

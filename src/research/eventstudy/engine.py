@@ -50,6 +50,7 @@ from research.eventstudy.result import (
     EventStudyResult,
 )
 from research.eventstudy.spec import EventStudySpec
+from research.eventstudy.volume import abnormal_volume_panel
 
 # align_days, align_matrices, load_return_panel, prepare_events, screen, expand_tickers:
 # re-exported from their pipeline modules for existing callers.
@@ -134,8 +135,9 @@ def run_event_study(
         Run the chunks as tasks on this Dask cluster (the returns panel is scattered once
         to every worker); results are gathered in chunk order, so the result is the one
         of the in-process run with the same ``chunk_size``. The placebo's pseudo-event
-        statistics run there too (:func:`research.eventstudy.placebo.pseudo_statistics`);
-        abnormal volume runs in this process.
+        statistics run there too (:func:`research.eventstudy.placebo.pseudo_statistics`),
+        and so do abnormal volume's estimation windows
+        (:func:`research.eventstudy.volume.estimation_moments`).
 
     Returns
     -------
@@ -159,7 +161,10 @@ def run_event_study(
             ev, pan, ok, per["t_stat"], spec, placebo_method, int(placebo_draws), int(seed),
             placebo_exclude, placebo_min_gap, placebo_until, client)
         notes.extend(pl_notes)
-    return _result(ev, spec, ok, reasons, per, agg, tests_df, p_placebo, placebo_frame, pan, volume, notes)
+    vol_df = None
+    if pan.volume is not None and volume is not False:
+        vol_df = abnormal_volume_panel(ev, pan.volume, spec, client=client)
+    return _result(ev, spec, ok, reasons, per, agg, tests_df, p_placebo, placebo_frame, vol_df, notes)
 
 
 def _estimate_all(ev: pd.DataFrame, pan: StudyPanel, spec: EventStudySpec, tests: Any,
@@ -337,7 +342,7 @@ def _run_placebo(ev: pd.DataFrame, pan: StudyPanel, ok: np.ndarray, t_stat: np.n
 
 def _result(ev: pd.DataFrame, spec: EventStudySpec, ok: np.ndarray, reasons: list[str],
             per: dict[str, np.ndarray], agg: np.ndarray, tests_df: pd.DataFrame, p_placebo: np.ndarray,
-            placebo_frame: pd.DataFrame | None, pan: StudyPanel, volume: Any, notes: list[str]) -> EventStudyResult:
+            placebo_frame: pd.DataFrame | None, vol_df: pd.DataFrame | None, notes: list[str]) -> EventStudyResult:
     """The result tables from the per-event arrays."""
     n, w = len(ev), len(spec.windows)
     rel = np.arange(spec.event_span[0], spec.event_span[1] + 1)
@@ -372,11 +377,6 @@ def _result(ev: pd.DataFrame, spec: EventStudySpec, ok: np.ndarray, reasons: lis
     aar_df = pd.DataFrame({"aar": aar, "caar": np.cumsum(np.nan_to_num(aar)), "n": cnt},
                           index=pd.Index(rel, name="day"))
     aar_df.loc[cnt == 0, "caar"] = np.nan
-    vol_df = None
-    if pan.volume is not None and volume is not False:
-        from research.eventstudy.volume import abnormal_volume_panel
-
-        vol_df = abnormal_volume_panel(ev, pan.volume, spec)
     beta_cols = [c for c in events_out.columns if c.startswith("beta_")]
     return EventStudyResult(
         events=events_out[list(EVENT_COLUMNS) + beta_cols],

@@ -25,12 +25,16 @@ statistics. *Review of Quantitative Finance and Accounting* 6, 309-326.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from research.eventstudy.chunks import chunk_bounds, run_chunks, share
 from research.eventstudy.spec import EventStudySpec
 
-__all__ = ["abnormal_volume_panel", "aggregate_volume", "VOLUME_COLUMNS", "EVENT_CHUNK"]
+__all__ = ["abnormal_volume_panel", "aggregate_volume", "VOLUME_COLUMNS", "EVENT_CHUNK",
+           "window_values", "estimation_moments"]
 
 VOLUME_COLUMNS = ("event_id", "ticker", "day", "volume", "log_volume", "abnormal_log_volume",
                   "sav", "status", "reason")
@@ -40,8 +44,31 @@ VOLUME_COLUMNS = ("event_id", "ticker", "day", "volume", "log_volume", "abnormal
 EVENT_CHUNK = 20_000
 
 
+def window_values(v: np.ndarray, pos0: np.ndarray, col: np.ndarray, rel: np.ndarray) -> np.ndarray:
+    """(N, R) values of the panel ``v`` (sessions x tickers) at rows ``pos0 + rel`` in
+    columns ``col``; NaN outside the panel, for ``pos0 < 0`` and for ``col < 0``."""
+    d = v.shape[0]
+    rows = pos0[:, None] + rel[None, :]
+    inside = (rows >= 0) & (rows < d) & (pos0[:, None] >= 0) & (col[:, None] >= 0)
+    out = v[np.clip(rows, 0, d - 1), np.clip(col, 0, None)[:, None]]
+    return np.where(inside, out, np.nan)
+
+
+def estimation_moments(v: np.ndarray, pos0: np.ndarray, col: np.ndarray,
+                       rel_est: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each event's estimation-window log volumes (relative days ``rel_est``): the count
+    of finite values, their mean and sample standard deviation (ddof=1; NaN below 2)."""
+    v_est = window_values(v, pos0, col, rel_est)
+    n_valid = np.isfinite(v_est).sum(axis=1)
+    with np.errstate(all="ignore"):
+        m = np.where(n_valid > 0, np.nansum(v_est, axis=1) / np.maximum(n_valid, 1), np.nan)
+        s = np.sqrt(np.nansum((v_est - m[:, None]) ** 2, axis=1) / (n_valid - 1))
+    return n_valid, m, s
+
+
 def abnormal_volume_panel(events: pd.DataFrame, volume: pd.DataFrame,
-                          spec: EventStudySpec, *, chunk: int = EVENT_CHUNK) -> pd.DataFrame:
+                          spec: EventStudySpec, *, chunk: int | None = None,
+                          client: Any = None) -> pd.DataFrame:
     """Abnormal log volume for each event and relative day of the event span.
 
     Parameters
@@ -52,9 +79,12 @@ def abnormal_volume_panel(events: pd.DataFrame, volume: pd.DataFrame,
         Share volume, DatetimeIndex of sessions x tickers (NaN = not traded / unknown).
     spec : EventStudySpec
         Its estimation window (and ``min_obs``) and event span are used.
-    chunk : int, default :data:`EVENT_CHUNK`
-        Events whose estimation windows (``chunk x L`` volumes) are read at once; the
-        result does not depend on it.
+    chunk : int, optional
+        Events whose estimation windows (``chunk x L`` volumes) are read at once
+        (default :data:`EVENT_CHUNK`); the result does not depend on it.
+    client : dask.distributed.Client, optional
+        Read the estimation windows as Dask tasks (:func:`estimation_moments` on each
+        chunk; the log-volume panel is scattered once); the result is the in-process one.
 
     Returns
     -------
@@ -76,25 +106,11 @@ def abnormal_volume_panel(events: pd.DataFrame, volume: pd.DataFrame,
     v = np.where(np.isfinite(v), v, np.nan)
     has_vol = np.zeros(len(cols) + 1, bool)
     has_vol[:-1] = np.isfinite(v).any(axis=0)
-    d = v.shape[0]
-
-    def take(rel: np.ndarray, ev: slice) -> np.ndarray:
-        p0, c = pos0[ev], col[ev]
-        rows = p0[:, None] + rel[None, :]
-        inside = (rows >= 0) & (rows < d) & (p0[:, None] >= 0) & (c[:, None] >= 0)
-        out = v[np.clip(rows, 0, d - 1), np.clip(c, 0, None)[:, None]]
-        return np.where(inside, out, np.nan)
-
-    v_evt = take(rel_evt, slice(None))
-    n_valid = np.zeros(n, dtype=np.int64)
-    m, s = np.full(n, np.nan), np.full(n, np.nan)
-    for a in range(0, n, chunk):  # the estimation windows, ``chunk`` events at a time
-        rows = slice(a, a + chunk)
-        v_est = take(rel_est, rows)
-        n_valid[rows] = np.isfinite(v_est).sum(axis=1)
-        with np.errstate(all="ignore"):
-            m[rows] = np.where(n_valid[rows] > 0, np.nansum(v_est, axis=1) / np.maximum(n_valid[rows], 1), np.nan)
-            s[rows] = np.sqrt(np.nansum((v_est - m[rows, None]) ** 2, axis=1) / (n_valid[rows] - 1))
+    v_evt = window_values(v, pos0, col, rel_evt)
+    bounds = chunk_bounds(n, chunk or EVENT_CHUNK)  # the estimation windows, a chunk of events at a time
+    parts = list(run_chunks(estimation_moments, bounds, share(v, client),
+                            lambda a, b: (pos0[a:b], col[a:b], rel_est), client))
+    n_valid, m, s = (np.concatenate([p[k] for p in parts]) for k in range(3))
     reason = np.full(n, "", dtype=object)
     no_vol = (col < 0) | ~has_vol[np.where(col < 0, -1, col)]
     reason[(n_valid < est.min_obs)] = (
