@@ -5,6 +5,7 @@ Run::
     .venv/bin/python benchmarks/bench_scale.py [--sizes 10000 100000 1000000] [--tickers 1000]
                                                [--days 2000] [--battery both|yes|no]
                                                [--chunk-size 20000] [--placebo-draws 0]
+                                               [--allocator default|kept|both]
 
 A synthetic panel of realistic shape (``--tickers`` stocks x ``--days`` sessions of
 i.i.d. normal market-model returns, seeded) and events drawn uniformly (ticker, day 0
@@ -16,6 +17,11 @@ and RSS per event above the panel, with and without the cross-sectional battery.
 with the number of events is the per-event output (AR, CAR path, CAR table) and the
 battery's per-event O(T) input. ``--placebo-draws K`` adds the resampled placebo (K
 pseudo dates per event, evaluated ``placebo.EVENT_CHUNK`` events at a time) to every run.
+
+``--allocator kept`` runs the children with glibc's ``MALLOC_MMAP_THRESHOLD_`` and
+``MALLOC_TRIM_THRESHOLD_`` raised (:data:`KEPT`): freed blocks stay in the process and are
+reused, instead of every large temporary being a fresh ``mmap`` whose pages fault in
+again; ``both`` runs each size both ways, one after the other, for a ratio within one run.
 """
 
 from __future__ import annotations
@@ -30,6 +36,10 @@ import time
 
 import numpy as np
 import pandas as pd
+
+#: glibc settings of ``--allocator kept``: blocks up to 1 GiB come from the heap, and up
+#: to 2 GiB of freed heap is kept for reuse rather than returned to the system
+KEPT = {"MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 31)}
 
 
 def _child(n: int, tickers: int, days: int, battery: bool, chunk: int, draws: int) -> None:
@@ -63,6 +73,8 @@ def main() -> None:
     ap.add_argument("--battery", choices=("both", "yes", "no"), default="both")
     ap.add_argument("--chunk-size", type=int, default=20000, help="events per chunk (0: all at once)")
     ap.add_argument("--placebo-draws", type=int, default=0, help="resampled placebo draws per event (0: none)")
+    ap.add_argument("--allocator", choices=("default", "kept", "both"), default="default",
+                    help="glibc allocator settings of the children (kept: KEPT; both: each size both ways)")
     ap.add_argument("--child", nargs=6, type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -73,25 +85,28 @@ def main() -> None:
     print(f"# Scale curve: synthetic panel {args.tickers} tickers x {args.days} sessions, "
           f"chunk_size={args.chunk_size or 'all'}, placebo draws per event {args.placebo_draws} "
           f"(load average before: {load})\n")
-    print("| events | battery | seconds | us/event | peak RSS (MB) | RSS above the panel (MB) | KB/event |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
+    print("| events | battery | allocator | seconds | us/event | peak RSS (MB) | RSS above the panel (MB) "
+          "| KB/event |")
+    print("|---:|---|---|---:|---:|---:|---:|---:|")
     modes = {"both": (True, False), "yes": (True,), "no": (False,)}[args.battery]
+    allocators = {"both": ("default", "kept"), "default": ("default",), "kept": ("kept",)}[args.allocator]
     for battery in modes:
         for n in args.sizes:
-            out = subprocess.run([sys.executable, __file__, "--child", str(n), str(args.tickers),
-                                  str(args.days), str(int(battery)), str(args.chunk_size),
-                                  str(args.placebo_draws)],
-                                 capture_output=True, text=True)
-            if out.returncode != 0:
-                print(f"| {n:,} | {'yes' if battery else 'no'} | failed: "
-                      f"{(out.stderr.strip().splitlines() or ['?'])[-1]} | | | | |")
-                continue
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            above = r["peak_mb"] - r["base_mb"]
-            print(f"| {n:,} | {'yes' if battery else 'no'} | {r['seconds']:.2f} | "
-                  f"{1e6 * r['seconds'] / n:.0f} | {r['peak_mb']:,.0f} | {above:,.0f} | "
-                  f"{1024 * above / n:.1f} |", flush=True)
-
+            for alloc in allocators:
+                env = {k: v for k, v in os.environ.items() if k not in KEPT}
+                env.update(KEPT if alloc == "kept" else {})
+                out = subprocess.run([sys.executable, __file__, "--child", str(n), str(args.tickers),
+                                      str(args.days), str(int(battery)), str(args.chunk_size),
+                                      str(args.placebo_draws)],
+                                     capture_output=True, text=True, env=env)
+                head = f"| {n:,} | {'yes' if battery else 'no'} | {alloc} |"
+                if out.returncode != 0:
+                    print(f"{head} failed: {(out.stderr.strip().splitlines() or ['?'])[-1]} | | | | |")
+                    continue
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                above = r["peak_mb"] - r["base_mb"]
+                print(f"{head} {r['seconds']:.2f} | {1e6 * r['seconds'] / n:.0f} | {r['peak_mb']:,.0f} | "
+                      f"{above:,.0f} | {1024 * above / n:.1f} |", flush=True)
 
 if __name__ == "__main__":
     main()
