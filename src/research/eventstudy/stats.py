@@ -263,6 +263,10 @@ def two_sided_t_p(t, df, threads: int | None = None):
     ``threads`` threads (default :func:`usable_cores`), element by element the same."""
     t = np.asarray(t, dtype=float)
     df = np.asarray(df, dtype=float)
+    if max(t.size, df.size) <= PARALLEL_MIN_SPECIAL:  # one call: a test's few statistics
+        with np.errstate(invalid="ignore"):
+            out = np.where(df > 0, 2.0 * _sp_special.stdtr(np.where(df > 0, df, 1.0), -np.abs(t)), np.nan)
+        return out[()]
     shape = np.broadcast_shapes(t.shape, df.shape)
     tf = np.broadcast_to(t, shape).reshape(-1)
     dff = np.broadcast_to(df, shape).reshape(-1)
@@ -336,10 +340,10 @@ def over_blocks(fn: Callable[[int, int], None], n: int, threads: int) -> None:
     """``fn(a, b)`` on ``threads`` consecutive blocks ``[a, b)`` of ``range(n)``, each in
     its own thread (``fn`` writes its block's results; numpy releases the GIL in sorts and
     ufunc loops). Each block's numbers are the ones of one call on the whole range."""
-    bounds = np.linspace(0, n, threads + 1).astype(int)
     if threads < 2 or n < 2:
         fn(0, n)
         return
+    bounds = np.linspace(0, n, threads + 1).astype(int)
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(lambda i: fn(bounds[i], bounds[i + 1]), range(threads)))
 
