@@ -304,15 +304,17 @@ def _tests_table(estimated: bool, n_agg: int, make_inp: Any, bhar: np.ndarray,
     """The cross-sectional tests table over the ``n_agg`` aggregated events (battery input
     from ``make_inp()``, their BHARs ``bhar`` (n_agg, W)), and its notes."""
     battery_tests = None if tests is None else tuple(t for t in tests if t != BHAR_SKEWNESS_TEST)
+    parts: list[dict[str, np.ndarray]] = []
     if battery_tests is not None and len(battery_tests) == 0:
-        tests_df, notes = _empty_tests(), ["cross-sectional tests not requested (tests=())"]
+        notes = ["cross-sectional tests not requested (tests=())"]
     elif estimated:
-        tests_df, notes = _battery(make_inp, n_agg, spec, battery_tests)
+        rows, notes = _battery(make_inp, n_agg, spec, battery_tests)
+        parts += [rows] if rows else []
     else:
-        tests_df, notes = _empty_tests(), ["no event could be estimated: no cross-sectional tests"]
+        notes = ["no event could be estimated: no cross-sectional tests"]
     if estimated and (tests is None or BHAR_SKEWNESS_TEST in tuple(tests)):
-        tests_df = _with_bhar_skewness(tests_df, bhar, spec)
-    return tests_df, notes
+        parts.append(_bhar_skewness_rows(bhar, spec))
+    return (_tests_frame(parts) if parts else _empty_tests()), notes
 
 
 def _run_placebo(ev: pd.DataFrame, pan: StudyPanel, ok: np.ndarray, t_stat: np.ndarray, spec: EventStudySpec,
@@ -389,29 +391,28 @@ def _result(ev: pd.DataFrame, spec: EventStudySpec, ok: np.ndarray, reasons: lis
 
 
 def _battery(make_inp: Any, n_agg: int, spec: EventStudySpec,
-             tests: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, list[str]]:
-    """Cross-sectional tests per day and per window via :mod:`research.eventstudy.stats`."""
+             tests: tuple[str, ...] | None = None) -> tuple[dict[str, np.ndarray] | None, list[str]]:
+    """Cross-sectional tests per day and per window via :mod:`research.eventstudy.stats`:
+    the tests table's columns (:func:`_tests_frame`), None without a battery."""
     notes: list[str] = []
     if n_agg < 2:
         notes.append("cross-sectional tests need at least 2 estimated events; tests table empty "
                      "(use the single-event t in result.car)")
-        return _empty_tests(), notes
+        return None, notes
     inp = make_inp()
     try:
-        return _run_battery(inp, spec, tests), notes
+        return _battery_rows(inp, spec, tests), notes
     except Exception as exc:  # noqa: BLE001 - keep per-event results usable, but say so loudly
         msg = f"cross-sectional test battery failed ({type(exc).__name__}: {exc}); tests table empty"
         warnings.warn(msg, RuntimeWarning, stacklevel=3)
         notes.append(msg)
-        return _empty_tests(), notes
+        return None, notes
 
 
-def _run_battery(inp: Any, spec: EventStudySpec, tests: tuple[str, ...] | None) -> pd.DataFrame:
-    """The long tests table: every test on every event day, then every test per window.
-
-    One :func:`research.eventstudy.stats.battery` call (shared work done once) and one
-    frame built from its arrays.
-    """
+def _battery_rows(inp: Any, spec: EventStudySpec, tests: tuple[str, ...] | None) -> dict[str, np.ndarray]:
+    """The long tests table's columns: every test on every event day, then every test per
+    window (one :func:`research.eventstudy.stats.battery` call, shared work done once).
+    Relative days and window bounds are floats here, NaN where they do not apply."""
     tmin, _ = spec.event_span
     starts, ends = window_index(spec)
     res = _stats.battery(inp, list(zip(starts.tolist(), ends.tolist(), strict=True)),
@@ -419,41 +420,48 @@ def _run_battery(inp: Any, spec: EventStudySpec, tests: tuple[str, ...] | None) 
     k, t = res.day_statistic.shape
     w = len(res.windows)
     names = np.asarray(res.tests, dtype=object)
-    na = np.full(k * w, pd.NA, dtype=object)
-    day = np.tile(np.arange(t) + tmin, k)
-    return pd.DataFrame({
-        "test": pd.array(np.concatenate([np.repeat(names, t), np.tile(names, w)]), dtype="str"),
-        "scope": pd.array(["day"] * (k * t) + ["window"] * (k * w), dtype="str"),
-        "day": pd.array(np.concatenate([day.astype(object), na]), dtype="Int64"),
-        "window_start": pd.array(np.concatenate([np.full(k * t, pd.NA, dtype=object),
-                                                 np.repeat([a for a, _ in spec.windows], k).astype(object)]),
-                                 dtype="Int64"),
-        "window_end": pd.array(np.concatenate([np.full(k * t, pd.NA, dtype=object),
-                                               np.repeat([b for _, b in spec.windows], k).astype(object)]),
-                               dtype="Int64"),
+    na = np.full(k * w, np.nan)
+    return {
+        "test": np.concatenate([np.repeat(names, t), np.tile(names, w)]),
+        "scope": np.array(["day"] * (k * t) + ["window"] * (k * w), dtype=object),
+        "day": np.concatenate([np.tile(np.arange(t) + tmin, k).astype(float), na]),
+        "window_start": np.concatenate([np.full(k * t, np.nan),
+                                        np.repeat([a for a, _ in spec.windows], k).astype(float)]),
+        "window_end": np.concatenate([np.full(k * t, np.nan),
+                                      np.repeat([b for _, b in spec.windows], k).astype(float)]),
         "statistic": np.concatenate([res.day_statistic.ravel(), res.window_statistic.ravel()]),
         "p_value": np.concatenate([res.day_p_value.ravel(), res.window_p_value.ravel()]),
-    })
+    }
 
 
-def _with_bhar_skewness(tests_df: pd.DataFrame, bhar: np.ndarray, spec: EventStudySpec) -> pd.DataFrame:
-    """Append Hall's (1992) skewness-corrected t of the BHAR cross-section, one row per
-    window (Lyon, Barber and Tsai 1999 recommend it for long-horizon BHARs, whose
-    cross-section is right-skewed). ``bhar`` is (N, W): the events counted in the
-    aggregates. A window with fewer than 3 complete BHARs gets NaN."""
+def _bhar_skewness_rows(bhar: np.ndarray, spec: EventStudySpec) -> dict[str, np.ndarray]:
+    """Hall's (1992) skewness-corrected t of the BHAR cross-section, one row per window
+    (Lyon, Barber and Tsai 1999 recommend it for long-horizon BHARs, whose cross-section
+    is right-skewed), as tests-table columns. ``bhar`` is (N, W): the events counted in
+    the aggregates. A window with fewer than 3 complete BHARs gets NaN."""
     rows = [_stats.skewness_adjusted_t(bhar[:, j]) for j in range(len(spec.windows))]
-    extra = pd.DataFrame({
-        "test": pd.array([BHAR_SKEWNESS_TEST] * len(rows), dtype="str"),
-        "scope": pd.array(["window"] * len(rows), dtype="str"),
-        "day": pd.array([pd.NA] * len(rows), dtype="Int64"),
-        "window_start": pd.array([a for a, _ in spec.windows], dtype="Int64"),
-        "window_end": pd.array([b for _, b in spec.windows], dtype="Int64"),
+    w = len(rows)
+    return {
+        "test": np.array([BHAR_SKEWNESS_TEST] * w, dtype=object),
+        "scope": np.array(["window"] * w, dtype=object),
+        "day": np.full(w, np.nan),
+        "window_start": np.array([a for a, _ in spec.windows], dtype=float),
+        "window_end": np.array([b for _, b in spec.windows], dtype=float),
         "statistic": np.array([float(r.statistic) for r in rows]),
         "p_value": np.array([float(r.p_value) for r in rows]),
-    })
-    if tests_df.empty:
-        return extra
-    return pd.concat([tests_df, extra.astype(tests_df.dtypes.to_dict())], ignore_index=True)
+    }
+
+
+def _tests_frame(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """One tests table (``TEST_COLUMNS``, the dtypes of :func:`_empty_tests`) from column
+    arrays of its parts, in order: built once, integer columns with a missing mask."""
+    cols = {c: np.concatenate([p[c] for p in parts]) for c in TEST_COLUMNS}
+    out: dict[str, Any] = {c: pd.array(cols[c], dtype="str") for c in ("test", "scope")}
+    for c in ("day", "window_start", "window_end"):
+        missing = np.isnan(cols[c])
+        out[c] = pd.arrays.IntegerArray(np.where(missing, 0, cols[c]).astype(np.int64), missing)
+    out.update(statistic=cols["statistic"].astype(float), p_value=cols["p_value"].astype(float))
+    return pd.DataFrame(out)
 
 
 def _empty_tests() -> pd.DataFrame:
