@@ -97,30 +97,26 @@ def prepare_events(events: pd.DataFrame) -> pd.DataFrame:
             f"event(s) {rows} have no ticker (None, NaN or not a string); give every event "
             "row a ticker symbol such as 'SPY', or drop the row"
         )
-    out = pd.DataFrame({  # pandas str arrays as they are (no round trip through objects)
-        "event_id": ids.array,
-        "ticker": events["ticker"].astype(str).str.strip().array,
-    })
-    if "date" in events.columns:
-        out["date"] = pd.to_datetime(events["date"].to_numpy(), errors="coerce", format="mixed")
-    else:
-        out["date"] = pd.to_datetime(events["day0"].to_numpy(), errors="coerce", format="mixed")
-    if "timing" in events.columns:
-        out["timing"] = events["timing"].astype(str).array
-    else:
-        out["timing"] = "day0"
+    # pandas str arrays as they are (no round trip through objects); one frame at the end
+    timing = events["timing"].astype(str).array if "timing" in events.columns else str_array(["day0"] * n)
+    date = events["date"] if "date" in events.columns else events["day0"]
     errors = np.full(n, "", dtype=object)
     if has_day0:
         day0 = pd.to_datetime(events["day0"].to_numpy(), errors="coerce", format="mixed")
-        uncertain = out["timing"].isin(UNCERTAIN_TIMINGS).to_numpy()
+        uncertain = np.isin(np.asarray(timing, dtype=object), UNCERTAIN_TIMINGS)
         bad = np.asarray(pd.isna(day0))
         errors[bad] = "day0 is missing or not a date"
     else:
-        day0, uncertain, errors = align_days(events["date"], out["timing"])
-    out["day0"] = pd.DatetimeIndex(day0).as_unit("ns") if len(day0) else day0
-    out["timing_uncertain"] = uncertain.astype(bool)
-    out["align_error"] = str_array(errors)
-    return out
+        day0, uncertain, errors = align_days(events["date"], pd.Series(timing))
+    return pd.DataFrame({
+        "event_id": ids.array,
+        "ticker": events["ticker"].astype(str).str.strip().array,
+        "date": pd.to_datetime(date.to_numpy(), errors="coerce", format="mixed"),
+        "timing": timing,
+        "day0": pd.DatetimeIndex(day0).as_unit("ns") if len(day0) else day0,
+        "timing_uncertain": uncertain.astype(bool),
+        "align_error": str_array(errors),
+    })
 
 
 def align_days(dates: pd.Series, timings: pd.Series) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
