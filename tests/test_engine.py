@@ -23,6 +23,7 @@ from research.data import events_frame, load_prices
 from research.eventstudy import EstimationWindow, EventStudySpec, run_event_study
 from research.errors import SpecificationError
 from research.eventstudy.engine import expand_tickers
+from research.eventstudy.result import AAR_COLUMNS, CAR_COLUMNS, EVENT_COLUMNS, TEST_COLUMNS
 
 TICKERS = ["MP", "LAC", "GM", "AMD", "NVDA", "CRML", "TMQ", "RGTI", "SPY", "IWM"]
 
@@ -144,6 +145,7 @@ def test_factor_model_matches_statsmodels(panel):
     fit = sm.OLS(y.to_numpy(), X).fit()
     assert res.events["alpha"].iat[0] == pytest.approx(fit.params[0], abs=1e-10)
     assert res.events["beta_SIZE"].iat[0] == pytest.approx(fit.params[2], abs=1e-10)
+    assert tuple(res.events.columns) == EVENT_COLUMNS + ("beta_MKT", "beta_SIZE")
     x0 = np.column_stack([np.ones(6), factors[["MKT", "SIZE"]].iloc[pos: pos + 6].to_numpy()])
     ar = (panel["AMD"] - rf).iloc[pos: pos + 6].to_numpy() - x0 @ fit.params
     got = res.car.set_index("window_end")
@@ -171,6 +173,10 @@ def test_result_tables_shape_and_summary(article_events):
     assert len(res.car) == n * w
     assert len(res.to_frame()) == n * w
     assert res.ar.shape == (n, 26)
+    # the tables' columns are the documented contract, in order
+    assert tuple(res.events.columns) == EVENT_COLUMNS
+    assert tuple(res.car.columns) == CAR_COLUMNS
+    assert tuple(res.aar.columns) == AAR_COLUMNS and tuple(res.tests.columns) == TEST_COLUMNS
     text = str(res.summary())
     assert "Event study results" in text and "ev01_dod_mp_partnership:MP" in text
     assert "<table" in res.summary()._repr_html_()

@@ -43,9 +43,6 @@ from research.eventstudy.pipeline import (
     window_index,
 )
 from research.eventstudy.result import (
-    AAR_COLUMNS,
-    CAR_COLUMNS,
-    EVENT_COLUMNS,
     TEST_COLUMNS,
     EventStudyResult,
 )
@@ -348,9 +345,8 @@ def _result(ev: pd.DataFrame, spec: EventStudySpec, ok: np.ndarray, reasons: lis
     """The result tables from the per-event arrays."""
     n, w = len(ev), len(spec.windows)
     rel = np.arange(spec.event_span[0], spec.event_span[1] + 1)
-    events_out = pd.DataFrame({
-        "event_id": ev["event_id"], "ticker": ev["ticker"], "date": ev["date"],
-        "timing": ev["timing"], "day0": ev["day0"], "timing_uncertain": ev["timing_uncertain"],
+    events_out = pd.DataFrame({  # in EVENT_COLUMNS order (then any factor betas)
+        **{c: ev[c].array for c in ("event_id", "ticker", "date", "timing", "day0", "timing_uncertain")},
         "status": pd.array(["skipped", "ok"], dtype="str").take(ok.astype(np.intp)),
         "reason": str_array(reasons),
         "alpha": per["alpha"], "beta": per["beta"][:, 0], "sigma": per["sigma"], "r2": per["r2"],
@@ -363,7 +359,7 @@ def _result(ev: pd.DataFrame, spec: EventStudySpec, ok: np.ndarray, reasons: lis
     # the per-event arrays are this study's own: the frames take them without a copy
     ar_df = pd.DataFrame(per["ar"], index=ids, columns=pd.Index(rel, name="day"), copy=False)
     rep = np.repeat(np.arange(n), w)  # each event's row repeated per window: one string take
-    car_df = pd.DataFrame({
+    car_df = pd.DataFrame({  # in CAR_COLUMNS order
         "event_id": ev["event_id"].astype("str").array.take(rep),
         "ticker": ev["ticker"].astype("str").array.take(rep),
         "day0": np.repeat(ev["day0"].to_numpy(), w),
@@ -379,10 +375,8 @@ def _result(ev: pd.DataFrame, spec: EventStudySpec, ok: np.ndarray, reasons: lis
     aar_df = pd.DataFrame({"aar": aar, "caar": np.cumsum(np.nan_to_num(aar)), "n": cnt},
                           index=pd.Index(rel, name="day"))
     aar_df.loc[cnt == 0, "caar"] = np.nan
-    beta_cols = [c for c in events_out.columns if c.startswith("beta_")]
     return EventStudyResult(
-        events=events_out[list(EVENT_COLUMNS) + beta_cols],
-        ar=ar_df, car=car_df[list(CAR_COLUMNS)], aar=aar_df[list(AAR_COLUMNS)], tests=tests_df,
+        events=events_out, ar=ar_df, car=car_df, aar=aar_df, tests=tests_df,
         spec=spec, volume=vol_df, placebo=placebo_frame, notes=tuple(notes),
         car_path=pd.DataFrame(
             np.concatenate([per["path_car"], per["path_se"]], axis=1), index=ids, copy=False,
