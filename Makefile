@@ -45,7 +45,7 @@ snapshot: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_eventstudy.py
-	$(BIN)/python benchmarks/bench_scale.py
+	$(BIN)/python benchmarks/bench_scale.py --allocator both
 
 clean-reports:
 	find reports -mindepth 1 ! -name README.md -exec rm -rf {} +
