@@ -233,6 +233,21 @@ def test_resampled_placebo_and_volume_do_not_depend_on_their_event_chunk(panel):
         pd.testing.assert_frame_equal(base, abnormal_volume_panel(ev_v, vol, spec, chunk=chunk), check_exact=True)
 
 
+def _on_local_cluster(distributed, ev: pd.DataFrame, **kw) -> tuple:
+    """``run_event_study(ev, client=..., **kw)`` on a one-worker ``LocalCluster``: the
+    result and the names of the functions submitted as tasks (the real submit, counted)."""
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        submit, calls = client.submit, []
+
+        def counted(*args, **kwargs):
+            calls.append(args[0].__name__)
+            return submit(*args, **kwargs)
+
+        client.submit = counted
+        return run_event_study(ev, client=client, **kw), calls
+
+
 @pytest.mark.parametrize("method", ["resample", "exact"])
 def test_dask_placebo_gives_the_in_process_result(panel, method):
     """With a client the placebo's pseudo statistics are Dask tasks (the resampled placebo
@@ -243,16 +258,7 @@ def test_dask_placebo_gives_the_in_process_result(panel, method):
           "placebo_draws": 120, "seed": 2}
     local = run_event_study(ev, **kw)
     assert local.placebo["p_placebo"].notna().sum() > 20
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        submit, calls = client.submit, []
-
-        def counted(*args, **kwargs):  # the real submit, counted
-            calls.append(args[0].__name__)
-            return submit(*args, **kwargs)
-
-        client.submit = counted
-        remote = run_event_study(ev, client=client, **kw)
+    remote, calls = _on_local_cluster(distributed, ev, **kw)
     assert "pseudo_chunk" in calls  # the pseudo statistics ran as tasks
     _assert_same_per_event(local, remote)
     pd.testing.assert_frame_equal(local.placebo, remote.placebo, check_exact=True)
@@ -271,18 +277,9 @@ def test_dask_abnormal_volume_gives_the_in_process_result(panel):
     local = run_event_study(ev, **kw)
     ok = local.volume[local.volume["status"] == "ok"]
     assert ok["event_id"].nunique() > 30 and (local.volume["status"] == "skipped").any()
-    with pytest.MonkeyPatch.context() as mp, distributed.LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with pytest.MonkeyPatch.context() as mp:
         mp.setattr(volume_module, "EVENT_CHUNK", 7)  # several chunks, so several tasks
-        submit, calls = client.submit, []
-
-        def counted(*args, **kwargs):  # the real submit, counted
-            calls.append(args[0].__name__)
-            return submit(*args, **kwargs)
-
-        client.submit = counted
-        remote = run_event_study(ev, client=client, **kw)
+        remote, calls = _on_local_cluster(distributed, ev, **kw)
     assert calls.count("estimation_moments") == -(-len(ev) // 7)
     pd.testing.assert_frame_equal(local.volume, remote.volume, check_exact=True)
     # one event by hand: its estimation sessions [-260, -11] before day 0
