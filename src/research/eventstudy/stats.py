@@ -662,6 +662,16 @@ def lamb(inp: BatteryInput, window: Window = None, *, convention: str = "textboo
     """
     _check_convention(convention)
     w = _window(inp, window)
+    z = _cached(inp, f"lamb:{convention}", lambda: _lamb_days(inp, convention))
+    if w is not None:
+        seg = z[w[0] : w[1] + 1]
+        seg = seg[np.isfinite(seg)]
+        z = seg.sum() / np.sqrt(seg.size) if seg.size else np.nan
+    return _out("lamb", z, _p_norm(z), "Lamb (1995); N(0,1)", w is not None)
+
+
+def _lamb_days(inp: BatteryInput, convention: str) -> np.ndarray:
+    """(T,) Lamb's day statistics ``z_t`` (see :func:`lamb`); its windows sum them."""
     ar = _ar(inp)
     s, _ = _aar_est_sd(inp)
     present = np.isfinite(ar)
@@ -672,12 +682,18 @@ def lamb(inp: BatteryInput, window: Window = None, *, convention: str = "textboo
         n_mean = _nanmean(np.where(inp.valid, inp.n_est, np.nan), 0)
         pe_bar = 1.0 + 1.0 / n_mean + (pe_bar - 1.0 - _nanmean(inv_n, 0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = _nanmean(ar, 0) / (s * np.sqrt(pe_bar))
-    if w is not None:
-        seg = z[w[0] : w[1] + 1]
-        seg = seg[np.isfinite(seg)]
-        z = seg.sum() / np.sqrt(seg.size) if seg.size else np.nan
-    return _out("lamb", z, _p_norm(z), "Lamb (1995); N(0,1)", w is not None)
+        return _nanmean(ar, 0) / (s * np.sqrt(pe_bar))
+
+
+def _std_moments(inp: BatteryInput, w) -> tuple[np.ndarray, ...]:
+    """``x`` -- the standardized ARs (N, T) for ``w=None``, else the window's standardized
+    CARs (N,) -- with its presence, count, mean and sd (ddof=1) over the events, memoised
+    (Patell, BMP and their Kolari-Pynnönen versions read them)."""
+    def make():
+        x = _sar(inp) if w is None else _scar(inp, *w)
+        return x, np.isfinite(x), _count(x, 0), _nanmean(x, 0), _nanstd(x, 0)
+
+    return _cached(inp, f"std_moments:{w}", make)
 
 
 def _patell_den(inp: BatteryInput, present: np.ndarray) -> np.ndarray:
@@ -700,8 +716,7 @@ def patell(inp: BatteryInput, window: Window = None, *, convention: str = "textb
     """
     _check_convention(convention)
     w = _window(inp, window)
-    x = _sar(inp) if w is None else _scar(inp, *w)
-    present = np.isfinite(x)
+    x, present, *_ = _std_moments(inp, w)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(present, x, 0.0).sum(axis=0) / _patell_den(inp, present)
     return _out("patell", z, _p_norm(z), "Patell (1976); N(0,1)", w is not None)
@@ -715,10 +730,9 @@ def bmp(inp: BatteryInput, window: Window = None, *, convention: str = "textbook
     """
     _check_convention(convention)
     w = _window(inp, window)
-    x = _sar(inp) if w is None else _scar(inp, *w)
-    n = _count(x, 0)
+    _, _, n, m, sd = _std_moments(inp, w)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = _nanmean(x, 0) / (_nanstd(x, 0) / np.sqrt(n))
+        t = m / (sd / np.sqrt(n))
     return _out("bmp", t, _p_t(t, n - 1), "Boehmer, Musumeci & Poulsen (1991); t(n-1)", w is not None)
 
 
@@ -897,8 +911,7 @@ def patell_kp(
     w = _window(inp, window)
     z = patell(inp, window, convention=convention).statistic
     r = _rbar(inp) if rbar is None else rbar
-    x = _sar(inp) if w is None else _scar(inp, *w)
-    za = np.asarray(z) * _kp_factor(r, _count(x, 0))
+    za = np.asarray(z) * _kp_factor(r, _std_moments(inp, w)[2])
     return _out("patell_kp", za, _p_norm(za), "Kolari & Pynnönen (2010) adjusted Patell; N(0,1)", w is not None)
 
 
@@ -913,8 +926,7 @@ def bmp_kp(
     w = _window(inp, window)
     t = bmp(inp, window, convention=convention).statistic
     r = _rbar(inp) if rbar is None else rbar
-    x = _sar(inp) if w is None else _scar(inp, *w)
-    n = _count(x, 0)
+    n = _std_moments(inp, w)[2]
     ta = np.asarray(t) * _kp_factor(r, n)
     return _out("bmp_kp", ta, _p_t(ta, n - 1), "Kolari & Pynnönen (2010) adjusted BMP; t(n-1)", w is not None)
 
