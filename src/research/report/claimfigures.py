@@ -36,6 +36,7 @@ from matplotlib.figure import Figure
 
 from research.errors import FigureError
 from research.report import figures as F
+from research.report.claimview import pct
 
 __all__ = ["ClaimFigure", "figure_html", "figures_for"]
 
@@ -94,9 +95,9 @@ def _basket(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]
             path = path.loc[w[0]:] - path.loc[w[0] - 1]  # accumulated from the rule window's start
         last_day = int(path.dropna().index.max())
         last = float(path.loc[last_day])
-        title = (f"{nice}, {ename}: CAR({w[0]:+d},{w[1]:+d}) {F._pct(float(r['car']))} "
+        title = (f"{nice}, {ename}: CAR({w[0]:+d},{w[1]:+d}) {pct(float(r['car']))} "
                  f"(t-test p {_fmt_p(r['p_value'])}, placebo p {_fmt_p(r['p_placebo'])}); "
-                 f"CAR({w[0]:+d},{last_day:+d}) {F._pct(last)}")
+                 f"CAR({w[0]:+d},{last_day:+d}) {pct(last)}")
         same = ev[(ev["event_id"] == eid) & (ev["ticker"] == label) & (ev["window_start"] == w[0])]
         se_points = {key: {int(b): float(s) for b, s in zip(same["window_end"], same["car_se"], strict=True)}}
         fig = F.car_paths(study.result, [key], alpha=alpha, labels={key: nice}, shade=w, title=title,
@@ -135,9 +136,9 @@ def _pairs(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
                 path = path.loc[w[0]:] - path.loc[w[0] - 1]
             last_day = int(path.dropna().index.max())
             last = float(path.loc[last_day])
-            title = (f"{t}, {names.get(e, e)}: CAR({w[0]:+d},{w[1]:+d}) {F._pct(float(r['car']))} "
+            title = (f"{t}, {names.get(e, e)}: CAR({w[0]:+d},{w[1]:+d}) {pct(float(r['car']))} "
                      f"(t-test p {_fmt_p(r['p_value'])}, placebo p {_fmt_p(r['p_placebo'])}); "
-                     f"CAR({w[0]:+d},{last_day:+d}) {F._pct(last)}")
+                     f"CAR({w[0]:+d},{last_day:+d}) {pct(last)}")
             same = v.evidence[(v.evidence["event_id"] == e) & (v.evidence["ticker"] == t)
                               & (v.evidence["window_start"] == w[0])]
             se_points = {key: {int(b): float(s) for b, s in zip(same["window_end"], same["car_se"], strict=True)}}

@@ -80,7 +80,9 @@ def _num(x: Any) -> float | None:
 
 
 def pct(x: Any, digits: int = 1) -> str:
-    """A simple-return fraction as a signed percentage: 0.0915 -> '+9.1%'; 'n/a' if missing."""
+    """A simple-return fraction as a signed percentage: 0.0912 -> '+9.1%', ``digits``
+    decimals (default 1); 'n/a' if missing or not finite. The one percentage format of
+    the report's text and figure titles."""
     f = _num(x)
     return "n/a" if f is None else f"{f * 100:+.{digits}f}%"
 

@@ -27,6 +27,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from scipy import stats as _sps
 
 from research.errors import FigureError
+from research.report.claimview import pct
 
 __all__ = ["STYLE", "CONTEXT", "PALETTE", "theme", "price_paths", "car_paths", "day0_bars", "ar_heatmap",
            "rolling_return_chart", "indexed_chart", "specification_curve", "safe_text"]
@@ -42,10 +43,6 @@ def theme():
     """The package's seaborn theme as a context (no global side effect)."""
     with sns.axes_style(STYLE), sns.plotting_context(CONTEXT), sns.color_palette(PALETTE):
         yield
-
-
-def _pct(x: float, digits: int = 1) -> str:
-    return "n/a" if x is None or not np.isfinite(x) else f"{x:+.{digits}%}"
 
 
 def _p(p: float | None) -> str:
@@ -221,7 +218,7 @@ def car_paths(
                 transform=ax.transAxes, ha="right", va="bottom", fontsize=LABEL_SIZE - 1, color="#444444")
         first = safe_text((labels or {}).get(keys[0], keys[0].replace("|", " / ")))
         ax.set_title(safe_text(title) if title else
-                     f"{first}: CAR by day {days[-1]:+d} {_pct(finals[first])}", fontsize=LABEL_SIZE + 1)
+                     f"{first}: CAR by day {days[-1]:+d} {pct(finals[first])}", fontsize=LABEL_SIZE + 1)
     _wrap_title(fig)
     return fig
 
@@ -399,7 +396,7 @@ def rolling_return_chart(
         for t in r.columns:
             end = counted[t].idxmax() if counted[t].notna().any() else None
             when = f" on {end.date()}" if end is not None else ""
-            ax.plot(r.index, r[t], label=f"{safe_text(t)} (peak {_pct(peaks[t], 0)}{when})", linewidth=1.6)
+            ax.plot(r.index, r[t], label=f"{safe_text(t)} (peak {pct(peaks[t], 0)}{when})", linewidth=1.6)
         if lookback_sessions:
             ax.axvspan(counted.index[0], counted.index[-1], color="#0969da", alpha=0.08, linewidth=0,
                        label=f"rule window: last {lookback_sessions} sessions")
