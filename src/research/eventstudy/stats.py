@@ -1085,13 +1085,10 @@ def _full_sorted(inp: BatteryInput) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _ranks(inp: BatteryInput) -> np.ndarray:
-    """(N, L+T) average ranks of each event's ARs over its estimation + event days."""
-
-    def make():
-        order, srt = _full_sorted(inp)
-        return _scatter_rows(_avg_ranks_sorted(srt)[0], order)
-
-    return _cached(inp, "ranks", make)
+    """(N, L+T) average ranks of each event's ARs over its estimation + event days (not
+    memoised: :func:`_rank_base` keeps what the rank tests need)."""
+    order, srt = _full_sorted(inp)
+    return _scatter_rows(_avg_ranks_sorted(srt)[0], order)
 
 
 def _row_median_sorted(srt: np.ndarray) -> np.ndarray:
