@@ -118,7 +118,7 @@ def test_missing_directory_and_file(tmp_path):
     (lambda d: d["claims"][0].update(facts=["f999"]), r"claim C1: .*\['f999'\] are not in facts.csv"),
     (lambda d: d["claims"][0].update(basket="nope"), r"claim C1: .*basket 'nope' is not defined in article.yaml"),
     (lambda d: d["claims"][1].update(id="C1"), r"duplicate claim id"),
-    (lambda d: d["claims"][0].update(tickers=["mp"]), r"'mp' does not match the required form"),
+    (lambda d: d["claims"][0].update(tickers=["mp"]), r"'mp' is not upper case \(did you mean 'MP'\?\)"),
     (lambda d: d["claims"][7]["rule"].update(threshold="lots"), r"claim C8: .*rule/threshold"),
     (lambda d: d["claims"][0]["rule"].pop("direction"), r"claim C1: .*'direction' is a required property"),
     (lambda d: d["claims"][0]["rule"].update(direction="sideways"), r"claim C1: .*'sideways' is not allowed"),

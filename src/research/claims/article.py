@@ -32,10 +32,10 @@ from typing import Any
 
 import pandas as pd
 
-from research.claims.registry import CLAIMS_FILE, Claim, parse_claims
-from research.claims.schema import Problem, format_problems, read_yaml, validate
+from research.claims.registry import CLAIMS_FILE, Claim, parse_claims, quote_problem
+from research.claims.schema import Problem, did_you_mean, format_problems, read_yaml, validate
 from research.data import paths
-from research.data.article import Event, Fact, events_to_frame, facts_to_frame, load_events, load_facts
+from research.data.article import Event, Fact, events_to_frame, facts_to_frame, read_events, read_facts
 from research.errors import ClaimError, DataError, ResearchError
 
 __all__ = ["Article", "Layout", "Page", "load_article", "inspect_article", "ARTICLE_FILE", "LAYOUT_FILE",
@@ -206,14 +206,19 @@ def _yaml(path: Path, name: str, problems: list[Problem]) -> tuple[Any, dict[tup
     return None
 
 
-def _csv(loader: Any, path: Path, name: str, problems: list[Problem]) -> tuple:
+def _csv(reader: Any, path: Path, name: str, problems: list[Problem]) -> tuple[tuple, frozenset[str] | None]:
+    """Read events.csv or facts.csv row by row: the good records, and the ids of the bad
+    rows (None when the whole file failed), so checks of what refers to them are skipped."""
     try:
-        return tuple(loader(path))
+        records, bad = reader(path)
     except DataError as exc:
         msg = str(exc)
         m = re.search(r" row (\d+)", msg)
-        problems.append(Problem(name, int(m.group(1)) if m else 0, "", msg))
-        return ()
+        problems.append(Problem(name, int(m.group(1)) if m else 0, "", msg.replace(f"{path} ", "", 1)))
+        return (), None
+    for row, rid, exc in bad:
+        problems.append(Problem(name, row, "", str(exc).replace(f"{path} ", "", 1)))
+    return tuple(records), frozenset(rid for _, rid, _ in bad)
 
 
 def _layout(d: Path, known: list[str] | None, problems: list[Problem]) -> Layout:
@@ -234,7 +239,8 @@ def _layout(d: Path, known: list[str] | None, problems: list[Problem]) -> Layout
         for cid in p["claims"] if known is not None else ():
             if cid not in known:
                 problems.append(Problem(LAYOUT_FILE, ln, cid, f"page {p['name']!r} lists claim {cid!r}, which is "
-                                                              f"not in claims.yaml (known: {', '.join(known)})"))
+                                                              f"not in claims.yaml{did_you_mean(cid, known)} "
+                                                              f"(known: {', '.join(known)})"))
             elif cid in owner:
                 problems.append(Problem(LAYOUT_FILE, ln, cid, f"claim is on two pages ({owner[cid]!r} and "
                                                               f"{p['name']!r}); keep it on one"))
@@ -260,45 +266,69 @@ def _layout(d: Path, known: list[str] | None, problems: list[Problem]) -> Layout
     return Layout(" ".join(doc["title"].split()), tuple(pages))
 
 
-def _ref_problems(claims: tuple[Claim, ...], events: tuple[Event, ...], facts: tuple[Fact, ...], text: str,
-                  text_file: str) -> list[Problem]:
+def _unknown(ids: list[str], known: Collection[str], failed: frozenset[str] | None) -> list[str]:
+    """The ids of ``ids`` not in ``known``, leaving out those whose own row failed (already
+    reported: one root error per problem); none at all when the whole file failed."""
+    if failed is None:
+        return []
+    return [x for x in ids if x not in known and x not in failed]
+
+
+def _hint(ids: list[str], known: Collection[str]) -> str:
+    return "".join(did_you_mean(x, known) for x in ids)
+
+
+def _ref_problems(claims: tuple[Claim, ...], events: tuple[Event, ...], facts: tuple[Fact, ...], text: str | None,
+                  text_file: str, *, failed: tuple[frozenset[str] | None, frozenset[str] | None] = (frozenset(),
+                                                                                                  frozenset())
+                  ) -> list[Problem]:
+    """Claims -> events, facts, note placeholders and quotes; events.csv/facts.csv -> claims.
+
+    ``text`` None: the text is unknown (article.yaml failed), quotes are not checked;
+    ``failed``: ids of bad events.csv / facts.csv rows (None: the whole file failed),
+    whose references are not reported again."""
     ev = {e.event_id for e in events}
     fa = {f.fact_id for f in facts}
+    bad_ev, bad_fa = failed
     cids = {c.id for c in claims}
     out = []
     for c in claims:
         def bad(msg: str, c: Claim = c) -> None:
             out.append(Problem(CLAIMS_FILE, c.line, c.id, msg))
 
-        missing = [e for e in c.events if e not in ev]
+        missing = _unknown(list(c.events), ev, bad_ev)
         if missing:
-            bad(f"events {missing} are not event ids of events.csv (known: {', '.join(sorted(ev)) or 'none'})")
+            bad(f"events {missing} are not event ids of events.csv{_hint(missing, ev)} "
+                f"(known: {', '.join(sorted(ev)) or 'none'})")
         rule_facts = [getattr(c.rule, k, "") for k in ("current", "prior", "reported_growth")]
         item_ids = [x for i in c.fact_check for x in i.cited]
-        missing = [f for f in list(c.facts) + [f for f in rule_facts if f] if f not in fa]
-        missing += [x for x in item_ids if x not in fa and x not in ev]
+        missing = _unknown(list(c.facts) + [f for f in rule_facts if f], fa, bad_fa)
+        missing += [x for x in _unknown(item_ids, fa, bad_fa) if x not in ev and (bad_ev is None or x not in bad_ev)]
         for i in c.fact_check:
             if i.fact and i.fact in ev:
                 missing.append(i.fact)
         if missing:
-            bad(f"fact ids {sorted(set(missing))} are not in facts.csv (or, for a judged item's cites, events.csv)")
+            missing = sorted(set(missing))
+            bad(f"fact ids {missing} are not in facts.csv (or, for a judged item's cites, events.csv)"
+                f"{_hint(missing, fa | ev)}")
         for n in c.notes:
             for m in PLACEHOLDER.finditer(n):
-                if m.group(1) not in fa:
-                    bad(f"note placeholder {{{m.group(1)}}} names no fact of facts.csv")
-        for q in c.quote:
-            if q not in text:
-                bad(f"quote {q[:40]!r}... is not a verbatim passage of {text_file}; copy it from the text")
+                if m.group(1) not in fa and (bad_fa is not None and m.group(1) not in bad_fa):
+                    bad(f"note placeholder {{{m.group(1)}}} names no fact of facts.csv{_hint([m.group(1)], fa)}")
+        for q in c.quote if text is not None else ():
+            msg = quote_problem(q, text, text_file)
+            if msg:
+                bad(msg)
     for e in events:
         unknown = [x for x in e.claim_ids if x not in cids]
         if unknown:
             out.append(Problem(EVENTS_FILE, e.line, "", f"event {e.event_id}: claim ids {unknown} are not claims "
-                                                        "of claims.yaml"))
+                                                        f"of claims.yaml{_hint(unknown, cids)}"))
     for f in facts:
         unknown = [x for x in f.claim_ids if x not in cids]
         if unknown:
             out.append(Problem(FACTS_FILE, f.line, "", f"fact {f.fact_id}: claim ids {unknown} are not claims "
-                                                       "of claims.yaml"))
+                                                       f"of claims.yaml{_hint(unknown, cids)}"))
     return out
 
 
@@ -310,6 +340,9 @@ def ticker_problems(events: tuple[Event, ...], claims: tuple[Claim, ...], basket
     hs = set(have)
 
     def near(t: str) -> str:
+        same = [h for h in have if h.lower() == t.lower()]
+        if same:
+            return f"did you mean {same[0]}? tickers are upper case"
         m = difflib.get_close_matches(t, have, n=3, cutoff=0.5)
         return f"nearest available: {', '.join(m)}" if m else "no similar ticker in the data"
 
@@ -397,11 +430,12 @@ def inspect_article(path: str | Path | None = None, *, tickers: Collection[str] 
     if got is not None:
         claims, probs = parse_claims(got[0], got[1], baskets=baskets, language=meta.get("language", ""))
         problems += probs
-    events = _csv(load_events, d / EVENTS_FILE, EVENTS_FILE, problems)
-    facts = _csv(load_facts, d / FACTS_FILE, FACTS_FILE, problems)
+    events, bad_events = _csv(read_events, d / EVENTS_FILE, EVENTS_FILE, problems)
+    facts, bad_facts = _csv(read_facts, d / FACTS_FILE, FACTS_FILE, problems)
     layout = _layout(d, [c.id for c in claims] if claims else None, problems)
     if claims:
-        problems += _ref_problems(claims, events, facts, text, text_file)
+        problems += _ref_problems(claims, events, facts, text if meta else None, text_file,
+                                  failed=(bad_events, bad_facts))
     if tickers is True:
         tickers = _snapshot_tickers()
     if tickers and meta:

@@ -10,6 +10,8 @@ claim, fix). Use :func:`research.claims.load_article` to read a whole article di
 
 from __future__ import annotations
 
+import difflib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from research.claims.factcheck import FactItem
 from research.claims.rules import RULES, PriceRule, Rule
-from research.claims.schema import Problem, load_schema, validate
+from research.claims.scaffold import EXAMPLE_QUOTE
+from research.claims.schema import Problem, did_you_mean, load_schema, validate
 
 if TYPE_CHECKING:
     from research.claims.article import Article
 
 __all__ = ["Claim", "KINDS", "RULE_TYPES", "TESTS", "CLAIMS_FILE", "SPEC_KEYS", "parse_claims",
-           "load_claims", "get_claim"]
+           "load_claims", "get_claim", "normalize_quote", "quote_found", "quote_problem"]
 
 CLAIMS_FILE = "claims.yaml"
 KINDS: tuple[str, ...] = tuple(load_schema("claims")["$defs"]["claim"]["properties"]["kind"]["enum"])
@@ -107,6 +110,79 @@ class Claim:
 
 def _ws(s: str) -> str:
     return " ".join(str(s).split())
+
+
+#: Typographic characters a copy of the text may carry either way: curly quotes and
+#: apostrophes, primes, dashes and the minus sign -> their plain ASCII forms.
+_TYPOGRAPHIC = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "\u0060": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+    "\u00ad": None,  # soft hyphen: invisible
+})
+
+
+def normalize_quote(text: str) -> str:
+    """``text`` as quotes are compared with the article text.
+
+    Unicode NFKC (non-breaking spaces, ligatures and full-width forms become plain
+    characters), curly quotes and apostrophes -> straight ones, dashes and the minus sign
+    -> ``-``, and every run of whitespace (line breaks included) -> one space, stripped.
+    A quote matches when its normalised form is a substring of the normalised text.
+    """
+    return " ".join(unicodedata.normalize("NFKC", str(text)).translate(_TYPOGRAPHIC).split())
+
+
+def quote_found(quote: str, text: str) -> bool:
+    """True when ``quote`` is a passage of ``text`` up to :func:`normalize_quote`."""
+    return normalize_quote(quote) in normalize_quote(text)
+
+
+def _closest_passage(q: str, t: str) -> str:
+    """The passage of the (normalised) text ``t`` most like the (normalised) quote ``q``:
+    word windows of the quote's length, ranked by difflib's ratio (quick ratios first)."""
+    words = t.split()
+    n = max(1, len(q.split()))
+    if len(words) <= n:
+        return t
+    step = max(1, n // 4)
+    cands = [" ".join(words[i:i + n]) for i in range(0, len(words) - n + 1, step)]
+    sm = difflib.SequenceMatcher(None, autojunk=False)
+    sm.set_seq2(q)
+
+    def score(c: str) -> float:
+        sm.set_seq1(c)
+        return sm.ratio()
+
+    quick = []
+    for i, c in enumerate(cands):
+        sm.set_seq1(c)
+        quick.append((sm.quick_ratio(), i))
+    best_i = max(sorted(quick, reverse=True)[:20], key=lambda x: score(cands[x[1]]))[1] * step
+    # refine: every start and length around the best window
+    best = max((" ".join(words[i:i + m]) for i in range(max(0, best_i - step), min(len(words), best_i + step + 1))
+                for m in range(max(1, n - 3), n + 4)), key=score)
+    return best
+
+
+def quote_problem(quote: str, text: str, text_file: str) -> str | None:
+    """None when ``quote`` is a passage of ``text`` (see :func:`quote_found`), else the
+    message: the quote, the closest passage of the text and the fix."""
+    if quote_found(quote, text):
+        return None
+    q, t = normalize_quote(quote), normalize_quote(text)
+    short = q if len(q) <= 100 else q[:97] + "..."
+    if q == normalize_quote(EXAMPLE_QUOTE):
+        return (f"quote {short!r} is the scaffold's placeholder and {text_file} no longer holds it: "
+                "replace this example claim's quote (and its title, summary, rule) with a sentence of the "
+                "article, or delete the claim and its entry in layout.yaml")
+    if not t:
+        return f"quote {short!r} cannot be found: {text_file} is empty; paste the article's text into it"
+    near = _closest_passage(q, t)
+    near = near if len(near) <= 160 else near[:157] + "..."
+    return (f"quote {short!r} is not a verbatim passage of {text_file} (line breaks, spacing and curly quotes are "
+            f"ignored); the closest passage is {near!r}: copy the quote from the text")
+
 
 
 def _claim(rec: dict[str, Any], baskets: Mapping[str, tuple[str, ...]], language: str, line: int) -> Claim:

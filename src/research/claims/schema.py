@@ -8,17 +8,19 @@ the line, the claim and the fix (for an unknown key: the allowed keys).
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 from dataclasses import dataclass
 from importlib import resources
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
-__all__ = ["Problem", "load_schema", "read_yaml", "validate", "format_problems"]
+__all__ = ["Problem", "load_schema", "read_yaml", "validate", "format_problems", "did_you_mean"]
 
 
 @dataclass(frozen=True)
@@ -110,23 +112,87 @@ def _resolve(ref: str, root: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
+#: Plain words for the schemas' patterns: pattern -> (what the values are, what they may
+#: contain, the class of characters allowed anywhere in them or "" for a fixed form).
+_PATTERN_WORDS: dict[str, tuple[str, str, str]] = {
+    "^[A-Za-z0-9][A-Za-z0-9_.-]*$": ("ids", "letters, digits, '_', '.' and '-' only, starting with a letter "
+                                     "or digit", "[A-Za-z0-9_.-]"),
+    "^[A-Z][A-Z0-9.\\-]{0,9}$": ("tickers", "upper-case letters, digits, '.' and '-' only (at most 10, "
+                                             "starting with a letter), as in the price data", "[A-Z0-9.-]"),
+    "^[a-z0-9][a-z0-9-]*$": ("article ids", "lower-case letters, digits and '-' only", "[a-z0-9-]"),
+    "^[A-Za-z0-9_][A-Za-z0-9_-]*$": ("names", "letters, digits, '_' and '-' only", "[A-Za-z0-9_-]"),
+    "^[a-z]{2,3}(-[A-Za-z0-9]+)*$": ("language codes", "a BCP 47 code such as 'en', 'ja' or 'en-GB'", ""),
+    "^\\d{4}-\\d{2}-\\d{2}$": ("dates", "the form YYYY-MM-DD", ""),
+    "^\\d{4}-\\d{2}$": ("months", "the form YYYY-MM", ""),
+}
+_CHAR_NAMES = {" ": "a space", "\t": "a tab", "\n": "a line break", ",": "a comma", "/": "a slash",
+               ":": "a colon"}
+
+
+_ID_KINDS = {"id": "claim ids", "events": "event ids", "primary_events": "event ids", "confounded_events": "event ids",
+             "pairs": "event ids", "facts": "fact ids", "cites": "fact or event ids", "fact": "fact ids",
+             "current": "fact ids", "prior": "fact ids", "reported_growth": "fact ids", "claims": "claim ids"}
+
+
+def _pattern_message(where: str, value: Any, pattern: str, path: tuple = ()) -> str:
+    """A pattern violation in plain words: what the value may contain and what is wrong."""
+    import re
+
+    what, may, chars = _PATTERN_WORDS.get(pattern, ("values", f"the form {pattern!r}", ""))
+    if what == "ids":
+        keys = [k for k in path if isinstance(k, str)]
+        what = _ID_KINDS.get(keys[-1], what) if keys else what
+    verb = "are" if may.startswith("the form") or may.startswith("a ") else "may contain"
+    msg = f"{where}: {what} {verb} {may}; {value!r}"
+    if not isinstance(value, str):
+        return f"{msg} is not text"
+    if not value:
+        return f"{msg} is empty"
+    if what == "tickers" and re.fullmatch(pattern, value.upper()):
+        return f"{msg} is not upper case (did you mean {value.upper()!r}?)"
+    bad = next((ch for ch in value if not re.fullmatch(chars, ch)), None) if chars else None
+    if bad is not None:
+        return f"{msg} has {_CHAR_NAMES.get(bad, repr(bad))}"
+    if chars:
+        return f"{msg} starts with {value[0]!r}" if not re.fullmatch(pattern, "A" + value[1:]) and \
+            not re.fullmatch(pattern, "a" + value[1:]) else f"{msg} is too long"
+    return f"{msg} does not have that form"
+
+
 def _message(err: jsonschema.ValidationError, root: dict[str, Any], prefix: tuple = ()) -> str:
     where = "/".join(str(p) for p in prefix + tuple(err.absolute_path)) or "(top level)"
     if err.validator == "additionalProperties":
+        allowed = _allowed(err.schema, root)
         extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-        return (f"unknown key(s) {extra} at {where}; allowed keys: {_allowed(err.schema, root)} "
+        hints = "".join(did_you_mean(k, allowed) for k in extra)
+        return (f"unknown key(s) {extra} at {where}{hints}; allowed keys: {allowed} "
                 "(remove or rename the key)")
     if err.validator == "required":
         return f"{where}: {err.message}; add it (see docs/ARTICLES.md)"
     if err.validator in ("enum", "const"):
         allowed = err.validator_value if err.validator == "enum" else [err.validator_value]
-        return f"{where}: {err.instance!r} is not allowed; use one of {allowed}"
+        hint = did_you_mean(err.instance, [str(a) for a in allowed]) if isinstance(err.instance, str) else ""
+        return f"{where}: {err.instance!r} is not allowed{hint}; use one of {allowed}"
     if err.validator == "pattern":
-        return f"{where}: {err.instance!r} does not match the required form {err.validator_value!r}"
+        return _pattern_message(where, err.instance, err.validator_value, prefix + tuple(err.absolute_path))
+    if err.validator == "minItems" and len(err.absolute_path) == 2 and err.absolute_path[0] == "baskets":
+        return (f"{where}: basket {err.absolute_path[1]!r} has {len(err.instance)} member(s); a basket needs at "
+                "least two tickers (for one ticker, list it under the claim's tickers instead and drop the basket)")
     if err.validator == "oneOf" and where.endswith(tuple("0123456789")) and "statement" in (err.instance or {}):
         return (f"{where}: a fact-check item gives either fact + article + compare (a number checked "
                 "against facts.csv) or judged + cites + reason (a reviewed judgement), not both or neither")
     return f"{where}: {err.message}"
+
+
+def _misspelt_required(err: jsonschema.ValidationError, root: dict[str, Any]) -> bool:
+    """True for a "required" error whose missing key is present under a misspelling (the
+    unknown-key error names it, with "did you mean"): one root error, not two."""
+    if err.validator != "required" or not isinstance(err.instance, dict):
+        return False
+    missing = [k for k in err.validator_value if k not in err.instance]
+    props = set(err.schema.get("properties", {}))
+    extra = [k for k in err.instance if k not in props]
+    return bool(missing and extra) and all(difflib.get_close_matches(m, extra, n=1, cutoff=0.6) for m in missing)
 
 
 def validate(data: Any, schema: dict[str, Any] | str, *, file: str, lines: dict[tuple, int],
@@ -140,6 +206,8 @@ def validate(data: Any, schema: dict[str, Any] | str, *, file: str, lines: dict[
     validator = jsonschema.Draft202012Validator(root)
     out = []
     for err in validator.iter_errors(data):
+        if _misspelt_required(err, root):
+            continue
         path = prefix + tuple(err.absolute_path)
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
@@ -158,3 +226,12 @@ def validate(data: Any, schema: dict[str, Any] | str, *, file: str, lines: dict[
                 cid = ""
         out.append(Problem(file, line, cid, _message(err, root, prefix)))
     return sorted(out, key=lambda p: (p.line, p.message))
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """``" (did you mean 'X'?)"`` for the known word closest to ``word`` (an exact match
+    ignoring case first, then difflib), or "" when none is close."""
+    known = list(dict.fromkeys(str(k) for k in known))
+    same = [k for k in known if k.lower() == str(word).lower()]
+    near = same or difflib.get_close_matches(str(word), known, n=1, cutoff=0.6)
+    return f" (did you mean {near[0]!r}?)" if near else ""

@@ -9,8 +9,9 @@ name it.
 from __future__ import annotations
 
 import csv
-import re
+import difflib
 import math
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -101,24 +102,77 @@ def _rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str
 _CLAIM_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-def _claims(text: str, path: Path, row: int) -> tuple[str, ...]:
+def _claims(text: str, path: Path, row: int, *, allow_empty: bool = False) -> tuple[str, ...]:
     parts = text.split()
-    if not parts or not all(_CLAIM_ID_RE.match(p) for p in parts):
+    if (not parts and not allow_empty) or not all(_CLAIM_ID_RE.match(p) for p in parts):
         raise MalformedDataError(
             f"{path} row {row}: claim ids {text!r} must be space-separated ids of claims.yaml, e.g. 'A1 A2'")
     return tuple(parts)
 
 
-def _check_unique(ids: list[str], path: Path) -> None:
-    seen = set()
-    for i in ids:
-        if i in seen:
-            raise MalformedDataError(f"{path}: id {i} appears twice; ids must be unique")
-        seen.add(i)
+def _near(word: str, known: tuple[str, ...]) -> str:
+    m = difflib.get_close_matches(word.lower().replace("-", "_").replace(" ", "_"), known, n=1, cutoff=0.5)
+    return f"did you mean {m[0]!r}? " if m else ""
+
+
+def _event(row: int, r: dict[str, str], path: Path) -> Event:
+    date = None
+    if _DATE_RE.match(r["date"]):
+        date = pd.to_datetime(r["date"], format="%Y-%m-%d", errors="coerce")
+    if date is None or pd.isna(date):
+        raise EventDateError(
+            f"{path} row {row} ({r['event_id']}): date {r['date']!r} is not a calendar date; write it as "
+            "YYYY-MM-DD (e.g. 2025-01-27)"
+        )
+    if r["timing"] not in TIMINGS:
+        raise MalformedDataError(f"{path} row {row} ({r['event_id']}): timing {r['timing']!r} not in {TIMINGS}; "
+                                 f"{_near(r['timing'], TIMINGS)}docs/ARTICLES.md says when to use which")
+    tickers = tuple(r["tickers"].split())
+    if not tickers:
+        raise MalformedDataError(f"{path} row {row} ({r['event_id']}): no tickers; list the tickers the news "
+                                 "concerns, space-separated")
+    return Event(
+        event_id=r["event_id"], date=pd.Timestamp(date).as_unit("ns"), timing=r["timing"],
+        title=r["title"], tickers=tickers, claim_ids=_claims(r["claim_ids"], path, row, allow_empty=True),
+        reported_move=r["reported_move"], source_urls=tuple(r["source_urls"].split()),
+        post_article="POST-ARTICLE" in r["title"].upper(), line=row,
+    )
+
+
+def read_events(path: Path | str) -> tuple[list[Event], list[tuple[int, str, MalformedDataError]]]:
+    """Parse ``events.csv`` row by row, collecting the bad rows instead of stopping at the first.
+
+    Returns
+    -------
+    (events, bad rows)
+        The events of the good rows, and one ``(row, event_id, error)`` per bad row (a
+        duplicate id is a bad row too). A missing or unreadable file, or a wrong header,
+        still raises :class:`~research.errors.MalformedDataError`.
+    """
+    path = Path(path)
+    events: list[Event] = []
+    bad: list[tuple[int, str, MalformedDataError]] = []
+    seen: set[str] = set()
+    for row, r in _rows(path, EVENT_COLUMNS):
+        try:
+            e = _event(row, r, path)
+        except MalformedDataError as exc:
+            bad.append((row, r["event_id"], exc))
+            continue
+        if e.event_id in seen:
+            bad.append((row, e.event_id, MalformedDataError(f"{path}: id {e.event_id} appears twice; ids must "
+                                                            "be unique")))
+            continue
+        seen.add(e.event_id)
+        events.append(e)
+    return events, bad
 
 
 def load_events(path: Path | str | None = None) -> list[Event]:
     """Parse ``events.csv`` (default: the shipped article's ``events.csv``) into :class:`Event` records.
+
+    ``claim_ids`` may be empty: the event bears on no claim and is context only (it still
+    counts as a confounder and is excluded from the placebo dates of its tickers).
 
     Raises
     ------
@@ -127,28 +181,9 @@ def load_events(path: Path | str | None = None) -> list[Event]:
         (names file and row). An unparseable date raises :class:`EventDateError`
         (a MalformedDataError and a CalendarError).
     """
-    path = Path(path) if path is not None else paths.default_article_dir() / "events.csv"
-    events = []
-    for row, r in _rows(path, EVENT_COLUMNS):
-        date = None
-        if _DATE_RE.match(r["date"]):
-            date = pd.to_datetime(r["date"], format="%Y-%m-%d", errors="coerce")
-        if date is None or pd.isna(date):
-            raise EventDateError(
-                f"{path} row {row} ({r['event_id']}): date {r['date']!r} is not a YYYY-MM-DD date; fix it"
-            )
-        if r["timing"] not in TIMINGS:
-            raise MalformedDataError(f"{path} row {row} ({r['event_id']}): timing {r['timing']!r} not in {TIMINGS}")
-        tickers = tuple(r["tickers"].split())
-        if not tickers:
-            raise MalformedDataError(f"{path} row {row} ({r['event_id']}): no tickers")
-        events.append(Event(
-            event_id=r["event_id"], date=pd.Timestamp(date).as_unit("ns"), timing=r["timing"],
-            title=r["title"], tickers=tickers, claim_ids=_claims(r["claim_ids"], path, row),
-            reported_move=r["reported_move"], source_urls=tuple(r["source_urls"].split()),
-            post_article="POST-ARTICLE" in r["title"].upper(), line=row,
-        ))
-    _check_unique([e.event_id for e in events], path)
+    events, bad = read_events(Path(path) if path is not None else paths.default_article_dir() / "events.csv")
+    if bad:
+        raise bad[0][2]
     return events
 
 
@@ -174,8 +209,42 @@ def _value(r: dict[str, str], path: Path, row: int) -> float | str | None:
     return x
 
 
+def _fact(row: int, r: dict[str, str], path: Path) -> Fact:
+    urls = tuple(r["source_urls"].split())
+    verified = bool(urls) and urls != ("unverified",)
+    return Fact(
+        fact_id=r["fact_id"], claim_ids=_claims(r["claim_id"], path, row), metric=r["metric"],
+        entity=r["entity"], period=r["period"], value=_value(r, path, row), unit=r["unit"],
+        source_urls=urls if verified else (), verified=verified, line=row,
+    )
+
+
+def read_facts(path: Path | str) -> tuple[list[Fact], list[tuple[int, str, MalformedDataError]]]:
+    """Parse ``facts.csv`` row by row, collecting the bad rows (as :func:`read_events`)."""
+    path = Path(path)
+    facts: list[Fact] = []
+    bad: list[tuple[int, str, MalformedDataError]] = []
+    seen: set[str] = set()
+    for row, r in _rows(path, FACT_COLUMNS):
+        try:
+            f = _fact(row, r, path)
+        except MalformedDataError as exc:
+            bad.append((row, r["fact_id"], exc))
+            continue
+        if f.fact_id in seen:
+            bad.append((row, f.fact_id, MalformedDataError(f"{path}: id {f.fact_id} appears twice; ids must be "
+                                                           "unique")))
+            continue
+        seen.add(f.fact_id)
+        facts.append(f)
+    return facts, bad
+
+
 def load_facts(path: Path | str | None = None) -> list[Fact]:
     """Parse ``facts.csv`` (default: the shipped article's ``facts.csv``) into :class:`Fact` records.
+
+    ``claim_id`` holds one or more space-separated claim ids (``"A1 A2"``): the claims the
+    fact bears on.
 
     Raises
     ------
@@ -183,17 +252,9 @@ def load_facts(path: Path | str | None = None) -> list[Fact]:
         Missing file, wrong header/field count, bad claim ids, non-numeric value,
         duplicate id (names file and row).
     """
-    path = Path(path) if path is not None else paths.default_article_dir() / "facts.csv"
-    facts = []
-    for row, r in _rows(path, FACT_COLUMNS):
-        urls = tuple(r["source_urls"].split())
-        verified = bool(urls) and urls != ("unverified",)
-        facts.append(Fact(
-            fact_id=r["fact_id"], claim_ids=_claims(r["claim_id"], path, row), metric=r["metric"],
-            entity=r["entity"], period=r["period"], value=_value(r, path, row), unit=r["unit"],
-            source_urls=urls if verified else (), verified=verified, line=row,
-        ))
-    _check_unique([f.fact_id for f in facts], path)
+    facts, bad = read_facts(Path(path) if path is not None else paths.default_article_dir() / "facts.csv")
+    if bad:
+        raise bad[0][2]
     return facts
 
 
@@ -231,4 +292,4 @@ def facts_frame(path: Path | str | None = None) -> pd.DataFrame:
 
 
 __all__ = ["Event", "EventDateError", "Fact", "events_frame", "events_to_frame", "facts_frame", "facts_to_frame",
-           "load_events", "load_facts"]
+           "load_events", "load_facts", "read_events", "read_facts"]
