@@ -6,8 +6,11 @@ headers, ``article.md``, ``layout.yaml``) that passes :func:`check_article` and 
 
 :func:`check_article` validates a directory before any computation: the schemas, the
 cross-references, every ticker against the price data, enough history before each event
-for the estimation window, each event's day 0 from its timing, and a warning when a claim
-tests its own market proxy. Every problem names its file, line, claim and the fix.
+for the estimation window, each event's day 0 from its timing (a warning when a timing
+that says "before/after a session" falls on a non-session day), every event within each
+of its tickers' data (an error when a price claim needs that row), a warning when a claim
+tests its own market proxy, and a warning for every scaffold placeholder still in place
+(:mod:`research.claims.scaffold`). Every problem names its file, line, claim and the fix.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from research.claims.article import (
 from research.claims.params import EvalParams
 from research.claims.registry import CLAIMS_FILE, Claim
 from research.claims.rules import RULES
+from research.claims import scaffold
 from research.claims.schema import Problem
 from research.data.article import EVENT_COLUMNS, FACT_COLUMNS
 from research.errors import CalendarError, ClaimError, ResearchError
@@ -138,6 +142,125 @@ def _proxy_problems(art: Article, params: EvalParams) -> list[Problem]:
     return out
 
 
+def _placeholder_problems(art: Article) -> list[Problem]:
+    """A warning for every scaffold placeholder still in place (:mod:`research.claims.scaffold`)."""
+    out = []
+    for key, value in scaffold.ARTICLE_FIELDS.items():
+        if getattr(art, key) == value:
+            out.append(_warn(ARTICLE_FILE, 0, "", f"{key} is still the scaffold's placeholder {value!r}; "
+                                                  f"write the article's {key}"))
+    if scaffold.EXAMPLE_QUOTE in art.text:
+        out.append(_warn(art.text_file, 0, "", f"{art.text_file} still holds the scaffold's placeholder line; "
+                                               "paste the article's text"))
+    for c in art.claims:
+        fields = {"title": c.title, "summary": c.summary, "reason": getattr(c.rule, "reason", "")}
+        stale = [k for k, v in scaffold.CLAIM_FIELDS.items() if fields.get(k) == v]
+        stale += ["quote"] if scaffold.EXAMPLE_QUOTE in c.quote else []
+        if stale:
+            out.append(_warn(CLAIMS_FILE, c.line, c.id, f"the scaffold's example claim: {', '.join(stale)} still "
+                                                        "the placeholder; replace them with one of the article's "
+                                                        "claims (or delete the claim and its layout.yaml entry)"))
+    return out
+
+
+def _timing_problems(art: Article) -> list[Problem]:
+    """A warning for a pre_open/after_close event dated on a non-session day (the timing
+    speaks of a session that day has not; intraday on one is an error of align_event)."""
+    from research.data import align_event, is_session
+
+    out = []
+    for e in art.events:
+        if e.timing not in ("pre_open", "after_close"):
+            continue
+        try:
+            if is_session(e.date):
+                continue
+            d0 = pd.Timestamp(align_event(e.date, e.timing).day0)
+        except (CalendarError, ResearchError):
+            continue  # reported with the day-0 lines
+        what = "before the open" if e.timing == "pre_open" else "after the close"
+        out.append(_warn(EVENTS_FILE, e.line, "", f"event {e.event_id}: {e.date.date()} is a {e.date.day_name()}, "
+                                                  f"not a trading session, so timing {e.timing} ({what}) maps it to "
+                                                  f"the next session, {d0.date()} ({d0.day_name()}); if the news "
+                                                  "came on the non-session day write weekend_or_holiday, if it came "
+                                                  f"{what} of a session fix the date"))
+    return out
+
+
+def _reach(d0: pd.Timestamp, rule: object) -> pd.Timestamp:
+    """The last session a claim's rule reads after day 0 (the end of its event window)."""
+    from research.data import session_offset
+
+    w = getattr(rule, "window", None)
+    end = int(w[1]) if isinstance(w, (tuple, list)) and len(w) == 2 else 0
+    try:
+        return pd.Timestamp(session_offset(d0, max(end, 0)))
+    except (CalendarError, ResearchError):
+        return d0
+
+
+def _coverage_problems(art: Article, day0: dict[str, pd.Timestamp]) -> list[Problem]:
+    """Events a ticker's data cannot reach (day 0 after its last close or before its first):
+    a warning on the event, and an error on a price claim whose rule needs that row (a
+    basket: when no member reaches it)."""
+    from research.data import coverage
+
+    cov = coverage().set_index("ticker")
+    span = {t: (pd.Timestamp(cov.loc[t, "first"]), pd.Timestamp(cov.loc[t, "last"])) for t in cov.index}
+
+    def gap(t: str, start: pd.Timestamp, end: pd.Timestamp) -> str:
+        if t not in span:
+            return ""
+        first, last = span[t]
+        if end > last:
+            return f"{t}'s prices end on {last.date()}"
+        if start < first:
+            return f"{t}'s prices start on {first.date()}"
+        return ""
+
+    out = []
+    for e in art.events:
+        if e.event_id not in day0:
+            continue
+        d0 = day0[e.event_id]
+        for t in e.tickers:
+            why = gap(t, d0, d0)
+            if why:
+                out.append(_warn(EVENTS_FILE, e.line, "", f"event {e.event_id}: day 0 {d0.date()} is beyond the "
+                                                          f"price data ({why}): no {t} return for this event"))
+    as_of = pd.Timestamp(art.as_of)
+    for c in art.claims:
+        price = "price" in c.rule.checks
+        for e, tickers in _claim_tickers(c).items():
+            if e not in day0:
+                continue
+            d0 = day0[e]
+            end = _reach(d0, c.rule)
+            basket = [t for t in tickers if t in c.basket_tickers and t not in c.tickers]
+            for t in tickers:
+                why = gap(t, d0, end)
+                if not why or t in basket:
+                    continue
+                need = f"session {d0.date()}" if end == d0 else f"sessions {d0.date()} to {end.date()}"
+                msg = f"the row ({e}, {t}) needs {need}, but {why}: it cannot be estimated"
+                if price and d0 <= as_of:
+                    out.append(Problem(CLAIMS_FILE, c.line, c.id, f"{msg}; drop the pair/ticker or the event from "
+                                                                  "the claim, or fix the event's date"))
+                else:
+                    out.append(_warn(CLAIMS_FILE, c.line, c.id, f"{msg} (shown without a number)"))
+            gone = [t for t in basket if gap(t, d0, end)]
+            if gone:
+                allgone = len(gone) == len(basket)
+                msg = f"basket {c.basket} on {e}: {', '.join(gone)} cannot reach {d0.date()}..{end.date()}"
+                if allgone and price and d0 <= as_of:
+                    out.append(Problem(CLAIMS_FILE, c.line, c.id, f"{msg}: no member can; drop the event from the "
+                                                                  "claim or fix its date"))
+                else:
+                    out.append(_warn(CLAIMS_FILE, c.line, c.id, f"{msg}: the basket averages the members "
+                                                                "available each day"))
+    return out
+
+
 def check_article(path: str | Path) -> CheckReport:
     """Validate an article directory before any computation.
 
@@ -168,7 +291,10 @@ def check_article(path: str | Path) -> CheckReport:
         problems.append(Problem(ARTICLE_FILE, 0, "", str(exc)))
         return CheckReport(d, tuple(problems), tuple(lines), None)
     problems += _history_problems(art, day0, params)
+    problems += _coverage_problems(art, day0)
+    problems += _timing_problems(art)
     problems += _proxy_problems(art, params)
+    problems += _placeholder_problems(art)
     ok = not any(p.severity == "error" for p in problems)
     return CheckReport(d, tuple(problems), tuple(lines), art if ok else None)
 
@@ -304,8 +430,8 @@ def new_article(path: str | Path, *, market_proxy: str = "SPY", force: bool = Fa
         ARTICLE_FILE: f"""\
 # The article: metadata, evaluation defaults and named baskets (docs/ARTICLES.md).
 id: {slug}
-title: "Title of the article"
-source: "Publisher of the article"
+title: "{scaffold.ARTICLE_FIELDS['title']}"
+source: "{scaffold.ARTICLE_FIELDS['source']}"
 url: ""
 language: en                # language of the article text (BCP 47 code)
 text: article.md            # the article body, in this directory
@@ -321,14 +447,18 @@ baskets: {{}}                 # name: [TICKER, TICKER, ...] (equal-weighted)
 version: 2
 
 claims:
-  - id: outlook
-    title: The outlook is bright
-    summary: An opinion about the future; neither prices nor facts can settle it.
-    quote: ["Replace this with a sentence copied verbatim from article.md."]
+  # THE EXAMPLE CLAIM TO REPLACE: it quotes the placeholder line of article.md, so once the
+  # article's text is pasted there, give it a quote copied from the text (line breaks and
+  # curly quotes may differ) and the claim's own title, summary and rule -- or delete it
+  # (and its id in layout.yaml). `research article check` warns while a placeholder is left.
+  - id: {scaffold.EXAMPLE_CLAIM}
+    title: "{scaffold.CLAIM_FIELDS['title']}"
+    summary: "{scaffold.CLAIM_FIELDS['summary']}"
+    quote: ["{scaffold.EXAMPLE_QUOTE}"]
     kind: context
     rule:
       type: not_testable
-      reason: An opinion about the future.
+      reason: "{scaffold.CLAIM_FIELDS['reason']}"
       text: Not testable with price data or facts.
 
 # One example of every rule type ({', '.join(RULES)}); uncomment, adapt, and add the
@@ -338,15 +468,15 @@ claims:
 """,
         EVENTS_FILE: ",".join(EVENT_COLUMNS) + "\n",
         "facts.csv": ",".join(FACT_COLUMNS) + "\n",
-        "article.md": "Replace this with a sentence copied verbatim from article.md.\n",
-        LAYOUT_FILE: """\
+        "article.md": scaffold.TEXT,
+        LAYOUT_FILE: f"""\
 # The report site: which page shows which claims (every claim on exactly one page).
 title: "Checking the article against prices"
 pages:
   - name: overview
     kind: overview
     title: "Every claim and its verdict"
-    claims: [outlook]
+    claims: [{scaffold.EXAMPLE_CLAIM}]
 """,
     }
     written = []
