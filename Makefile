@@ -20,11 +20,13 @@ help:
 	@echo "make snapshot  rebuild data/snapshot from ../shared/market-data"
 	@echo "make bench     run the event-study benchmark and its scale table (10k -> 1M events)"
 
-$(STAMP): pyproject.toml
+# tools/install.py installs with uv (from PATH, or pip-installed into .venv) using pip's
+# index settings, and falls back to plain pip when uv cannot be had or fails
+# (RESEARCH_NO_UV=1 forces pip).
+$(STAMP): pyproject.toml tools/install.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (set PYTHON=...)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python tools/install.py -e '.[test]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (research)" >/dev/null
 	@touch $(STAMP)
 
