@@ -10,7 +10,7 @@ ARGS   ?=
 # into .venv so `make lab` and plain papermill find it without a prompt
 KERNEL := research
 
-.PHONY: help setup reports test lab snapshot bench clean-reports
+.PHONY: help setup reports test lab snapshot bench clean-reports article-new article-check article-report
 
 help:
 	@echo "make reports   set up .venv if needed, build every HTML report from the embedded snapshot"
@@ -19,12 +19,17 @@ help:
 	@echo "make lab       open JupyterLab on notebooks/ with the project's 'research' kernel"
 	@echo "make snapshot  rebuild data/snapshot from ../shared/market-data"
 	@echo "make bench     run the event-study benchmark and its scale table (10k -> 1M events)"
+	@echo "make article-new ARTICLE=dir     write an article scaffold into dir"
+	@echo "make article-check ARTICLE=dir   validate an article directory"
+	@echo "make article-report ARTICLE=dir  build its reports into dir-site (or OUT=...)"
 
-$(STAMP): pyproject.toml
+# tools/install.py installs with uv (from PATH, or pip-installed into .venv) using pip's
+# index settings, and falls back to plain pip when uv cannot be had or fails
+# (RESEARCH_NO_UV=1 forces pip).
+$(STAMP): pyproject.toml tools/install.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (set PYTHON=...)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python tools/install.py -e '.[test]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (research)" >/dev/null
 	@touch $(STAMP)
 
@@ -46,6 +51,20 @@ snapshot: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_eventstudy.py
 	$(BIN)/python benchmarks/bench_scale.py --allocator both
+
+ARTICLE ?=
+OUT     ?= $(ARTICLE)-site
+need-article = $(if $(ARTICLE),,$(error set ARTICLE=<article directory>, e.g. make $@ ARTICLE=my-article))
+
+article-new: $(STAMP)
+	$(need-article)$(BIN)/research article new $(ARTICLE)
+
+article-check: $(STAMP)
+	$(need-article)$(BIN)/research article check $(ARTICLE)
+
+article-report: $(STAMP)
+	$(need-article)$(BIN)/research article check $(ARTICLE)
+	$(BIN)/research report --article $(ARTICLE) -o $(OUT) $(ARGS)
 
 clean-reports:
 	find reports -mindepth 1 ! -name README.md -exec rm -rf {} +

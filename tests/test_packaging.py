@@ -2,8 +2,9 @@
 
 * ``environment.yml`` declares the same dependency set as ``pyproject.toml`` (the single
   source of truth), so conda users get what pip users get;
-* ``.ci/run`` runs exactly the test command the README's quick start gives;
-* the README's quick start holds exactly two commands.
+* ``.ci/run`` runs the README quick start's ``make`` commands, in its order, and checks
+  the screenshots ``make reports`` writes;
+* the README's quick start puts ``research`` on the PATH before it uses it.
 """
 
 from __future__ import annotations
@@ -52,15 +53,26 @@ def _quick_start_commands() -> list[str]:
     blocks = re.findall(r"```(?:bash|sh)?\n(.*?)```", section, flags=re.S)
     commands = []
     for block in blocks:
-        commands += [ln.strip() for ln in block.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+        commands += [ln.split(" #")[0].strip() for ln in block.splitlines() if ln.strip() and not ln.strip().startswith("#")]
     return commands
 
 
-def test_readme_quick_start_has_exactly_two_commands():
-    assert len(_quick_start_commands()) == 2
+def test_readme_quick_start_activates_before_using_research():
+    commands = _quick_start_commands()
+    assert "source .venv/bin/activate" in commands
+    first_research = next(i for i, c in enumerate(commands) if c.split()[0] == "research")
+    assert commands.index("source .venv/bin/activate") < first_research
 
 
-def test_ci_runs_the_readme_test_command():
-    test_command = _quick_start_commands()[1]
+def test_ci_runs_the_readme_make_commands_in_order():
+    makes = [c.split("#")[0].strip() for c in _quick_start_commands() if c.startswith("make ")]
+    assert makes[:2] == ["make reports", "make test"]
     ci_lines = [ln.strip() for ln in (ROOT / ".ci/run").read_text().splitlines()]
-    assert test_command in ci_lines
+    assert all(m in ci_lines for m in makes)
+    assert [ci_lines.index(m) for m in makes] == sorted(ci_lines.index(m) for m in makes)
+
+
+def test_ci_checks_the_screenshots_after_make_reports():
+    text = (ROOT / ".ci/run").read_text()
+    after = text.split("\nmake reports\n", 1)[1].split("\nmake test\n", 1)[0]
+    assert 'glob("*.html")' in after and "screenshots" in after and "sys.exit(" in after

@@ -21,6 +21,7 @@ from _report_sites import Site
 
 pytest_plugins = ["_report_sites"]
 
+from _requirements import require_chromium  # noqa: E402
 from research.report.screenshots import find_chromium, main  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -68,3 +69,21 @@ def test_without_chromium_make_reports_says_so_in_one_line(tmp_path):
     assert proc.returncode == 0
     assert proc.stdout.strip().count("\n") == 0 and "Chromium is not installed" in proc.stdout
     assert main([str(tmp_path)]) == 0
+
+
+def test_make_reports_relative_site_path(tmp_path, monkeypatch):
+    """`make reports` runs ``python -m research.report.screenshots reports``: a path
+    relative to the working directory, which has no file:// URI until it is resolved."""
+    require_chromium()
+    site = tmp_path / "reports"
+    site.mkdir()
+    (site / "index.html").write_text("<!doctype html><html><body><h1>Index</h1>"
+                                     + "<p>text</p>" * 40 + "</body></html>", encoding="utf-8")
+    (site / "page.html").write_text("<!doctype html><html><body><h1>Page</h1></body></html>",
+                                    encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["reports"]) == 0
+    pngs = sorted(p.name for p in (site / "screenshots").glob("*.png"))
+    assert pngs == ["index.png", "page.png"]
+    assert all((site / "screenshots" / p).stat().st_size > 0 for p in pngs)
+    assert sorted(json.loads((site / "screenshots/heights.json").read_text())) == ["index.html", "page.html"]

@@ -12,18 +12,69 @@ Public API (see ``docs/ARTICLES.md`` and ``docs/ARCHITECTURE.md``)::
     RULES                                        # registered rule types (research.claims.rules)
 """
 
-from research.claims.article import Article, Layout, Page, inspect_article, load_article
-from research.claims.evaluate import evaluate, evaluate_all
-from research.claims.params import EvalParams
-from research.claims.registry import Claim, get_claim, load_claims
-from research.claims.reported import reported_vs_computed
-from research.claims.rules import RULES, Judgement, Rule
-from research.claims.schema import Problem
-from research.claims.scoreboard import evidence_table, scoreboard
-from research.claims.verdict import FACT_VERDICTS, VERDICTS, Verdict
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any
 
 __all__ = [
     "Article", "Claim", "EvalParams", "FACT_VERDICTS", "Judgement", "Layout", "Page", "Problem", "RULES", "Rule",
     "VERDICTS", "Verdict", "evaluate", "evaluate_all", "evidence_table", "get_claim", "inspect_article",
     "load_article", "load_claims", "reported_vs_computed", "scoreboard",
 ]
+
+# the names above load their module on first use (PEP 562), so importing this package
+# (or one of its light modules, e.g. for `research article check`) does not import pandas
+_LAZY = {
+    "Article": "research.claims.article",
+    "Layout": "research.claims.article",
+    "Page": "research.claims.article",
+    "inspect_article": "research.claims.article",
+    "load_article": "research.claims.article",
+    "evaluate": "research.claims.evaluate",
+    "evaluate_all": "research.claims.evaluate",
+    "EvalParams": "research.claims.params",
+    "Claim": "research.claims.registry",
+    "get_claim": "research.claims.registry",
+    "load_claims": "research.claims.registry",
+    "reported_vs_computed": "research.claims.reported",
+    "RULES": "research.claims.rules",
+    "Judgement": "research.claims.rules",
+    "Rule": "research.claims.rules",
+    "Problem": "research.claims.schema",
+    "evidence_table": "research.claims.scoreboard",
+    "scoreboard": "research.claims.scoreboard",
+    "FACT_VERDICTS": "research.claims.verdict",
+    "VERDICTS": "research.claims.verdict",
+    "Verdict": "research.claims.verdict",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'research.claims' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+#: public names that are also submodules (``evaluate``, ``scoreboard``): importing the submodule
+#: binds it on the package; the package keeps the function, as an eager import did
+_SHADOWED = frozenset(n for n, m in _LAZY.items() if m.rpartition(".")[2] == n)
+
+
+class _Package(types.ModuleType):
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

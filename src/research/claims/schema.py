@@ -11,14 +11,38 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import sys
 from dataclasses import dataclass
 from importlib import resources
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
+
+
+def _import_jsonschema():  # noqa: ANN202 - returns the module
+    """``jsonschema``, without its optional ``rfc3987_syntax`` dependency.
+
+    Importing jsonschema imports ``rfc3987_syntax`` when it is installed (Jupyter pulls it
+    in), which builds its grammar parsers for the "iri" format check: 1.5-2 s, most of
+    ``research article check``. Nothing here checks formats, so unless something in this
+    process has already imported it, the import runs with it hidden (jsonschema then
+    leaves the "iri" formats unchecked in this process, as without the package).
+    """
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        import jsonschema
+
+        return jsonschema
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment] - ImportError on import
+    try:
+        import jsonschema
+    finally:
+        del sys.modules["rfc3987_syntax"]
+    return jsonschema
+
+
+jsonschema = _import_jsonschema()
 
 __all__ = ["Problem", "load_schema", "read_yaml", "validate", "format_problems", "did_you_mean"]
 

@@ -70,6 +70,7 @@ def _run(cmd: list[str]) -> subprocess.CompletedProcess:
 
 def page_height(page: Path, *, exe: str, profile: Path, width: int = WIDTH) -> int:
     """Height of ``page`` in CSS pixels at ``width``, measured in headless Chromium."""
+    page = page.resolve()
     probe = page.with_name(f".probe_{page.name}")
     probe.write_text(page.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>", 1),
                      encoding="utf-8")
@@ -108,8 +109,10 @@ def screenshot_site(site: str | Path, *, dest: str | Path | None = None, width: 
     if exe is None:
         raise ReportError("headless Chromium not found on PATH; install it with "
                           "`apt-get install -y chromium` to take screenshots")
-    site = Path(site)
-    out = Path(dest) if dest is not None else site / "screenshots"
+    # absolute paths: Chromium needs file:// URIs (a relative path has none) and runs
+    # with its own idea of the working directory
+    site = Path(site).resolve()
+    out = Path(dest).resolve() if dest is not None else site / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
     shots = []
     with tempfile.TemporaryDirectory(prefix="research-chromium-") as profile:
