@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--from", dest="source", type=Path, required=True, help="market-data folder, e.g. ../shared/market-data")
     b.add_argument("--out", type=Path, default=None, help="data directory to write (default: repo data/)")
     f = dsub.add_parser("fetch", help="download tickers into the yfinance cache (offline: read them from it)")
-    f.add_argument("tickers", nargs="+", help="Yahoo symbols, e.g. SPY MP")
+    f.add_argument("tickers", nargs="+", help="Yahoo symbols, e.g. AAPL KO")
     f.add_argument("--start", default=None, help="first date, YYYY-MM-DD (default 2023-01-01)")
     f.add_argument("--end", default=None, help="last date, YYYY-MM-DD (default today)")
     _article_parser(sub)
