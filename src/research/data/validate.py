@@ -144,7 +144,7 @@ def read_allowed_jumps(path: Path | str) -> dict[tuple[str, str], str]:
 def _median_moves(tick: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per move: its ticker's median absolute log move and that ticker's count of moves."""
     s = pd.Series(a)
-    g = s.groupby(tick, sort=False)
+    g = s.groupby(pd.factorize(tick)[0], sort=False)
     return g.transform("median").to_numpy(), g.transform("count").to_numpy()
 
 
