@@ -7,6 +7,9 @@ Commands
     adjustment and the snapshot's basis.
 ``research data build-snapshot --from ../shared/market-data [--out data]``
     (Re)build ``data/snapshot`` (+ ``data/README.md``).
+``research data fetch TICKER... [--start D] [--end D]``
+    Download tickers from Yahoo Finance into the yfinance cache (offline: serve them from
+    it) and print what was loaded.
 ``research article new DIR``
     Write an article scaffold (article.yaml, claims.yaml with an example of every rule
     type, events.csv/facts.csv headers, layout.yaml) that passes ``check``.
@@ -17,7 +20,9 @@ Commands
     Forwarded to :func:`research.report.cli.main`.
 
 Exit codes: 0 success, 1 a :class:`research.errors.ResearchError` (message printed, no
-traceback), 2 usage error.
+traceback), 2 usage error or a path that cannot be used (:class:`research.errors.PathError`:
+a file where a folder is needed or the reverse, an empty input, a read-only or full disk;
+one line naming the path and the fix).
 """
 
 from __future__ import annotations
@@ -28,19 +33,23 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from research.errors import ResearchError
+from research.errors import PathError, ResearchError
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="research", description="Test a market article's claims against real prices.")
     sub = p.add_subparsers(dest="command", required=True, metavar="{data,article,report}")
     data = sub.add_parser("data", help="price snapshot and article data")
-    dsub = data.add_subparsers(dest="data_command", required=True, metavar="{info,build-snapshot}")
+    dsub = data.add_subparsers(dest="data_command", required=True, metavar="{info,build-snapshot,fetch}")
     info = dsub.add_parser("info", help="print the snapshot's tickers and date ranges")
     info.add_argument("--data-dir", type=Path, default=None, help="data directory (default: repo data/ or $RESEARCH_DATA_DIR)")
     b = dsub.add_parser("build-snapshot", help="build data/snapshot from the market-data folder")
     b.add_argument("--from", dest="source", type=Path, required=True, help="market-data folder, e.g. ../shared/market-data")
     b.add_argument("--out", type=Path, default=None, help="data directory to write (default: repo data/)")
+    f = dsub.add_parser("fetch", help="download tickers into the yfinance cache (offline: read them from it)")
+    f.add_argument("tickers", nargs="+", help="Yahoo symbols, e.g. AAPL KO")
+    f.add_argument("--start", default=None, help="first date, YYYY-MM-DD (default 2023-01-01)")
+    f.add_argument("--end", default=None, help="last date, YYYY-MM-DD (default today)")
     _article_parser(sub)
     sub.add_parser("report", help="build the HTML reports (see `research report --help`)", add_help=False)
     return p
@@ -86,6 +95,8 @@ def _info(data_dir: Path | None) -> int:
     from research.data.snapshot import load_snapshot
     from research.data import paths
 
+    if data_dir is not None:
+        paths.require_directory(data_dir, "--data-dir", "pass the data directory that holds snapshot/")
     snap = load_snapshot((data_dir / "snapshot") if data_dir is not None else paths.snapshot_dir())
     man = snap.manifest
     print(f"snapshot: {snap.directory}")
@@ -102,6 +113,16 @@ def _info(data_dir: Path | None) -> int:
     return 0
 
 
+def _fetch(args: argparse.Namespace) -> int:
+    from research.data.sources import load_prices
+
+    df = load_prices(args.tickers, args.start, args.end, source="yfinance")
+    for t, g in df.groupby("ticker", sort=False):
+        print(f"{t:<7} {g['date'].iloc[0].date()} {g['date'].iloc[-1].date()} {len(g):>5} rows  "
+              f"({df.attrs['source'][t]})")
+    return 0
+
+
 def _report(argv: list[str]) -> int:
     try:
         from research.report.cli import main as report_main
@@ -113,7 +134,7 @@ def _report(argv: list[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 1 ResearchError, 2 usage)."""
+    """Run the CLI; returns the exit code (0 ok, 1 ResearchError, 2 usage or unusable path)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         if args_list and args_list[0] == "report":
@@ -134,16 +155,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"wrote {r.manifest}")
             print(f"wrote {r.readme}")
             return 0
+        if args.data_command == "fetch":
+            return _fetch(args)
         return 2  # pragma: no cover - argparse requires a subcommand
-    except ResearchError as exc:
+    except PathError as exc:  # one line: the path and the fix
         print(f"research: error: {exc}", file=sys.stderr)
-        return 1
+        return 2
     except BrokenPipeError:  # e.g. `research data info | head`
         try:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         except OSError:  # pragma: no cover
             pass
         return 0
+    except OSError as exc:  # any other file-system refusal of a data/article command
+        print(f"research: error: {exc.filename or 'a file'}: {exc.strerror or exc}; check that path "
+              "(a folder where a file belongs, permissions, free space)", file=sys.stderr)
+        return 2
+    except ResearchError as exc:
+        print(f"research: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -48,6 +48,12 @@ class CalendarError(DataError, ValueError):
     """An event date cannot be parsed or mapped to a trading session."""
 
 
+class PathError(DataError):
+    """A path cannot be used as given: a file where a directory is needed or the reverse,
+    an empty input file, a read-only or full output file system. The message is one line
+    naming the path and the fix; the ``research`` CLI exits 2."""
+
+
 # --- event study ------------------------------------------------------------------------
 class EventStudyError(ResearchError):
     """A problem with an event-study specification or its inputs."""

@@ -417,10 +417,18 @@ def new_article(path: str | Path, *, market_proxy: str = "SPY", force: bool = Fa
     ------
     ClaimError
         A scaffold file already exists and ``force`` is False.
+    PathError
+        ``path`` is a file (or inside one), a scaffold file's place holds a folder, or the
+        folder cannot be written (read-only, full).
     """
     import re
 
-    d = Path(path).expanduser().resolve()
+    from research.data.paths import require_directory, require_file_slot
+
+    d = require_directory(Path(path).expanduser().resolve(), "the article directory",
+                          "choose a new directory path (it is created)")
+    for n in SCAFFOLD_FILES:
+        require_file_slot(d / n, "the scaffold file", "remove that folder or choose a new directory")
     existing = [n for n in SCAFFOLD_FILES if (d / n).exists()]
     if existing and not force:
         raise ClaimError(f"{d} already holds {', '.join(existing)}; choose a new directory (or --force)")
@@ -480,6 +488,12 @@ pages:
 """,
     }
     written = []
-    for name, text in files.items():
-        written.append(atomic_write_text(d / name, text))
+    try:
+        for name, text in files.items():
+            written.append(atomic_write_text(d / name, text))
+    except OSError as exc:
+        from research.errors import PathError
+
+        raise PathError(f"cannot write {exc.filename or d}: {exc.strerror or exc}; choose a writable "
+                        "directory (or free space there)") from exc
     return tuple(written)

@@ -18,6 +18,9 @@ REPO_ROOT: Path = Path(__file__).resolve().parents[3]
 
 SNAPSHOT_FILE = "prices.parquet"
 MANIFEST_FILE = "MANIFEST.json"
+#: Sessions whose implausible-looking close jump is real (``ticker,date,reason``); read
+#: beside the market data and in the data directory (research.data.validate).
+ALLOWED_JUMPS_FILE = "allowed_jumps.csv"
 ARTICLE_FILES = ("source-article-ja.txt", "claims.md", "events.csv", "facts.csv")
 
 
@@ -81,6 +84,39 @@ def results_cache_dir() -> Path:
     grid): ``$RESEARCH_RESULTS_CACHE`` or ``<repo>/.cache/results`` (git-ignored)."""
     env = os.environ.get("RESEARCH_RESULTS_CACHE")
     return Path(env).expanduser().resolve() if env else REPO_ROOT / ".cache" / "results"
+
+
+def require_directory(path: Path | str, what: str, fix: str = "pass a directory (it is created if missing)") -> Path:
+    """``path`` if it is, or can become, a directory; else a one-line :class:`PathError`.
+
+    Refused: ``path`` or its nearest existing ancestor is not a directory (a file, say).
+
+    Parameters
+    ----------
+    path : the directory to use.
+    what : what it is, for the message (e.g. ``"--out"``).
+    fix : what to do instead, for the message.
+    """
+    from research.errors import PathError
+
+    p = Path(path)
+    for q in (p, *p.parents):
+        if q.is_dir():
+            return p
+        if q.exists() or q.is_symlink():
+            why = "is a file, not a directory" if q == p else f"is inside {q}, which is a file"
+            raise PathError(f"{what} {p} {why}; {fix}")
+    return p
+
+
+def require_file_slot(path: Path | str, what: str, fix: str) -> Path:
+    """``path`` unless a directory sits where that file belongs (then a one-line :class:`PathError`)."""
+    from research.errors import PathError
+
+    p = Path(path)
+    if p.is_dir():
+        raise PathError(f"{what} {p} is a directory, not a file; {fix}")
+    return p
 
 
 def shared_market_data() -> Path:

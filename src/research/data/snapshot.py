@@ -17,6 +17,7 @@ NaN for dividend payers (their raw closes cannot be recovered without a dividend
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import json
 import os
@@ -30,11 +31,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from research.atomic import atomic_write_bytes, atomic_write_text
+from research.atomic import temp_path_beside
 from research.data import paths
 from research.data.adjust import adjust_ohlc
-from research.data.validate import price_problems
-from research.errors import MalformedDataError, SnapshotIntegrityError
+from research.data.validate import price_problems, read_allowed_jumps
+from research.errors import MalformedDataError, PathError, SnapshotIntegrityError
 
 BASIS = "split+dividend adjusted"
 BASIS_STATEMENT = (
@@ -66,11 +67,18 @@ _DIV_COLS = ("date", "ticker", "dividend")
 
 
 # ----------------------------------------------------------------------------- reading CSV
-def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+def _read_csv(path: Path, required: tuple[str, ...], *, rows: bool = False) -> pd.DataFrame:
+    """``path`` as text columns; ``rows``: it must hold at least one data row."""
+    paths.require_file_slot(path, "the market-data file", "point --from at the market-data folder")
     if not path.is_file():
         raise MalformedDataError(f"{path} does not exist; point --from at the market-data folder")
+    empty = f"{path} is empty; re-copy it from the market-data archive (header {','.join(required)})"
+    if path.stat().st_size == 0:
+        raise PathError(empty)
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError as exc:  # whitespace only
+        raise PathError(empty) from exc
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise MalformedDataError(f"{path} is not a readable CSV ({exc}); fix or re-copy the file") from exc
     missing = [c for c in required if c not in df.columns]
@@ -78,6 +86,8 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
         raise MalformedDataError(
             f"{path} lacks column(s) {missing}; expected header {','.join(required)}"
         )
+    if rows and df.empty:
+        raise PathError(f"{path} has a header but no rows; re-copy it from the market-data archive")
     return df
 
 
@@ -114,7 +124,10 @@ def read_market_data(source: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
         A file is missing, lacks a column, or has an unparseable value (names file and row).
     """
     source = Path(source)
-    tk = _read_csv(source / "tickers.csv", _TICKER_COLS)
+    if source.exists() and not source.is_dir():
+        raise PathError(f"--from {source} is a file, not a directory; point --from at the market-data "
+                        "folder (prices_daily.csv, tickers.csv, dividends.csv)")
+    tk = _read_csv(source / "tickers.csv", _TICKER_COLS, rows=True)
     for col in ("columns", "adjustment"):
         allowed = {"columns": {"ohlcv", "close"}, "adjustment": {"raw", "adjusted"}}[col]
         bad = ~tk[col].isin(allowed)
@@ -128,7 +141,7 @@ def read_market_data(source: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
         raise MalformedDataError(f"{source / 'tickers.csv'} lists a ticker twice")
 
     px_path = source / "prices_daily.csv"
-    px = _read_csv(px_path, _PRICE_COLS)
+    px = _read_csv(px_path, _PRICE_COLS, rows=True)
     out = pd.DataFrame({"date": _parse_dates(px, px_path), "ticker": px["ticker"].astype(str)})
     for col in ("open", "high", "low", "close", "volume"):
         out[col] = _parse_floats(px, px_path, col, allow_empty=col != "close")
@@ -254,23 +267,39 @@ def build_snapshot(source: Path | str | None = None, out: Path | str | None = No
     source : the market-data folder (default ``<repo>/../shared/market-data``).
     out : the data directory to write into (default :func:`paths.data_dir`).
 
-    Output is deterministic: the same inputs give byte-identical files. Every file is
-    written atomically.
+    Every price passes :func:`research.data.validate.price_problems` first, with the
+    sessions listed in ``allowed_jumps.csv`` beside the market data and in ``out``
+    (recorded in the manifest when there are any). Output is deterministic: the same
+    inputs give byte-identical files. The three files are written all or nothing: each is
+    staged beside its destination first, and only when all are on disk do they replace
+    the previous ones.
+
+    Raises
+    ------
+    MalformedDataError
+        Unparseable or impossible prices (nothing is written).
+    PathError
+        ``out`` cannot hold the files (a file in the way, read-only, full): nothing is replaced.
     """
     source = Path(source) if source is not None else paths.shared_market_data()
     out = Path(out) if out is not None else paths.data_dir()
+    snap = out / "snapshot"
+    pq_path, man_path, readme = snap / paths.SNAPSHOT_FILE, snap / paths.MANIFEST_FILE, out / "README.md"
+    paths.require_directory(out, "--out", "pass a data directory (it is created if missing)")
+    paths.require_directory(snap, "the snapshot folder", "remove that file or pass another --out")
+    for f in (pq_path, man_path, readme):
+        paths.require_file_slot(f, "the snapshot output", "remove it or pass another --out")
     prices, tickers, dividends = read_market_data(source)
     df, meta = build_frame(prices, tickers, dividends)
-    problems = price_problems(df)
+    allowed = {**read_allowed_jumps(out / paths.ALLOWED_JUMPS_FILE),
+               **read_allowed_jumps(source / paths.ALLOWED_JUMPS_FILE)}
+    problems = price_problems(df, allowed_jumps=allowed)
     if problems:  # checked before anything is written: the previous snapshot stays
         raise MalformedDataError(
             f"impossible prices in {source / 'prices_daily.csv'} (nothing was written; the previous "
             "snapshot is kept):\n  - " + "\n  - ".join(problems) + "\nfix those rows and build again")
     payload = _parquet_bytes(df)
     digest = _sha256_bytes(payload)
-    snap = out / "snapshot"
-    pq_path = snap / paths.SNAPSHOT_FILE
-    atomic_write_bytes(pq_path, payload)
     manifest = {
         "format": 1,
         "file": paths.SNAPSHOT_FILE,
@@ -282,18 +311,49 @@ def build_snapshot(source: Path | str | None = None, out: Path | str | None = No
         "source": _display_path(source),
         "source_files": {
             name: sha256_file(source / name)
-            for name in ("prices_daily.csv", "tickers.csv", "dividends.csv", "SOURCES.md")
+            for name in ("prices_daily.csv", "tickers.csv", "dividends.csv", "SOURCES.md",
+                         paths.ALLOWED_JUMPS_FILE)
             if (source / name).is_file()
         },
         "provenance": "Daily bars as published by Yahoo Finance, archived public copies; "
                       "see ../shared/market-data/SOURCES.md (copied in data/README.md).",
         "tickers": meta,
     }
-    man_path = snap / paths.MANIFEST_FILE
-    atomic_write_text(man_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    readme = out / "README.md"
-    atomic_write_text(readme, render_readme(manifest))
+    if allowed:  # only when there are any: a build without exceptions stays byte-identical
+        manifest["allowed_jumps"] = [{"ticker": t, "date": d, "reason": r} for (t, d), r in sorted(allowed.items())]
+    _commit({
+        pq_path: payload,
+        man_path: (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"),
+        readme: render_readme(manifest).encode("utf-8"),
+    })
     return BuildResult(pq_path, man_path, readme, int(len(df)), len(meta), digest)
+
+
+def _commit(files: dict[Path, bytes]) -> None:
+    """Write every file or none: stage each beside its destination (flushed to disk),
+    then move them all into place. A failure (full disk, read-only folder) removes the
+    staged files and leaves every destination as it was."""
+    staged: list[tuple[Path, Path]] = []
+    current = next(iter(files))
+    try:
+        for dest, payload in files.items():
+            current = dest
+            tmp = temp_path_beside(dest, suffix=".part")
+            staged.append((tmp, dest))
+            with open(tmp, "wb") as fh:
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+        for tmp, dest in staged:
+            os.replace(tmp, dest)
+    except OSError as exc:
+        raise PathError(
+            f"cannot write {exc.filename or current}: {exc.strerror or exc}; nothing was replaced (the "
+            "previous snapshot is kept): free space there or pass a writable --out") from exc
+    finally:
+        for tmp, _ in staged:
+            if tmp.exists():
+                tmp.unlink()
 
 
 def _display_path(p: Path) -> str:
@@ -363,6 +423,39 @@ def render_readme(manifest: dict[str, Any]) -> str:
         "same total-return basis, their levels may differ from a fresh download by a constant factor.",
         "- Close-only tickers (13) have no open/high/low/volume: volume-based analyses skip them.",
         "",
+        "## Implausible jumps and `allowed_jumps.csv`",
+        "",
+        "Every build (and every load, yfinance download and yfinance cache read) refuses a close "
+        "that jumps beyond the ticker's plausibility bound (5x its 99.9th-percentile absolute daily "
+        "log move, estimated robustly from the median move; at least +28%) when the jump either "
+        "reverts within 5 sessions (a bad print) or steps the whole level by a common split ratio "
+        "(2, 3, 4, 5, 8, 10, 15, 20, 25, 30, 50 or their inverses: a split the source did not "
+        "adjust for), unless that day's volume was at least 3x the median of the 20 sessions "
+        "before and after (only for jumps up to x5). The error names the row (ticker, date, "
+        "closes before and after, the ratio) and the fix. Genuine moves (a +50% day on a "
+        "government deal, a quantum small cap doubling) neither revert nor move the level by an "
+        "exact split ratio, and pass.",
+        "",
+        "A jump that is real although it looks like one of these is listed, with the reason, in "
+        "`allowed_jumps.csv` beside the market data (`--from`) or in this data directory "
+        "(`--out`, default `data/`; yfinance downloads and the cache read this one):",
+        "",
+        "```",
+        "ticker,date,reason",
+        "XYZ,2024-06-18,halted on news; reopened x0.5 and stayed there (exchange notice 2024-06-18)",
+        "```",
+        "",
+        "`date` is the session whose close jumped (YYYY-MM-DD); the reason must not be empty "
+        "(quote it if it holds commas). The exceptions a snapshot was built with are recorded "
+        "in `snapshot/MANIFEST.json` (`allowed_jumps`) and honoured when it is loaded.",
+        "",
+    ]
+    for e in manifest.get("allowed_jumps", []):
+        lines.append(f"- allowed: {html.escape(e['ticker'])} {html.escape(e['date'])}: "
+                     f"{html.escape(' '.join(e['reason'].split()))}")
+    if manifest.get("allowed_jumps"):
+        lines.append("")
+    lines += [
         "Rebuild (byte-identical for the same inputs): "
         "`research data build-snapshot --from ../shared/market-data`.",
         "",
@@ -406,7 +499,7 @@ def read_manifest(directory: Path | str | None = None) -> dict[str, Any]:
     for key in ("sha256", "rows", "tickers", "basis"):
         if not isinstance(man, dict) or key not in man:
             raise _integrity(f"{path.name} lacks '{key}'", directory)
-    problem = _manifest_problem(man)
+    problem = _manifest_problem(man) or _allowed_problem(man.get("allowed_jumps", []))
     if problem:
         raise _integrity(f"{path.name}: {problem}", directory)
     return man
@@ -447,6 +540,19 @@ def _manifest_problem(man: dict[str, Any]) -> str | None:
     return None
 
 
+def _allowed_problem(entries: object) -> str | None:
+    """How the manifest's ``allowed_jumps`` is not a list of {ticker, date, reason} strings."""
+    ok = isinstance(entries, list) and all(
+        isinstance(e, dict) and set(e) == {"ticker", "date", "reason"} and all(isinstance(x, str) for x in e.values())
+        for e in entries)
+    return None if ok else f"'allowed_jumps' must be a list of {{ticker, date, reason}} strings, got {entries!r:.60}"
+
+
+def allowed_jumps(manifest: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """The (ticker, date) -> reason exceptions the snapshot was built with (its manifest)."""
+    return {(e["ticker"], e["date"]): e["reason"] for e in manifest.get("allowed_jumps", [])}
+
+
 def load_snapshot(directory: Path | str | None = None) -> Snapshot:
     """Read and validate the snapshot; cached in-process (keyed by path, size and mtime).
 
@@ -459,8 +565,10 @@ def load_snapshot(directory: Path | str | None = None) -> Snapshot:
         Any check fails (the message names it and how to rebuild).
     """
     directory = Path(directory) if directory is not None else paths.snapshot_dir()
+    paths.require_directory(directory, "the snapshot folder", "pass the data directory that holds snapshot/")
     pq_path = directory / paths.SNAPSHOT_FILE
     man_path = directory / paths.MANIFEST_FILE
+    paths.require_file_slot(pq_path, "the snapshot file", REBUILD_HINT)
     if not pq_path.is_file():
         raise _integrity(f"{pq_path.name} is missing", directory)
     st, sm = pq_path.stat(), (man_path.stat() if man_path.is_file() else None)
@@ -481,7 +589,7 @@ def load_snapshot(directory: Path | str | None = None) -> Snapshot:
         table = pq.read_table(pq_path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise _integrity(f"{pq_path.name} is not readable parquet ({exc})", directory) from exc
-    df = validate_frame(table.to_pandas(), directory)
+    df = validate_frame(table.to_pandas(), directory, allowed_jumps(man))
     if len(df) != int(man["rows"]):
         raise _integrity(f"{len(df)} rows but the manifest says {man['rows']}", directory)
     tick = df["ticker"].to_numpy()
@@ -498,9 +606,11 @@ def load_snapshot(directory: Path | str | None = None) -> Snapshot:
     return snap
 
 
-def validate_frame(df: pd.DataFrame, directory: Path | str = "?") -> pd.DataFrame:
+def validate_frame(df: pd.DataFrame, directory: Path | str = "?",
+                   allowed: dict[tuple[str, str], str] | None = None) -> pd.DataFrame:
     """Schema/dtype/duplicate/weekend/sort checks of a tidy price frame, then
-    :func:`research.data.validate.price_problems`; returns it."""
+    :func:`research.data.validate.price_problems` (``allowed``: the sessions whose jump
+    is known to be real, from the manifest); returns it."""
     directory = Path(directory)
     if list(df.columns) != list(COLUMNS):
         raise _integrity(f"columns {list(df.columns)} != expected {list(COLUMNS)}", directory)
@@ -525,7 +635,7 @@ def validate_frame(df: pd.DataFrame, directory: Path | str = "?") -> pd.DataFram
     order = df.sort_values(["ticker", "date"], kind="stable").index
     if not (order == df.index).all():
         raise _integrity("rows are not sorted by ticker then date", directory)
-    problems = price_problems(df)
+    problems = price_problems(df, allowed_jumps=allowed or {})
     if problems:
         raise _integrity("impossible prices: " + "; ".join(problems), directory)
     return df.reset_index(drop=True)
@@ -538,7 +648,7 @@ def clear_cache() -> None:
 
 
 __all__ = [
-    "BASIS", "BASIS_STATEMENT", "COLUMNS", "BuildResult", "Snapshot", "build_snapshot",
+    "BASIS", "BASIS_STATEMENT", "COLUMNS", "BuildResult", "Snapshot", "allowed_jumps", "build_snapshot",
     "load_snapshot", "read_manifest", "read_market_data", "render_readme",
     "sha256_file", "validate_frame", "clear_cache",
 ]

@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 from research.atomic import atomic_write_bytes
 from research.data import paths
 from research.data.snapshot import COLUMNS, FLOAT_COLUMNS, _parquet_bytes
-from research.data.validate import price_problems
+from research.data.validate import price_problems, read_allowed_jumps
 from research.errors import EmptyDataError, MalformedDataError, SourceUnavailableError
 
 PROBE_HOST = "query2.finance.yahoo.com"
@@ -213,7 +213,7 @@ def normalise(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
     if out.empty:
         raise EmptyDataError(f"yfinance frame for {ticker} has no rows with a close")
     out["ticker"] = out["ticker"].astype("str")
-    problems = price_problems(out, ticker=ticker)
+    problems = price_problems(out, ticker=ticker, allowed_jumps=_allowed_jumps())
     if problems:
         raise MalformedDataError(
             f"yfinance returned impossible prices for {ticker} (not cached, not used): " + "; ".join(problems))
@@ -228,6 +228,21 @@ def cache_path(ticker: str, cache: Path | str | None = None) -> Path:
     return base / f"{safe}.parquet"
 
 
+def _allowed_jumps() -> dict[tuple[str, str], str]:
+    """The data directory's ``allowed_jumps.csv`` (see :mod:`research.data.validate`)."""
+    return read_allowed_jumps(paths.data_dir() / paths.ALLOWED_JUMPS_FILE)
+
+
+def _usable_cache_path(ticker: str, cache: Path | str | None) -> Path:
+    """:func:`cache_path`, refused in one line when the folder is a file or the file a folder."""
+    p = cache_path(ticker, cache)
+    how = ("pass a cache directory (created if missing)" if cache is not None else
+           "point RESEARCH_CACHE_DIR at a directory (created if missing) or unset it")
+    paths.require_directory(p.parent, "the yfinance cache folder", how)
+    paths.require_file_slot(p, "the yfinance cache file", "remove it (the ticker is downloaded again)")
+    return p
+
+
 class CacheWarning(UserWarning):
     """A yfinance cache file was rejected (unreadable or impossible prices) and not used."""
 
@@ -240,7 +255,7 @@ def read_cache(ticker: str, cache: Path | str | None = None) -> pd.DataFrame | N
     :func:`research.data.validate.price_problems`) is never used: a :class:`CacheWarning`
     names it and the problem, and the caller downloads again.
     """
-    p = cache_path(ticker, cache)
+    p = _usable_cache_path(ticker, cache)
     if not p.is_file():
         return None
     try:
@@ -249,7 +264,7 @@ def read_cache(ticker: str, cache: Path | str | None = None) -> pd.DataFrame | N
         problems = [f"not readable parquet ({exc})"]
     else:
         problems = ([f"columns {list(df.columns)} != {list(COLUMNS)}"] if list(df.columns) != list(COLUMNS)
-                    else price_problems(df, ticker=ticker))
+                    else price_problems(df, ticker=ticker, allowed_jumps=_allowed_jumps()))
     if problems:
         warnings.warn(f"ignoring the yfinance cache file {p} for {ticker}: {'; '.join(problems)}",
                       CacheWarning, stacklevel=2)
@@ -272,12 +287,21 @@ def serve_cached(ticker: str, start: pd.Timestamp | None, end: pd.Timestamp | No
 
 
 def write_cache(df: pd.DataFrame, ticker: str, cache: Path | str | None = None) -> Path:
-    """Atomically write ``ticker``'s tidy frame to its cache file."""
-    p = cache_path(ticker, cache)
+    """Atomically write ``ticker``'s tidy frame to its cache file.
+
+    Raises
+    ------
+    PathError
+        The cache folder is a file or the cache file a folder.
+    OSError
+        The write failed (read-only, full; names the file): the previous cache file is
+        left as it was.
+    """
+    p = _usable_cache_path(ticker, cache)
     frame = df[list(COLUMNS)].copy()
     for c in FLOAT_COLUMNS:
         frame[c] = frame[c].astype("float64")
-    atomic_write_bytes(p, _parquet_bytes(frame))
+    atomic_write_bytes(p, _parquet_bytes(frame))  # OSError (read-only, full) names the file
     return p
 
 
