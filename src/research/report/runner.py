@@ -217,7 +217,7 @@ def check_overrides(declared: Mapping[str, Mapping[str, NotebookParameter]],
     known = sorted({k for params in declared.values() for k in params} - set(INTERNAL_PARAMETERS))
     for pname, raw in _normalise_overrides(parameters):
         if pname in INTERNAL_PARAMETERS:
-            problems.append(f"parameter {pname!r} is set by the report itself and cannot be given with -p "
+            problems.append(f"parameter {pname!r} is set by the report runner and cannot be given with -p "
                             "(choose the article with --article and the pages with --notebook)")
             continue
         targets = [n for n in declared if pname in declared[n]]
@@ -335,7 +335,7 @@ def plan_runs(
     if problems:
         uniq = list(dict.fromkeys(problems))
         names_wrong = any(p.startswith("unknown parameter") or "(declared as" in p
-                          or "cannot be given with -p" in p for p in uniq)
+                          or "set by the report runner" in p for p in uniq)
         raise ParameterError(
             "invalid report parameters (nothing was run):\n  - " + "\n  - ".join(uniq)
             + ("\nvalid parameters (name: type = default):\n" + _valid_list(declared) if names_wrong else "")
