@@ -2,7 +2,8 @@
 
 * ``fixture_site``: the fixture portfolio (tests/fixtures/notebooks: a passing, a failing
   and a typed-parameters notebook) built once through ``research report`` (the CLI entry
-  point) with three parallel workers and ``-p`` overrides.
+  point) with three parallel workers, ``-p`` overrides and ``--keep-going`` (so the site
+  with the failed page is published).
 * ``real_site``: the real portfolio (notebooks/*.ipynb on the embedded snapshot) built
   once through ``research report`` into a temporary directory.
 
@@ -51,7 +52,8 @@ def fixture_site(tmp_path_factory) -> Site:
     from research.report.cli import main
 
     out = tmp_path_factory.mktemp("fixture_site")
-    argv = ["--portfolio", str(FIXTURE_PORTFOLIO), "--output", str(out), "--jobs", "3", "--no-progress"]
+    argv = ["--portfolio", str(FIXTURE_PORTFOLIO), "--output", str(out), "--jobs", "3", "--no-progress",
+            "--keep-going"]  # publish the failing fixture's page: the tests read it
     for name, value in FIXTURE_OVERRIDES:
         argv += ["-p", name, value]
     rc, stdout, stderr = run_cli(main, argv)

@@ -187,6 +187,10 @@ def test_killed_run_leaves_old_site_byte_identical_and_no_process(portfolio, old
         assert _leftovers(old_site) == []  # a clean stop removes its staging folder
     else:
         assert proc.returncode == -signal.SIGKILL
+        # the dying workers and the resource tracker say nothing (the pipe closes when they exit)
+        for noise in ("Traceback", "Exception in initializer", "_WorkerStopped", "leaked semaphore"):
+            assert noise not in err, err
+        assert len(err.strip().splitlines()) <= 1, err
     assert _wait_no_orphans(tag) == [], "processes of the killed run are still running"
     assert _files(old_site) == before, "the published site changed"
     # what a killed run of an earlier version left inside the site: a papermill temp file
@@ -199,6 +203,37 @@ def test_killed_run_leaves_old_site_byte_identical_and_no_process(portfolio, old
     assert _leftovers(old_site) == []
     assert not (old_site / "executed" / ".first.abc123.ipynb").exists()
     assert not (old_site / ".claims.xyz.part").exists()
+
+
+# ------------------------------------------------------------------------ failed pages
+def test_failing_page_keeps_the_previous_site_byte_identical(portfolio, old_site):
+    """A page that really fails (``time.sleep(-1)`` raises in the notebook): exit 1, the
+    published site is byte-identical, and the failed build is kept beside it."""
+    before = _files(old_site)
+    failed = old_site.parent / f"{old_site.name}.failed"
+    failed.mkdir()
+    (failed / "stale.txt").write_text("an earlier failed build")  # replaced by this one
+    r = _run(_argv(portfolio, old_site, "broken", -1))
+    assert r.returncode == 1, r.stderr
+    assert _files(old_site) == before, "the published site changed"
+    assert f"the failed build is in {failed}" in r.stderr and "--keep-going" in r.stderr
+    assert "Traceback" not in r.stderr.split("failed:")[0]
+    assert not (failed / "stale.txt").exists()
+    status = json.loads((failed / ".status" / "first.json").read_text())
+    assert status["status"] == "failed" and "sleep length must be non-negative" in status["error"]
+    assert "sleep length must be non-negative" in (failed / "first.html").read_text()
+    assert not list(old_site.rglob("*.failed")) and _leftovers(old_site) == []
+
+
+def test_keep_going_publishes_the_site_with_its_failed_page(portfolio, old_site):
+    r = _run(_argv(portfolio, old_site, "broken", -1, None, "--keep-going", "--notebook", "first"))
+    assert r.returncode == 1, r.stderr
+    assert "1 notebook(s) failed: first" in r.stderr and ".failed" not in r.stderr
+    claims = {c["claim_id"]: c for c in json.loads((old_site / "claims.json").read_text())}
+    assert claims["C1"]["verdict"] == "error"  # the failed page is published on purpose
+    assert claims["C2"]["verdict"] == "supported" and claims["C2"]["parameters"]["label"] == "old"
+    assert 'id="report-failed"' in (old_site / "first.html").read_text()
+    assert not (old_site.parent / f"{old_site.name}.failed").exists()
 
 
 # ------------------------------------------------------------------------ concurrency

@@ -165,7 +165,8 @@ def test_list_shows_notebooks_and_parameters():
     rc, stdout, _ = run_cli(main, ["--portfolio", str(FIXTURE_PORTFOLIO), "--list"])
     assert rc == 0
     assert "typed" in stdout and "claims: C4" in stdout
-    assert "window: int = 250" in stdout and "verdict_path: str = \"\"  [set by the runner]" in stdout
+    assert "window: int = 250" in stdout and "alpha: float = 0.05" in stdout
+    assert "verdict_path" not in stdout  # set by the runner, not with -p: not listed
 
 
 def test_research_console_entry_forwards_report(tmp_path):
@@ -194,7 +195,7 @@ def test_hung_cell_times_out_and_missing_notebook_fails_alone(tmp_path):
     yml.write_text("notebooks:\n  - {name: slow, path: slow.ipynb}\n"
                    "  - {name: gone, path: gone.ipynb, claims: [C7]}\n")
     out = tmp_path / "site"
-    result = build_reports(load_portfolio(yml), output_dir=out, cell_timeout=3, jobs=1)
+    result = build_reports(load_portfolio(yml), output_dir=out, cell_timeout=3, jobs=1, keep_going=True)
     assert result.failed == ("slow", "gone")
     by = {r.name: r for r in result.results}
     assert "timed out" in by["slow"].error and by["slow"].failed_cell == "In [4]"  # cell 4: sleep
@@ -239,7 +240,7 @@ def test_dead_kernel_fails_only_its_notebook(tmp_path):
     yml.write_text("notebooks:\n  - {name: dies, path: dies.ipynb, claims: [C1]}\n"
                    "  - {name: fine, path: fine.ipynb, claims: [C2]}\n")
     out = tmp_path / "site"
-    result = build_reports(load_portfolio(yml), output_dir=out, jobs=1)
+    result = build_reports(load_portfolio(yml), output_dir=out, jobs=1, keep_going=True)
     assert result.failed == ("dies",)
     assert "DeadKernel" in result.results[0].error or "died" in result.results[0].error
     claims = json.loads((out / "claims.json").read_text())

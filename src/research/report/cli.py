@@ -4,15 +4,22 @@ Usage::
 
     research report [--article DIR] [-p NAME VALUE]... [--notebook NAME]... [--show-input]
                     [--output DIR] [--force] [--jobs N] [--timeout S] [--list] [--portfolio FILE]
+                    [--keep-going]
 
 ``--article DIR`` renders any article directory (``research article new DIR`` writes one)
 with the page templates in ``notebooks/``; without it, the shipped article.
 
-Exit status: 0 when every notebook succeeded, 1 when any failed (stderr names them) or
-the output file system failed (one line: path and reason; the previous site is kept),
-2 for usage errors, invalid parameters, an unusable output folder or a folder another run
-is building (nothing is run then), 128+N when stopped by signal N (SIGINT, SIGTERM,
-SIGHUP; the previous site is kept).
+Exit status: 0 when every notebook succeeded; 1 when any failed (stderr names them; the
+previous site is kept byte-identical and the failed build is left at ``<output>.failed/``,
+unless ``--keep-going`` publishes it) or the output file system failed (one line: path and
+reason; the previous site is kept); 2 for usage errors, invalid parameters (checked against
+everything the run needs: the robustness grid, ``research article check``), an unusable
+output folder (a symbolic link is refused) or a folder another run is building (nothing is
+run then); 128+N when stopped by signal N (SIGINT, SIGTERM, SIGHUP; the previous site is
+kept).
+
+Argument errors and a mistyped ``-p`` name or value are answered before the data, the
+claims and the notebook machinery (pandas, papermill, nbconvert) are imported.
 """
 
 from __future__ import annotations
@@ -70,11 +77,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="portfolio YAML instead of an article's layout (tests and custom notebook sets)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: only on a terminal)")
+    p.add_argument("--keep-going", action="store_true",
+                   help="publish the site even when a page fails (its page shows the error); default: "
+                        "keep the previous site and leave the failed build at <output>.failed/")
     return p
 
 
 def _list(portfolio, names: Sequence[str]) -> int:
     from research.report.parameters import inspect_parameters
+    from research.report.runner import INTERNAL_PARAMETERS
 
     for spec in portfolio.select(names):
         claims = ", ".join(spec.claims) or "-"
@@ -83,8 +94,8 @@ def _list(portfolio, names: Sequence[str]) -> int:
             print("  (notebook file missing)")
             continue
         for prm in inspect_parameters(spec.path).values():
-            note = "  [set by the runner]" if prm.name == "verdict_path" else ""
-            print(f"    {prm.describe()}{note}")
+            if prm.name not in INTERNAL_PARAMETERS:  # set by the report, not with -p
+                print(f"    {prm.describe()}")
     return 0
 
 
@@ -110,19 +121,41 @@ def _refresh_stale_pages(portfolio, result, args):
     from research.report.runner import build_reports
     from research.report.site import refresh_plan
 
+    if not result.published:
+        return result
     plan = refresh_plan(portfolio, result.output_dir)
     for name, params in plan.items():
         print(f"refreshing {name}: it shows claims recomputed with other parameters", file=sys.stderr)
-        again = build_reports(portfolio, parameters=[(k, v if isinstance(v, str) else json.dumps(v))
-                                                     for k, v in params.items()],
+        again = build_reports(portfolio, internal={k: v if isinstance(v, str) else json.dumps(v)
+                                                   for k, v in params.items()},
                               notebooks=[name], output_dir=result.output_dir, show_input=args.show_input,
-                              jobs=1, progress=args.progress,
+                              jobs=1, progress=args.progress, keep_going=args.keep_going,
                               cell_timeout=int(args.timeout) if args.timeout else None)
         done = {r.name: r for r in again.results}
         result = dataclasses.replace(result, results=tuple(done.get(r.name, r) for r in result.results)
                                      + tuple(r for r in again.results
-                                             if r.name not in {x.name for x in result.results}))
+                                             if r.name not in {x.name for x in result.results}),
+                                     kept_at=again.kept_at or result.kept_at)
     return result
+
+
+def _quick_check(args: argparse.Namespace) -> None:
+    """``-p`` names and values against the article page templates' parameters cells, before
+    the article (and with it pandas and the claims) is loaded: a typo is answered at once.
+    The full check (selected pages, the data, the robustness grid) follows in planning."""
+    if args.portfolio or not args.parameter:
+        return
+    from research.report.parameters import inspect_parameters
+    from research.report.portfolio import REPO_ROOT, TEMPLATES
+    from research.report.runner import check_overrides
+
+    declared = {kind: inspect_parameters(REPO_ROOT / path) for kind, path in TEMPLATES.items()
+                if (REPO_ROOT / path).is_file()}
+    problems = check_overrides(declared, [tuple(pv) for pv in args.parameter])
+    if problems:
+        raise ParameterError("invalid report parameters (nothing was run):\n  - "
+                             + "\n  - ".join(dict.fromkeys(problems))
+                             + "\n(`research report --list` shows every page's parameters)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,12 +165,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
-    from research.report.portfolio import load_portfolio, portfolio_from_article
-    from research.report.runner import build_reports
-
     try:
         if args.article and args.portfolio:
             raise ParameterError("give either --article or --portfolio, not both")
+        _quick_check(args)
+        from research.report.portfolio import load_portfolio, portfolio_from_article
+        from research.report.runner import build_reports
+
         portfolio = (portfolio_from_article(args.article) if args.article else load_portfolio(args.portfolio))
         if args.article and args.output is None:
             from research.claims import load_article
@@ -155,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = build_reports(
                 portfolio, parameters=[tuple(pv) for pv in args.parameter], notebooks=args.notebook or None,
                 output_dir=args.output, show_input=args.show_input, jobs=args.jobs, progress=args.progress,
-                cell_timeout=args.timeout or None, force=args.force,
+                cell_timeout=args.timeout or None, force=args.force, keep_going=args.keep_going,
             )
             result = _refresh_stale_pages(portfolio, result, args)
         finally:
@@ -181,9 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReportError as exc:
         print(f"research report: error: {exc}", file=sys.stderr)
         return 2
+    site = result.output_dir if result.published else result.kept_at
     for r in result.results:
         mark = "ok    " if r.ok else "FAILED"
-        print(f"{mark} {r.name:<28} {r.seconds:7.1f}s  {result.output_dir / r.html}")
+        print(f"{mark} {r.name:<28} {r.seconds:7.1f}s  {site / r.html}")
     print(f"index: {result.index_html}\nclaims: {result.claims_json}")
     if result.failed:
         print(f"research report: {len(result.failed)} notebook(s) failed: {', '.join(result.failed)}",
@@ -192,5 +227,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not r.ok:
                 where = f" at {r.failed_cell}" if r.failed_cell else ""
                 print(f"  {r.name}{where}: {r.error}", file=sys.stderr)
+        if not result.published:
+            print(f"research report: the previous site {result.output_dir} was left as it was; the failed "
+                  f"build is in {result.kept_at} (pass --keep-going to publish a site with failed pages)",
+                  file=sys.stderr)
+        elif result.kept_at is not None:
+            print(f"research report: a refreshed page failed; its build is in {result.kept_at}", file=sys.stderr)
         return 1
     return 0

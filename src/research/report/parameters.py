@@ -9,8 +9,11 @@ convention), e.g.::
     event_windows = ((0, 0), (0, 1))
     verdict_path = ""
 
-:func:`inspect_parameters` reads them with :func:`papermill.inspect_notebook` (names,
-annotations, default source text) and evaluates each default as a Python literal. The
+:func:`inspect_parameters` reads the cell from the notebook's JSON and its top-level
+assignments from the syntax tree (names, annotations, default source text, the trailing
+comment), and evaluates each default as a Python literal -- the same names papermill
+injects after that cell, without importing papermill or nbformat (so ``research report``
+answers a mistyped parameter at once). The
 *type* of a parameter is its annotation when there is one (``int``, ``float``, ``str``,
 ``bool``, ``list``, ``tuple``, ``dict``, ``Optional[...]``), else the type of its
 default. :func:`coerce_value` turns a command-line string (or a YAML value from
@@ -36,16 +39,16 @@ unknown   (no annotation, non-literal or ``None`` default) the YAML reading of t
 from __future__ import annotations
 
 import ast
+import io
 import json
 import math
 import re
+import tokenize
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
-import papermill
 import yaml
 
 from research.errors import ParameterError, ReportError
@@ -119,19 +122,55 @@ def _type_from_annotation(annotation: str) -> tuple[str | None, bool]:
     return (base if base in _BASIC else None), nullable
 
 
-def _ast_parameters(source: str) -> dict[str, tuple[str, str]]:
-    """name -> (annotation text, default source) for top-level assignments of a cell."""
+def _comments(source: str) -> dict[int, str]:
+    """Line number -> the text of the ``#`` comment on that line."""
+    out: dict[int, str] = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT:
+                out[tok.start[0]] = tok.string.lstrip("#").strip()
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return out
+
+
+def _segment(source: str, node: ast.expr) -> str:
+    """The expression as written (one line of whitespace per line break)."""
+    text = ast.get_source_segment(source, node)
+    return " ".join(text.split()) if text and "\n" in text else (text or ast.unparse(node))
+
+
+def _ast_parameters(source: str) -> dict[str, tuple[str, str, str]]:
+    """name -> (annotation text, default source, trailing comment) for the top-level
+    assignments of a cell, in order."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return {}
-    out: dict[str, tuple[str, str]] = {}
+    notes = _comments(source)
+    out: dict[str, tuple[str, str, str]] = {}
     for node in tree.body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
-            out[node.target.id] = (ast.unparse(node.annotation), ast.unparse(node.value))
+            out[node.target.id] = (ast.unparse(node.annotation), _segment(source, node.value),
+                                   notes.get(node.end_lineno or node.lineno, ""))
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            out[node.targets[0].id] = ("", ast.unparse(node.value))
+            out[node.targets[0].id] = ("", _segment(source, node.value), notes.get(node.end_lineno or node.lineno, ""))
     return out
+
+
+def _parameters_cell(path: Path) -> str | None:
+    """The source of the notebook's ``parameters``-tagged code cell (None: no such cell)."""
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        cells = nb["cells"]
+        for c in cells:
+            tags = (c.get("metadata") or {}).get("tags") or []
+            if c.get("cell_type") == "code" and "parameters" in tags:
+                src = c.get("source", "")
+                return "".join(src) if isinstance(src, list) else str(src)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ReportError(f"cannot read notebook {path}: {exc}") from None
+    return None
 
 
 def _make(name: str, annotation: str, default_source: str, help_: str) -> NotebookParameter:
@@ -154,10 +193,8 @@ def _make(name: str, annotation: str, default_source: str, help_: str) -> Notebo
 
 
 def inspect_parameters(notebook: str | Path) -> dict[str, NotebookParameter]:
-    """The parameters declared in a notebook's ``parameters``-tagged cell.
-
-    Uses :func:`papermill.inspect_notebook`; assignments papermill's line parser skips
-    (e.g. ``x: int | None = 3``) are recovered from the cell's syntax tree.
+    """The parameters declared in a notebook's ``parameters``-tagged cell (its top-level
+    assignments, annotated or not, e.g. ``x: int | None = 3  # help``).
 
     Raises
     ------
@@ -167,26 +204,10 @@ def inspect_parameters(notebook: str | Path) -> dict[str, NotebookParameter]:
     path = Path(notebook)
     if not path.is_file():
         raise ReportError(f"notebook {path} not found; fix its path in portfolio.yml")
-    try:
-        nb = nbformat.read(path, as_version=4)
-        if nb.metadata.get("kernelspec", {}).get("name"):
-            found = papermill.inspect_notebook(str(path))
-        else:  # no kernelspec metadata: the runner uses python3 anyway
-            from papermill.inspection import _infer_parameters
-
-            found = {p.name: p._asdict() for p in _infer_parameters(nb, name="python3", language="python")}
-    except Exception as exc:  # papermill/nbformat raise assorted types for bad files
-        raise ReportError(f"cannot read notebook {path}: {exc}") from exc
-    params: dict[str, NotebookParameter] = {}
-    for name, p in found.items():
-        ann = p["inferred_type_name"]
-        params[name] = _make(name, "" if ann == "None" else ann, p["default"], p["help"])
-    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
-    if cell is not None:
-        for name, (ann, src) in _ast_parameters(cell.source).items():
-            if name not in params:
-                params[name] = _make(name, ann, src, "")
-    return params
+    source = _parameters_cell(path)
+    if source is None:
+        return {}
+    return {name: _make(name, ann, src, help_) for name, (ann, src, help_) in _ast_parameters(source).items()}
 
 
 def _fail(name: str, value: Any, want: str, where: str) -> ParameterError:

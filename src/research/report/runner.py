@@ -19,10 +19,20 @@
    the site that replaces the published folder in one swap at the end
    (:mod:`research.report.sitedir`): an interrupted run leaves the previous site as it
    was, and a second run into the same folder is refused while one holds its lock.
+   A build with a failed page is not published (unless ``keep_going``): the previous
+   site stays byte-identical and the build is kept at ``<out>.failed`` for inspection.
+
+Internal parameters (:data:`INTERNAL_PARAMETERS`: the page a template renders, its
+article, the verdict sidecar, a refreshed page's ``claim_parameters``) come from the
+portfolio and the runner, never from ``-p``. For an article's pages, planning also runs
+:mod:`research.report.preflight` (``research article check`` and the robustness grid).
 
 Workers die with the run: each asks the kernel for SIGTERM when its parent dies (Linux
-``PR_SET_PDEATHSIG``, so even a SIGKILLed run leaves none behind) and turns SIGTERM into
-an exception that shuts its notebook kernel down; an interrupted batch terminates them.
+``PR_SET_PDEATHSIG``, so even a SIGKILLed run leaves none behind). A worker running a
+notebook turns SIGTERM into an exception that shuts its kernel down, then leaves; an idle
+one leaves at once. Either way silently: no traceback, and the resource tracker's
+leaked-semaphore warning (it still unlinks the pool's semaphores) is not printed. An
+interrupted batch terminates them.
 """
 
 from __future__ import annotations
@@ -46,14 +56,13 @@ from typing import Any
 
 import contextlib
 
-import nbformat
-
 from research.errors import DataError, ParameterError, ReportError, ResearchError
 from research.atomic import atomic_write_text, temp_path_beside
 from research.report.parameters import NotebookParameter, coerce_value, inspect_parameters
 from research.report.portfolio import REPO_ROOT, Portfolio, load_portfolio
 
 __all__ = [
+    "INTERNAL_PARAMETERS",
     "KERNEL_NAME",
     "RESERVED_PARAMETERS",
     "BuildResult",
@@ -61,6 +70,7 @@ __all__ = [
     "RunPlan",
     "build_reports",
     "check_kernel",
+    "check_overrides",
     "default_output_dir",
     "plan_runs",
     "run_notebook",
@@ -69,8 +79,12 @@ __all__ = [
 #: Kernel used for every notebook. jupyter_client starts kernelspecs whose argv[0] is
 #: "python" with ``sys.executable``, i.e. the interpreter running the report (the venv).
 KERNEL_NAME = "python3"
-#: Parameters set by the runner itself; ``-p`` may not override them.
-RESERVED_PARAMETERS = ("verdict_path",)
+#: Parameters the runner and the portfolio set (the page a template renders, its article,
+#: where it publishes, the owners' parameters of a refreshed page): ``-p`` may not set them
+#: and ``--list`` does not show them. Only ``verdict_path`` is refused in ``portfolio.yml``.
+INTERNAL_PARAMETERS: tuple[str, ...] = ("verdict_path", "page", "article", "claim_parameters")
+#: Set by the runner alone (not even ``portfolio.yml`` may set it).
+RESERVED_PARAMETERS: tuple[str, ...] = ("verdict_path",)
 VERDICTS_DIR = ".verdicts"
 STATUS_DIR = ".status"
 EXECUTED_DIR = "executed"
@@ -145,6 +159,10 @@ class BuildResult:
     results: tuple[NotebookResult, ...]
     index_html: Path
     claims_json: Path
+    #: False when a page failed and the build was kept at :attr:`kept_at` instead of being
+    #: published (without ``keep_going``): ``output_dir`` is then as it was before the run.
+    published: bool = True
+    kept_at: Path | None = None
 
     @property
     def failed(self) -> tuple[str, ...]:
@@ -164,7 +182,7 @@ def _valid_list(declared: Mapping[str, Mapping[str, NotebookParameter]]) -> str:
     descr: dict[str, str] = {}
     for nb, params in declared.items():
         for pname, p in params.items():
-            if pname in RESERVED_PARAMETERS:
+            if pname in INTERNAL_PARAMETERS:
                 continue
             by_name.setdefault(pname, []).append(nb)
             descr.setdefault(pname, p.describe())
@@ -186,6 +204,40 @@ def _normalise_overrides(parameters: Mapping[str, Any] | Iterable[tuple[str, Any
     return [(str(k), v) for k, v in parameters]
 
 
+def check_overrides(declared: Mapping[str, Mapping[str, NotebookParameter]],
+                    parameters: Mapping[str, Any] | Iterable[tuple[str, Any]] | None,
+                    values: dict[str, dict[str, Any]] | None = None) -> list[str]:
+    """The problems of ``-p`` overrides against the notebooks' declared parameters (one line
+    each): an internal parameter, a name no notebook declares (with the closest known name),
+    a value that cannot be read as the declared type. Good values are typed into ``values``
+    (notebook -> name -> value) when given. Needs no notebook run, no data and no heavy
+    import, so ``research report`` can answer a typo at once."""
+    values = values if values is not None else {n: {} for n in declared}
+    problems: list[str] = []
+    known = sorted({k for params in declared.values() for k in params} - set(INTERNAL_PARAMETERS))
+    for pname, raw in _normalise_overrides(parameters):
+        if pname in INTERNAL_PARAMETERS:
+            problems.append(f"parameter {pname!r} is set by the report runner and cannot be given with -p "
+                            "(choose the article with --article and the pages with --notebook)")
+            continue
+        targets = [n for n in declared if pname in declared[n]]
+        if not targets:
+            close = difflib.get_close_matches(pname, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"unknown parameter {pname!r}: no selected notebook declares it{hint}")
+            continue
+        failed: dict[str, list[str]] = {}
+        for n in targets:
+            try:
+                values.setdefault(n, {})[pname] = coerce_value(declared[n][pname], raw)
+            except ParameterError as exc:
+                failed.setdefault(str(exc), []).append(n)
+        for msg, names in failed.items():  # one line per distinct problem, not per notebook
+            where = "all selected notebooks" if len(names) == len(declared) else ", ".join(names)
+            problems.append(f"{msg} [{where}]")
+    return problems
+
+
 def plan_runs(
     portfolio: Portfolio,
     *,
@@ -194,6 +246,7 @@ def plan_runs(
     output_dir: str | Path | None = None,
     show_input: bool = False,
     cell_timeout: int | None = None,
+    internal: Mapping[str, Any] | None = None,
 ) -> tuple[tuple[RunPlan, ...], tuple[NotebookResult, ...]]:
     """Validate every parameter of every selected notebook; nothing is executed or written.
 
@@ -213,6 +266,9 @@ def plan_runs(
         Keep code inputs in the HTML.
     cell_timeout
         Seconds one cell may run before the notebook fails (None: no limit).
+    internal
+        Values of :data:`INTERNAL_PARAMETERS` the report itself sets (e.g. a refreshed
+        page's ``claim_parameters``); never from the command line.
 
     Returns
     -------
@@ -223,8 +279,9 @@ def plan_runs(
     ------
     ParameterError
         Unknown notebook name; a parameter no selected notebook declares; a value that
-        cannot be read as the parameter's type; an override of ``verdict_path``. The
-        message lists every problem found and the valid parameters.
+        cannot be read as the parameter's type; a ``-p`` of an internal parameter; for an
+        article's pages, a value its robustness grid cannot hold, or an article that fails
+        ``research article check``. The message lists every problem found, one a line.
     DataError
         The validator could not read the data (e.g. a corrupt snapshot; the message says
         how to rebuild it).
@@ -250,6 +307,11 @@ def plan_runs(
 
     problems: list[str] = []
     values: dict[str, dict[str, Any]] = {name: {} for name in declared}
+    # 0. what the runner itself sets (a refreshed page's claim_parameters): typed, not -p
+    for pname, raw in _normalise_overrides(internal):
+        for n in declared:
+            if pname in declared[n] and pname not in RESERVED_PARAMETERS:
+                values[n][pname] = coerce_value(declared[n][pname], raw)
     # 1. portfolio.yml per-notebook overrides
     for spec in selected:
         if spec.name not in declared:
@@ -265,47 +327,18 @@ def plan_runs(
             except ParameterError as exc:
                 problems.append(str(exc))
     # 2. -p overrides
-    known = sorted({k for params in declared.values() for k in params} - set(RESERVED_PARAMETERS))
-    for pname, raw in _normalise_overrides(parameters):
-        if pname in RESERVED_PARAMETERS:
-            problems.append(f"parameter {pname!r} is set by the report runner and cannot be overridden")
-            continue
-        targets = [n for n in declared if pname in declared[n]]
-        if not targets:
-            close = difflib.get_close_matches(pname, known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append(f"unknown parameter {pname!r}: no selected notebook declares it{hint}")
-            continue
-        failed: dict[str, list[str]] = {}
-        for n in targets:
-            try:
-                values[n][pname] = coerce_value(declared[n][pname], raw)
-            except ParameterError as exc:
-                failed.setdefault(str(exc), []).append(n)
-        for msg, names in failed.items():  # one line per distinct problem, not per notebook
-            where = "all selected notebooks" if len(names) == len(declared) else ", ".join(names)
-            problems.append(f"{msg} [{where}]")
+    problems += check_overrides(declared, parameters, values)
     # 3. the portfolio's validator (e.g. EvalParams) over each notebook's full parameter set
     if not problems and portfolio.validator:
-        validate = _import_validator(portfolio.validator)
-        failed = {}
-        for n, params in declared.items():
-            full = {k: p.default for k, p in params.items() if k not in RESERVED_PARAMETERS}
-            full.update(values[n])
-            try:
-                validate(full)
-            except DataError:  # e.g. a corrupt snapshot: the data, not the parameters
-                raise
-            except ResearchError as exc:
-                failed.setdefault(str(exc), []).append(n)
-        for msg, names in failed.items():
-            where = "all selected notebooks" if len(names) == len(declared) else ", ".join(names)
-            problems.append(f"{msg} [{where}]")
+        problems += _validate(portfolio, declared, values,
+                              [k for k, _ in _normalise_overrides(parameters)])
     if problems:
         uniq = list(dict.fromkeys(problems))
+        names_wrong = any(p.startswith("unknown parameter") or "(declared as" in p
+                          or "set by the report runner" in p for p in uniq)
         raise ParameterError(
             "invalid report parameters (nothing was run):\n  - " + "\n  - ".join(uniq)
-            + "\nvalid parameters (name: type = default):\n" + _valid_list(declared)
+            + ("\nvalid parameters (name: type = default):\n" + _valid_list(declared) if names_wrong else "")
         )
     plans = []
     for spec in selected:
@@ -318,6 +351,35 @@ def plan_runs(
         params["verdict_path"] = str(plan.verdict_path)
         plans.append(plan)
     return tuple(plans), tuple(missing)
+
+
+def _validate(portfolio: Portfolio, declared: Mapping[str, Mapping[str, NotebookParameter]],
+              values: Mapping[str, Mapping[str, Any]], given: Sequence[str]) -> list[str]:
+    """The portfolio's validator over each notebook's full parameter set; for an article's
+    pages also everything the run needs (:func:`research.report.preflight.run_problems`)."""
+    from research.report.portfolio import PAGE_VALIDATOR
+
+    validate = _import_validator(str(portfolio.validator))
+    failed: dict[str, list[str]] = {}
+    resolved: dict[str, tuple[dict[str, Any], Any]] = {}
+    for n, params in declared.items():
+        full = {k: p.default for k, p in params.items() if k not in RESERVED_PARAMETERS}
+        full.update(values[n])
+        try:
+            resolved[n] = (full, validate(full))
+        except DataError:  # e.g. a corrupt snapshot: the data, not the parameters
+            raise
+        except ResearchError as exc:
+            failed.setdefault(str(exc), []).append(n)
+    problems = []
+    for msg, names in failed.items():
+        where = "all selected notebooks" if len(names) == len(declared) else ", ".join(names)
+        problems.append(f"{msg} [{where}]")
+    if not problems and portfolio.validator == PAGE_VALIDATOR:
+        from research.report.preflight import run_problems
+
+        problems += run_problems(resolved, given)
+    return problems
 
 
 def _import_validator(spec: str) -> Callable[[Mapping[str, Any]], Any]:
@@ -370,8 +432,10 @@ def check_kernel() -> None:
 # --------------------------------------------------------------------------------------
 # execution of one notebook (runs in a worker process)
 # --------------------------------------------------------------------------------------
-def _error_notebook(plan: RunPlan, error: str) -> nbformat.NotebookNode:
+def _error_notebook(plan: RunPlan, error: str) -> Any:
     """A stand-in notebook for a run that produced no notebook at all (e.g. no kernel)."""
+    import nbformat
+
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_markdown_cell(
         f"# {plan.title}\n\nThe notebook `{plan.source.name}` could not be executed."))
@@ -406,6 +470,7 @@ def run_notebook(plan: RunPlan) -> NotebookResult:
     atomically. A stale sidecar from an earlier run is removed first, so a failed run
     can never be reported with old verdicts.
     """
+    import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -515,6 +580,8 @@ def _run_notebook_safely(plan: RunPlan) -> NotebookResult:
     A full (or read-only) file system is not a notebook failure: it is re-raised, so the
     build stops before it could replace good pages with failure pages.
     """
+    global _BUSY
+    _BUSY = True
     try:
         return run_notebook(plan)
     except _WorkerStopped:
@@ -527,13 +594,21 @@ def _run_notebook_safely(plan: RunPlan) -> NotebookResult:
         return _record_crash(plan, traceback.format_exc(limit=5))
     except Exception:  # noqa: BLE001
         return _record_crash(plan, traceback.format_exc(limit=5))
+    finally:
+        _BUSY = False
 
 
 class _WorkerStopped(BaseException):
-    """SIGTERM in a pool worker (the run was stopped, or its parent died)."""
+    """SIGTERM in a pool worker running a notebook (the run was stopped, or its parent died)."""
+
+
+#: True while this process runs a notebook (a SIGTERM must shut its kernel down first).
+_BUSY = False
 
 
 def _stop_worker(signum: int, _frame: object) -> None:
+    if not _BUSY:  # idle, or still starting: nothing to clean up, and nothing to print
+        os._exit(128 + signum)
     raise _WorkerStopped(signum)
 
 
@@ -545,8 +620,23 @@ def _worker_init() -> None:
 
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-        if os.getppid() == 1:  # the parent died before prctl took effect
-            raise SystemExit(1)
+    if os.getppid() == 1:  # the parent died before prctl took effect: leave quietly
+        os._exit(128 + signal.SIGTERM)
+
+
+#: The pool's semaphores are registered with multiprocessing's resource tracker, which
+#: unlinks them when the run dies and warns about each. A SIGKILLed run is not a leak to
+#: report (the tracker still cleans up): its warning is silenced in the tracker only.
+_TRACKER_QUIET = "ignore::UserWarning:multiprocessing.resource_tracker"
+
+
+def _quiet_resource_tracker() -> None:
+    """Start the tracker (if not yet) with its leaked-resource warning ignored."""
+    if _TRACKER_QUIET not in sys.warnoptions:
+        sys.warnoptions.append(_TRACKER_QUIET)  # passed on to the tracker's command line
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
 
 
 def _stop_workers(before: set[int]) -> None:
@@ -567,6 +657,7 @@ def _stop_workers(before: set[int]) -> None:
 def _executor(jobs: int) -> Executor:
     # spawn: no fork of a process that may hold threads/zmq sockets; workers import
     # research.report.runner afresh.
+    _quiet_resource_tracker()
     return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_worker_init)
 
@@ -582,6 +673,8 @@ def build_reports(
     progress: bool | None = None,
     cell_timeout: int | None = 1800,
     force: bool = False,
+    keep_going: bool = False,
+    internal: Mapping[str, Any] | None = None,
 ) -> BuildResult:
     """Run the portfolio and build the report site.
 
@@ -608,11 +701,20 @@ def build_reports(
         None: no limit), so a hung cell cannot hang the whole build.
     force
         Publish into a non-empty folder that is not a report site (default: refuse).
+    keep_going
+        Publish the site even when a page failed (its page shows the failure). Default:
+        a build with a failed page is not published; ``output_dir`` stays byte-identical
+        and the build is kept beside it at ``<output_dir>.failed`` (replacing the previous
+        failed build).
+    internal
+        Parameters the report itself sets (see :func:`plan_runs`).
 
     Returns
     -------
     BuildResult
-        ``.failed`` names failed notebooks; the caller decides the exit code.
+        ``.failed`` names failed notebooks, ``.published`` says whether the site was
+        replaced and ``.kept_at`` where an unpublished build is; the caller decides the
+        exit code.
 
     Raises
     ------
@@ -623,9 +725,8 @@ def build_reports(
     OSError
         The output file system failed (e.g. full); the previous site is left as it was.
     """
-    from research.report.sitedir import SiteBuild, check_output_dir
-
     from research.report.site import build_site
+    from research.report.sitedir import SiteBuild, check_output_dir
 
     if not isinstance(portfolio, Portfolio):
         portfolio = load_portfolio(portfolio)
@@ -636,16 +737,22 @@ def build_reports(
     out = check_output_dir(Path(output_dir) if output_dir is not None else default_output_dir(),
                            force=force, allow_nonempty=output_dir is None)
     plans, missing = plan_runs(portfolio, parameters=parameters, notebooks=notebooks,
-                               output_dir=out, show_input=show_input, cell_timeout=cell_timeout)
+                               output_dir=out, show_input=show_input, cell_timeout=cell_timeout,
+                               internal=internal)
     if plans:
         check_kernel()
+    kept: Path | None = None
     with SiteBuild(out) as build:
         results = _run_into(build.staging, portfolio, plans, missing, jobs=jobs, progress=progress)
         build_site(portfolio, build.staging)
-        build.commit()
+        if keep_going or all(r.ok for r in results.values()):
+            build.commit()
+        else:
+            kept = build.keep_failed()
     ordered = tuple(results[nb.name] for nb in portfolio.notebooks if nb.name in results)
-    return BuildResult(output_dir=out, results=ordered, index_html=out / "index.html",
-                       claims_json=out / "claims.json")
+    site = kept or out
+    return BuildResult(output_dir=out, results=ordered, index_html=site / "index.html",
+                       claims_json=site / "claims.json", published=kept is None, kept_at=kept)
 
 
 def _staged(plan: RunPlan, staging: Path) -> RunPlan:

@@ -14,6 +14,15 @@ A run never writes into the published site while it works:
    published folder in one ``renameat2(RENAME_EXCHANGE)`` call and deletes the old one.
    Interrupted before that, the published folder is exactly as it was; the staging
    folder is removed (or, after SIGKILL, by the next run).
+4. A build with a failed page is not published: :meth:`SiteBuild.keep_failed` moves the
+   staging folder to ``<parent>/<name>.failed`` (replacing the previous failed build)
+   and the published folder stays byte-identical.
+
+Writes never follow symbolic links: an output folder that is a link, a link anywhere
+inside an existing site (e.g. ``executed/`` pointing elsewhere), a lock file that is a
+link (opened with ``O_NOFOLLOW``, so a planted link's target is never truncated) and a
+``<name>.failed`` that is a link are refused with a one-line :class:`ReportError`; the
+staging folder is created with ``mkdir`` (which fails on anything already there).
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import fcntl
 import glob
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from types import TracebackType
@@ -32,11 +42,13 @@ from types import TracebackType
 from research.atomic import atomic_write_text
 from research.errors import ReportError
 
-__all__ = ["MARKER", "SiteBuild", "check_output_dir", "is_report_site"]
+__all__ = ["FAILED_SUFFIX", "MARKER", "SiteBuild", "check_output_dir", "failed_dir", "is_report_site"]
 
 #: File that marks a folder as a report site written by ``research report``.
 MARKER = ".research-site"
 _MARKER_TEXT = "This folder is a report site written by `research report`; it may replace it.\n"
+#: ``<out><FAILED_SUFFIX>`` holds the last build that had a failed page (not published).
+FAILED_SUFFIX = ".failed"
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
@@ -46,6 +58,27 @@ def is_report_site(folder: Path) -> bool:
     if (folder / MARKER).is_file():
         return True
     return (folder / "claims.json").is_file() and (folder / ".status").is_dir()
+
+
+def failed_dir(out: Path) -> Path:
+    """Where a build with a failed page is kept: ``<out>.failed`` beside ``out``."""
+    return Path(out).parent / f"{Path(out).name}{FAILED_SUFFIX}"
+
+
+def _refuse_link(path: Path, what: str) -> None:
+    """ReportError when ``path`` is a symbolic link (checked with lstat, never followed)."""
+    if path.is_symlink():
+        raise ReportError(f"{what} {path} is a symbolic link; `research report` never writes through "
+                          "links: remove the link or give the real folder with --output")
+
+
+def _links_inside(folder: Path) -> Path | None:
+    """The first symbolic link found under ``folder`` (links are not followed), or None."""
+    for root, dirs, files in os.walk(folder):
+        for name in (*dirs, *files):
+            if os.path.islink(os.path.join(root, name)):
+                return Path(root) / name
+    return None
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -79,18 +112,20 @@ def check_output_dir(out: Path, *, force: bool = False, allow_nonempty: bool = F
     Raises
     ------
     ReportError
-        ``out`` is a file/device, ``/`` or a mount point, not writable (nor its parent), or a
-        non-empty non-site folder without ``force``.
+        ``out`` is a file/device, ``/`` or a mount point, a symbolic link or a folder holding
+        one, not writable (nor its parent), or a non-empty non-site folder without ``force``;
+        ``<out>.failed`` is a symbolic link.
     """
     out = Path(out).expanduser().absolute()
     out = out.parent.resolve() / out.name if out.name else out.resolve()
     if out.parent == out:
         raise ReportError(f"refusing to publish reports into {out}: choose a dedicated folder with --output")
-    if out.exists() or out.is_symlink():
+    _refuse_link(out, "--output")
+    _refuse_link(failed_dir(out), "the failed-build folder")
+    if out.exists():
         if not out.is_dir():
             kind = "a file" if out.is_file() else "not a folder (a device, socket or broken link)"
             raise ReportError(f"--output {out} is {kind}; give a folder (it is created if missing)")
-        out = out.resolve()
         if os.path.ismount(out):
             raise ReportError(f"--output {out} is a mount point; use a folder inside it "
                               "(the site is swapped in whole, beside the folder)")
@@ -102,6 +137,10 @@ def check_output_dir(out: Path, *, force: bool = False, allow_nonempty: bool = F
             raise ReportError(f"cannot write the output folder {out}: permission denied "
                               "(choose a writable folder with --output)")
         _probe_writable(out, "the output folder")
+        link = _links_inside(out)
+        if link is not None:
+            raise ReportError(f"{link} is a symbolic link inside the output folder; `research report` never "
+                              "writes through links: remove it (a report site holds none) or choose another --output")
     _probe_writable(_nearest_existing(out.parent), "beside the output folder, in")
     return out
 
@@ -127,25 +166,29 @@ def _leftover(name: str) -> bool:
 
 
 def _link_tree(src: Path, dst: Path) -> None:
-    """``dst`` = ``src`` with every file hard-linked (copied where links fail), symlinks kept,
-    leftover temporary files dropped. Errors are plain OSErrors naming the path."""
+    """``dst`` (created here, so nothing planted there is used) = ``src`` with every file
+    hard-linked (copied where links fail), leftover temporary files dropped. A symbolic link
+    in ``src`` (planted after :func:`check_output_dir`) is a ReportError; other errors are
+    plain OSErrors naming the path."""
     for root, dirs, files in os.walk(src):
         rel = Path(root).relative_to(src)
         target = dst / rel
-        target.mkdir(exist_ok=rel != Path("."))
+        target.mkdir()
         shutil.copystat(root, target)
-        for name in [*files, *(d for d in dirs if os.path.islink(os.path.join(root, d)))]:
+        for name in [*files, *dirs]:
             s, d = os.path.join(root, name), target / name
             if os.path.islink(s):
-                os.symlink(os.readlink(s), d)
-            elif not _leftover(name):
+                raise ReportError(f"{s} is a symbolic link inside the output folder; `research report` never "
+                                  "writes through links: remove it or choose another --output")
+            if name in dirs:
+                continue
+            if not _leftover(name):
                 try:
                     os.link(s, d)
                 except OSError as exc:
                     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
                         raise
-                    shutil.copy2(s, d)
-        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
+                    shutil.copy2(s, d, follow_symlinks=False)
 
 
 class SiteBuild:
@@ -165,9 +208,28 @@ class SiteBuild:
         self._committed = False
 
     # -- lock --------------------------------------------------------------------------
+    def _open_lock(self) -> int:
+        """Open (or create) the lock file without following a link; refuse anything but
+        a plain file of ours with one name (a planted link or hard link is never written)."""
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | getattr(os, "O_NONBLOCK", 0)
+        try:
+            fd = os.open(self.lock_path, flags, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ReportError(f"the lock file {self.lock_path} is a symbolic link; `research report` never "
+                                  "writes through links: remove it, then run again") from None
+            raise ReportError(f"cannot open the lock file {self.lock_path}: {exc.strerror or exc} "
+                              "(remove it, or choose another --output)") from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or st.st_uid != os.geteuid():
+            os.close(fd)
+            raise ReportError(f"the lock file {self.lock_path} is not a plain file of this user (another user's "
+                              "file, a hard link or a device); remove it, then run again")
+        return fd
+
     def _lock(self) -> None:
         self.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._open_lock()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -191,11 +253,16 @@ class SiteBuild:
     def _clean_leftovers(self) -> None:
         """Staging folders of runs that were killed (we hold the lock: none is live)."""
         for p in glob.glob(str(self.parent / f".{glob.escape(self.out.name)}.staging-*")):
-            shutil.rmtree(p, ignore_errors=True)
+            if os.path.islink(p):
+                with contextlib.suppress(OSError):
+                    os.unlink(p)  # the link itself, never its target
+            else:
+                shutil.rmtree(p, ignore_errors=True)
 
     def __enter__(self) -> SiteBuild:
         self._lock()
         try:
+            _refuse_link(self.out, "--output")
             self._clean_leftovers()
             if self.out.is_dir():
                 _link_tree(self.out, self.staging)
@@ -218,6 +285,16 @@ class SiteBuild:
             os.rename(self.staging, self.out)
             os.rename(aside, self.staging)
         self._committed = True
+
+    def keep_failed(self) -> Path:
+        """Move the staging folder (a build with a failed page) to ``<out>.failed``, replacing
+        the previous failed build; the published folder is not touched. Returns the path."""
+        dest = failed_dir(self.out)
+        _refuse_link(dest, "the failed-build folder")
+        if dest.exists():
+            shutil.rmtree(dest)  # rmtree never follows links inside
+        os.rename(self.staging, dest)
+        return dest
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
