@@ -18,7 +18,10 @@ from typing import Any
 import jsonschema
 import yaml
 
-__all__ = ["Problem", "load_schema", "read_yaml", "validate", "format_problems"]
+from research.data import sandbox
+
+__all__ = ["MAX_DEPTH", "MAX_NODES", "Problem", "YAMLLimitError", "format_problems", "load_schema", "parse_yaml",
+           "read_yaml", "validate"]
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,73 @@ def format_problems(problems: list[Problem] | tuple[Problem, ...]) -> str:
     return "\n".join(str(p) for p in problems)
 
 
+#: Deepest nesting of mappings and lists an article's YAML may have.
+MAX_DEPTH = 32
+#: Most nodes (keys, values, list items) one YAML document may have.
+MAX_NODES = 50_000
+
+
+class YAMLLimitError(yaml.YAMLError):
+    """YAML an article may not use: anchors or aliases, a key given twice, nesting deeper
+    than :data:`MAX_DEPTH` or more than :data:`MAX_NODES` nodes.
+
+    Attributes
+    ----------
+    line : 1-based line of the problem.
+    message : what is wrong and the fix (one line).
+    """
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as strings (``2024-12-31`` stays text, as the schema expects)."""
+    """SafeLoader that keeps dates as strings (``2024-12-31`` stays text, as the schema
+    expects) and refuses what an untrusted file could use to exhaust memory or hide a
+    value: anchors and aliases (a "billion laughs" bomb is refused at its first anchor,
+    before anything is built), nesting deeper than :data:`MAX_DEPTH`, more than
+    :data:`MAX_NODES` nodes, and duplicate keys (PyYAML keeps the last silently)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: Any, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise YAMLLimitError("anchors and aliases (&name, *name, <<: *name) are not allowed; "
+                                 "write the value out in full", line)
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise YAMLLimitError(f"more than {MAX_NODES} keys and values; an article file is far smaller", line)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise YAMLLimitError(f"nested deeper than {MAX_DEPTH} levels; flatten the structure", line)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def compose_mapping_node(self, anchor: Any) -> yaml.MappingNode:
+        node = super().compose_mapping_node(anchor)
+        seen: dict[Any, int] = {}
+        for k, _ in node.value:
+            if not isinstance(k, yaml.ScalarNode):
+                continue
+            key = (k.tag, k.value)
+            line = k.start_mark.line + 1
+            if key in seen:
+                raise YAMLLimitError(f"key {k.value!r} is given twice (lines {seen[key]} and {line}); "
+                                     "keep one", line)
+            seen[key] = line
+        return node
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -76,18 +144,39 @@ def _lines(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[t
     return out
 
 
-def read_yaml(path: Path) -> tuple[Any, dict[tuple, int]]:
-    """Parse a YAML file; returns the data and a map (key path -> 1-based line).
+def parse_yaml(text: str) -> tuple[Any, dict[tuple, int]]:
+    """Parse YAML text with the limits of :class:`YAMLLimitError`; returns the data and a
+    map (key path -> 1-based line).
 
     Raises
     ------
-    OSError, yaml.YAMLError
-        Unreadable file or invalid YAML (callers turn them into Problems).
+    yaml.YAMLError
+        Invalid YAML, or a :class:`YAMLLimitError`.
     """
-    text = Path(path).read_text(encoding="utf-8")
-    node = yaml.compose(text, Loader=_Loader)
-    data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
     return data, (_lines(node) if node is not None else {})
+
+
+def read_yaml(path: Path, *, root: Path | None = None) -> tuple[Any, dict[tuple, int]]:
+    """Parse an article's YAML file (read through :func:`research.data.sandbox.read_text`:
+    a regular file inside ``root``, default its own directory, at most
+    :data:`~research.data.sandbox.TEXT_LIMIT` bytes); returns the data and a map
+    (key path -> 1-based line).
+
+    Raises
+    ------
+    research.data.sandbox.ArticleFileError, yaml.YAMLError
+        A refused file or invalid YAML (callers turn them into Problems).
+    """
+    path = Path(path)
+    if root is None:
+        return parse_yaml(sandbox.read_text(path.parent, path.name))
+    return parse_yaml(sandbox.read_text(root, path.relative_to(root).as_posix()))
 
 
 @functools.lru_cache(maxsize=None)

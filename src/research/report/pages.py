@@ -55,14 +55,9 @@ class PageView:
     owner_pages: Mapping[str, str] = field(default_factory=dict)
 
 
-def _read(path: Path) -> str:
-    return path.read_text(encoding="utf-8") if path.is_file() else ""
-
-
 #: Name and title of the follow-up page every site gets after the layout's pages.
 FOLLOWUP_PAGE = "what_happened_next"
 FOLLOWUP_TITLE = "What happened next"
-FOLLOWUP_INTRO = "pages/what_happened_next.md"
 
 
 def article_of(article: Any = None):
@@ -94,7 +89,7 @@ def load_page(name: str, article: Any = None) -> PageView:
     site_title = art.layout.title or art.title
     if name == FOLLOWUP_PAGE:
         return PageView(name=name, kind="followup", title=FOLLOWUP_TITLE,
-                        intro_md=_read(art.path / FOLLOWUP_INTRO), claims=(), article_title=site_title,
+                        intro_md=art.layout.followup_intro, claims=(), article_title=site_title,
                         owner_pages=owner)
     page = next((p for p in art.layout.pages if p.name == name), None)
     if page is None:
