@@ -80,7 +80,7 @@ def _image_type(data: bytes) -> str | None:
 
 
 def _is_local(url: str) -> bool:
-    """A relative path with no scheme and no host (``img/x.png``, ``#C1``)."""
+    """A relative path with no scheme and no host (``img/x.png``, ``#a-claim``)."""
     u = urlsplit(url.strip())
     return not u.scheme and not u.netloc and not url.strip().startswith("//")
 
