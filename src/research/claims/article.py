@@ -11,7 +11,14 @@ An article directory holds
 the article text    the file named by ``article.yaml``'s ``text``
 ``layout.yaml``     the report site: which page shows which claims
 ``prose/<id>.md``   optional bespoke prose per claim (markdown)
+``pages/what_happened_next.md``  optional intro of the follow-up page (markdown)
 ==================  ====================================================================
+
+Every file is read through :mod:`research.data.sandbox`: a regular file inside the
+directory (no ``..``, no absolute path, no link at any component, no FIFO or device),
+within a size limit; anything else is a Problem naming the file. YAML is parsed without
+anchors, aliases or duplicate keys and with a depth limit (:mod:`research.claims.schema`);
+dates must lie in :data:`research.data.article.DATE_RANGE`.
 
 Every file is validated (JSON Schemas in ``research/claims/schemas``) and cross-checked
 (claims against events, facts and baskets; the layout against the claims); every problem
@@ -23,7 +30,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import hashlib
+import os
 import re
+import stat
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,19 +43,21 @@ from typing import Any
 import pandas as pd
 
 from research.claims.registry import CLAIMS_FILE, Claim, parse_claims, quote_problem
-from research.claims.schema import Problem, did_you_mean, format_problems, read_yaml, validate
-from research.data import paths
-from research.data.article import Event, Fact, events_to_frame, facts_to_frame, read_events, read_facts
+from research.claims.schema import Problem, YAMLLimitError, did_you_mean, format_problems, parse_yaml, validate
+from research.data import paths, sandbox
+from research.data.article import Event, Fact, date_problem, events_to_frame, facts_to_frame, read_events, read_facts
 from research.errors import ClaimError, DataError, ResearchError
 
-__all__ = ["Article", "Layout", "Page", "load_article", "inspect_article", "ARTICLE_FILE", "LAYOUT_FILE",
-           "PLACEHOLDER"]
+__all__ = ["Article", "Layout", "Page", "load_article", "inspect_article", "ARTICLE_FILE", "FOLLOWUP_INTRO",
+           "LAYOUT_FILE", "PLACEHOLDER"]
 
 ARTICLE_FILE = "article.yaml"
 LAYOUT_FILE = "layout.yaml"
 EVENTS_FILE = "events.csv"
 FACTS_FILE = "facts.csv"
 PROSE_DIR = "prose"
+#: The optional intro (markdown) of the follow-up page every report site gets.
+FOLLOWUP_INTRO = "pages/what_happened_next.md"
 #: ``{fact_id}`` in a claim's notes is replaced by the fact's value and unit.
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9][A-Za-z0-9_.-]*)\}")
 
@@ -76,6 +88,7 @@ class Layout:
 
     title: str
     pages: tuple[Page, ...]
+    followup_intro: str = ""
 
     def page_of(self, claim_id: str) -> Page:
         """The page that owns ``claim_id``."""
@@ -111,6 +124,9 @@ class Article:
     robustness : the ``robustness:`` mapping of ``article.yaml`` (the specification grid's
         settings, see :class:`research.claims.robustness.SpecificationGrid`); empty for the
         defaults.
+    prose : claim id -> its bespoke prose (``prose/<id>.md``, markdown), read when loading.
+    fingerprint : sha256 of every file the article was loaded from (names and bytes): the
+        article's identity in caches.
     warnings : non-fatal problems found while loading.
     """
 
@@ -135,6 +151,8 @@ class Article:
     layout: Layout
     press_aliases: Mapping[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
     robustness: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    prose: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    fingerprint: str = ""
     warnings: tuple[Problem, ...] = field(default=())
 
     def __repr__(self) -> str:
@@ -178,9 +196,7 @@ class Article:
 
     def claim_prose(self, claim_id: str) -> str | None:
         """The claim's bespoke prose (``prose/<claim_id>.md``), or None when there is none."""
-        self.claim(claim_id)
-        p = self.path / PROSE_DIR / f"{claim_id}.md"
-        return p.read_text(encoding="utf-8") if p.is_file() else None
+        return self.prose.get(self.claim(claim_id).id)
 
     @property
     def as_of_str(self) -> str:
@@ -189,21 +205,62 @@ class Article:
 
 
 # ---------------------------------------------------------------------------------------
-def _yaml(path: Path, name: str, problems: list[Problem]) -> tuple[Any, dict[tuple, int]] | None:
+class _Reads:
+    """The files an article was loaded from: name -> sha256 of the bytes (its fingerprint)."""
+
+    def __init__(self, d: Path) -> None:
+        self.d = d
+        self.digests: dict[str, str] = {}
+
+    def text(self, name: str, limit: int = sandbox.TEXT_LIMIT) -> str:
+        """The file's text through the sandbox (raises ArticleFileError), recorded."""
+        data = sandbox.read_bytes(self.d, name, limit=limit)
+        self.digests[name] = hashlib.sha256(data).hexdigest()
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return sandbox.read_text(self.d, name, limit=limit)  # raises with the line
+
+    def record(self, name: str, limit: int) -> None:
+        """Record a file read by another loader (bounded; a refused file was reported there)."""
+        try:
+            self.digests[name] = hashlib.sha256(sandbox.read_bytes(self.d, name, limit=limit)).hexdigest()
+        except sandbox.ArticleFileError:
+            pass
+
+    def fingerprint(self) -> str:
+        h = hashlib.sha256()
+        for name, dig in sorted(self.digests.items()):
+            h.update(f"{name}\0{dig}\n".encode())
+        return h.hexdigest()
+
+
+def _yaml(reads: _Reads, name: str, problems: list[Problem]) -> tuple[Any, dict[tuple, int]] | None:
     import yaml
 
-    if not path.is_file():
-        problems.append(Problem(name, 0, "", f"{path} is missing; every article directory holds {name} "
+    if not sandbox.exists(reads.d, name):
+        problems.append(Problem(name, 0, "", f"{reads.d / name} is missing; every article directory holds {name} "
                                              "(`research article new DIR` writes a template)"))
         return None
     try:
-        return read_yaml(path)
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(name, 0, "", f"cannot read {path}: {exc}"))
+        return parse_yaml(reads.text(name))
+    except sandbox.ArticleFileError as exc:
+        problems.append(Problem(name, 0, "", f"refused: {exc.reason}"))
+    except YAMLLimitError as exc:
+        problems.append(Problem(name, exc.line, "", exc.message))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.append(Problem(name, (mark.line + 1) if mark else 0, "", f"not valid YAML: {exc}"))
     return None
+
+
+def _markdown(reads: _Reads, name: str, problems: list[Problem], *, where: str, line: int, what: str) -> str:
+    """An optional markdown file named by the article ("" and a Problem when refused)."""
+    try:
+        return reads.text(name)
+    except sandbox.ArticleFileError as exc:
+        problems.append(Problem(where, line, "", f"{what} {exc}"))
+        return ""
 
 
 def _csv(reader: Any, path: Path, name: str, problems: list[Problem]) -> tuple[tuple, frozenset[str] | None]:
@@ -221,9 +278,9 @@ def _csv(reader: Any, path: Path, name: str, problems: list[Problem]) -> tuple[t
     return tuple(records), frozenset(rid for _, rid, _ in bad)
 
 
-def _layout(d: Path, known: list[str] | None, problems: list[Problem]) -> Layout:
+def _layout(reads: _Reads, known: list[str] | None, problems: list[Problem]) -> Layout:
     """Read layout.yaml; with ``known`` (the claim ids) cross-check page ownership too."""
-    got = _yaml(d / LAYOUT_FILE, LAYOUT_FILE, problems)
+    got = _yaml(reads, LAYOUT_FILE, problems)
     if got is None:
         return Layout("", ())
     doc, lines = got
@@ -247,23 +304,44 @@ def _layout(d: Path, known: list[str] | None, problems: list[Problem]) -> Layout
             owner.setdefault(cid, p["name"])
         intro = ""
         if "intro" in p:
-            f = d / p["intro"]
-            if not f.is_file():
-                problems.append(Problem(LAYOUT_FILE, ln, "", f"page {p['name']!r}: intro file {p['intro']!r} "
-                                                             "does not exist in the article directory"))
-            else:
-                intro = f.read_text(encoding="utf-8")
+            intro = _markdown(reads, p["intro"], problems, where=LAYOUT_FILE, line=lines.get(("pages", i, "intro"), ln),
+                              what=f"page {p['name']!r}: intro file")
         pages.append(Page(p["name"], p["kind"], " ".join(p["title"].split()), tuple(p["claims"]), intro))
     for cid in known or ():
         if cid not in owner:
             problems.append(Problem(LAYOUT_FILE, 0, cid, "claim is on no page; add it to one page's claims"))
-    prose = d / PROSE_DIR
-    if prose.is_dir():
-        for f in sorted(prose.glob("*.md")):
-            if known is not None and f.stem not in known:
-                problems.append(Problem(f"{PROSE_DIR}/{f.name}", 0, f.stem, "prose file for a claim that is not "
-                                                                           "in claims.yaml; rename or remove it"))
-    return Layout(" ".join(doc["title"].split()), tuple(pages))
+    followup = ""
+    if sandbox.exists(reads.d, FOLLOWUP_INTRO):
+        followup = _markdown(reads, FOLLOWUP_INTRO, problems, where=FOLLOWUP_INTRO, line=0,
+                             what="the follow-up page's intro")
+    return Layout(" ".join(doc["title"].split()), tuple(pages), followup)
+
+
+def _prose(reads: _Reads, known: list[str] | None, problems: list[Problem]) -> dict[str, str]:
+    """``prose/<claim id>.md`` of every claim (read through the sandbox); a prose file of
+    an unknown claim is a Problem and is not read."""
+    try:
+        st = os.lstat(reads.d / PROSE_DIR)
+    except OSError:
+        return {}
+    if not stat.S_ISDIR(st.st_mode):
+        problems.append(Problem(PROSE_DIR, 0, "", f"{PROSE_DIR} is not a directory (links are refused); make it a "
+                                                  "directory of <claim id>.md files inside the article"))
+        return {}
+    out = {}
+    with os.scandir(reads.d / PROSE_DIR) as it:
+        names = sorted(e.name for e in it if e.name.endswith(".md"))
+    for name in names:
+        stem, rel = name[:-3], f"{PROSE_DIR}/{name}"
+        if known is not None and stem not in known:
+            problems.append(Problem(rel, 0, stem, "prose file for a claim that is not in claims.yaml; rename or "
+                                                  "remove it"))
+        elif known is not None:
+            try:
+                out[stem] = reads.text(rel)
+            except sandbox.ArticleFileError as exc:
+                problems.append(Problem(rel, 0, stem, f"refused: {exc.reason}"))
+    return out
 
 
 def _unknown(ids: list[str], known: Collection[str], failed: frozenset[str] | None) -> list[str]:
@@ -399,7 +477,9 @@ def inspect_article(path: str | Path | None = None, *, tickers: Collection[str] 
     problems: list[Problem] = []
     if not d.is_dir():
         raise ClaimError(f"article directory {d} does not exist; create one with `research article new {d}`")
-    got = _yaml(d / ARTICLE_FILE, ARTICLE_FILE, problems)
+    reads = _Reads(d)
+    got = _yaml(reads, ARTICLE_FILE, problems)
+    lines: dict[tuple, int] = {}
     meta: dict[str, Any] = {}
     baskets_raw: dict[str, Any] = {}
     if got is not None:
@@ -412,27 +492,26 @@ def inspect_article(path: str | Path | None = None, *, tickers: Collection[str] 
         if not probs:
             meta = doc
             for key in ("published", "as_of"):
-                try:
-                    _dt.date.fromisoformat(doc[key])
-                except ValueError:
-                    problems.append(Problem(ARTICLE_FILE, lines.get((key,), 0), "",
-                                            f"{key}: {doc[key]!r} is not a calendar date; use YYYY-MM-DD"))
+                bad = date_problem(doc[key])
+                if bad:
+                    problems.append(Problem(ARTICLE_FILE, lines.get((key,), 0), "", f"{key}: {bad}; use YYYY-MM-DD"))
     baskets = MappingProxyType({k: tuple(v) for k, v in baskets_raw.items()})
     text, text_file = "", str(meta.get("text", ""))
     if text_file:
-        tp = d / text_file
-        if not tp.is_file():
-            problems.append(Problem(ARTICLE_FILE, 0, "", f"text: the article text file {text_file!r} is missing"))
-        else:
-            text = tp.read_text(encoding="utf-8")
+        text = _markdown(reads, text_file, problems, where=ARTICLE_FILE, line=lines.get(("text",), 0),
+                         what="text: the article text file")
     claims: tuple[Claim, ...] = ()
-    got = _yaml(d / CLAIMS_FILE, CLAIMS_FILE, problems)
+    got = _yaml(reads, CLAIMS_FILE, problems)
     if got is not None:
         claims, probs = parse_claims(got[0], got[1], baskets=baskets, language=meta.get("language", ""))
         problems += probs
     events, bad_events = _csv(read_events, d / EVENTS_FILE, EVENTS_FILE, problems)
     facts, bad_facts = _csv(read_facts, d / FACTS_FILE, FACTS_FILE, problems)
-    layout = _layout(d, [c.id for c in claims] if claims else None, problems)
+    for name in (EVENTS_FILE, FACTS_FILE):
+        reads.record(name, sandbox.CSV_LIMIT)
+    known = [c.id for c in claims] if claims else None
+    layout = _layout(reads, known, problems)
+    prose = _prose(reads, known, problems)
     if claims:
         problems += _ref_problems(claims, events, facts, text if meta else None, text_file,
                                   failed=(bad_events, bad_facts))
@@ -452,6 +531,7 @@ def inspect_article(path: str | Path | None = None, *, tickers: Collection[str] 
         facts=facts, text=text, text_file=text_file, layout=layout,
         press_aliases=MappingProxyType(dict(meta.get("press_aliases", {}))),
         robustness=MappingProxyType(dict(meta.get("robustness", {}))),
+        prose=MappingProxyType(prose), fingerprint=reads.fingerprint(),
         warnings=tuple(p for p in problems if p.severity != "error"),
     )
     return art, problems

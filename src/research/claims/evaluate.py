@@ -406,10 +406,9 @@ _FAMILIES: dict[tuple[tuple, EvalParams], dict[str, float]] = {}
 
 
 def _fingerprint(art: Article) -> tuple:
-    """The article's directory and its files' sizes and modification times: a changed
+    """The article's directory and the digest of the files it was loaded from: a changed
     article file is a different family."""
-    files = sorted(f for f in Path(art.path).rglob("*") if f.is_file())
-    return (str(Path(art.path).resolve()),) + tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    return (str(Path(art.path)), art.fingerprint)
 
 
 def _primary_family(art: Article, params: EvalParams,

@@ -18,7 +18,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
+
+from research.data import sandbox
+from research.safeyaml import MAX_DEPTH, MAX_NODES, YAMLLimitError, parse_yaml
 
 
 def _import_jsonschema():  # noqa: ANN202 - returns the module
@@ -44,7 +46,8 @@ def _import_jsonschema():  # noqa: ANN202 - returns the module
 
 jsonschema = _import_jsonschema()
 
-__all__ = ["Problem", "load_schema", "read_yaml", "validate", "format_problems", "did_you_mean"]
+__all__ = ["MAX_DEPTH", "MAX_NODES", "Problem", "YAMLLimitError", "did_you_mean", "format_problems", "load_schema",
+           "parse_yaml", "read_yaml", "validate"]
 
 
 @dataclass(frozen=True)
@@ -77,43 +80,21 @@ def format_problems(problems: list[Problem] | tuple[Problem, ...]) -> str:
     return "\n".join(str(p) for p in problems)
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as strings (``2024-12-31`` stays text, as the schema expects)."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _lines(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
-    out = {} if out is None else out
-    out.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            key = k.value
-            out[path + (key,)] = k.start_mark.line + 1
-            _lines(v, path + (key,), out)
-            out[path + (key,)] = k.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            _lines(v, path + (i,), out)
-    return out
-
-
-def read_yaml(path: Path) -> tuple[Any, dict[tuple, int]]:
-    """Parse a YAML file; returns the data and a map (key path -> 1-based line).
+def read_yaml(path: Path, *, root: Path | None = None) -> tuple[Any, dict[tuple, int]]:
+    """Parse an article's YAML file (read through :func:`research.data.sandbox.read_text`:
+    a regular file inside ``root``, default its own directory, at most
+    :data:`~research.data.sandbox.TEXT_LIMIT` bytes); returns the data and a map
+    (key path -> 1-based line).
 
     Raises
     ------
-    OSError, yaml.YAMLError
-        Unreadable file or invalid YAML (callers turn them into Problems).
+    research.data.sandbox.ArticleFileError, yaml.YAMLError
+        A refused file or invalid YAML (callers turn them into Problems).
     """
-    text = Path(path).read_text(encoding="utf-8")
-    node = yaml.compose(text, Loader=_Loader)
-    data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    return data, (_lines(node) if node is not None else {})
+    path = Path(path)
+    if root is None:
+        return parse_yaml(sandbox.read_text(path.parent, path.name))
+    return parse_yaml(sandbox.read_text(root, path.relative_to(root).as_posix()))
 
 
 @functools.lru_cache(maxsize=None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import math
 import re
 from dataclasses import dataclass, field, fields
@@ -17,13 +18,32 @@ from pathlib import Path
 
 import pandas as pd
 
-from research.data import paths
+from research.data import paths, sandbox
 from research.data.calendar import TIMINGS
 from research.errors import CalendarError, MalformedDataError
 
 EVENT_COLUMNS = ("event_id", "date", "timing", "title", "tickers", "claim_ids", "reported_move", "source_urls")
 FACT_COLUMNS = ("fact_id", "claim_id", "metric", "entity", "period", "value", "unit", "source_urls")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: The dates an article may name (events, facts, ``published``, ``as_of``): the era of the
+#: price data with a wide margin, and well inside what pandas timestamps can hold.
+DATE_RANGE = ("1970-01-01", "2100-12-31")
+
+
+def date_problem(text: str) -> str:
+    """Why ``text`` is not a usable article date ("" when it is one): not ``YYYY-MM-DD``,
+    not a calendar date, or outside :data:`DATE_RANGE`."""
+    import datetime as dt
+
+    if not isinstance(text, str) or not _DATE_RE.match(text):
+        return f"{text!r} is not a YYYY-MM-DD date"
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return f"{text!r} is not a calendar date"
+    if not DATE_RANGE[0] <= text <= DATE_RANGE[1]:
+        return f"{text} is outside the dates an article may name ({DATE_RANGE[0]} .. {DATE_RANGE[1]})"
+    return ""
 
 
 class EventDateError(MalformedDataError, CalendarError):
@@ -74,28 +94,34 @@ class Fact:
 
 
 def _rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    if not path.is_file():
+    """The CSV's rows, read through :func:`research.data.sandbox.read_text` (a regular file of
+    at most :data:`~research.data.sandbox.CSV_LIMIT` bytes, no link; a UTF-8 byte-order mark
+    is accepted)."""
+    if not sandbox.exists(path.parent, path.name):
         raise MalformedDataError(
             f"{path} is missing; every article directory holds events.csv and facts.csv (see docs/ARTICLES.md; `research article new DIR` writes them)"
         )
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if header is None or tuple(h.strip() for h in header) != columns:
-                raise MalformedDataError(f"{path} header {header} != expected {list(columns)}")
-            out = []
-            for i, rec in enumerate(reader, start=2):
-                if not rec or all(not x.strip() for x in rec):
-                    continue
-                if len(rec) != len(columns):
-                    raise MalformedDataError(
-                        f"{path} row {i}: {len(rec)} fields, expected {len(columns)} "
-                        f"({', '.join(columns)}); quote fields that contain commas"
-                    )
-                out.append((i, dict(zip(columns, (x.strip() for x in rec)))))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise MalformedDataError(f"{path} is not a readable UTF-8 CSV ({exc})") from exc
+        text = sandbox.read_text(path.parent, path.name, limit=sandbox.CSV_LIMIT)
+    except sandbox.ArticleFileError as exc:
+        raise MalformedDataError(f"{path}: {exc.reason}") from None
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, None)
+        if header is None or tuple(h.strip() for h in header) != columns:
+            raise MalformedDataError(f"{path} header {header} != expected {list(columns)}")
+        out = []
+        for i, rec in enumerate(reader, start=2):
+            if not rec or all(not x.strip() for x in rec):
+                continue
+            if len(rec) != len(columns):
+                raise MalformedDataError(
+                    f"{path} row {i}: {len(rec)} fields, expected {len(columns)} "
+                    f"({', '.join(columns)}); quote fields that contain commas"
+                )
+            out.append((i, dict(zip(columns, (x.strip() for x in rec)))))
+    except csv.Error as exc:
+        raise MalformedDataError(f"{path} is not a readable CSV ({exc})") from exc
     return out
 
 
@@ -116,14 +142,11 @@ def _near(word: str, known: tuple[str, ...]) -> str:
 
 
 def _event(row: int, r: dict[str, str], path: Path) -> Event:
-    date = None
-    if _DATE_RE.match(r["date"]):
-        date = pd.to_datetime(r["date"], format="%Y-%m-%d", errors="coerce")
-    if date is None or pd.isna(date):
-        raise EventDateError(
-            f"{path} row {row} ({r['event_id']}): date {r['date']!r} is not a calendar date; write it as "
-            "YYYY-MM-DD (e.g. 2025-01-27)"
-        )
+    bad = date_problem(r["date"])
+    if bad:
+        raise EventDateError(f"{path} row {row} ({r['event_id']}): date {bad}; write it as YYYY-MM-DD "
+                             f"(e.g. 2025-01-27)")
+    date = pd.Timestamp(r["date"])
     if r["timing"] not in TIMINGS:
         raise MalformedDataError(f"{path} row {row} ({r['event_id']}): timing {r['timing']!r} not in {TIMINGS}; "
                                  f"{_near(r['timing'], TIMINGS)}docs/ARTICLES.md says when to use which")
@@ -192,8 +215,9 @@ def _value(r: dict[str, str], path: Path, row: int) -> float | str | None:
     if v.upper() in ("NA", "N/A", ""):
         return None
     if r["unit"] == "date":
-        if not _DATE_RE.match(v) or pd.isna(pd.to_datetime(v, format="%Y-%m-%d", errors="coerce")):
-            raise MalformedDataError(f"{path} row {row} ({r['fact_id']}): date value {v!r} is not YYYY-MM-DD")
+        bad = date_problem(v)
+        if bad:
+            raise MalformedDataError(f"{path} row {row} ({r['fact_id']}): date value {bad}; fix it")
         return v
     try:
         x = float(v)
@@ -291,5 +315,5 @@ def facts_frame(path: Path | str | None = None) -> pd.DataFrame:
     return facts_to_frame(load_facts(path))
 
 
-__all__ = ["Event", "EventDateError", "Fact", "events_frame", "events_to_frame", "facts_frame", "facts_to_frame",
-           "load_events", "load_facts", "read_events", "read_facts"]
+__all__ = ["DATE_RANGE", "Event", "EventDateError", "Fact", "date_problem", "events_frame", "events_to_frame",
+           "facts_frame", "facts_to_frame", "load_events", "load_facts", "read_events", "read_facts"]

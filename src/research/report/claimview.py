@@ -4,7 +4,9 @@ the "How this was computed" footer and the glossary.
 Every function returns an HTML string in which **every** text that comes from data
 files (claim titles, notes, tickers, event titles, markdown prose) is escaped: plain
 strings with :func:`html.escape`, markdown with :func:`markdown_html` (raw HTML in the
-markdown is shown as text, ``javascript:`` links are dropped). Notebooks show the
+markdown is shown as text, ``javascript:`` links are dropped, nothing external is loaded:
+images are inlined from the article directory or shown as a link, external links are
+marked as leaving the page). Notebooks show the
 strings with ``IPython.display.HTML``; the index page uses the same functions, so a
 claim reads the same everywhere.
 
@@ -17,13 +19,19 @@ Number formats: percentages carry a sign (``+9.1%``), p-values two significant d
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import mistune
+from mistune.renderers.html import HTMLRenderer
+
+from research.data import sandbox
 
 __all__ = [
     "GLOSSARY", "VERDICT_COLOURS", "answer_paragraph", "as_record", "table_html", "badge", "claim_section", "confounder_details",
@@ -58,7 +66,68 @@ _EVIDENCE_HEADERS = {  # evidence column -> plain header (see GLOSSARY)
     "event_id": "event", "ticker": "stock", "window": "days", "car": "abnormal return",
     "t_stat": "t", "p_value": "p (t-test)", "p_placebo": "p (placebo)", "abnormal_volume": "volume",
 }
-_MD = mistune.create_markdown(escape=True)
+#: Image formats a markdown file may embed, by their first bytes (SVG is refused: it can
+#: carry scripts and external references).
+IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF87a": "image/gif",
+               b"GIF89a": "image/gif"}
+_EXTERNAL_REL = "noopener noreferrer nofollow"
+
+
+def _image_type(data: bytes) -> str | None:
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((t for m, t in IMAGE_MAGIC.items() if data.startswith(m)), None)
+
+
+def _is_local(url: str) -> bool:
+    """A relative path with no scheme and no host (``img/x.png``, ``#a-claim``)."""
+    u = urlsplit(url.strip())
+    return not u.scheme and not u.netloc and not url.strip().startswith("//")
+
+
+class _SafeRenderer(HTMLRenderer):
+    """Markdown to HTML that loads nothing from outside the page: an image is inlined as
+    a ``data:`` URI when it is a PNG, JPEG, GIF or WebP file inside the article directory
+    (read through :mod:`research.data.sandbox`, at most ``IMAGE_LIMIT`` bytes), shown as
+    a link or text otherwise; a link to another site is a plain ``<a>`` marked ``↗`` with
+    ``rel="noopener noreferrer nofollow"``."""
+
+    def __init__(self, image_dir: str | Path | None) -> None:
+        super().__init__(escape=True)
+        self.image_dir = image_dir
+
+    def link(self, text: str, url: str, title: str | None = None) -> str:
+        if _is_local(url):
+            return super().link(text, url, title)
+        attrs = {"href": self.sanitize_url(url), "class": "rp-external", "rel": _EXTERNAL_REL,
+                 "title": title or f"leaves this page: {url}"}
+        return f"<a{self.render_attrs(attrs)}>{text}<span aria-hidden='true'> ↗</span></a>"
+
+    def image(self, text: str, url: str, title: str | None = None) -> str:
+        alt = mistune.util.striptags(text)
+        if not _is_local(url):
+            return self.link(f"image: {html.escape(alt)}", url, title)
+        path = unquote(urlsplit(url.strip()).path)
+        why = "images are shown only from an article directory"
+        if self.image_dir is not None:
+            try:
+                data = sandbox.read_bytes(self.image_dir, path, limit=sandbox.IMAGE_LIMIT)
+                kind = _image_type(data)
+                if kind is not None:
+                    src = f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+                    return f"<img{self.render_attrs({'src': src, 'alt': alt, 'title': title})} />"
+                why = "not a PNG, JPEG, GIF or WebP image"
+            except sandbox.ArticleFileError as exc:
+                why = exc.reason
+        return (f"<span class='rp-image-refused'>[image {html.escape(alt)!s}: {html.escape(path)} not shown: "
+                f"{html.escape(why)}]</span>")
+
+
+def _markdown(image_dir: str | Path | None) -> Any:
+    return mistune.create_markdown(renderer=_SafeRenderer(image_dir))
+
+
+_MD = _markdown(None)
 _LANGUAGES = {"ja": "Japanese", "en": "English", "zh": "Chinese", "ko": "Korean", "de": "German",
               "fr": "French", "es": "Spanish"}
 
@@ -104,9 +173,19 @@ def day(x: Any) -> str:
     return m.group(1) if m else s
 
 
-def markdown_html(text: str | None) -> str:
-    """Markdown from a data file rendered with raw HTML escaped and unsafe links dropped."""
-    return str(_MD(text)) if text else ""
+def markdown_html(text: str | None, image_dir: str | Path | None = None) -> str:
+    """Markdown from a data file rendered with raw HTML escaped, unsafe links dropped and
+    nothing loaded from outside the page.
+
+    Parameters
+    ----------
+    text : the markdown.
+    image_dir : the article directory: relative image paths are read from it (through
+        :mod:`research.data.sandbox`) and inlined; None shows images as text.
+    """
+    if not text:
+        return ""
+    return str((_MD if image_dir is None else _markdown(image_dir))(text))
 
 
 def short_event_name(title: str | None, event_id: str, day0: Any = None, *, width: int = 44) -> str:
@@ -283,6 +362,8 @@ table.rp-table td.num{text-align:right;font-variant-numeric:tabular-nums}
 .rp-figrow{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start}
 .rp-figrow>img{flex:1 1 460px;min-width:0}
 .rp-stale{border:2px solid #9a6700;background:#fff8c5;padding:8px 14px;border-radius:6px;margin:8px 0}
+a.rp-external{text-decoration:underline dotted}
+.rp-image-refused{color:#57606a;font-size:.88em}
 </style>
 """
 
@@ -414,10 +495,12 @@ def confounder_details(v: Any, *, names: Mapping[str, str] | None = None) -> str
 
 def claim_section(v: Any, *, prose_md: str | None = None, quote: Sequence[str] | None = None,
                   quote_language: str | None = None, names: Mapping[str, str] | None = None,
-                  rule_windows: Sequence[Sequence[int]] | None = None) -> str:
+                  rule_windows: Sequence[Sequence[int]] | None = None,
+                  image_dir: str | Path | None = None) -> str:
     """One claim: heading (with the ``id`` anchor), verdict, reason, the article's words,
-    optional prose (markdown), the rule, notes, and the collapsed evidence and
-    confounder tables."""
+    optional prose (markdown; its images read from ``image_dir``, see
+    :func:`markdown_html`), the rule, notes, and the collapsed evidence and confounder
+    tables."""
     rec = as_record(v)
     cid = e(rec.get("claim_id"))
     out = [f"<section class='rp-claim' id='{cid}' data-claim='{cid}'>",
@@ -429,7 +512,7 @@ def claim_section(v: Any, *, prose_md: str | None = None, quote: Sequence[str] |
         out.append(f"<details class='rp-details'><summary>The article's words{lang}</summary>"
                    + "".join(f"<p class='rp-quote'>{e(q)}</p>" for q in quote) + "</details>")
     if prose_md:
-        out.append(markdown_html(prose_md))
+        out.append(markdown_html(prose_md, image_dir))
     out.append(fact_check_html(rec, names=names))
     out.append(f"<p class='rp-small'><strong>Rule.</strong> {e(rec.get('rule'))}</p>")
     notes = [str(n) for n in rec.get("notes") or [] if not _RULE_CHECK.match(str(n))]

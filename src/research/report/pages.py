@@ -42,6 +42,8 @@ class PageView:
     prose : claim id -> the article's bespoke markdown for that claim (optional).
     quotes : claim id -> (the article's sentences, their language).
     article_title : the article's title.
+    owner_pages : claim id -> the page that owns it.
+    article_dir : the article directory (markdown images are read from it).
     """
 
     name: str
@@ -53,16 +55,12 @@ class PageView:
     quotes: Mapping[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
     article_title: str = ""
     owner_pages: Mapping[str, str] = field(default_factory=dict)
-
-
-def _read(path: Path) -> str:
-    return path.read_text(encoding="utf-8") if path.is_file() else ""
+    article_dir: str = ""
 
 
 #: Name and title of the follow-up page every site gets after the layout's pages.
 FOLLOWUP_PAGE = "what_happened_next"
 FOLLOWUP_TITLE = "What happened next"
-FOLLOWUP_INTRO = "pages/what_happened_next.md"
 
 
 def article_of(article: Any = None):
@@ -94,8 +92,8 @@ def load_page(name: str, article: Any = None) -> PageView:
     site_title = art.layout.title or art.title
     if name == FOLLOWUP_PAGE:
         return PageView(name=name, kind="followup", title=FOLLOWUP_TITLE,
-                        intro_md=_read(art.path / FOLLOWUP_INTRO), claims=(), article_title=site_title,
-                        owner_pages=owner)
+                        intro_md=art.layout.followup_intro, claims=(), article_title=site_title,
+                        owner_pages=owner, article_dir=str(art.path))
     page = next((p for p in art.layout.pages if p.name == name), None)
     if page is None:
         names = ", ".join([p.name for p in art.layout.pages] + [FOLLOWUP_PAGE])
@@ -104,7 +102,7 @@ def load_page(name: str, article: Any = None) -> PageView:
     quotes = {c: (tuple(art.claim(c).quote), art.claim(c).quote_language) for c in page.claims}
     return PageView(name=page.name, kind=page.kind, title=page.title, intro_md=page.intro_md or "",
                     claims=tuple(page.claims), prose={k: v for k, v in prose.items() if v}, quotes=quotes,
-                    article_title=site_title, owner_pages=owner)
+                    article_title=site_title, owner_pages=owner, article_dir=str(art.path))
 
 
 def evaluate_claims(params: Any, article: Any = None, *, claim_ids: Sequence[str] | None = None,
@@ -151,7 +149,7 @@ def claim_block(v: Any, page: PageView, *, names: Mapping[str, str], alpha: floa
     quote, lang = page.quotes.get(cid, ((), ""))
     wins = v.details.get("rule_windows") if isinstance(v.details, Mapping) else None
     section = cv.claim_section(v, prose_md=page.prose.get(cid), quote=quote, quote_language=lang,
-                               names=names, rule_windows=wins)
+                               names=names, rule_windows=wins, image_dir=page.article_dir or None)
     figs = figures_for(v, names=names, alpha=alpha)
     if not figs:
         return section
@@ -170,7 +168,7 @@ def claim_block(v: Any, page: PageView, *, names: Mapping[str, str], alpha: floa
 
 def page_header(page: PageView) -> str:
     """The page's title (h1) and intro (escaped markdown)."""
-    return f"{cv.style()}<h1>{cv.e(page.title)}</h1>{cv.markdown_html(page.intro_md)}"
+    return f"{cv.style()}<h1>{cv.e(page.title)}</h1>{cv.markdown_html(page.intro_md, page.article_dir or None)}"
 
 
 def page_footer(params: Any, verdicts: Sequence[Any] = (), *, data_source: str | None = None,

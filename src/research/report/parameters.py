@@ -51,6 +51,7 @@ from typing import Any
 
 import yaml
 
+from research.safeyaml import parse_yaml
 from research.errors import ParameterError, ReportError
 
 __all__ = ["NotebookParameter", "coerce_value", "inspect_parameters", "to_injectable"]
@@ -217,12 +218,14 @@ def _fail(name: str, value: Any, want: str, where: str) -> ParameterError:
 
 
 def _parse_structured(raw: str) -> Any:
+    """A -p value as JSON, else as YAML (with the article files' limits: no aliases, no
+    duplicate keys, bounded nesting); ``_MISSING`` when it is neither."""
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:
-        return yaml.safe_load(raw)
+        return parse_yaml(raw)[0]
     except yaml.YAMLError:
         return _MISSING
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from research.safeyaml import parse_yaml
 from research.errors import ReportError
 
 __all__ = [
@@ -211,7 +212,7 @@ def load_portfolio(path: str | Path | None = None, *, base_dir: str | Path | Non
     if base_dir is None:
         base_dir = source.parent
     try:
-        doc = yaml.safe_load(source.read_text(encoding="utf-8"))
+        doc = parse_yaml(source.read_text(encoding="utf-8"))[0]  # no aliases, bounded nesting
     except FileNotFoundError as exc:
         raise ReportError(f"portfolio file {source} not found; pass an existing YAML file") from exc
     except yaml.YAMLError as exc:

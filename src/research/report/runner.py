@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import errno
+import html as _html
 import importlib
 import json
 import multiprocessing
@@ -437,8 +438,12 @@ def _error_notebook(plan: RunPlan, error: str) -> Any:
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.cells.append(nbformat.v4.new_markdown_cell(
-        f"# {plan.title}\n\nThe notebook `{plan.source.name}` could not be executed."))
+    # the title comes from the article's layout.yaml: an escaped HTML output, never markdown
+    # (a markdown cell would render its raw HTML and load its images)
+    head = (f"<h1>{_html.escape(plan.title)}</h1><p>The notebook <code>{_html.escape(plan.source.name)}</code> "
+            "could not be executed.</p>")
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "", outputs=[nbformat.v4.new_output("display_data", data={"text/html": head})]))
     nb.cells.append(nbformat.v4.new_code_cell(
         "", outputs=[nbformat.v4.new_output("stream", name="stderr", text=error)]))
     return nb
