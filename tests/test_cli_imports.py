@@ -65,3 +65,25 @@ def test_lazy_names_are_the_same_objects_as_before():
     assert set(claims.__all__) <= set(dir(claims)) and set(data.__all__) <= set(dir(data))
     with pytest.raises(AttributeError):
         claims.no_such_name  # noqa: B018
+
+
+def test_article_check_answers_a_schema_error_without_pandas(tmp_path):
+    """A YAML typo is answered by the schema phase alone: exit 1, the key and its fix named,
+    and nothing heavy (pandas, the calendar) loaded; a clean article goes on to the full check."""
+    from research.claims.authoring import new_article
+
+    art = tmp_path / "art"
+    new_article(art)
+    meta = art / "article.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("title:", "titel:", 1), encoding="utf-8")
+    code = ("import contextlib, io\nfrom research.cli import main\nerr = io.StringIO()\n"
+            "with contextlib.redirect_stderr(err):\n"
+            f"    rc = main(['article', 'check', {str(art)!r}])\n"
+            "assert rc == 1, rc\n"
+            "assert \"did you mean 'title'\" in err.getvalue(), err.getvalue()")
+    loaded = _loaded(code)
+    assert not any(loaded.values()), {m for m, v in loaded.items() if v}
+    meta.write_text(meta.read_text(encoding="utf-8").replace("titel:", "title:", 1), encoding="utf-8")
+    loaded = _loaded(code.replace("rc == 1", "rc in (0, 1)").replace(
+        "assert \"did you mean 'title'\" in err.getvalue(), err.getvalue()", ""))
+    assert loaded["pandas"]  # no schema error: the full check ran (events, tickers, dates)

@@ -66,7 +66,29 @@ def _article_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("directory", type=Path, help="the article directory")
 
 
+def _schema_phase(directory: Path) -> int | None:
+    """``article check``'s first phase: the YAML files against their schemas, with nothing
+    heavy imported, so a typo is answered at once (exit 1); None when there is no such error."""
+    from research.claims.schema import schema_problems
+
+    d = directory.expanduser().resolve()
+    if not d.is_dir():
+        return None  # the full check names the missing directory
+    errors = [p for p in schema_problems(d) if p.severity == "error"]
+    if not errors:
+        return None
+    for p in errors:
+        print(str(p), file=sys.stderr)
+    print(f"{d}: {len(errors)} error(s) in the YAML files; fix them, then check again for the rest "
+          "(events, facts, tickers, dates)", file=sys.stderr)
+    return 1
+
+
 def _article(args: argparse.Namespace) -> int:
+    if args.article_command == "check":
+        early = _schema_phase(args.directory)
+        if early is not None:
+            return early
     from research.claims.authoring import check_article, new_article
 
     if args.article_command == "new":

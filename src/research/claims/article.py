@@ -43,7 +43,7 @@ from typing import Any
 import pandas as pd
 
 from research.claims.registry import CLAIMS_FILE, Claim, parse_claims, quote_problem
-from research.claims.schema import Problem, YAMLLimitError, did_you_mean, format_problems, parse_yaml, validate
+from research.claims.schema import Problem, did_you_mean, format_problems, validate, yaml_file
 from research.data import paths, sandbox
 from research.data.article import Event, Fact, date_problem, events_to_frame, facts_to_frame, read_events, read_facts
 from research.errors import ClaimError, DataError, ResearchError
@@ -236,22 +236,7 @@ class _Reads:
 
 
 def _yaml(reads: _Reads, name: str, problems: list[Problem]) -> tuple[Any, dict[tuple, int]] | None:
-    import yaml
-
-    if not sandbox.exists(reads.d, name):
-        problems.append(Problem(name, 0, "", f"{reads.d / name} is missing; every article directory holds {name} "
-                                             "(`research article new DIR` writes a template)"))
-        return None
-    try:
-        return parse_yaml(reads.text(name))
-    except sandbox.ArticleFileError as exc:
-        problems.append(Problem(name, 0, "", f"refused: {exc.reason}"))
-    except YAMLLimitError as exc:
-        problems.append(Problem(name, exc.line, "", exc.message))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problems.append(Problem(name, (mark.line + 1) if mark else 0, "", f"not valid YAML: {exc}"))
-    return None
+    return yaml_file(reads.d, name, problems, reads.text)
 
 
 def _markdown(reads: _Reads, name: str, problems: list[Problem], *, where: str, line: int, what: str) -> str:

@@ -15,9 +15,11 @@ import sys
 from dataclasses import dataclass
 from importlib import resources
 from collections.abc import Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import yaml
 
 from research.data import sandbox
 from research.safeyaml import MAX_DEPTH, MAX_NODES, YAMLLimitError, parse_yaml
@@ -46,8 +48,12 @@ def _import_jsonschema():  # noqa: ANN202 - returns the module
 
 jsonschema = _import_jsonschema()
 
-__all__ = ["MAX_DEPTH", "MAX_NODES", "Problem", "YAMLLimitError", "did_you_mean", "format_problems", "load_schema",
-           "parse_yaml", "read_yaml", "validate"]
+__all__ = ["ARTICLE_YAML", "MAX_DEPTH", "MAX_NODES", "Problem", "YAMLLimitError", "did_you_mean", "format_problems",
+           "load_schema", "parse_yaml", "read_yaml", "schema_problems", "validate", "yaml_file"]
+
+#: The YAML files of an article directory, each with the schema it is validated against.
+ARTICLE_YAML: tuple[tuple[str, str], ...] = (("article.yaml", "article"), ("claims.yaml", "claims"),
+                                             ("layout.yaml", "layout"))
 
 
 @dataclass(frozen=True)
@@ -240,3 +246,41 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
     same = [k for k in known if k.lower() == str(word).lower()]
     near = same or difflib.get_close_matches(str(word), known, n=1, cutoff=0.6)
     return f" (did you mean {near[0]!r}?)" if near else ""
+
+
+def yaml_file(d: Path, name: str, problems: list[Problem], read: Callable[[str], str] | None = None
+              ) -> tuple[Any, dict[tuple, int]] | None:
+    """Read and parse the YAML file ``name`` of the article directory ``d``.
+
+    The file is read through :mod:`research.data.sandbox` (or ``read``, a function of the
+    name that does so and records what it read) and parsed with the limits of
+    :func:`research.safeyaml.parse_yaml`. A missing, refused or invalid file appends one
+    :class:`Problem` to ``problems`` and returns None; otherwise ``(data, lines)``.
+    """
+    if not sandbox.exists(d, name):
+        problems.append(Problem(name, 0, "", f"{d / name} is missing; every article directory holds {name} "
+                                             "(`research article new DIR` writes a template)"))
+        return None
+    try:
+        return parse_yaml(read(name) if read is not None else sandbox.read_text(d, name))
+    except sandbox.ArticleFileError as exc:
+        problems.append(Problem(name, 0, "", f"refused: {exc.reason}"))
+    except YAMLLimitError as exc:
+        problems.append(Problem(name, exc.line, "", exc.message))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.append(Problem(name, (mark.line + 1) if mark else 0, "", f"not valid YAML: {exc}"))
+    return None
+
+
+def schema_problems(d: Path) -> list[Problem]:
+    """The schema phase of ``research article check``: every problem of the article's YAML
+    files (:data:`ARTICLE_YAML`) against their schemas, without loading prices, pandas or
+    the calendar (so a typo is answered at once). An article with none of these problems
+    still goes through the full check (:func:`research.claims.authoring.check_article`)."""
+    problems: list[Problem] = []
+    for name, schema in ARTICLE_YAML:
+        got = yaml_file(d, name, problems)
+        if got is not None:
+            problems += validate(got[0], schema, file=name, lines=got[1])
+    return problems
