@@ -29,22 +29,45 @@ def _imports(path: Path) -> list[tuple[str, list[str]]]:
     return out
 
 
+def _modules() -> dict[str, Path]:
+    """Every module of the layer by dotted name below ``research.eventstudy`` (``"stats.rank"``;
+    a package by its own name, ``"stats"``); the layer's ``__init__`` left out."""
+    out = {}
+    for p in PKG.rglob("*.py"):
+        parts = p.relative_to(PKG).with_suffix("").parts
+        parts = parts[:-1] if parts[-1] == "__init__" else parts
+        if parts:
+            out[".".join(parts)] = p
+    return out
+
+
+def test_stats_is_a_package_of_concepts():
+    mods = _modules()
+    assert {"stats", "stats.inputs", "stats.parallel", "stats.car", "stats.rank", "stats.parametric",
+            "stats.battery"} <= set(mods)
+
+
 def test_no_module_imports_another_modules_private_names():
-    bad = [(p.name, m, n) for p in PKG.glob("*.py") for m, names in _imports(p) for n in names
+    bad = [(name, m, n) for name, p in _modules().items() for m, names in _imports(p) for n in names
            if n.startswith("_") and m != "research.eventstudy"]
     assert bad == []
 
 
 def test_eventstudy_imports_form_no_cycle():
-    graph = {p.stem: set() for p in PKG.glob("*.py") if p.stem != "__init__"}
-    for p in PKG.glob("*.py"):
-        if p.stem == "__init__":
-            continue
+    mods = _modules()
+    graph: dict[str, set[str]] = {name: set() for name in mods}
+    for name, p in mods.items():
         for m, names in _imports(p):
-            target = m.rsplit(".", 1)[-1] if m != "research.eventstudy" else None
-            for t in ([target] if target else names):
-                if t in graph and t != p.stem:
-                    graph[p.stem].add(t)
+            if m == "research.eventstudy":
+                targets = names
+            else:
+                target = m[len("research.eventstudy."):]
+                # a package's __init__ re-exports its modules: importing from a module of
+                # a package does not import from the package's other modules
+                targets = [target]
+            for t in targets:
+                if t in graph and t != name and not name.startswith(t + "."):
+                    graph[name].add(t)
     state: dict[str, int] = {}
 
     def visit(n: str, path: list[str]) -> None:
@@ -59,6 +82,12 @@ def test_eventstudy_imports_form_no_cycle():
         if n not in state:
             visit(n, [])
     assert "engine" not in graph["placebo"] and "pipeline" in graph["placebo"]
+    # the battery sits on the bottom layer: its modules import only models and each other,
+    # downward (inputs, parallel <- car <- rank <- parametric <- battery)
+    order = ["stats.inputs", "stats.parallel", "stats.car", "stats.rank", "stats.parametric", "stats.battery"]
+    for i, name in enumerate(order):
+        assert graph[name] <= {"models", *order[:i]}, (name, graph[name])
+    assert "stats.parametric" in graph["stats.battery"] and "stats.car" in graph["stats.rank"]
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ from research.claims.article import (
     Article,
     inspect_article,
 )
-from research.claims.params import EvalParams
+from research.claims.params import EvalParams, claim_model
 from research.claims.registry import CLAIMS_FILE, Claim
 from research.claims.rules import RULES
 from research.claims import scaffold
@@ -131,7 +131,7 @@ def _proxy_problems(art: Article, params: EvalParams) -> list[Problem]:
             continue  # no event study: no market model
         p = params.override(c.spec)
         tested = set(c.tickers) | {t for _, t in c.pairs} | set(getattr(c.rule, "required_tickers", ()))
-        if p.market_proxy in tested and p.model in ("market", "market_adjusted"):
+        if p.market_proxy in tested and claim_model(p.model).uses_proxy:
             out.append(_warn(CLAIMS_FILE, c.line, c.id,
                              f"the market proxy {p.market_proxy} is itself a tested ticker: under model "
                              f"{p.model!r} its abnormal return is 0 by construction; give the claim "

@@ -17,16 +17,60 @@ from typing import Any
 import pandas as pd
 
 from research.data.calendar import to_date
+from research.eventstudy.models import ExpectedReturnModel, get_model
 from research.errors import CalendarError, ParameterError
 
-__all__ = ["EvalParams", "SOURCES", "MODELS", "check_windows_fit"]
+__all__ = ["EvalParams", "SOURCES", "MODELS", "CLAIM_MODELS", "ClaimModel", "claim_model", "check_windows_fit"]
 
 SOURCES: tuple[str, ...] = ("snapshot", "yfinance", "auto")
+
+
+@dataclass(frozen=True)
+class ClaimModel:
+    """An expected-return model a notebook parameter can name.
+
+    Attributes
+    ----------
+    name : str
+        The parameter's value (``model=...``).
+    engine : str
+        The event-study model it runs (:data:`research.eventstudy.models.REGISTRY`).
+    etf_factors : bool
+        Whether its regressors are the ETF factors (:data:`research.claims.studies.ETF_FACTORS`).
+    """
+
+    name: str
+    engine: str
+    etf_factors: bool = False
+
+    @property
+    def expected_return(self) -> ExpectedReturnModel:
+        """The event-study model object."""
+        return get_model(self.engine)
+
+    @property
+    def uses_proxy(self) -> bool:
+        """Whether the expected return uses the market proxy (a proxy that is itself a
+        tested ticker then has an abnormal return of 0 by construction)."""
+        return self.expected_return.uses_market
+
+
 #: Expected-return models usable from a notebook: the models of :mod:`research.eventstudy`
 #: and ``"etf3"``, its factor model on three ETF factors (market SPY, size IWM - SPY,
 #: growth QQQ - SPY; :data:`research.claims.studies.ETF_FACTORS`). A general factor model
 #: needs a factor table, which a notebook parameter cannot carry.
-MODELS: tuple[str, ...] = ("market", "market_adjusted", "mean_adjusted", "etf3")
+CLAIM_MODELS: dict[str, ClaimModel] = {m.name: m for m in (
+    ClaimModel("market", "market"), ClaimModel("market_adjusted", "market_adjusted"),
+    ClaimModel("mean_adjusted", "mean_adjusted"), ClaimModel("etf3", "factor", etf_factors=True))}
+MODELS: tuple[str, ...] = tuple(CLAIM_MODELS)
+
+
+def claim_model(name: str) -> ClaimModel:
+    """The :class:`ClaimModel` named ``name`` (a validated :attr:`EvalParams.model`)."""
+    try:
+        return CLAIM_MODELS[name]
+    except KeyError:
+        raise ParameterError(f"parameter model={name!r} must be one of {MODELS}") from None
 #: Placebo p-value methods and the history the exact placebo may use.
 PLACEBO_METHODS: tuple[str, ...] = ("exact", "resample")
 PLACEBO_HISTORIES: tuple[str, ...] = ("as_of", "all")

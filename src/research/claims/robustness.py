@@ -52,7 +52,7 @@ from scipy.stats import norm
 from research.claims.judge import capped_verdict, event_targets, judge_event_claim
 from research.claims.multiplicity import adjust_pvalues
 from research.claims.numeric import finite
-from research.claims.params import MODELS, EvalParams
+from research.claims.params import CLAIM_MODELS, MODELS, EvalParams, claim_model
 from research.claims.registry import Claim
 from research.claims.studies import SEP, ETF_FACTOR_TICKERS, ClaimPanel, basket_label, claim_panel, study_on_panel
 from research.claims.verdict import NOT_TESTABLE, to_jsonable
@@ -62,7 +62,7 @@ __all__ = ["Specification", "SpecificationGrid", "Robustness", "run_grid", "PROX
            "price_claims"]
 
 #: Models whose expected return does not use the market proxy.
-PROXY_FREE_MODELS: tuple[str, ...] = ("mean_adjusted", "etf3")
+PROXY_FREE_MODELS: tuple[str, ...] = tuple(n for n, m in CLAIM_MODELS.items() if not m.uses_proxy)
 #: Columns of :attr:`Robustness.table`.
 GRID_COLUMNS: tuple[str, ...] = (
     "model", "market_proxy", "proxy_role", "estimation_length", "window", "window_start", "window_end",
@@ -316,7 +316,7 @@ def _self_test(claim: Claim, spec: Specification) -> bool:
     the series the rule judges: a pair's ticker or a basket member)."""
     named = (set(claim.basket_tickers) if claim.rule.type == "basket_car"
              else {t for _, t in claim.event_ticker_pairs()})
-    return spec.market_proxy is not None and spec.model in ("market", "market_adjusted") and spec.market_proxy in named
+    return spec.market_proxy is not None and claim_model(spec.model).uses_proxy and spec.market_proxy in named
 
 
 def _claim_rows(claim: Claim, base: EvalParams, panel: ClaimPanel, specs: tuple[Specification, ...]
@@ -330,7 +330,7 @@ def _claim_rows(claim: Claim, base: EvalParams, panel: ClaimPanel, specs: tuple[
         groups.setdefault((s.model, s.market_proxy, s.estimation_length), []).append(s)
     for (model, _proxy, _n), group in groups.items():
         p = group[0].params(base)
-        if _self_test(claim, group[0]) or (model == "etf3" and not all(
+        if _self_test(claim, group[0]) or (claim_model(model).etf_factors and not all(
                 t in panel.returns.columns for t in ETF_FACTOR_TICKERS)):
             why = "tests the market proxy against itself" if _self_test(claim, group[0]) else "ETF factors missing"
             out += [{"spec": s, "status": why} for s in group]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from typing import TYPE_CHECKING
 
-from research.claims.params import EvalParams
+from research.claims.params import EvalParams, claim_model
 from research.claims.power import minimum_detectable
 from research.claims.registry import Claim
 from research.claims.verdict import EVIDENCE_COLUMNS, empty_evidence
@@ -27,7 +27,6 @@ from research.data import align_event, available_tickers, close_panel, load_pric
 if TYPE_CHECKING:
     from research.claims.article import Article
 from research.eventstudy import EstimationWindow, EventStudyResult, EventStudySpec, run_event_study
-from research.eventstudy.pipeline import n_params
 from research.eventstudy.portfolio import basket_returns, late_members
 from research.errors import ParameterError
 
@@ -154,7 +153,7 @@ def etf_factors(rets: pd.DataFrame) -> pd.DataFrame:
 
 def _tickers_of(params: EvalParams) -> list[str]:
     """Tickers the specification needs besides the claim's: the proxy, the ETF factors."""
-    extra = list(ETF_FACTOR_TICKERS) if params.model == "etf3" else []
+    extra = list(ETF_FACTOR_TICKERS) if claim_model(params.model).etf_factors else []
     return list(dict.fromkeys([params.market_proxy, *extra]))
 
 
@@ -267,10 +266,11 @@ def study_on_panel(panel: ClaimPanel, claim: Claim, params: EvalParams, *,
     notes = list(panel.notes)
     windows = windows or claim_windows(claim, params, panel.uncertain_windows)
     rets = panel.returns
-    factors = etf_factors(rets) if params.model == "etf3" else None
+    model = claim_model(params.model)
+    factors = etf_factors(rets) if model.etf_factors else None
     spec = EventStudySpec(
         estimation=EstimationWindow(params.estimation_length, params.estimation_end, params.min_estimation_obs),
-        windows=windows, model="factor" if factors is not None else params.model, market=params.market_proxy,
+        windows=windows, model=model.engine, market=params.market_proxy,
         return_type="simple", factors=factors,
     )
     res = run_event_study(panel.events, spec, returns=rets, volume=False if lean else panel.volume,
@@ -353,7 +353,7 @@ def _evidence(res: EventStudyResult, alpha: float) -> pd.DataFrame:
         return empty_evidence()
     car = car.join(_placebo_columns(res, car, alpha))
     dof = res.car["event_id"].map(res.events.set_index("event_id")["n_obs"]).to_numpy(dtype=float) \
-        - max(n_params(res.spec), 1)
+        - res.spec.expected_return.dof_params(len(res.spec.factor_columns))
     car["mde"] = minimum_detectable(car["car_se"].to_numpy(dtype=float), dof, alpha)
     split = car["event_id"].str.split(SEP, n=1, regex=False)
     car["event_id"] = split.str[0]

@@ -151,7 +151,7 @@ def skip_reasons(ev: pd.DataFrame, code: np.ndarray, col: np.ndarray, pos0: np.n
                 out[i] = (f"only {nv} valid estimation returns (stock and regressors), fewer "
                           f"than min_obs={est.min_obs}")
         elif code[i] == ScreenReason.ZERO_VARIANCE_REGRESSOR:
-            out[i] = ((f"market proxy {spec.market} " if spec.model == "market" else "a factor ")
+            out[i] = (spec.expected_return.regressor_phrase(spec.market)
                       + "has zero variance in the estimation window: the model cannot be "
                       "estimated; use model='market_adjusted' or another proxy")
         elif code[i] == ScreenReason.COLLINEAR_FACTORS:

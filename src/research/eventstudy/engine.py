@@ -352,7 +352,7 @@ def _result(ev: pd.DataFrame, spec: EventStudySpec, ok: np.ndarray, reasons: lis
         "alpha": per["alpha"], "beta": per["beta"][:, 0], "sigma": per["sigma"], "r2": per["r2"],
         "n_obs": per["n_obs"],
     })
-    if spec.model == "factor":
+    if spec.expected_return.uses_factors:
         for j, name in enumerate(spec.factor_columns):
             events_out[f"beta_{name}"] = per["beta"][:, j]
     ids = pd.Index(ev["event_id"], name="event_id")

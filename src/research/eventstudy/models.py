@@ -42,18 +42,25 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from research.errors import SpecificationError
 
-MODELS: tuple[str, ...] = ("mean_adjusted", "market_adjusted", "market", "factor")
 CONVENTIONS: tuple[str, ...] = ("textbook", "estudy2")
 
 __all__ = [
     "CONVENTIONS",
     "MODELS",
+    "REGISTRY",
+    "ExpectedReturnModel",
+    "FactorModel",
+    "MarketAdjusted",
+    "MarketModel",
+    "MeanAdjusted",
     "ModelFit",
+    "get_model",
     "abnormal",
     "design",
     "fit",
@@ -121,26 +128,18 @@ class ModelFit:
 
 def n_params(model: str, k: int = 1) -> int:
     """Number of estimated parameters of ``model`` with ``k`` regressors."""
-    _check_model(model)
-    return {"mean_adjusted": 1, "market_adjusted": 0, "market": 2, "factor": k + 1}[model]
+    return get_model(model).n_params(k)
 
 
-def _check_model(model: str) -> None:
-    if model not in MODELS:
-        raise SpecificationError(
-            f"unknown expected-return model {model!r}; use one of {', '.join(MODELS)}"
-        )
-
-
-def _check_convention(convention: str, model: str) -> None:
+def _check_convention(convention: str, model: ExpectedReturnModel) -> None:
     if convention not in CONVENTIONS:
         raise SpecificationError(
             f"unknown convention {convention!r}; use one of {', '.join(CONVENTIONS)}"
         )
-    if convention == "estudy2" and model == "factor":
+    if convention == "estudy2" and not model.estudy2:
         raise SpecificationError(
             "the estudy2 convention is defined for the single-index (market) model only; "
-            "use convention='textbook' with model='factor'"
+            f"use convention='textbook' with model={model.name!r}"
         )
 
 
@@ -151,12 +150,12 @@ def _as_y(y: np.ndarray, name: str) -> np.ndarray:
     return arr
 
 
-def _as_x(x: np.ndarray | None, y: np.ndarray, model: str, name: str) -> np.ndarray | None:
-    """Validate regressors; return (N, L, K) float array (None for mean_adjusted)."""
-    if model == "mean_adjusted":
+def _as_x(x: np.ndarray | None, y: np.ndarray, model: ExpectedReturnModel, name: str) -> np.ndarray | None:
+    """Validate regressors; return (N, L, K) float array (None for a model without any)."""
+    if model.regressors == "none":
         return None
     if x is None:
-        raise SpecificationError(f"model {model!r} needs regressors: pass {name} of shape (N, L, K)")
+        raise SpecificationError(f"model {model.name!r} needs regressors: pass {name} of shape (N, L, K)")
     arr = np.asarray(x, dtype=float)
     if arr.ndim == 2:
         arr = arr[:, :, None]
@@ -164,19 +163,19 @@ def _as_x(x: np.ndarray | None, y: np.ndarray, model: str, name: str) -> np.ndar
         raise SpecificationError(
             f"{name} must have shape (N, L, K) matching returns {y.shape}, got {np.shape(x)}"
         )
-    if model in ("market", "market_adjusted") and arr.shape[2] != 1:
+    if model.regressors == "market" and arr.shape[2] != 1:
         raise SpecificationError(
-            f"model {model!r} takes exactly one regressor (the market), got K={arr.shape[2]}"
+            f"model {model.name!r} takes exactly one regressor (the market), got K={arr.shape[2]}"
         )
-    if model == "factor" and arr.shape[2] < 1:
-        raise SpecificationError("model 'factor' needs at least one factor column")
+    if model.regressors == "factors" and arr.shape[2] < 1:
+        raise SpecificationError(f"model {model.name!r} needs at least one factor column")
     return arr
 
 
 def fit(
     y_est: np.ndarray,
     x_est: np.ndarray | None,
-    model: str,
+    model: str | ExpectedReturnModel,
     *,
     convention: str = "textbook",
     groups: np.ndarray | None = None,
@@ -191,7 +190,7 @@ def fit(
         Regressors aligned with ``y_est``: the market return (K=1) for ``market`` and
         ``market_adjusted``, K factor returns for ``factor``; ignored (may be None) for
         ``mean_adjusted``.
-    model : {"mean_adjusted", "market_adjusted", "market", "factor"}
+    model : {"mean_adjusted", "market_adjusted", "market", "factor"} or ExpectedReturnModel
     convention : {"textbook", "estudy2"}, default "textbook"
         See the module docstring.
     groups : array (N,), optional
@@ -207,26 +206,22 @@ def fit(
         or fewer than 2 for ``market_adjusted``) or a constant regressor; the caller
         (the engine) turns those into per-event reasons.
     """
-    _check_model(model)
-    _check_convention(convention, model)
+    m = get_model(model)
+    _check_convention(convention, m)
     y = _as_y(y_est, "y_est")
-    x = _as_x(x_est, y, model, "x_est")
-    if model == "market" and convention == "textbook":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return _fit_market_textbook(y, x, groups)
+    x = _as_x(x_est, y, m, "x_est")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return m.estimate(y, x, convention, groups)
+
+
+def masked_counts(y: np.ndarray, x: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mask (N, L), n (N,), n as float): the rows where the return and every regressor
+    are finite."""
     mask = np.isfinite(y)
     if x is not None:
         mask &= np.isfinite(x).all(axis=2)
     n = mask.sum(axis=1)
-    nf = n.astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if model == "mean_adjusted":
-            return _fit_mean(y, mask, n, nf, convention)
-        if model == "market_adjusted":
-            return _fit_market_adjusted(y, x, mask, n, nf, convention)
-        if model == "market":
-            return _fit_market(y, x, mask, n, nf, convention)
-        return _fit_factor(y, x, mask, n, nf, convention)
+    return mask, n, n.astype(float)
 
 
 def row_moments(x: np.ndarray, groups: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
@@ -493,8 +488,8 @@ def _fit_factor(y, x, mask, n, nf, convention) -> ModelFit:
     )
 
 
-def _check_fit_args(fit_: ModelFit, model: str | None, convention: str | None) -> None:
-    if model is not None and model != fit_.model:
+def _check_fit_args(fit_: ModelFit, model: str | ExpectedReturnModel | None, convention: str | None) -> None:
+    if model is not None and get_model(model).name != fit_.model:
         raise SpecificationError(f"model {model!r} does not match the fitted model {fit_.model!r}")
     if convention is not None and convention != fit_.convention:
         raise SpecificationError(
@@ -506,7 +501,7 @@ def abnormal(
     y_evt: np.ndarray,
     x_evt: np.ndarray | None,
     fit: ModelFit,
-    model: str | None = None,
+    model: str | ExpectedReturnModel | None = None,
 ) -> np.ndarray:
     """Abnormal returns ``AR = R - E[R]`` over the event window.
 
@@ -531,16 +526,8 @@ def abnormal(
         raise SpecificationError(
             f"y_evt has {y.shape[0]} events but the fit has {fit.alpha.shape[0]}"
         )
-    x = _as_x(x_evt, y, fit.model, "x_evt")
-    if fit.model == "mean_adjusted":
-        return y - fit.alpha[:, None]
-    if fit.model == "market_adjusted":
-        return y - x[:, :, 0]
-    if x.shape[2] != fit.beta.shape[1]:
-        raise SpecificationError(
-            f"x_evt has K={x.shape[2]} regressors but the fit has {fit.beta.shape[1]}"
-        )
-    return y - fit.alpha[:, None] - np.einsum("ntk,nk->nt", x, fit.beta)
+    m = get_model(fit.model)
+    return m.abnormal(y, _as_x(x_evt, y, m, "x_evt"), fit)
 
 
 def design(x_evt: np.ndarray | None, fit: ModelFit) -> np.ndarray:
@@ -551,24 +538,13 @@ def design(x_evt: np.ndarray | None, fit: ModelFit) -> np.ndarray:
     ``x_evt`` is used (any (N, T[, K]) array, e.g. the event returns).
     Together with ``fit.xtx_inv`` this gives ``Cov(AR_t, AR_s) = sigma^2 x0_t' V x0_s``.
     """
-    n_ev = fit.alpha.shape[0]
-    if fit.model == "mean_adjusted":
-        if x_evt is None:
-            raise SpecificationError("design() needs x_evt (or any (N, T) array) to know T")
-        t = np.shape(x_evt)[1]
-        return np.ones((n_ev, t, 1))
-    x = np.asarray(x_evt, dtype=float)
-    if x.ndim == 2:
-        x = x[:, :, None]
-    if fit.model == "market_adjusted":
-        return np.zeros((n_ev, x.shape[1], 0))
-    return np.concatenate([np.ones(x.shape[:2] + (1,)), x], axis=2)
+    return get_model(fit.model).design(x_evt, fit)
 
 
 def prediction_factor(
     x_evt: np.ndarray | None,
     fit: ModelFit,
-    model: str | None = None,
+    model: str | ExpectedReturnModel | None = None,
     convention: str | None = None,
     *,
     n_days: int | None = None,
@@ -597,17 +573,7 @@ def prediction_factor(
     ndarray (N, T); NaN where a regressor is missing or the fit failed.
     """
     _check_fit_args(fit, model, convention)
-    n_ev = fit.alpha.shape[0]
-    if fit.model == "mean_adjusted" and x_evt is None:
-        if n_days is None:
-            raise SpecificationError("prediction_factor for mean_adjusted needs x_evt or n_days")
-        return np.broadcast_to(1.0 + fit.xtx_inv[:, 0, 0][:, None], (n_ev, n_days)).copy()
-    if fit.model == "market_adjusted":
-        x = np.asarray(x_evt, dtype=float)
-        x = x[:, :, None] if x.ndim == 2 else x
-        return np.where(np.isfinite(x).all(axis=2), 1.0, np.nan)
-    x0 = design(x_evt, fit)
-    return 1.0 + quad_form(x0, fit.xtx_inv)
+    return get_model(fit.model).prediction_factor(x_evt, fit, n_days)
 
 
 def quad_form(s: np.ndarray | list[np.ndarray], v: np.ndarray) -> np.ndarray:
@@ -626,3 +592,223 @@ def quad_form(s: np.ndarray | list[np.ndarray], v: np.ndarray) -> np.ndarray:
             tmp *= sq
             out += tmp
     return out
+
+
+# ----------------------------------------------------------------------------------------
+# the expected-return models as objects: each carries its own behaviour
+# ----------------------------------------------------------------------------------------
+class ExpectedReturnModel:
+    """An expected-return model: what it regresses on, how it is estimated and how it
+    predicts. One instance per model lives in :data:`REGISTRY`; specs name a model by
+    :attr:`name` (the string users write, and how it is serialised) and callers ask the
+    object (:func:`get_model`) instead of comparing names.
+
+    Attributes
+    ----------
+    name : str
+        The model's name in specs, parameters and JSON.
+    regressors : {"none", "market", "factors"}
+        What it regresses on: nothing, the market proxy's return, or the factor columns.
+    slopes : bool
+        Whether it estimates slopes on its regressors (a constant regressor then has no
+        slope and the event cannot be estimated).
+    estudy2 : bool
+        Whether the estudy2 convention is defined for it.
+    from_sums : bool
+        Whether the textbook fit can be taken from running window sums
+        (:func:`market_from_sums`).
+    estimation_term : bool
+        Whether the prediction error has an estimation term ``x0' V x0`` (False when
+        nothing is estimated: the abnormal-return variance is ``sigma^2`` alone).
+    description : str
+        The model in words.
+    """
+
+    name: ClassVar[str]
+    regressors: ClassVar[str]
+    slopes: ClassVar[bool] = False
+    estudy2: ClassVar[bool] = True
+    from_sums: ClassVar[bool] = False
+    estimation_term: ClassVar[bool] = True
+    description: ClassVar[str]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def uses_market(self) -> bool:
+        """Whether the model needs the market proxy's returns."""
+        return self.regressors == "market"
+
+    @property
+    def uses_factors(self) -> bool:
+        """Whether the model regresses on factor columns."""
+        return self.regressors == "factors"
+
+    def n_params(self, k: int = 1) -> int:
+        """Parameters estimated per event with ``k`` regressors."""
+        raise NotImplementedError
+
+    def dof_params(self, k: int = 1) -> int:
+        """Parameters subtracted from the estimation rows for the degrees of freedom of
+        ``sigma`` (at least 1: the sample variance of a model without parameters)."""
+        return max(self.n_params(k), 1)
+
+    def estimate(self, y: np.ndarray, x: np.ndarray | None, convention: str,
+                 groups: np.ndarray | None) -> ModelFit:
+        """The closed-form fit of validated (N, L) returns and (N, L, K) regressors
+        (see :func:`fit`)."""
+        raise NotImplementedError
+
+    def abnormal(self, y: np.ndarray, x: np.ndarray | None, fit_: ModelFit) -> np.ndarray:
+        """(N, T) abnormal returns of validated returns and regressors."""
+        if x is None or x.shape[2] != fit_.beta.shape[1]:
+            raise SpecificationError(
+                f"x_evt has K={None if x is None else x.shape[2]} regressors but the fit has {fit_.beta.shape[1]}"
+            )
+        return y - fit_.alpha[:, None] - np.einsum("ntk,nk->nt", x, fit_.beta)
+
+    def design(self, x_evt: np.ndarray | None, fit_: ModelFit) -> np.ndarray:
+        """Design rows ``x0_t`` (N, T, P) matching ``fit_.xtx_inv`` (see :func:`design`)."""
+        x = np.asarray(x_evt, dtype=float)
+        if x.ndim == 2:
+            x = x[:, :, None]
+        return np.concatenate([np.ones(x.shape[:2] + (1,)), x], axis=2)
+
+    def prediction_factor(self, x_evt: np.ndarray | None, fit_: ModelFit,
+                          n_days: int | None = None) -> np.ndarray:
+        """(N, T) variance inflation ``pe_it`` (see :func:`prediction_factor`)."""
+        return 1.0 + quad_form(self.design(x_evt, fit_), fit_.xtx_inv)
+
+    def car_design(self, design_evt: np.ndarray | None) -> np.ndarray | None:
+        """The design rows the CAR variance uses (None without an estimation term)."""
+        return design_evt if self.estimation_term else None
+
+    def regressor_phrase(self, market: str) -> str:
+        """What has zero variance when the model cannot be estimated, for the reason."""
+        return "a factor "
+
+
+class MeanAdjusted(ExpectedReturnModel):
+    """``E[R_it] = mu_i``: the event's own mean estimation-window return (1 parameter)."""
+
+    name = "mean_adjusted"
+    regressors = "none"
+    description = "constant-mean-adjusted"
+
+    def n_params(self, k: int = 1) -> int:
+        return 1
+
+    def estimate(self, y, x, convention, groups) -> ModelFit:
+        mask, n, nf = masked_counts(y, x)
+        return _fit_mean(y, mask, n, nf, convention)
+
+    def abnormal(self, y, x, fit_) -> np.ndarray:
+        return y - fit_.alpha[:, None]
+
+    def design(self, x_evt, fit_) -> np.ndarray:
+        if x_evt is None:
+            raise SpecificationError("design() needs x_evt (or any (N, T) array) to know T")
+        return np.ones((fit_.alpha.shape[0], np.shape(x_evt)[1], 1))
+
+    def prediction_factor(self, x_evt, fit_, n_days=None) -> np.ndarray:
+        if x_evt is not None:
+            return super().prediction_factor(x_evt, fit_, n_days)
+        if n_days is None:
+            raise SpecificationError("prediction_factor for mean_adjusted needs x_evt or n_days")
+        n_ev = fit_.alpha.shape[0]
+        return np.broadcast_to(1.0 + fit_.xtx_inv[:, 0, 0][:, None], (n_ev, n_days)).copy()
+
+
+class MarketAdjusted(ExpectedReturnModel):
+    """``E[R_it] = R_mt``: the market proxy's return (nothing estimated)."""
+
+    name = "market_adjusted"
+    regressors = "market"
+    estimation_term = False
+    description = "market-adjusted (AR = R - R_m)"
+
+    def n_params(self, k: int = 1) -> int:
+        return 0
+
+    def estimate(self, y, x, convention, groups) -> ModelFit:
+        mask, n, nf = masked_counts(y, x)
+        return _fit_market_adjusted(y, x, mask, n, nf, convention)
+
+    def abnormal(self, y, x, fit_) -> np.ndarray:
+        assert x is not None
+        return y - x[:, :, 0]
+
+    def design(self, x_evt, fit_) -> np.ndarray:
+        return np.zeros((fit_.alpha.shape[0], np.shape(x_evt)[1], 0))
+
+    def prediction_factor(self, x_evt, fit_, n_days=None) -> np.ndarray:
+        x = np.asarray(x_evt, dtype=float)
+        x = x[:, :, None] if x.ndim == 2 else x
+        return np.where(np.isfinite(x).all(axis=2), 1.0, np.nan)
+
+
+class MarketModel(ExpectedReturnModel):
+    """``E[R_it] = alpha_i + beta_i R_mt`` by OLS on the market proxy (2 parameters)."""
+
+    name = "market"
+    regressors = "market"
+    slopes = True
+    from_sums = True
+    description = "OLS market model"
+
+    def n_params(self, k: int = 1) -> int:
+        return 2
+
+    def estimate(self, y, x, convention, groups) -> ModelFit:
+        assert x is not None
+        if convention == "textbook":
+            return _fit_market_textbook(y, x, groups)
+        mask, n, nf = masked_counts(y, x)
+        return _fit_market(y, x, mask, n, nf, convention)
+
+    def regressor_phrase(self, market: str) -> str:
+        return f"market proxy {market} "
+
+
+class FactorModel(ExpectedReturnModel):
+    """``E[R_it] = alpha_i + x_t' beta_i`` by OLS on K factor columns (K+1 parameters)."""
+
+    name = "factor"
+    regressors = "factors"
+    slopes = True
+    estudy2 = False
+    description = "multi-factor OLS model"
+
+    def n_params(self, k: int = 1) -> int:
+        return k + 1
+
+    def estimate(self, y, x, convention, groups) -> ModelFit:
+        mask, n, nf = masked_counts(y, x)
+        return _fit_factor(y, x, mask, n, nf, convention)
+
+
+#: name -> model, in the order the names are listed in messages
+REGISTRY: dict[str, ExpectedReturnModel] = {
+    m.name: m for m in (MeanAdjusted(), MarketAdjusted(), MarketModel(), FactorModel())
+}
+MODELS: tuple[str, ...] = tuple(REGISTRY)
+
+
+def get_model(model: str | ExpectedReturnModel, what: str = "expected-return model") -> ExpectedReturnModel:
+    """The registered model named ``model`` (a model object is returned as is).
+
+    Raises
+    ------
+    SpecificationError
+        ``model`` is not a registered name; the message lists the valid ones.
+    """
+    if isinstance(model, ExpectedReturnModel):
+        return model
+    found = REGISTRY.get(model) if isinstance(model, str) else None
+    if found is None:
+        raise SpecificationError(f"unknown {what} {model!r}; use one of {', '.join(MODELS)}")
+    return found

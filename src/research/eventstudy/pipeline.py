@@ -138,9 +138,10 @@ def regressor_array(panel_index: pd.DatetimeIndex, returns: pd.DataFrame | None,
     UnknownTickerError
         The market proxy is not a column of ``returns``.
     """
-    if spec.model == "mean_adjusted":
+    model = spec.expected_return
+    if model.regressors == "none":
         return None
-    if spec.model == "factor":
+    if model.uses_factors:
         f = spec.factors
         assert f is not None
         fx = f.sort_index().reindex(panel_index)
@@ -159,14 +160,14 @@ def regressor_array(panel_index: pd.DatetimeIndex, returns: pd.DataFrame | None,
 def risk_free(panel_index: pd.DatetimeIndex, spec: EventStudySpec) -> np.ndarray | None:
     """(D,) risk-free rate subtracted from returns for a factor model with an ``RF``
     column, else None."""
-    if spec.model == "factor" and spec.factors is not None and "RF" in spec.factors.columns:
+    if spec.expected_return.uses_factors and spec.factors is not None and "RF" in spec.factors.columns:
         return spec.factors.sort_index()["RF"].reindex(panel_index).to_numpy(float)
     return None
 
 
 def n_params(spec: EventStudySpec) -> int:
     """Parameters estimated per event (:func:`research.eventstudy.models.n_params`)."""
-    return _models.n_params(spec.model, len(spec.factor_columns))
+    return spec.expected_return.n_params(len(spec.factor_columns))
 
 
 def window_index(spec: EventStudySpec) -> tuple[np.ndarray, np.ndarray]:
@@ -231,8 +232,9 @@ class PanelSums:
 
 def market_sums(y_panel: np.ndarray, x_panel: np.ndarray | None, spec: EventStudySpec,
                 rf: np.ndarray | None = None) -> PanelSums | None:
-    """:class:`PanelSums` for the market model (one regressor, no risk-free rate), else None."""
-    if spec.model != "market" or rf is not None or x_panel is None or np.shape(x_panel)[-1] != 1:
+    """:class:`PanelSums` for a model fitted from window sums (the market model: one
+    regressor, no risk-free rate), else None."""
+    if not spec.expected_return.from_sums or rf is not None or x_panel is None or np.shape(x_panel)[-1] != 1:
         return None
     return PanelSums.of(y_panel, np.asarray(x_panel)[:, 0])
 
@@ -416,7 +418,7 @@ def screen(al: AlignedData, spec: EventStudySpec) -> tuple[np.ndarray, np.ndarra
     -------
     (ok (N,) bool, reason (N,) int8 codes of :class:`ScreenReason`)
     """
-    single = al.x_panel is None or (al.x_panel.shape[-1] == 1 and spec.model != "factor")
+    single = al.x_panel is None or (al.x_panel.shape[-1] == 1 and not spec.expected_return.uses_factors)
     if al.sums is not None:
         code = _screen_sums(al, spec)
     elif not single:
@@ -455,7 +457,7 @@ def _screen_complete(al: AlignedData, spec: EventStudySpec) -> np.ndarray:
     code = np.zeros(n, dtype=np.int8)
     if n_days < spec.estimation.min_obs:
         code[full] = ScreenReason.TOO_FEW_OBSERVATIONS
-    elif al.x_est is not None and spec.model == "market":
+    elif al.x_est is not None and spec.expected_return.slopes:
         with np.errstate(all="ignore"):
             zero = ~(np.sqrt(sxx / n_days) > 1e-12 * (1.0 + big))
         code[full & zero] = ScreenReason.ZERO_VARIANCE_REGRESSOR
@@ -474,7 +476,7 @@ def _screen_masked(al: AlignedData, spec: EventStudySpec) -> np.ndarray:
     n_valid = valid.sum(axis=1)
     code[n_valid < spec.estimation.min_obs] = ScreenReason.TOO_FEW_OBSERVATIONS
     code[~fin_y.any(axis=1)] = ScreenReason.NO_ESTIMATION_DATA
-    if al.x_est is not None and spec.model in ("market", "factor"):
+    if al.x_est is not None and spec.expected_return.slopes:
         nv = np.maximum(n_valid, 1)
         devs, zero = [], np.zeros(n, dtype=bool)
         with np.errstate(all="ignore"):
@@ -486,7 +488,7 @@ def _screen_masked(al: AlignedData, spec: EventStudySpec) -> np.ndarray:
                 zero |= ~(sd > 1e-12 * (1.0 + big))
                 devs.append(dev)
         code[(code == 0) & zero] = ScreenReason.ZERO_VARIANCE_REGRESSOR
-        if spec.model == "factor" and al.x_est.shape[-1] > 1:
+        if spec.expected_return.uses_factors and al.x_est.shape[-1] > 1:
             ok_rows = code == 0
             if ok_rows.any():
                 dev = np.stack([d[ok_rows] for d in devs], axis=-1)
@@ -543,7 +545,7 @@ class Estimate:
 
     def battery_input(self, spec: EventStudySpec) -> _stats.BatteryInput:
         """The cross-sectional battery's input (:class:`research.eventstudy.stats.BatteryInput`)."""
-        design = self.design_evt if spec.model != "market_adjusted" else None
+        design = spec.expected_return.car_design(self.design_evt)
         return _stats.BatteryInput(ar=self.ar, ar_est=self.ar_est, sigma=self.sigma, pe=self.pe,
                                    n_est=np.asarray(self.n_obs), n_params=n_params(spec),
                                    design_evt=design, xtx_inv=None if design is None else self.xtx_inv)
@@ -559,8 +561,8 @@ def estimate(al: AlignedData, spec: EventStudySpec) -> Estimate:
     sums could lose digits are fitted from their returns, as every event of the other
     models is (one call to :func:`research.eventstudy.models.fit`).
     """
-    model = spec.model
-    if al.sums is not None and model == "market" and spec.convention == "textbook":
+    model = spec.expected_return
+    if al.sums is not None and model.from_sums and spec.convention == "textbook":
         fit, good = _models.market_from_sums(al.estimation_sums())
         bad = np.flatnonzero(~good)
         if bad.size:
@@ -617,11 +619,11 @@ def window_statistics(est: Estimate, spec: EventStudySpec, starts: np.ndarray | 
     if path:
         days = np.arange(est.ar.shape[1])
         starts, ends = np.r_[starts, np.zeros_like(days)], np.r_[ends, days]
-    design = None if spec.model == "market_adjusted" else est.design_evt
+    design = spec.expected_return.car_design(est.design_evt)
     car, v, complete = _stats.car_moments(est.ar, starts, ends, design=design,
                                           xtx_inv=None if design is None else est.xtx_inv)
     car = np.where(complete, car, np.nan)
-    dof = est.n_obs - max(n_params(spec), 1)
+    dof = est.n_obs - spec.expected_return.dof_params(len(spec.factor_columns))
     with np.errstate(all="ignore"):
         car_se = est.sigma[:, None] * np.sqrt(np.where(complete, v, np.nan))
     out = {"path_car": car[:, n_w:], "path_se": car_se[:, n_w:]} if path else {}

@@ -150,8 +150,6 @@ def portfolio_event_study(
                 "another proxy, e.g. EventStudySpec(market='IWM')"
             )
         panel[spec.market] = simple[spec.market]
-    if spec.model == "factor":
-        pass  # factors come from spec.factors
     if spec.return_type == "log":
         panel = np.log1p(panel)
     eid = event_id or combined_id("basket", date if date is not None else day0)

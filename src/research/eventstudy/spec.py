@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from research.errors import SpecificationError
+from research.eventstudy.models import MODELS, ExpectedReturnModel, get_model
 
 __all__ = ["EstimationWindow", "EventStudySpec", "MODELS", "RETURN_TYPES", "CONVENTIONS"]
 
-MODELS: tuple[str, ...] = ("mean_adjusted", "market_adjusted", "market", "factor")
 RETURN_TYPES: tuple[str, ...] = ("simple", "log")
 CONVENTIONS: tuple[str, ...] = ("textbook", "estudy2")
 
@@ -120,7 +120,10 @@ class EventStudySpec:
         must start after ``estimation.end``.
     model : {"market", "market_adjusted", "mean_adjusted", "factor"}, default "market"
         Expected-return model: OLS market model, market-adjusted (AR = R - R_m),
-        constant-mean-adjusted, or a multi-factor OLS model on ``factors``.
+        constant-mean-adjusted, or a multi-factor OLS model on ``factors``
+        (:data:`research.eventstudy.models.REGISTRY`). A model object
+        (:class:`research.eventstudy.models.ExpectedReturnModel`) is accepted too and
+        stored by its name; :attr:`expected_return` is the object.
     market : str, default "SPY"
         Market proxy ticker (``"IWM"`` for small caps). Used by "market" and
         "market_adjusted"; ignored otherwise.
@@ -160,10 +163,13 @@ class EventStudySpec:
                     f"(EstimationWindow(end={a - 1}))"
                 )
         object.__setattr__(self, "windows", windows)
-        if self.model not in MODELS:
+        if isinstance(self.model, ExpectedReturnModel):
+            object.__setattr__(self, "model", self.model.name)
+        if not isinstance(self.model, str) or self.model not in MODELS:
             raise SpecificationError(
                 f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}"
             )
+        model = self.expected_return
         if self.return_type not in RETURN_TYPES:
             raise SpecificationError(
                 f"unknown return_type {self.return_type!r}; choose 'simple' or 'log'"
@@ -172,17 +178,17 @@ class EventStudySpec:
             raise SpecificationError(
                 f"unknown convention {self.convention!r}; choose 'textbook' or 'estudy2'"
             )
-        if self.convention == "estudy2" and self.model == "factor":
+        if self.convention == "estudy2" and not model.estudy2:
             raise SpecificationError(
                 "convention='estudy2' is defined for the single-index models only; use "
-                "convention='textbook' with model='factor'"
+                f"convention='textbook' with model={self.model!r}"
             )
         if not isinstance(self.market, str) or not self.market:
             raise SpecificationError(f"market must be a ticker string such as 'SPY', got {self.market!r}")
-        if self.model == "factor":
+        if model.uses_factors:
             if not isinstance(self.factors, pd.DataFrame) or self.factors.empty:
                 raise SpecificationError(
-                    "model='factor' needs factors: pass factors=<DataFrame indexed by date with "
+                    f"model={self.model!r} needs factors: pass factors=<DataFrame indexed by date with "
                     "one column per factor (e.g. Mkt-RF, SMB, HML, RF)>, or use model='market'"
                 )
             regressors = [c for c in self.factors.columns if c != "RF"]
@@ -207,9 +213,14 @@ class EventStudySpec:
         return (min(a for a, _ in self.windows), max(b for _, b in self.windows))
 
     @property
+    def expected_return(self) -> ExpectedReturnModel:
+        """The expected-return model object named by :attr:`model`."""
+        return get_model(self.model)
+
+    @property
     def uses_market(self) -> bool:
         """Whether the model needs the market proxy's returns."""
-        return self.model in ("market", "market_adjusted")
+        return self.expected_return.uses_market
 
     @property
     def factor_columns(self) -> tuple[str, ...]:
