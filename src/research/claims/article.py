@@ -42,6 +42,7 @@ from typing import Any
 
 import pandas as pd
 
+from research.claims.notes import PLACEHOLDER
 from research.claims.registry import CLAIMS_FILE, Claim, parse_claims, quote_problem
 from research.claims.schema import Problem, did_you_mean, format_problems, validate, yaml_file
 from research.data import paths, sandbox
@@ -49,7 +50,7 @@ from research.data.article import Event, Fact, date_problem, events_to_frame, fa
 from research.errors import ClaimError, DataError, ResearchError
 
 __all__ = ["Article", "Layout", "Page", "load_article", "inspect_article", "ARTICLE_FILE", "FOLLOWUP_INTRO",
-           "LAYOUT_FILE", "PLACEHOLDER"]
+           "LAYOUT_FILE", "PLACEHOLDER", "load_claims", "get_claim"]
 
 ARTICLE_FILE = "article.yaml"
 LAYOUT_FILE = "layout.yaml"
@@ -59,7 +60,6 @@ PROSE_DIR = "prose"
 #: The optional intro (markdown) of the follow-up page every report site gets.
 FOLLOWUP_INTRO = "pages/what_happened_next.md"
 #: ``{fact_id}`` in a claim's notes is replaced by the fact's value and unit.
-PLACEHOLDER = re.compile(r"\{([A-Za-z0-9][A-Za-z0-9_.-]*)\}")
 
 
 @dataclass(frozen=True)
@@ -541,3 +541,28 @@ def load_article(path: str | Path | None = None, *, check_tickers: bool = True) 
         d = Path(path) if path is not None else paths.default_article_dir()
         raise ClaimError(f"article {d} has {len(errors)} error(s):\n{format_problems(errors)}")
     return art
+
+
+def _article(path: Path | str | None) -> Article:
+    if path is not None and Path(path).name == CLAIMS_FILE:
+        path = Path(path).parent
+    return load_article(path)
+
+
+def load_claims(path: Path | str | None = None) -> list[Claim]:
+    """The claims of an article directory (default: the shipped article), in file order.
+
+    ``path`` may be the article directory or its ``claims.yaml``.
+    """
+    return list(_article(path).claims)
+
+
+def get_claim(claim_id: str, path: Path | str | None = None) -> Claim:
+    """One claim by id (exact, or case-insensitive when unambiguous).
+
+    Raises
+    ------
+    ClaimError
+        The id is not in the article (message lists the known ids).
+    """
+    return _article(path).claim(claim_id)
