@@ -47,6 +47,7 @@ from research.claims.registry import CLAIMS_FILE, Claim, parse_claims, quote_pro
 from research.claims.schema import Problem, did_you_mean, format_problems, validate, yaml_file
 from research.data import paths, sandbox
 from research.data.article import Event, Fact, date_problem, events_to_frame, facts_to_frame, read_events, read_facts
+from research.data.sources import available_tickers
 from research.errors import ClaimError, DataError, ResearchError
 
 __all__ = ["Article", "Layout", "Page", "load_article", "inspect_article", "ARTICLE_FILE", "FOLLOWUP_INTRO",
@@ -436,8 +437,6 @@ def ticker_problems(events: tuple[Event, ...], claims: tuple[Claim, ...], basket
 
 def _snapshot_tickers() -> list[str] | None:
     try:
-        from research.data import available_tickers
-
         return list(available_tickers())
     except ResearchError:
         return None
