@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 
 from research.claims import EvalParams, evaluate  # noqa: E402
-from research.claims.registry import load_claims  # noqa: E402
+from research.claims.article import load_claims  # noqa: E402
 from research.report.claimfigures import figures_for  # noqa: E402
 from research.report.pages import event_names  # noqa: E402
 

@@ -208,9 +208,9 @@ def snap_copy(tmp_path):
 
 
 def _write_table(df: pd.DataFrame, d: Path) -> None:
-    from research.data.snapshot import _parquet_bytes
+    from research.data.snapshot import parquet_bytes
 
-    payload = _parquet_bytes(df)
+    payload = parquet_bytes(df)
     (d / "prices.parquet").write_bytes(payload)
     man = json.loads((d / "MANIFEST.json").read_text())
     man["sha256"] = hashlib.sha256(payload).hexdigest()

@@ -175,7 +175,7 @@ def test_ill_typed_portfolio_yml_override(tmp_path):
     with pytest.raises(ParameterError) as info:
         plan_runs(load_portfolio(yml), output_dir=tmp_path / "out")
     assert "cannot use 'twelve' as an integer" in str(info.value)
-    assert "portfolio.yml sets 'nonsense'" in str(info.value)
+    assert "portfolio file sets 'nonsense'" in str(info.value)
     assert not (tmp_path / "out").exists()
 
 

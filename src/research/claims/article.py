@@ -42,14 +42,16 @@ from typing import Any
 
 import pandas as pd
 
+from research.claims.notes import PLACEHOLDER
 from research.claims.registry import CLAIMS_FILE, Claim, parse_claims, quote_problem
 from research.claims.schema import Problem, did_you_mean, format_problems, validate, yaml_file
 from research.data import paths, sandbox
 from research.data.article import Event, Fact, date_problem, events_to_frame, facts_to_frame, read_events, read_facts
+from research.data.sources import available_tickers
 from research.errors import ClaimError, DataError, ResearchError
 
 __all__ = ["Article", "Layout", "Page", "load_article", "inspect_article", "ARTICLE_FILE", "FOLLOWUP_INTRO",
-           "LAYOUT_FILE", "PLACEHOLDER"]
+           "LAYOUT_FILE", "PLACEHOLDER", "load_claims", "get_claim"]
 
 ARTICLE_FILE = "article.yaml"
 LAYOUT_FILE = "layout.yaml"
@@ -59,7 +61,6 @@ PROSE_DIR = "prose"
 #: The optional intro (markdown) of the follow-up page every report site gets.
 FOLLOWUP_INTRO = "pages/what_happened_next.md"
 #: ``{fact_id}`` in a claim's notes is replaced by the fact's value and unit.
-PLACEHOLDER = re.compile(r"\{([A-Za-z0-9][A-Za-z0-9_.-]*)\}")
 
 
 @dataclass(frozen=True)
@@ -436,8 +437,6 @@ def ticker_problems(events: tuple[Event, ...], claims: tuple[Claim, ...], basket
 
 def _snapshot_tickers() -> list[str] | None:
     try:
-        from research.data import available_tickers
-
         return list(available_tickers())
     except ResearchError:
         return None
@@ -541,3 +540,28 @@ def load_article(path: str | Path | None = None, *, check_tickers: bool = True) 
         d = Path(path) if path is not None else paths.default_article_dir()
         raise ClaimError(f"article {d} has {len(errors)} error(s):\n{format_problems(errors)}")
     return art
+
+
+def _article(path: Path | str | None) -> Article:
+    if path is not None and Path(path).name == CLAIMS_FILE:
+        path = Path(path).parent
+    return load_article(path)
+
+
+def load_claims(path: Path | str | None = None) -> list[Claim]:
+    """The claims of an article directory (default: the shipped article), in file order.
+
+    ``path`` may be the article directory or its ``claims.yaml``.
+    """
+    return list(_article(path).claims)
+
+
+def get_claim(claim_id: str, path: Path | str | None = None) -> Claim:
+    """One claim by id (exact, or case-insensitive when unambiguous).
+
+    Raises
+    ------
+    ClaimError
+        The id is not in the article (message lists the known ids).
+    """
+    return _article(path).claim(claim_id)

@@ -16,6 +16,7 @@ tests its own market proxy, and a warning for every scaffold placeholder still i
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,10 @@ from research.claims.rules import RULES
 from research.claims import scaffold
 from research.claims.schema import Problem
 from research.data.article import EVENT_COLUMNS, FACT_COLUMNS
-from research.errors import CalendarError, ClaimError, ResearchError
+from research.data.calendar import align_event, is_session, session_offset, sessions
+from research.data.paths import require_directory, require_file_slot
+from research.data.sources import coverage
+from research.errors import CalendarError, ClaimError, PathError, ResearchError
 
 __all__ = ["CheckReport", "check_article", "new_article", "SCAFFOLD_FILES"]
 
@@ -86,8 +90,6 @@ def _claim_tickers(c: Claim) -> dict[str, tuple[str, ...]]:
 
 
 def _history_problems(art: Article, day0: dict[str, pd.Timestamp], params: EvalParams) -> list[Problem]:
-    from research.data import coverage, sessions
-
     cov = coverage().set_index("ticker")
     out: list[Problem] = []
     for c in art.claims:
@@ -166,8 +168,6 @@ def _placeholder_problems(art: Article) -> list[Problem]:
 def _timing_problems(art: Article) -> list[Problem]:
     """A warning for a pre_open/after_close event dated on a non-session day (the timing
     speaks of a session that day has not; intraday on one is an error of align_event)."""
-    from research.data import align_event, is_session
-
     out = []
     for e in art.events:
         if e.timing not in ("pre_open", "after_close"):
@@ -189,8 +189,6 @@ def _timing_problems(art: Article) -> list[Problem]:
 
 def _reach(d0: pd.Timestamp, rule: object) -> pd.Timestamp:
     """The last session a claim's rule reads after day 0 (the end of its event window)."""
-    from research.data import session_offset
-
     w = getattr(rule, "window", None)
     end = int(w[1]) if isinstance(w, (tuple, list)) and len(w) == 2 else 0
     try:
@@ -203,8 +201,6 @@ def _coverage_problems(art: Article, day0: dict[str, pd.Timestamp]) -> list[Prob
     """Events a ticker's data cannot reach (day 0 after its last close or before its first):
     a warning on the event, and an error on a price claim whose rule needs that row (a
     basket: when no member reaches it)."""
-    from research.data import coverage
-
     cov = coverage().set_index("ticker")
     span = {t: (pd.Timestamp(cov.loc[t, "first"]), pd.Timestamp(cov.loc[t, "last"])) for t in cov.index}
 
@@ -267,8 +263,6 @@ def check_article(path: str | Path) -> CheckReport:
     Returns a :class:`CheckReport` (never raises for problems in the files; raises
     :class:`~research.errors.ClaimError` only when ``path`` is not a directory).
     """
-    from research.data import align_event
-
     d = Path(path).expanduser().resolve()
     art, problems = inspect_article(d, tickers=True)
     lines: list[str] = []
@@ -392,8 +386,6 @@ def _examples() -> str:
 
 def _default_dates(proxy: str) -> str:
     try:
-        from research.data import coverage
-
         cov = coverage().set_index("ticker")
         return pd.Timestamp(cov.loc[proxy, "last"]).date().isoformat()
     except (ResearchError, KeyError):
@@ -421,10 +413,6 @@ def new_article(path: str | Path, *, market_proxy: str = "SPY", force: bool = Fa
         ``path`` is a file (or inside one), a scaffold file's place holds a folder, or the
         folder cannot be written (read-only, full).
     """
-    import re
-
-    from research.data.paths import require_directory, require_file_slot
-
     d = require_directory(Path(path).expanduser().resolve(), "the article directory",
                           "choose a new directory path (it is created)")
     for n in SCAFFOLD_FILES:
@@ -492,8 +480,6 @@ pages:
         for name, text in files.items():
             written.append(atomic_write_text(d / name, text))
     except OSError as exc:
-        from research.errors import PathError
-
         raise PathError(f"cannot write {exc.filename or d}: {exc.strerror or exc}; choose a writable "
                         "directory (or free space there)") from exc
     return tuple(written)

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from research.claims.notes import format_fact
 from research.data.article import Event, Fact
 
 __all__ = ["FactItem", "FactCheckResult", "FACT_VERDICTS", "check_facts"]
@@ -75,8 +76,6 @@ class FactCheckResult:
 
 
 def _value_text(f: Fact) -> str:
-    from research.claims.notes import format_fact
-
     return format_fact(f)
 
 

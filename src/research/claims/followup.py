@@ -29,6 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from research.data.panel import close_panel
+from research.data.sources import load_prices
+from research.errors import DataError
+
 __all__ = ["HORIZONS", "FollowUp", "followup", "series_stats"]
 
 #: Horizons in sessions after the as-of close ("end" = the last session of the data).
@@ -114,10 +118,6 @@ def followup(
     ------
     research.errors.DataError : unknown ticker, or no close on or before ``as_of``.
     """
-    from research.data import load_prices
-    from research.data.panel import close_panel
-    from research.errors import DataError
-
     names = sorted({*tickers, *(t for m in baskets.values() for t in m), market})
     start = pd.Timestamp(as_of) - pd.Timedelta(days=10)
     closes = close_panel(load_prices(names, start, None, source=source)).sort_index()

@@ -6,12 +6,16 @@ Numbers in the notes therefore come from the article's ``facts.csv``, never type
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from research.data.article import Fact
 from research.errors import ClaimError
 
-__all__ = ["format_fact", "render_note"]
+__all__ = ["PLACEHOLDER", "format_fact", "render_note"]
+
+#: A ``{fact_id}`` placeholder in a claim's note (rendered here, checked by the article loader).
+PLACEHOLDER = re.compile(r"\{([A-Za-z0-9][A-Za-z0-9_.-]*)\}")
 
 
 def _num(v: float) -> str:
@@ -56,8 +60,6 @@ def render_note(note: str, facts: Mapping[str, Fact]) -> str:
     ClaimError
         A placeholder names a fact id that is not among ``facts``.
     """
-    from research.claims.article import PLACEHOLDER
-
     def sub(m) -> str:  # type: ignore[no-untyped-def]
         fid = m.group(1)
         if fid not in facts:

@@ -16,7 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from research.data.calendar import to_date
+from research.data.calendar import calendar_range, sessions, to_date
+from research.data.sources import available_tickers, ticker_span, unknown_ticker_error
 from research.eventstudy.models import ExpectedReturnModel, get_model
 from research.errors import CalendarError, ParameterError
 
@@ -119,8 +120,6 @@ def check_windows_fit(p: EvalParams, first: pd.Timestamp, last: pd.Timestamp, wh
     ParameterError
         Naming the longest estimation_length / window end that fits ``where``.
     """
-    from research.data.calendar import sessions
-
     first, last = pd.Timestamp(first), pd.Timestamp(last)
     pre = len(sessions(first, min(max(p.as_of_ts, first), last)))
     total = len(sessions(first, last))
@@ -263,8 +262,7 @@ class EvalParams:
         if self.source == "snapshot" and self.market_proxy is not None:
             self._check_against_snapshot()
         elif self.as_of is not None:  # the live universe is unknown in advance: at least the
-            from research.data.calendar import calendar_range  # calendar must hold it
-
+            # calendar must hold it
             check_windows_fit(self, *calendar_range(), "the XNYS calendar")
 
     @property
@@ -295,9 +293,6 @@ class EvalParams:
         """Offline, the data are known in advance: a market proxy the snapshot does not carry
         or an as-of date outside its coverage is a parameter error, raised before any
         notebook runs (with yfinance the universe is only known by asking)."""
-        from research.data import available_tickers
-        from research.data.sources import ticker_span, unknown_ticker_error
-
         have = available_tickers()
         if self.market_proxy not in have:
             raise ParameterError(

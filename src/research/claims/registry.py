@@ -5,7 +5,8 @@ their per-claim specification and their verdict rules live in the article's
 ``claims.yaml``. This module turns the schema-validated records into typed claims and
 reports every inconsistency as a :class:`~research.claims.schema.Problem` (file, line,
 claim, fix). Use :func:`research.claims.load_article` to read a whole article directory;
-:func:`load_claims` and :func:`get_claim` are shortcuts to its claims.
+:func:`~research.claims.article.load_claims` and :func:`~research.claims.article.get_claim`
+are shortcuts to its claims.
 """
 
 from __future__ import annotations
@@ -14,20 +15,16 @@ import difflib
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from research.claims.factcheck import FactItem
 from research.claims.rules import RULES, PriceRule, Rule
 from research.claims.scaffold import EXAMPLE_QUOTE
-from research.claims.schema import Problem, did_you_mean, load_schema, validate
-
-if TYPE_CHECKING:
-    from research.claims.article import Article
+from research.claims.schema import Problem, load_schema, validate
 
 __all__ = ["Claim", "KINDS", "RULE_TYPES", "TESTS", "CLAIMS_FILE", "SPEC_KEYS", "parse_claims",
-           "load_claims", "get_claim", "normalize_quote", "quote_found", "quote_problem"]
+           "normalize_quote", "quote_found", "quote_problem"]
 
 CLAIMS_FILE = "claims.yaml"
 KINDS: tuple[str, ...] = tuple(load_schema("claims")["$defs"]["claim"]["properties"]["kind"]["enum"])
@@ -294,30 +291,3 @@ def parse_claims(doc: Any, lines: dict[tuple, int], *, baskets: Mapping[str, tup
     claims = tuple(_claim(rec, baskets, language, lines.get(("claims", i), 0))
                    for i, rec in enumerate(doc["claims"]))
     return claims, probs
-
-
-def _article(path: Path | str | None) -> Article:
-    from research.claims.article import load_article
-
-    if path is not None and Path(path).name == CLAIMS_FILE:
-        path = Path(path).parent
-    return load_article(path)
-
-
-def load_claims(path: Path | str | None = None) -> list[Claim]:
-    """The claims of an article directory (default: the shipped article), in file order.
-
-    ``path`` may be the article directory or its ``claims.yaml``.
-    """
-    return list(_article(path).claims)
-
-
-def get_claim(claim_id: str, path: Path | str | None = None) -> Claim:
-    """One claim by id (exact, or case-insensitive when unambiguous).
-
-    Raises
-    ------
-    ClaimError
-        The id is not in the article (message lists the known ids).
-    """
-    return _article(path).claim(claim_id)

@@ -28,15 +28,13 @@ import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from research.data import close_panel, load_prices, returns
-
-if TYPE_CHECKING:
-    from research.claims.article import Article
+from research.claims.article import Article, load_article
+from research.claims.studies import day0_table
+from research.data import available_tickers, close_panel, load_prices, returns
 
 __all__ = ["ParsedMove", "parse_reported_move", "reported_vs_computed", "disagreement_threshold",
            "DISAGREEMENT_FLOOR_PP", "DISAGREEMENT_RELATIVE", "DISAGREEMENT_RULE"]
@@ -175,10 +173,6 @@ def reported_vs_computed(
     data", ``threshold_pp`` (that bound, percentage points), and ``hint`` for disagreements: whether the reported figure matches the return
     of the session before or after day 0 instead (a date problem).
     """
-    from research.claims.article import load_article
-    from research.claims.studies import day0_table
-    from research.data import available_tickers
-
     if article is None:
         article = load_article()
     if as_of is None:

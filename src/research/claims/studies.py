@@ -16,16 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from typing import TYPE_CHECKING
-
+from research.claims.article import Article, load_article
 from research.claims.params import EvalParams, claim_model
 from research.claims.power import minimum_detectable
 from research.claims.registry import Claim
 from research.claims.verdict import EVIDENCE_COLUMNS, empty_evidence
 from research.data import align_event, available_tickers, close_panel, load_prices, returns
-
-if TYPE_CHECKING:
-    from research.claims.article import Article
 from research.eventstudy import EstimationWindow, EventStudyResult, EventStudySpec, run_event_study
 from research.eventstudy.portfolio import basket_returns, late_members
 from research.errors import ParameterError
@@ -108,8 +104,6 @@ def day0_table(event_ids: list[str] | tuple[str, ...] | None = None, *, article:
     reported_move.
     """
     if article is None:
-        from research.claims.article import load_article
-
         article = load_article()
     ev = article.events_frame()
     if event_ids is not None:

@@ -33,7 +33,7 @@ from typing import Literal
 
 import pandas as pd
 
-from research.errors import CalendarError
+from research.errors import CalendarError, DateRangeError
 
 Timing = Literal["pre_open", "intraday", "after_close", "weekend_or_holiday", "unknown", "unknown_date"]
 TIMINGS: tuple[str, ...] = ("pre_open", "intraday", "after_close", "weekend_or_holiday", "unknown", "unknown_date")
@@ -151,8 +151,6 @@ def sessions(start: object, end: object) -> pd.DatetimeIndex:
     DateRangeError
         ``start`` after ``end``.
     """
-    from research.errors import DateRangeError
-
     s, e = to_date(start, what="start"), to_date(end, what="end")
     if s > e:
         raise DateRangeError(f"start {s.date()} is after end {e.date()}; swap them")

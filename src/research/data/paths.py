@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from research.errors import MalformedDataError, PathError
+
 #: ``src/research/data/paths.py`` -> the repository root (editable/src-layout install).
 REPO_ROOT: Path = Path(__file__).resolve().parents[3]
 
@@ -52,8 +54,6 @@ def default_article_dir() -> Path:
     MalformedDataError
         No such directory, or several (then pass the article directory explicitly).
     """
-    from research.errors import MalformedDataError
-
     env = os.environ.get("RESEARCH_ARTICLE_DIR")
     if env:
         return Path(env).expanduser().resolve()
@@ -97,8 +97,6 @@ def require_directory(path: Path | str, what: str, fix: str = "pass a directory 
     what : what it is, for the message (e.g. ``"--out"``).
     fix : what to do instead, for the message.
     """
-    from research.errors import PathError
-
     p = Path(path)
     for q in (p, *p.parents):
         if q.is_dir():
@@ -111,8 +109,6 @@ def require_directory(path: Path | str, what: str, fix: str = "pass a directory 
 
 def require_file_slot(path: Path | str, what: str, fix: str) -> Path:
     """``path`` unless a directory sits where that file belongs (then a one-line :class:`PathError`)."""
-    from research.errors import PathError
-
     p = Path(path)
     if p.is_dir():
         raise PathError(f"{what} {p} is a directory, not a file; {fix}")

@@ -234,7 +234,8 @@ def build_frame(prices: pd.DataFrame, tickers: pd.DataFrame, dividends: pd.DataF
     return df, meta
 
 
-def _parquet_bytes(df: pd.DataFrame) -> bytes:
+def parquet_bytes(df: pd.DataFrame) -> bytes:
+    """A tidy price frame as deterministic parquet bytes (the snapshot's and the yfinance cache's format)."""
     schema = pa.schema(
         [("date", pa.timestamp("ns")), ("ticker", pa.string())]
         + [(c, pa.float64()) for c in FLOAT_COLUMNS]
@@ -298,7 +299,7 @@ def build_snapshot(source: Path | str | None = None, out: Path | str | None = No
         raise MalformedDataError(
             f"impossible prices in {source / 'prices_daily.csv'} (nothing was written; the previous "
             "snapshot is kept):\n  - " + "\n  - ".join(problems) + "\nfix those rows and build again")
-    payload = _parquet_bytes(df)
+    payload = parquet_bytes(df)
     digest = _sha256_bytes(payload)
     manifest = {
         "format": 1,
@@ -650,5 +651,5 @@ def clear_cache() -> None:
 __all__ = [
     "BASIS", "BASIS_STATEMENT", "COLUMNS", "BuildResult", "Snapshot", "allowed_jumps", "build_snapshot",
     "load_snapshot", "read_manifest", "read_market_data", "render_readme",
-    "sha256_file", "validate_frame", "clear_cache",
+    "parquet_bytes", "sha256_file", "validate_frame", "clear_cache",
 ]

@@ -40,6 +40,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from research.data.calendar import sessions
+from research.errors import CalendarError, DateRangeError, MalformedDataError, PathError
+
 __all__ = ["ALLOWED_JUMPS_HEADER", "MAX_DAILY_RATIO", "MAX_PRICE", "SPLIT_RATIOS", "jump_problems",
            "price_problems", "read_allowed_jumps"]
 
@@ -115,8 +118,6 @@ def read_allowed_jumps(path: Path | str) -> dict[tuple[str, str], str]:
     PathError
         ``path`` is a directory.
     """
-    from research.errors import MalformedDataError, PathError
-
     path = Path(path)
     if path.is_dir():
         raise PathError(f"{path} is a directory, not an allowed-jumps CSV file; remove it or put a "
@@ -296,9 +297,6 @@ def price_problems(df: pd.DataFrame, *, ticker: str | None = None,
     list of str
         One line per kind of problem, naming up to three example rows (ticker and date).
     """
-    from research.data.calendar import sessions
-    from research.errors import CalendarError, DateRangeError
-
     cols = ("open", "high", "low", "close", "close_raw", "volume")
     missing = [c for c in ("date", "ticker", *cols) if c not in df.columns]
     if missing:

@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 
 from research.atomic import atomic_write_bytes
 from research.data import paths
-from research.data.snapshot import COLUMNS, FLOAT_COLUMNS, _parquet_bytes
+from research.data.snapshot import COLUMNS, FLOAT_COLUMNS, parquet_bytes
 from research.data.validate import price_problems, read_allowed_jumps
 from research.errors import EmptyDataError, MalformedDataError, SourceUnavailableError
 
@@ -301,7 +301,7 @@ def write_cache(df: pd.DataFrame, ticker: str, cache: Path | str | None = None) 
     frame = df[list(COLUMNS)].copy()
     for c in FLOAT_COLUMNS:
         frame[c] = frame[c].astype("float64")
-    atomic_write_bytes(p, _parquet_bytes(frame))  # OSError (read-only, full) names the file
+    atomic_write_bytes(p, parquet_bytes(frame))  # OSError (read-only, full) names the file
     return p
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from research.data.calendar import TIMINGS, align_event, sessions
 from research.errors import CalendarError, DataError, DuplicateEventError, EventStudyError
 
 __all__ = ["prepare_events", "str_array", "align_days", "expand_tickers", "combined_id", "ID_SEP"]
@@ -134,9 +135,6 @@ def align_days(dates: pd.Series, timings: pd.Series) -> tuple[pd.DatetimeIndex, 
     -------
     (day0 DatetimeIndex with NaT on failure, uncertain (N,) bool, error (N,) str object)
     """
-    from research.data import align_event, sessions
-    from research.data.calendar import TIMINGS
-
     n = len(dates)
     # each distinct timing converted to a numpy string once (a few distinct values)
     codes, uniq = pd.factorize(np.asarray(timings, dtype=object), use_na_sentinel=False)

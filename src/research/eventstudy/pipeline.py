@@ -37,6 +37,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from research.data.panel import close_panel, returns
+from research.data.sources import available_tickers, load_prices
 from research.errors import EventStudyError, InsufficientDataError, UnknownTickerError
 from research.eventstudy import models as _models
 from research.eventstudy import stats as _stats
@@ -109,22 +111,20 @@ def load_return_panel(
     -------
     (returns, volume or None, unknown_tickers)
     """
-    from research import data as rdata
-
     wanted = sorted(set(tickers))
     unknown: list[str] = []
     try:
-        prices = rdata.load_prices(wanted, source=source)
+        prices = load_prices(wanted, source=source)
     except UnknownTickerError:
-        avail = set(rdata.available_tickers())
+        avail = set(available_tickers())
         unknown = [t for t in wanted if t not in avail]
         wanted = [t for t in wanted if t in avail]
         if not wanted:
             raise
-        prices = rdata.load_prices(wanted, source=source)
-    closes = rdata.close_panel(prices, field="close")
-    rets = rdata.returns(closes, kind=return_type)
-    vol = rdata.close_panel(prices, field="volume") if with_volume else None
+        prices = load_prices(wanted, source=source)
+    closes = close_panel(prices, field="close")
+    rets = returns(closes, kind=return_type)
+    vol = close_panel(prices, field="volume") if with_volume else None
     return rets, vol, unknown
 
 

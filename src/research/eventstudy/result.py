@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from research.errors import SpecificationError
 from research.eventstudy.spec import EventStudySpec
 
 __all__ = ["EventStudyResult", "Summary"]
@@ -189,8 +190,6 @@ class EventStudyResult:
         spec = self.spec
         w = tuple(int(v) for v in window) if window is not None else spec.windows[0]
         if w not in spec.windows:
-            from research.errors import SpecificationError
-
             raise SpecificationError(
                 f"window {w} was not computed; choose one of {list(spec.windows)} or rerun "
                 "with it in EventStudySpec(windows=...)"

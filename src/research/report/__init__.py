@@ -6,7 +6,7 @@ publish(verdicts, path)
     Called by each notebook's last cell: write the verdict sidecar the runner collects.
 build_reports(portfolio=None, *, parameters=None, notebooks=None, output_dir=None,
               show_input=False, jobs=None, progress=None) -> BuildResult
-    Run the notebooks of ``portfolio.yml`` with papermill (in parallel) and write
+    Run a portfolio's notebooks (default: the shipped article's pages) with papermill (in parallel) and write
     ``reports/``: executed notebooks, HTML pages, ``index.html`` and ``claims.json``.
 load_portfolio(path=None) -> Portfolio
     The declarative list of notebooks, titles, owned claims and parameter overrides.

@@ -17,7 +17,14 @@ from typing import Any
 import pandas as pd
 
 from research.claims.params import MODELS
+from research.claims.studies import day0_table
+from research.data.calendar import next_session
+from research.data.sources import available_tickers
+from research.eventstudy import EventStudySpec, run_event_study
 from research.report import claimview as cv
+from research.report import figures
+from research.report.claimfigures import figure_html
+from research.report.pages import article_of, event_names
 
 __all__ = ["Explorer", "Exploration", "MODELS"]
 
@@ -44,10 +51,6 @@ class Explorer:
     """
 
     def __init__(self, article: str | Path | None = None, *, source: str = "snapshot") -> None:
-        from research.claims.studies import day0_table
-        from research.data import available_tickers
-        from research.report.pages import article_of, event_names
-
         art = article_of(article)
         self.source = source
         self.names = event_names(art)
@@ -58,11 +61,6 @@ class Explorer:
             model: str = "market", market_proxy: str = "SPY") -> Exploration:
         """Event study of ``ticker`` on ``event`` (or day 0 = the first session on or after
         ``date``) with the CAR path over ``window`` and the evidence table."""
-        from research.data.calendar import next_session
-        from research.eventstudy import EventStudySpec, run_event_study
-        from research.report import figures
-        from research.report.claimfigures import figure_html
-
         if event:
             if event not in self.day0:
                 raise ValueError(f"unknown event {event!r}; choose one of {sorted(self.day0)}")

@@ -21,6 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from research.claims.article import Article, load_article
+from research.claims.evaluate import evaluate
+from research.claims.followup import followup
+from research.claims.params import EvalParams
+from research.claims.reported import DISAGREEMENT_FLOOR_PP, DISAGREEMENT_RELATIVE, reported_vs_computed
+from research.claims.robustness import SpecificationGrid
+from research.claims.scoreboard import evidence_table
+from research.claims.studies import day0_table
+from research.errors import FigureError, ReportError
 from research.report import claimview as cv
 
 __all__ = ["FOLLOWUP_PAGE", "PageView", "article_of", "evaluate_claims", "claim_block", "event_names", "followup_caveats", "followup_chart",
@@ -66,8 +75,6 @@ FOLLOWUP_TITLE = "What happened next"
 def article_of(article: Any = None):
     """The :class:`research.claims.Article` for ``article`` (an Article, a directory, or
     None / "" for the shipped article)."""
-    from research.claims import Article, load_article
-
     if isinstance(article, Article):
         return article
     return load_article(Path(article) if article else None)
@@ -85,8 +92,6 @@ def load_page(name: str, article: Any = None) -> PageView:
     ------
     ReportError : no such page (the message lists the layout's pages).
     """
-    from research.errors import ReportError
-
     art = article_of(article)
     owner = {c: p.name for p in art.layout.pages for c in p.claims}
     site_title = art.layout.title or art.title
@@ -113,8 +118,6 @@ def evaluate_claims(params: Any, article: Any = None, *, claim_ids: Sequence[str
     page published it with: a page showing claims it does not own shows the owner's numbers);
     price claims judged across the specification grid unless ``robustness`` is False.
     """
-    from research.claims import EvalParams, evaluate
-
     art = article_of(article)
     ids = [c.id for c in art.claims] if claim_ids is None else list(claim_ids)
     own = dict(claim_parameters or {})
@@ -128,8 +131,6 @@ def evaluate_claims(params: Any, article: Any = None, *, claim_ids: Sequence[str
 def event_names(article: Any = None) -> dict[str, str]:
     """Event id -> short reader-facing name with its day 0 (the first clause of the
     event's title and its day-0 date)."""
-    from research.claims.studies import day0_table
-
     art = article_of(article)
     ev = art.events_frame()
     if ev.empty:
@@ -179,8 +180,6 @@ def page_footer(params: Any, verdicts: Sequence[Any] = (), *, data_source: str |
     where the page left them to the article); claims computed with other parameters
     (per-claim overrides) are listed under the table.
     """
-    from research.claims.robustness import SpecificationGrid
-
     grid = None
     if article is not None and hasattr(params, "resolve"):
         art = article_of(article)
@@ -209,8 +208,6 @@ def overview_answer(verdicts: Sequence[Any], page: PageView, *, names: Mapping[s
 def overview_heatmap(verdicts: Sequence[Any], *, names: Mapping[str, str]) -> str:
     """Day-0 abnormal returns of every (event, stock) of the event claims, as a heatmap
     (collapsed under a one-line summary)."""
-    from research.claims import evidence_table
-    from research.errors import FigureError
     from research.report import figures
     from research.report.claimfigures import figure_html
 
@@ -229,9 +226,6 @@ def overview_heatmap(verdicts: Sequence[Any], *, names: Mapping[str, str]) -> st
 def reported_moves(params: Any, article: Any = None, *, names: Mapping[str, str]) -> str:
     """The press's reported day-0 moves against the computed ones: one sentence and the
     table (collapsed)."""
-    from research.claims import reported_vs_computed
-    from research.claims.reported import DISAGREEMENT_FLOOR_PP, DISAGREEMENT_RELATIVE
-
     art = article_of(article)
     if not art.events:  # nothing reported, nothing to compare
         return ""
@@ -279,8 +273,6 @@ def followed_series(article: Any = None) -> tuple[dict[str, tuple[str, ...]], li
 def run_followup(article: Any = None, *, as_of: str | None, market: str | None, source: str):
     """:func:`research.claims.followup.followup` on the article's baskets and stocks from
     its as-of close (``as_of``/``market`` None: the article's)."""
-    from research.claims.followup import followup
-
     art = article_of(article)
     market = market or art.market_proxy
     baskets, tickers = followed_series(art)
@@ -376,7 +368,5 @@ def validate_parameters(values: Mapping[str, Any]) -> Any:
     ``verdict_path`` are the runner's), resolved against the page's article -- so a window
     its as-of date cannot hold, or a snapshot that fails its checks, stops the run before
     anything is executed."""
-    from research.claims import EvalParams, load_article
-
     params = EvalParams.from_mapping(values, ignore=("verdict_path", "page", "article", "claim_parameters"))
     return params.resolve(load_article(values.get("article") or None))

@@ -17,7 +17,7 @@ answers a mistyped parameter at once). The
 *type* of a parameter is its annotation when there is one (``int``, ``float``, ``str``,
 ``bool``, ``list``, ``tuple``, ``dict``, ``Optional[...]``), else the type of its
 default. :func:`coerce_value` turns a command-line string (or a YAML value from
-``portfolio.yml``) into that type, or raises :class:`~research.errors.ParameterError`:
+a portfolio file) into that type, or raises :class:`~research.errors.ParameterError`:
 
 ========  =================================================================
 type      accepted
@@ -204,7 +204,7 @@ def inspect_parameters(notebook: str | Path) -> dict[str, NotebookParameter]:
     """
     path = Path(notebook)
     if not path.is_file():
-        raise ReportError(f"notebook {path} not found; fix its path in portfolio.yml")
+        raise ReportError(f"notebook {path} not found; fix its path in the portfolio file")
     source = _parameters_cell(path)
     if source is None:
         return {}
@@ -329,7 +329,7 @@ def coerce_value(param: NotebookParameter, value: Any, *, where: str = "") -> An
     param
         The declared parameter (see :func:`inspect_parameters`).
     value
-        A string from ``-p NAME VALUE`` or a value from ``portfolio.yml``.
+        A string from ``-p NAME VALUE`` or a value from a portfolio file.
     where
         Context for the error message, e.g. ``" (notebook 01_quantum_rally)"``.
 

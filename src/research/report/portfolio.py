@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from research.safeyaml import parse_yaml
-from research.errors import ReportError
+from research.errors import ReportError, ResearchError
 
 __all__ = [
     "TEMPLATES",
@@ -167,7 +167,6 @@ def portfolio_from_article(article: str | Path | None = None) -> Portfolio:
         a layout page has a kind without a template.
     """
     from research.claims import load_article
-    from research.errors import ResearchError
     from research.report.pages import FOLLOWUP_PAGE, FOLLOWUP_TITLE
 
     try:

@@ -3,7 +3,7 @@
 ``build_reports()`` is the batch builder behind ``research report``:
 
 1. **Plan** (:func:`plan_runs`): read every selected notebook's ``parameters`` cell,
-   apply ``portfolio.yml`` overrides, then ``-p NAME VALUE`` overrides (to every selected
+   apply the portfolio's per-notebook overrides, then ``-p NAME VALUE`` overrides (to every selected
    notebook that declares NAME), type-check everything and inject ``verdict_path``.
    Any unknown or ill-typed parameter raises :class:`~research.errors.ParameterError`
    *before anything runs* (no file is written).
@@ -60,7 +60,10 @@ import contextlib
 from research.errors import DataError, ParameterError, ReportError, ResearchError
 from research.atomic import atomic_write_text, temp_path_beside
 from research.report.parameters import NotebookParameter, coerce_value, inspect_parameters
-from research.report.portfolio import REPO_ROOT, Portfolio, load_portfolio
+from research.report.portfolio import PAGE_VALIDATOR, REPO_ROOT, Portfolio, load_portfolio
+from research.report.preflight import run_problems
+from research.report.site import build_site
+from research.report.sitedir import SiteBuild, check_output_dir
 
 __all__ = [
     "INTERNAL_PARAMETERS",
@@ -82,9 +85,9 @@ __all__ = [
 KERNEL_NAME = "python3"
 #: Parameters the runner and the portfolio set (the page a template renders, its article,
 #: where it publishes, the owners' parameters of a refreshed page): ``-p`` may not set them
-#: and ``--list`` does not show them. Only ``verdict_path`` is refused in ``portfolio.yml``.
+#: and ``--list`` does not show them. Only ``verdict_path`` is refused in a portfolio file.
 INTERNAL_PARAMETERS: tuple[str, ...] = ("verdict_path", "page", "article", "claim_parameters")
-#: Set by the runner alone (not even ``portfolio.yml`` may set it).
+#: Set by the runner alone (not even a portfolio file may set it).
 RESERVED_PARAMETERS: tuple[str, ...] = ("verdict_path",)
 VERDICTS_DIR = ".verdicts"
 STATUS_DIR = ".status"
@@ -302,7 +305,7 @@ def plan_runs(
         if not spec.path.is_file():
             missing.append(NotebookResult(
                 name=spec.name, title=spec.title, status="failed", html="", executed="",
-                error=f"notebook file {spec.path} not found (fix 'path' in portfolio.yml)"))
+                error=f"notebook file {spec.path} not found (fix its 'path' in the portfolio file)"))
             continue
         declared[spec.name] = inspect_parameters(spec.path)
 
@@ -313,18 +316,18 @@ def plan_runs(
         for n in declared:
             if pname in declared[n] and pname not in RESERVED_PARAMETERS:
                 values[n][pname] = coerce_value(declared[n][pname], raw)
-    # 1. portfolio.yml per-notebook overrides
+    # 1. the portfolio's per-notebook overrides
     for spec in selected:
         if spec.name not in declared:
             continue
         for pname, raw in spec.parameters.items():
             p = declared[spec.name].get(pname)
             if p is None or pname in RESERVED_PARAMETERS:
-                problems.append(f"portfolio.yml sets {pname!r} for notebook {spec.name!r}, "
+                problems.append(f"the portfolio file sets {pname!r} for notebook {spec.name!r}, "
                                 "which does not declare it in its parameters cell")
                 continue
             try:
-                values[spec.name][pname] = coerce_value(p, raw, where=f" (portfolio.yml, {spec.name})")
+                values[spec.name][pname] = coerce_value(p, raw, where=f" (portfolio file, {spec.name})")
             except ParameterError as exc:
                 problems.append(str(exc))
     # 2. -p overrides
@@ -358,8 +361,6 @@ def _validate(portfolio: Portfolio, declared: Mapping[str, Mapping[str, Notebook
               values: Mapping[str, Mapping[str, Any]], given: Sequence[str]) -> list[str]:
     """The portfolio's validator over each notebook's full parameter set; for an article's
     pages also everything the run needs (:func:`research.report.preflight.run_problems`)."""
-    from research.report.portfolio import PAGE_VALIDATOR
-
     validate = _import_validator(str(portfolio.validator))
     failed: dict[str, list[str]] = {}
     resolved: dict[str, tuple[dict[str, Any], Any]] = {}
@@ -377,8 +378,6 @@ def _validate(portfolio: Portfolio, declared: Mapping[str, Mapping[str, Notebook
         where = "all selected notebooks" if len(names) == len(declared) else ", ".join(names)
         problems.append(f"{msg} [{where}]")
     if not problems and portfolio.validator == PAGE_VALIDATOR:
-        from research.report.preflight import run_problems
-
         problems += run_problems(resolved, given)
     return problems
 
@@ -464,7 +463,7 @@ def _check_sidecar(plan: RunPlan) -> str | None:
     lost = [c for c in plan.claims if c not in got]
     if lost:
         return (f"the notebook did not publish verdicts for {', '.join(lost)} "
-                "(portfolio.yml says it owns them)")
+                "(the portfolio says it owns them)")
     return None
 
 
@@ -686,7 +685,7 @@ def build_reports(
     Parameters
     ----------
     portfolio
-        A :class:`Portfolio`, a YAML path, or None for the packaged ``portfolio.yml``.
+        A :class:`Portfolio`, a YAML path, or None for the shipped article's portfolio (its layout.yaml).
     parameters
         ``-p`` overrides, see :func:`plan_runs`.
     notebooks
@@ -730,9 +729,6 @@ def build_reports(
     OSError
         The output file system failed (e.g. full); the previous site is left as it was.
     """
-    from research.report.site import build_site
-    from research.report.sitedir import SiteBuild, check_output_dir
-
     if not isinstance(portfolio, Portfolio):
         portfolio = load_portfolio(portfolio)
     if jobs is not None and jobs < 1:

@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from research.atomic import atomic_write_text
+from research.errors import ResearchError
+from research.report import claimview as cv
 from research.report.portfolio import Portfolio, claim_sort_key
 
 __all__ = ["ERROR_VERDICT", "NotebookState", "build_site", "collect_claims", "format_key_numbers", "refresh_plan", "stale_claims",
@@ -108,8 +110,6 @@ def notebook_states(portfolio: Portfolio, output_dir: str | Path) -> tuple[Noteb
 def _claim_titles(article: Path | None = None) -> dict[str, str]:
     """Claim titles from the article, for error rows (empty if it cannot be loaded)."""
     from research.claims import load_claims
-    from research.errors import ResearchError
-
     try:
         return {c.id: c.title for c in load_claims(article)}
     except ResearchError as exc:  # a broken registry must not stop the error page from being written
@@ -298,8 +298,6 @@ def _param_sets(claims: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str,
 def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
                   claims: list[dict[str, Any]], generated: str,
                   stale: Mapping[str, Mapping[str, Any]] | None = None) -> str:
-    from research.report import claimview as cv
-
     e = html.escape
     stale = stale or {}
     by_name = {s.name: s for s in states}
@@ -404,7 +402,6 @@ def _mark_stale_pages(portfolio: Portfolio, out: Path, states: tuple[NotebookSta
     carried the banner but is consistent again without it (from its executed notebook)."""
     import nbformat
 
-    from research.report import claimview as cv
     from research.report.html import export_html
 
     for s in states:
