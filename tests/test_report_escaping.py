@@ -82,8 +82,7 @@ def poisoned_site(tmp_path_factory) -> Site:
     for md in list((art / "prose").glob("*.md")) + list((art / "pages").glob("*.md")):
         md.write_text(md.read_text(encoding="utf-8") + f"\n\n{SCRIPT} {IMG} {LINK}\n", encoding="utf-8")
     out = art.parent / "site"
-    rc, stdout, stderr = run_cli(main, ["report", "--article", str(art), "--output", str(out), "--no-progress",
-                                        "-p", "placebo_draws", "20"])
+    rc, stdout, stderr = run_cli(main, ["report", "--article", str(art), "--output", str(out), "--no-progress"])
     return Site(out, rc, stdout, stderr)
 
 

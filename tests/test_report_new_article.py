@@ -59,8 +59,7 @@ def second_article_site(tmp_path_factory):
 
     art = Path(__file__).resolve().parent / "fixtures" / "articles" / "chips-and-tariffs"
     out = tmp_path_factory.mktemp("second_article") / "site"
-    rc, stdout, stderr = run_cli(main, ["report", "--article", str(art), "--output", str(out), "--no-progress",
-                                        "-p", "placebo_draws", "100"])
+    rc, stdout, stderr = run_cli(main, ["report", "--article", str(art), "--output", str(out), "--no-progress"])
     return art, Site(out, rc, stdout, stderr)
 
 
