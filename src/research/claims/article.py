@@ -128,6 +128,7 @@ class Article:
     prose : claim id -> its bespoke prose (``prose/<id>.md``, markdown), read when loading.
     fingerprint : sha256 of every file the article was loaded from (names and bytes): the
         article's identity in caches.
+    files : the names of the files it was loaded from (relative to ``path``, sorted).
     warnings : non-fatal problems found while loading.
     """
 
@@ -154,6 +155,7 @@ class Article:
     robustness: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     prose: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     fingerprint: str = ""
+    files: tuple[str, ...] = ()
     warnings: tuple[Problem, ...] = field(default=())
 
     def __repr__(self) -> str:
@@ -515,7 +517,7 @@ def inspect_article(path: str | Path | None = None, *, tickers: Collection[str] 
         facts=facts, text=text, text_file=text_file, layout=layout,
         press_aliases=MappingProxyType(dict(meta.get("press_aliases", {}))),
         robustness=MappingProxyType(dict(meta.get("robustness", {}))),
-        prose=MappingProxyType(prose), fingerprint=reads.fingerprint(),
+        prose=MappingProxyType(prose), fingerprint=reads.fingerprint(), files=tuple(sorted(reads.digests)),
         warnings=tuple(p for p in problems if p.severity != "error"),
     )
     return art, problems
@@ -534,12 +536,39 @@ def load_article(path: str | Path | None = None, *, check_tickers: bool = True) 
     ClaimError
         Any error in any file: the message lists every problem with file, line, claim and fix.
     """
+    d = Path(path).expanduser().resolve() if path is not None else paths.default_article_dir()
+    key = (d, check_tickers)
+    hit = _LOADED.get(key)
+    if hit is not None and hit[0] == _unchanged_key(hit[1]):
+        return hit[1]
     art, problems = inspect_article(path, tickers=True if check_tickers else None)
+    if art is not None:
+        _LOADED[key] = (_unchanged_key(art), art)
     if art is None:
         errors = [p for p in problems if p.severity == "error"]
         d = Path(path) if path is not None else paths.default_article_dir()
         raise ClaimError(f"article {d} has {len(errors)} error(s):\n{format_problems(errors)}")
     return art
+
+
+#: Articles loaded in this process: (directory, check_tickers) -> (content key, Article).
+#: A report run loads its article in several places (the portfolio, each page's parameter
+#: check, the pre-flight); the content key makes every later load a few small reads.
+_LOADED: dict[tuple[Path, bool], tuple[tuple, Article]] = {}
+
+
+def _unchanged_key(art: Article) -> tuple:
+    """What must be unchanged for ``art`` to still be the article in its directory: the
+    digest of every file it was read from (read again, through the sandbox), the prose
+    files present and whether the follow-up intro exists. Content, not modification times."""
+    reads = _Reads(art.path)
+    for name in art.files:
+        reads.record(name, sandbox.CSV_LIMIT if name in (EVENTS_FILE, FACTS_FILE) else sandbox.TEXT_LIMIT)
+    try:
+        prose = tuple(sorted(e.name for e in os.scandir(art.path / PROSE_DIR)))
+    except OSError:
+        prose = ()
+    return reads.fingerprint(), prose, sandbox.exists(art.path, FOLLOWUP_INTRO)
 
 
 def _article(path: Path | str | None) -> Article:
