@@ -67,13 +67,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from research.eventstudy.pipeline import PanelSums, align_matrices, estimate, screen
-from research.eventstudy.spec import EventStudySpec
+from research.eventstudy.spec import STANDARDIZE, EventStudySpec
 
 __all__ = ["GarchFit", "Standardized", "fit_garch", "backcast", "filter_variance", "standardize",
            "standardized_car", "span_spec", "MIN_OBS", "SCALE", "MAX_PERSISTENCE", "STANDARDIZE"]
 
-#: ``EventStudySpec.standardize`` values.
-STANDARDIZE: tuple[str, ...] = ("garch",)
 #: Fewest finite estimation-window ARs for a GARCH fit (else ``fallback:few_obs``).
 MIN_OBS = 100
 #: ARs are fitted in percent (arch's optimiser is tuned for that scale).
