@@ -176,8 +176,9 @@ def _standardized(pan: StudyPanel, ok: np.ndarray, spec: EventStudySpec) -> _gar
     part = _garch.standardize(pan.y, pan.x, pan.col[idx], pan.pos0[idx], spec, pan.rf, sums=pan.sums)
     span = part.sigma.shape[1]
     full = _garch.Standardized(np.zeros(n, bool), np.full((n, w), np.nan), np.full((n, span), np.nan),
-                               np.full((n, 3), np.nan), np.full(n, "", dtype=object))
-    for name in ("ok", "scar", "sigma", "params", "vol_model"):
+                               np.full((n, spec.estimation.length), np.nan), np.full((n, 3), np.nan),
+                               np.full(n, "", dtype=object))
+    for name in ("ok", "scar", "sigma", "sigma_est", "params", "vol_model"):
         getattr(full, name)[idx] = getattr(part, name)
     return full
 
