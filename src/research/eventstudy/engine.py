@@ -140,6 +140,11 @@ def run_event_study(
     Returns
     -------
     EventStudyResult
+        With ``spec.standardize="garch"`` also ``car["scar"]`` (the GARCH-standardized
+        CAR, :mod:`research.eventstudy.garch`), ``car``/``events`` ``vol_model`` and
+        ``events`` ``garch_omega, garch_alpha, garch_beta``; the placebo then compares
+        SCARs (its frame's ``statistic`` is ``"garch_scar"``). The GARCH fits run in
+        process after the chunks (one per estimated event).
 
     Raises
     ------
