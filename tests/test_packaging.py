@@ -28,12 +28,16 @@ def _pyproject_names() -> set[str]:
     return {_name(r) for r in reqs}
 
 
+#: conda-forge names that differ from the PyPI name of the same package
+CONDA_NAMES = {"arch-py": "arch"}
+
+
 def _environment_names() -> set[str]:
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     names = set()
     for dep in env["dependencies"]:
         if isinstance(dep, str):
-            names.add(_name(dep))
+            names.add(CONDA_NAMES.get(_name(dep), _name(dep)))
     return names - {"python", "pip"}
 
 

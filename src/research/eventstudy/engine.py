@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from research.errors import EventStudyError, SpecificationError, UnknownTickerError
+from research.eventstudy import garch as _garch
 from research.eventstudy import placebo as _placebo
 from research.eventstudy import stats as _stats
 from research.eventstudy.chunks import (
@@ -139,6 +140,11 @@ def run_event_study(
     Returns
     -------
     EventStudyResult
+        With ``spec.standardize="garch"`` also ``car["scar"]`` (the GARCH-standardized
+        CAR, :mod:`research.eventstudy.garch`), ``car``/``events`` ``vol_model`` and
+        ``events`` ``garch_omega, garch_alpha, garch_beta``; the placebo then compares
+        SCARs (its frame's ``statistic`` is ``"garch_scar"``). The GARCH fits run in
+        process after the chunks (one per estimated event).
 
     Raises
     ------
@@ -151,17 +157,48 @@ def run_event_study(
     ev = prepare_events(events)
     pan = _panel(ev, spec, returns, volume, source)
     ok, reasons, per, agg, tests_df, notes = _estimate_all(ev, pan, spec, tests, chunk_size, client)
+    std = _standardized(pan, ok, spec) if spec.standardize is not None else None
     placebo_frame = None
     p_placebo = np.full((len(ev), len(spec.windows)), np.nan)
     if ok.any() and (placebo_method == "exact" or placebo_draws):
         placebo_frame, p_placebo, pl_notes = _run_placebo(
-            ev, pan, ok, per["t_stat"], spec, placebo_method, int(placebo_draws), int(seed),
-            placebo_exclude, placebo_min_gap, placebo_until, client)
+            ev, pan, ok, per["t_stat"] if std is None else std.scar, spec, placebo_method,
+            int(placebo_draws), int(seed), placebo_exclude, placebo_min_gap, placebo_until, client,
+            params=None if std is None else std.params)
         notes.extend(pl_notes)
     vol_df = None
     if pan.volume is not None and volume is not False:
         vol_df = abnormal_volume_panel(ev, pan.volume, spec, client=client)
-    return _result(ev, spec, ok, reasons, per, agg, tests_df, p_placebo, placebo_frame, vol_df, notes)
+    res = _result(ev, spec, ok, reasons, per, agg, tests_df, p_placebo, placebo_frame, vol_df, notes)
+    return res if std is None else _with_standardized(res, std, len(spec.windows))
+
+
+def _standardized(pan: StudyPanel, ok: np.ndarray, spec: EventStudySpec) -> _garch.Standardized:
+    """The estimated events' GARCH-standardized CARs (:func:`research.eventstudy.garch.standardize`),
+    in process on the whole panel (one fit per event), as (N, ...) arrays."""
+    n, w = len(ok), len(spec.windows)
+    idx = np.flatnonzero(ok)
+    part = _garch.standardize(pan.y, pan.x, pan.col[idx], pan.pos0[idx], spec, pan.rf, sums=pan.sums)
+    span = part.sigma.shape[1]
+    full = _garch.Standardized(np.zeros(n, bool), np.full((n, w), np.nan), np.full((n, span), np.nan),
+                               np.full((n, spec.estimation.length), np.nan), np.full((n, 3), np.nan),
+                               np.full(n, "", dtype=object))
+    for name in ("ok", "scar", "sigma", "sigma_est", "params", "vol_model"):
+        getattr(full, name)[idx] = getattr(part, name)
+    return full
+
+
+def _with_standardized(res: EventStudyResult, std: _garch.Standardized, w: int) -> EventStudyResult:
+    """The result with the standardized statistics: ``car["scar"]`` per event x window,
+    ``events`` ``vol_model`` and ``garch_omega/alpha/beta`` per event."""
+    car = res.car.copy()
+    car["scar"] = std.scar.ravel()
+    car["vol_model"] = pd.array(np.repeat(std.vol_model, w).astype(str), dtype="str")
+    events = res.events.copy()
+    events["vol_model"] = pd.array(std.vol_model.astype(str), dtype="str")
+    for j, name in enumerate(("omega", "alpha", "beta")):
+        events[f"garch_{name}"] = std.params[:, j]
+    return dataclasses.replace(res, car=car, events=events)
 
 
 def _estimate_all(ev: pd.DataFrame, pan: StudyPanel, spec: EventStudySpec, tests: Any,
@@ -316,18 +353,20 @@ def _tests_table(estimated: bool, n_agg: int, make_inp: Any, bhar: np.ndarray,
 
 def _run_placebo(ev: pd.DataFrame, pan: StudyPanel, ok: np.ndarray, t_stat: np.ndarray, spec: EventStudySpec,
                  method: str, draws: int, seed: int, exclude: Any, min_gap: int | None,
-                 until: object, client: Any = None) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+                 until: object, client: Any = None, *,
+                 params: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
     notes: list[str] = []
     col = np.maximum(pan.col, 0)
     if method == "exact":
         frame = _placebo.exact_placebo(
             ev["event_id"].to_numpy(), pan.pos0, col, ok, t_stat, pan.y, pan.x, spec,
             index=pan.returns.index, columns=pan.returns.columns, exclude=exclude,
-            min_gap=min_gap, until=until, rf=pan.rf, client=client)
+            min_gap=min_gap, until=until, rf=pan.rf, client=client, params=params)
         p = frame["p_placebo"].to_numpy().reshape(len(ev), len(spec.windows))
         return frame, p, notes
     frame, p = _placebo.placebo_pvalues(ev, pan.pos0, col, ok, t_stat, pan.y, pan.x, spec,
-                                        n_draws=draws, seed=seed, rf=pan.rf, client=client)
+                                        n_draws=draws, seed=seed, rf=pan.rf, client=client,
+                                        params=params)
     few = frame.drop_duplicates("event_id")
     few = few[(few["n_draws"] > 0) & (few["n_candidates"] < _placebo.MIN_CANDIDATES)]
     if not few.empty:

@@ -54,6 +54,19 @@ Determinism: the draws of an event come from
 ticker and day 0 give identical draws whatever the other events or their order (and two
 article events on the same stock and day get the same p-value).
 
+Volatility-aware placebo (``EventStudySpec(standardize="garch")``)
+-------------------------------------------------------------------
+With ``params`` (the events' GARCH(1,1) parameters from
+:func:`research.eventstudy.garch.standardize`) both placebos compare the
+GARCH-standardized CAR instead of the CAR t: ``t_actual`` holds the event's SCAR and
+every pseudo date's statistic is its own SCAR -- its own estimation window, expected-
+return fit and AR path, the conditional variance filtered through returns before each
+day -- with the parameters of the real event it is compared with (so pseudo dates are
+shared by the events of one ticker only when their parameters agree). The frames then
+carry ``statistic = "garch_scar"``; ``size_t_05`` and ``t_crit_*`` refer to that
+statistic. Without ``params`` and with ``standardize="garch"`` in the spec, each pseudo
+date would be fitted on its own (a fit per date: correct, but slow).
+
 References
 ----------
 North, B. V., Curtis, D. and Sham, P. C. (2002). A note on the calculation of empirical
@@ -73,6 +86,7 @@ import pandas as pd
 
 from research.errors import SpecificationError
 from research.eventstudy.chunks import chunk_bounds, run_chunks, share
+from research.eventstudy.garch import standardize
 from research.eventstudy.pipeline import (
     PanelSums,
     align_matrices,
@@ -155,6 +169,7 @@ def placebo_pvalues(
     buffer: int | None = None,
     chunk: int = EVENT_CHUNK,
     client: Any = None,
+    params: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Placebo p-values of the CAR t-statistic for every event x window.
 
@@ -177,6 +192,8 @@ def placebo_pvalues(
     client : dask.distributed.Client, optional
         Compute the pseudo statistics of every candidate date of the events' tickers up
         front as Dask tasks (:func:`pseudo_statistics`); the p-values are the same.
+    params : (N, 3) GARCH parameters of the events, optional: compare GARCH-standardized
+        CARs (``t_actual`` then holds the events' SCARs; see the module docstring).
 
     Returns
     -------
@@ -198,8 +215,7 @@ def placebo_pvalues(
     todo = np.flatnonzero(ok)
     # A pseudo event is fully determined by (ticker column, day-0 row): its statistics go
     # into a table over the estimated events' tickers, each computed once, when first drawn
-    used, slot = np.unique(col[todo], return_inverse=True)
-    slot = slot.ravel()
+    used, slot, slot_par = _slots(col[todo], None if params is None else np.asarray(params, float)[todo])
     d_rows = y_panel.shape[0]
     table = np.full((d_rows, used.size, w), np.nan)
     done = np.zeros((d_rows, used.size), dtype=bool)
@@ -210,7 +226,7 @@ def placebo_pvalues(
         r_all = np.concatenate(cands)
         s_all = np.repeat(np.arange(used.size), [c.size for c in cands])
         table[r_all, s_all] = pseudo_statistics(y_panel, x_panel, used[s_all], r_all, spec, rf,
-                                                sums=sums, client=client)
+                                                sums=sums, client=client, params=_take(slot_par, s_all))
         done[r_all, s_all] = True
     n_cand = np.zeros(n, dtype=np.int64)
     p = np.full((n, w), np.nan)
@@ -229,7 +245,8 @@ def placebo_pvalues(
         new = np.unique((rows * used.size + cols)[(draws >= 0) & ~done[rows, cols]])
         if new.size:
             r_new, s_new = new // used.size, new % used.size
-            table[r_new, s_new] = pseudo_statistics(y_panel, x_panel, used[s_new], r_new, spec, rf, sums=sums)
+            table[r_new, s_new] = pseudo_statistics(y_panel, x_panel, used[s_new], r_new, spec, rf, sums=sums,
+                                                    params=_take(slot_par, s_new))
             done[r_new, s_new] = True
         nv[ev_idx], ne[ev_idx], p[ev_idx] = exceedances(
             np.where((draws >= 0)[:, :, None], table[rows, cols], np.nan), t_actual[ev_idx])
@@ -246,7 +263,31 @@ def placebo_pvalues(
         "p_floor": np.where(nv.ravel() > 0, 1.0 / (1.0 + nv.ravel()), np.nan),
         "method": pd.array(["resample"] * (n * w), dtype="str"),
     })
-    return frame, p
+    return _label(frame, params), p
+
+
+def _slots(cols: np.ndarray, params: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The pseudo-statistics table's slots: one per ticker column (plain statistics), or
+    per (ticker column, GARCH parameters) when ``params`` (n, 3) are given. Returns the
+    slots' columns, each event's slot and the slots' parameters (or None)."""
+    if params is None:
+        used, slot = np.unique(cols, return_inverse=True)
+        return used, slot.ravel(), None
+    key = np.column_stack([cols.astype(float), np.nan_to_num(params, nan=-1.0)])
+    uniq, slot = np.unique(key, axis=0, return_inverse=True)
+    par = np.where(uniq[:, 1:] == -1.0, np.nan, uniq[:, 1:])
+    return uniq[:, 0].astype(np.int64), slot.ravel(), par
+
+
+def _take(a: np.ndarray | None, idx: np.ndarray) -> np.ndarray | None:
+    return None if a is None else a[idx]
+
+
+def _label(frame: pd.DataFrame, params: np.ndarray | None) -> pd.DataFrame:
+    """Name the compared statistic in the frame when it is not the plain CAR t."""
+    if params is not None:
+        frame["statistic"] = pd.array(["garch_scar"] * len(frame), dtype="str")
+    return frame
 
 
 def exceedances(t_pseudo: np.ndarray, t_actual: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -274,13 +315,16 @@ def exceedances(t_pseudo: np.ndarray, t_actual: np.ndarray) -> tuple[np.ndarray,
 
 def pseudo_statistics(y_panel: np.ndarray, x_panel: np.ndarray | None, col: np.ndarray, pos0: np.ndarray,
                       spec: EventStudySpec, rf: np.ndarray | None = None, *, chunk: int = _CHUNK,
-                      sums: PanelSums | None = None, client: Any = None) -> np.ndarray:
+                      sums: PanelSums | None = None, client: Any = None,
+                      params: np.ndarray | None = None) -> np.ndarray:
     """(N, W) CAR t-statistics of pseudo-events (ticker column, day-0 row) through the
     pipeline, in chunks of ``chunk`` events; NaN where a pseudo-event cannot be
     estimated or a window is incomplete. ``sums``: the panel's
     :func:`~research.eventstudy.pipeline.market_sums` when the caller has them.
     ``client``: a ``dask.distributed.Client``; the panel is scattered once and each
-    chunk is a task (:func:`research.eventstudy.chunks.run_chunks`), same numbers."""
+    chunk is a task (:func:`research.eventstudy.chunks.run_chunks`), same numbers.
+    ``params``: (N, 3) GARCH parameters per pseudo-event: their GARCH-standardized CARs
+    (:func:`research.eventstudy.garch.standardize`) instead of the CAR t."""
     w = len(spec.windows)
     out = np.full((len(pos0), w), np.nan)
     if not len(pos0):
@@ -289,8 +333,10 @@ def pseudo_statistics(y_panel: np.ndarray, x_panel: np.ndarray | None, col: np.n
         sums = market_sums(y_panel, x_panel, spec, rf)
     shared = share(PseudoPanel(y_panel, x_panel, rf, sums), client)
     bounds = chunk_bounds(len(pos0), chunk)
-    for (a, b), t in zip(bounds, run_chunks(pseudo_chunk, bounds, shared,
-                                            lambda a, b: (col[a:b], pos0[a:b], spec), client), strict=True):
+    def args(a: int, b: int) -> tuple:
+        return (col[a:b], pos0[a:b], spec) + (() if params is None else (params[a:b],))
+
+    for (a, b), t in zip(bounds, run_chunks(pseudo_chunk, bounds, shared, args, client), strict=True):
         out[a:b] = t
     return out
 
@@ -307,8 +353,13 @@ class PseudoPanel:
     sums: PanelSums | None
 
 
-def pseudo_chunk(pan: PseudoPanel, col: np.ndarray, pos0: np.ndarray, spec: EventStudySpec) -> np.ndarray:
-    """(n, W) CAR t-statistics of one chunk of pseudo-events (NaN where undefined)."""
+def pseudo_chunk(pan: PseudoPanel, col: np.ndarray, pos0: np.ndarray, spec: EventStudySpec,
+                 params: np.ndarray | None = None) -> np.ndarray:
+    """(n, W) CAR t-statistics of one chunk of pseudo-events (NaN where undefined); with
+    ``params`` (n, 3), or a spec with ``standardize="garch"``, their GARCH-standardized
+    CARs (:func:`research.eventstudy.garch.standardize`)."""
+    if params is not None or spec.standardize == "garch":
+        return standardize(pan.y, pan.x, col, pos0, spec, pan.rf, sums=pan.sums, params=params).scar
     out = np.full((len(pos0), len(spec.windows)), np.nan)
     al = align_matrices(pan.y, pan.x, col, pos0, spec, pan.rf, pan.sums)
     good, _ = screen(al, spec)
@@ -434,6 +485,7 @@ def exact_placebo(
     until: object = None,
     rf: np.ndarray | None = None,
     client: Any = None,
+    params: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Exact placebo p-values of the CAR t-statistic over every admissible pseudo date.
 
@@ -453,6 +505,8 @@ def exact_placebo(
         None uses all history.
     client : dask.distributed.Client, optional
         Compute the pseudo statistics as Dask tasks (:func:`pseudo_statistics`).
+    params : (N, 3) GARCH parameters of the events, optional: compare GARCH-standardized
+        CARs (``t_actual`` then holds the events' SCARs; see the module docstring).
 
     Returns
     -------
@@ -484,8 +538,12 @@ def exact_placebo(
     keys = list(cand)
     all_rows = np.concatenate([cand[c] for c in keys]) if keys else np.zeros(0, np.int64)
     all_cols = np.concatenate([np.full(cand[c].size, c) for c in keys]) if keys else np.zeros(0, np.int64)
-    t_all = pseudo_statistics(y_panel, x_panel, all_cols, all_rows, spec, rf, client=client)
-    offs = dict(zip(keys, np.cumsum([0] + [cand[c].size for c in keys])[:-1], strict=True))
+    if params is None:
+        t_all = pseudo_statistics(y_panel, x_panel, all_cols, all_rows, spec, rf, client=client)
+        offs = dict(zip(keys, np.cumsum([0] + [cand[c].size for c in keys])[:-1], strict=True))
+        stats_of = lambda i, c: t_all[offs[c]: offs[c] + cand[c].size]  # noqa: E731
+    else:
+        stats_of = _garch_stats(y_panel, x_panel, spec, rf, cand, np.asarray(params, float), client)
     n_cand = np.zeros(n, dtype=np.int64)
     n_valid = np.zeros((n, w), dtype=np.int64)
     n_exceed = np.zeros((n, w), dtype=np.int64)
@@ -494,7 +552,7 @@ def exact_placebo(
     for i in todo:
         c = int(col[i])
         rows = cand[c]
-        ts = t_all[offs[c]: offs[c] + rows.size]
+        ts = stats_of(i, c)
         keep = np.abs(rows - pos0[i]) >= max(gap, 1)  # never the event's own date
         tk = ts[keep]
         # each window counts the pseudo dates whose own window ends by the last usable row
@@ -510,7 +568,7 @@ def exact_placebo(
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.where(live, (1.0 + n_exceed) / (1.0 + n_valid), np.nan)
         floor = np.where(n_valid > 0, 1.0 / (1.0 + n_valid), np.nan)
-    return pd.DataFrame({
+    return _label(pd.DataFrame({
         "event_id": pd.array(np.repeat(np.asarray(event_ids).astype(str), w), dtype="str"),
         "window_start": np.tile([s for s, _ in spec.windows], n),
         "window_end": np.tile([e for _, e in spec.windows], n),
@@ -525,4 +583,21 @@ def exact_placebo(
         # the plain t-test's real size on this ticker: share of its pseudo dates with |t| > 1.96
         "size_t_05": np.where(n_valid > 0, n_size / np.maximum(n_valid, 1), np.nan).ravel(),
         **{f"t_crit_{round(a * 100):02d}": crit[:, :, k].ravel() for k, a in enumerate(CRITICAL_LEVELS)},
-    })
+    }), params)
+
+
+def _garch_stats(y_panel: np.ndarray, x_panel: np.ndarray | None, spec: EventStudySpec,
+                 rf: np.ndarray | None, cand: dict[int, np.ndarray], params: np.ndarray, client: Any):
+    """``stats_of(i, c)``: the GARCH-standardized CARs of ticker ``c``'s admissible rows
+    with event ``i``'s parameters, computed once per (ticker, parameters)."""
+    memo: dict[tuple, np.ndarray] = {}
+    sums = market_sums(y_panel, x_panel, spec, rf)
+
+    def stats_of(i: int, c: int) -> np.ndarray:
+        key = (c, *np.nan_to_num(params[i], nan=-1.0).tolist())
+        if key not in memo:
+            rows = cand[c]
+            memo[key] = pseudo_statistics(y_panel, x_panel, np.full(rows.size, c), rows, spec, rf, sums=sums,
+                                          client=client, params=np.broadcast_to(params[i], (rows.size, 3)))
+        return memo[key]
+    return stats_of

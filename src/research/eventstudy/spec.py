@@ -19,9 +19,11 @@ import pandas as pd
 from research.errors import SpecificationError
 from research.eventstudy.models import MODELS, ExpectedReturnModel, get_model
 
-__all__ = ["EstimationWindow", "EventStudySpec", "MODELS", "RETURN_TYPES", "CONVENTIONS"]
+__all__ = ["EstimationWindow", "EventStudySpec", "MODELS", "RETURN_TYPES", "CONVENTIONS", "STANDARDIZE"]
 
 RETURN_TYPES: tuple[str, ...] = ("simple", "log")
+#: ``EventStudySpec.standardize`` values (see :mod:`research.eventstudy.garch`).
+STANDARDIZE: tuple[str, ...] = ("garch",)
 CONVENTIONS: tuple[str, ...] = ("textbook", "estudy2")
 
 
@@ -137,6 +139,11 @@ class EventStudySpec:
     convention : {"textbook", "estudy2"}, default "textbook"
         Variance conventions passed to :mod:`research.eventstudy.models` /
         :mod:`research.eventstudy.stats` (estudy2 reproduces the R package's numbers).
+    standardize : {None, "garch"}, default None
+        Opt-in volatility-aware statistic. ``"garch"``: every event also gets the
+        GARCH(1,1)-standardized CAR (``result.car["scar"]``; Savickas 2003, see
+        :mod:`research.eventstudy.garch`), and the placebo compares that statistic
+        instead of the CAR t. None: today's statistics only.
     """
 
     estimation: EstimationWindow = field(default_factory=EstimationWindow)
@@ -146,6 +153,7 @@ class EventStudySpec:
     return_type: str = "simple"
     factors: pd.DataFrame | None = field(default=None, compare=False, repr=False)
     convention: str = "textbook"
+    standardize: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.estimation, EstimationWindow):
@@ -182,6 +190,11 @@ class EventStudySpec:
             raise SpecificationError(
                 "convention='estudy2' is defined for the single-index models only; use "
                 f"convention='textbook' with model={self.model!r}"
+            )
+        if self.standardize is not None and self.standardize not in STANDARDIZE:
+            raise SpecificationError(
+                f"unknown standardize {self.standardize!r}; choose None (plain statistics) or "
+                f"{', '.join(repr(s) for s in STANDARDIZE)}"
             )
         if not isinstance(self.market, str) or not self.market:
             raise SpecificationError(f"market must be a ticker string such as 'SPY', got {self.market!r}")
@@ -240,4 +253,6 @@ class EventStudySpec:
             "windows": [list(w) for w in self.windows],
             "factors": list(self.factor_columns) or None,
             "convention": self.convention,
+            # only when asked for: descriptions of plain studies stay as they were
+            **({"standardize": self.standardize} if self.standardize is not None else {}),
         }
