@@ -1,0 +1,94 @@
+"""The numbers of claims.json before and after the evaluation refactor (issue 20).
+
+``tests/fixtures/golden/`` holds the ``claims.json`` of two full ``research report`` runs
+made before any of issue 20's changes (the shipped article, and the test article
+``tests/fixtures/articles/chips-and-tariffs``). Every claim is evaluated here afresh with the
+parameters its page published it with, and its claims.json element must equal the recorded
+one -- every number, note, key and evidence row -- except where :data:`INTENDED` lists a
+deliberate change with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from research.claims import EvalParams, evaluate_all, load_article
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = ROOT / "tests" / "fixtures" / "golden"
+ARTICLES = {
+    "shipped": (None, GOLDEN / "shipped-claims.json"),
+    "chips": (ROOT / "tests" / "fixtures" / "articles" / "chips-and-tariffs", GOLDEN / "chips-claims.json"),
+}
+
+
+def _drop_note(prefix: str) -> Callable[[dict], dict]:
+    def change(rec: dict) -> dict:
+        return {**rec, "notes": [n for n in rec["notes"] if not n.startswith(prefix)]}
+    return change
+
+
+#: (article, claim id) -> (what changes in the recorded element, why). Empty until a step of
+#: issue 20 changes a number or a sentence on purpose.
+INTENDED: dict[tuple[str, str], tuple[Callable[[dict], dict], str]] = {}
+
+
+def _golden(name: str) -> list[dict]:
+    return json.loads(ARTICLES[name][1].read_text(encoding="utf-8"))
+
+
+def _fresh(name: str) -> dict[str, dict]:
+    """claim id -> a fresh claims.json element, each claim evaluated with the parameters
+    recorded for it (claims of one page share their parameters and their family)."""
+    art = load_article(ARTICLES[name][0])
+    groups: dict[str, list[str]] = {}
+    for rec in _golden(name):
+        groups.setdefault(json.dumps(rec["parameters"], sort_keys=True), []).append(rec["claim_id"])
+    out = {}
+    for params, ids in groups.items():
+        for v in evaluate_all(EvalParams.from_mapping(json.loads(params)), ids, article=art, robustness=True):
+            out[v.claim_id] = json.loads(v.to_json())
+    return out
+
+
+@pytest.fixture(scope="module", params=sorted(ARTICLES))
+def article(request):
+    return request.param, _golden(request.param), _fresh(request.param)
+
+
+def test_the_golden_files_hold_every_claim_with_its_page():
+    shipped, chips = _golden("shipped"), _golden("chips")
+    assert [r["claim_id"] for r in shipped] == [f"C{i}" for i in range(1, 16)]
+    assert len(chips) == 6 and all(r["page"] for r in shipped + chips)
+    assert sum(len(r["evidence"]) for r in shipped) > 300
+
+
+def test_every_claim_is_identical_except_the_intended_changes(article):
+    name, golden, fresh = article
+    assert [r["claim_id"] for r in golden] == list(fresh)
+    diffs = []
+    for rec in golden:
+        cid = rec["claim_id"]
+        before = {k: v for k, v in rec.items() if k != "page"}
+        change = INTENDED.get((name, cid))
+        if change is not None:
+            before = change[0](before)
+        after = fresh[cid]
+        for key in sorted(set(before) | set(after)):
+            if before.get(key, "<absent>") != after.get(key, "<absent>"):
+                diffs.append(f"{cid}.{key}: {before.get(key, '<absent>')!r:.300} -> {after.get(key, '<absent>')!r:.300}")
+    assert not diffs, "\n".join(diffs)
+
+
+def test_every_intended_change_is_still_needed(article):
+    """An entry of INTENDED that no longer changes anything is stale: remove it."""
+    name, golden, fresh = article
+    for rec in golden:
+        change = INTENDED.get((name, rec["claim_id"]))
+        if change is not None:
+            before = {k: v for k, v in rec.items() if k != "page"}
+            assert change[0](before) != before, f"{rec['claim_id']}: {change[1]}"
