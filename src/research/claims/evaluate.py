@@ -42,12 +42,11 @@ from research.claims.notes import render_note
 from research.claims.params import EvalParams
 from research.claims.registry import Claim
 from research.claims.robustness import SpecificationGrid
-from research.claims.numeric import finite
 from research.claims.gridcache import cached_grid
-from research.claims.judge import capped_verdict, event_targets, fmt_p, judge_event_claim, rows_at
+from research.claims.judge import capped_verdict, event_targets, judge_event_claim, rows_at
 from research.claims.multiplicity import adjust_pvalues
 from research.claims.power import power_note
-from research.claims.studies import RUNUP_WINDOW, ClaimStudy, basket_label, day0_table, run_claim_study
+from research.claims.studies import RUNUP_WINDOW, ClaimStudy, day0_table, run_claim_study
 from research.claims.verdict import (
     CONFOUNDER_COLUMNS,
     EVIDENCE_COLUMNS,
@@ -59,6 +58,7 @@ from research.claims.verdict import (
     empty_evidence,
 )
 from research.errors import ClaimError, ParameterError
+from research.vocab import basket_id, finite, p_note as fmt_p
 
 __all__ = ["evaluate", "evaluate_all", "FACT_TO_VERDICT"]
 
@@ -96,7 +96,7 @@ def _confounders(claim: Claim, study: ClaimStudy, targets: list[tuple[str, str, 
     all_events = day0_table(article=article)
     tdf = pd.DataFrame([{"event_id": e, "ticker": t, "window_start": w[0], "window_end": w[1]}
                         for e, t, w in targets])
-    members = {basket_label(claim.basket): claim.basket_tickers} if claim.basket else {}
+    members = {basket_id(claim.basket): claim.basket_tickers} if claim.basket else {}
     conf = find_confounders(tdf, all_events, members=members, market_tickers=article.market_tickers)
     return conf, separation_notes(conf, all_events)
 
@@ -126,7 +126,7 @@ def _confounder_targets(claim: Claim, study: ClaimStudy) -> list[tuple[str, str,
     if not claim.basket:
         return [(e, t, w) for e, t in claim.event_ticker_pairs() if e in ok_events for w in windows(e)]
     # the basket row covers its members' news; tickers outside the basket are listed one by one
-    out = [(e, basket_label(claim.basket), w) for e in ok_events for w in windows(e)]
+    out = [(e, basket_id(claim.basket), w) for e in ok_events for w in windows(e)]
     out += [(e, t, w) for e, t in claim.event_ticker_pairs()
             if e in ok_events and t not in claim.basket_tickers for w in windows(e)]
     return out

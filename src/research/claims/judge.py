@@ -26,22 +26,15 @@ import pandas as pd
 
 from research.claims import rules as _rules
 from research.claims.multiplicity import PrimaryTest, primary_test
-from research.claims.numeric import finite
 from research.claims.params import EvalParams
 from research.claims.registry import Claim
-from research.claims.studies import ClaimStudy, basket_label
+from research.claims.studies import ClaimStudy
 from research.claims.verdict import PARTLY, SUPPORTED, empty_evidence
+from research.vocab import basket_id, finite, p_note as fmt_p
 
-__all__ = ["EventJudgement", "event_targets", "rows_at", "judge_event_claim", "capped_verdict", "fmt_p"]
+__all__ = ["EventJudgement", "event_targets", "rows_at", "judge_event_claim", "capped_verdict"]
 
 Target = tuple[str, str, tuple[int, int]]
-
-
-def fmt_p(x: Any) -> str:
-    """A p-value as printed in notes: 4 decimals, ``<0.0001`` below, ``n/a`` when missing."""
-    if not finite(x):
-        return "n/a"
-    return "<0.0001" if float(x) < 1e-4 else f"{float(x):.4f}"
 
 
 def rows_at(evidence: pd.DataFrame, pairs: list[Target], *, estimated_only: bool = True) -> pd.DataFrame:
@@ -92,7 +85,7 @@ def event_targets(claim: Claim, study: ClaimStudy, window: tuple[int, int] | Non
     ok_events = [e for e in claim.events if e in study.day0.index and e not in dict(study.excluded)]
     win = (lambda e: window) if window is not None else (lambda e: _auto_window(claim, study, e))
     if claim.rule.type == "basket_car":
-        label = basket_label(claim.basket)
+        label = basket_id(claim.basket)
         prim = [e for e in (claim.rule.primary_events or claim.events) if e in ok_events]  # type: ignore[attr-defined]
         return [(e, label, win(e)) for e in prim]
     return [(e, t, win(e)) for e, t in claim.event_ticker_pairs() if e in ok_events]
@@ -152,7 +145,7 @@ def _judge_basket(claim: Claim, study: ClaimStudy, params: EvalParams, rows: pd.
             d0 = study.day0.loc[e, "day0"]
             mret[e] = float(study.returns[params.market_proxy].get(d0, float("nan")))
     window = targets[0][2]
-    label = basket_label(claim.basket)
+    label = basket_id(claim.basket)
     ok_events = set(study.day0.index) - set(dict(study.excluded))
     conf_rows = rows_at(study.evidence, [(e, label, window) for e in rule.confounded_events  # type: ignore[attr-defined]
                                          if e in ok_events])

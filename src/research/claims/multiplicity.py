@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from research.claims.numeric import finite as _finite
 from research.claims.rules import joint_z
+from research.vocab import finite as _finite
 
 __all__ = ["PrimaryTest", "primary_test", "adjust_pvalues", "holm", "benjamini_hochberg"]
 

@@ -51,12 +51,12 @@ from scipy.stats import norm
 
 from research.claims.judge import capped_verdict, event_targets, judge_event_claim
 from research.claims.multiplicity import adjust_pvalues
-from research.claims.numeric import finite
 from research.claims.params import MODELS, EvalParams
 from research.claims.registry import Claim
-from research.claims.studies import SEP, ETF_FACTOR_TICKERS, ClaimPanel, basket_label, claim_panel, study_on_panel
-from research.claims.verdict import NOT_TESTABLE, to_jsonable
+from research.claims.studies import ETF_FACTOR_TICKERS, ClaimPanel, claim_panel, study_on_panel
+from research.claims.verdict import NOT_TESTABLE
 from research.errors import ParameterError
+from research.vocab import basket_id, engine_id, finite, to_jsonable
 
 __all__ = ["Specification", "SpecificationGrid", "Robustness", "run_grid", "PROXY_FREE_MODELS", "GRID_COLUMNS",
            "price_claims"]
@@ -360,9 +360,9 @@ def _rule_rows_only(claim: Claim, panel: ClaimPanel) -> ClaimPanel:
     members of a basket are evidence shown beside a verdict, not part of it."""
     ev = panel.events
     if claim.rule.type == "basket_car":
-        keep = ev["ticker"] == basket_label(claim.basket)
+        keep = ev["ticker"] == basket_id(claim.basket)
     else:
-        pairs = {f"{e}{SEP}{t}" for e, t in claim.event_ticker_pairs()}
+        pairs = {engine_id(e, t) for e, t in claim.event_ticker_pairs()}
         keep = ev["event_id"].isin(pairs)
     return replace(panel, events=ev[keep].reset_index(drop=True))
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from research.claims.verdict import NOT_SUPPORTED, NOT_TESTABLE, PARTLY, SUPPORTED
+from research.vocab import finite as _finite, p_note as _p, parse_series
 
 __all__ = [
     "Judgement", "Rule", "PriceRule", "BasketCarRule", "PairsCarRule", "RollingReturnRule",
@@ -239,13 +240,6 @@ class Judgement:
     headline: str = ""
 
 
-def _finite(x: Any) -> bool:
-    try:
-        return x is not None and math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
 def in_direction(value: Any, direction: str) -> bool:
     """True when ``value`` is finite and has the claimed sign (``any``: any finite value)."""
     if not _finite(value):
@@ -271,13 +265,6 @@ def row_significance(row: pd.Series | dict, alpha: float, tests: Sequence[str],
         "all_reject": ok and bool(avail) and len(rej) == len(avail),
         "any_reject": ok and bool(rej),
     }
-
-
-def _p(x: Any) -> str:
-    if not _finite(x):
-        return "n/a"
-    x = float(x)
-    return "<0.0001" if x < 1e-4 else f"{x:.4f}"
 
 
 def _describe(label: str, row: pd.Series | dict, window: tuple[int, int]) -> str:
@@ -397,7 +384,7 @@ def judge_basket(
         verdict = NOT_SUPPORTED
     verdict = _cap_for_missing(verdict, missing, n_total, reasons)
     r0 = recs[0]
-    headline = (f"{str(r0['ticker']).removeprefix('basket:')} basket CAR({window[0]:+d},{window[1]:+d}) "
+    headline = (f"{parse_series(r0['ticker'])[0]} basket CAR({window[0]:+d},{window[1]:+d}) "
                 f"on {_day(r0)}: {_short(r0, tests)}; claimed: {_WORD[direction]}")
     if confounded is not None and not confounded.empty:
         for r in confounded.to_dict(orient="records"):

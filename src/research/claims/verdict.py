@@ -17,19 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from research.vocab import (DECIMALS, FACT_VERDICTS, NOT_SUPPORTED, NOT_TESTABLE, PARTLY, SUPPORTED, VERDICTS,
+                            to_jsonable, verdict_style)
+
 __all__ = [
     "Verdict", "VERDICTS", "FACT_VERDICTS", "SUPPORTED", "PARTLY", "NOT_SUPPORTED", "NOT_TESTABLE",
     "EVIDENCE_COLUMNS", "CONFOUNDER_COLUMNS", "DECIMALS", "to_jsonable", "empty_evidence",
 ]
-
-SUPPORTED = "supported"
-PARTLY = "partly supported"
-NOT_SUPPORTED = "not supported"
-NOT_TESTABLE = "not testable with price data"
-VERDICTS: tuple[str, ...] = (SUPPORTED, PARTLY, NOT_SUPPORTED, NOT_TESTABLE)
-DECIMALS = 6
-#: Verdicts of a fact check (see :mod:`research.claims.factcheck`).
-FACT_VERDICTS: tuple[str, ...] = ("accurate", "partly wrong", "wrong", "unverified")
 
 #: Columns of a verdict's evidence table (one row per event x ticker-or-basket x window).
 #: ``car``/``bhar`` are simple-return units (0.1 = 10%); ``abnormal_volume`` is the day-0
@@ -51,42 +45,6 @@ def empty_evidence() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="float64") for c in EVIDENCE_COLUMNS}).astype(
         {"event_id": "str", "ticker": "str", "day0": "datetime64[ns]", "window_start": "int64",
          "window_end": "int64", "status": "str"})
-
-
-def to_jsonable(value: Any) -> Any:
-    """Convert numbers, timestamps, arrays and containers to strict-JSON values.
-
-    Floats are rounded to :data:`DECIMALS` decimals (``-0.0`` becomes ``0.0``); NaN/inf
-    become None; Timestamps become ISO dates (``YYYY-MM-DD``); tuples become lists.
-    """
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        f = float(value)
-        if not math.isfinite(f):
-            return None
-        r = round(f, DECIMALS)
-        return 0.0 if r == 0 else r
-    if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.strftime("%Y-%m-%d")
-    if value is pd.NaT:
-        return None
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray, pd.Index)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, pd.DataFrame):
-        return [to_jsonable(r) for r in value.to_dict(orient="records")]
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(value)
 
 
 def _sorted(obj: Any) -> Any:
@@ -125,9 +83,6 @@ def _fmt(v: Any) -> str:
     if isinstance(v, Mapping):
         return ", ".join(f"{k}: {_fmt(x)}" for k, x in v.items())
     return "" if v is None else str(v)
-
-
-_COLOURS = {SUPPORTED: "#1a7f37", PARTLY: "#b08800", NOT_SUPPORTED: "#cf222e", NOT_TESTABLE: "#57606a"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -291,11 +246,11 @@ class Verdict:
         return f"Verdict({self.claim_id}: {self.verdict!r}, evidence rows={len(self.evidence)})"
 
     def _repr_html_(self) -> str:
-        colour = _COLOURS[self.verdict]
+        style = verdict_style(self.verdict)
         parts = [
             f"<div class='verdict' id='verdict-{html.escape(self.claim_id)}'>",
             f"<h4>{html.escape(self.claim_id)}: {html.escape(self.title)}</h4>",
-            f"<p><strong>Verdict:</strong> <span style='background:{colour};color:white;"
+            f"<p><strong>Verdict:</strong> <span style='background:{style.background};color:{style.text};"
             f"padding:2px 8px;border-radius:4px'>{html.escape(self.verdict)}</span>"
             + (f" &nbsp; <strong>Fact check:</strong> {html.escape(self.fact_verdict)}" if self.fact_verdict else "")
             + "</p>",

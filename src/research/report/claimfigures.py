@@ -36,7 +36,7 @@ from matplotlib.figure import Figure
 
 from research.errors import FigureError
 from research.report import figures as F
-from research.report.claimview import pct
+from research.vocab import p_short, pct
 
 __all__ = ["ClaimFigure", "figure_html", "figures_for"]
 
@@ -65,14 +65,6 @@ def _rule_windows(v: Any) -> list[tuple[int, int]]:
     return [tuple(int(x) for x in w) for w in (wins or [])]
 
 
-def _fmt_p(p: Any) -> str:
-    try:
-        f = float(p)
-    except (TypeError, ValueError):
-        return "n/a"
-    if not np.isfinite(f):
-        return "n/a"
-    return "<0.001" if f < 0.001 else f"{f:.3f}"
 
 
 def _basket(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
@@ -96,7 +88,7 @@ def _basket(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]
         last_day = int(path.dropna().index.max())
         last = float(path.loc[last_day])
         title = (f"{nice}, {ename}: CAR({w[0]:+d},{w[1]:+d}) {pct(float(r['car']))} "
-                 f"(t-test p {_fmt_p(r['p_value'])}, placebo p {_fmt_p(r['p_placebo'])}); "
+                 f"(t-test p {p_short(r['p_value'])}, placebo p {p_short(r['p_placebo'])}); "
                  f"CAR({w[0]:+d},{last_day:+d}) {pct(last)}")
         same = ev[(ev["event_id"] == eid) & (ev["ticker"] == label) & (ev["window_start"] == w[0])]
         se_points = {key: {int(b): float(s) for b, s in zip(same["window_end"], same["car_se"], strict=True)}}
@@ -137,7 +129,7 @@ def _pairs(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
             last_day = int(path.dropna().index.max())
             last = float(path.loc[last_day])
             title = (f"{t}, {names.get(e, e)}: CAR({w[0]:+d},{w[1]:+d}) {pct(float(r['car']))} "
-                     f"(t-test p {_fmt_p(r['p_value'])}, placebo p {_fmt_p(r['p_placebo'])}); "
+                     f"(t-test p {p_short(r['p_value'])}, placebo p {p_short(r['p_placebo'])}); "
                      f"CAR({w[0]:+d},{last_day:+d}) {pct(last)}")
             same = v.evidence[(v.evidence["event_id"] == e) & (v.evidence["ticker"] == t)
                               & (v.evidence["window_start"] == w[0])]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from research.report import claimview as cv
+from research.vocab import pct_points
 
 __all__ = ["FOLLOWUP_PAGE", "PageView", "article_of", "evaluate_claims", "claim_block", "event_names", "followup_caveats", "followup_chart",
            "followup_summary", "followup_tables", "load_page", "overview_answer", "overview_heatmap",
@@ -243,8 +244,8 @@ def reported_moves(params: Any, article: Any = None, *, names: Mapping[str, str]
     rows = []
     for r in compared.to_dict(orient="records"):
         rows.append({"event": names.get(r["event_id"], r["event_id"]), "stock": r["ticker"],
-                     "reported": _pp(r.get("reported_pct")), "computed": _pp(r.get("computed_pct")),
-                     "difference": _pp(r.get("diff_pp"), unit=" pp"), "status": r.get("status"),
+                     "reported": pct_points(r.get("reported_pct")), "computed": pct_points(r.get("computed_pct")),
+                     "difference": pct_points(r.get("diff_pp"), unit=" pp"), "status": r.get("status"),
                      "hint": r.get("hint") or ""})
     head = "".join(f"<th>{cv.e(h)}</th>" for h in ("event", "stock", "reported", "computed", "difference",
                                                     "status", "hint"))
@@ -256,14 +257,6 @@ def reported_moves(params: Any, article: Any = None, *, names: Mapping[str, str]
     return ("<h2>Reported moves against the data</h2>"
             f"<details class='rp-details'><summary>{cv.e(sentence)}</summary>"
             f"<table class='rp-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></details>")
-
-
-def _pp(x: Any, unit: str = "%") -> str:
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return ""
-    return "" if f != f else f"{f:+.1f}{unit}"
 
 
 # --------------------------------------------------------------------------------------
