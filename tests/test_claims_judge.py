@@ -20,7 +20,8 @@ from research.claims.params import EvalParams
 from research.claims.registry import Claim
 from research.claims.rules import BasketCarRule, PairsCarRule
 from research.claims.studies import ClaimStudy
-from research.claims.verdict import EVIDENCE_COLUMNS, NOT_SUPPORTED, NOT_TESTABLE, PARTLY, SUPPORTED
+from research.claims.verdict import (EVIDENCE_COLUMNS, NOT_SUPPORTED, NOT_TESTABLE, PARTLY, SUPPORTED, Inference,
+                                     Multiplicity, PrimaryTest, ReasonKind)
 
 ALPHA = 0.05
 PARAMS = EvalParams(alpha=ALPHA, market_proxy="SPY", as_of="2025-10-15", seed=1)
@@ -153,26 +154,27 @@ def test_pairs_all_uses_the_stouffer_joint_placebo_as_primary_test():
 
 
 # ---- caps --------------------------------------------------------------------------------
-def _inference(test="exact placebo", p=0.01):
-    return {"test": test, "p_value": p}
+def _inference(test="exact placebo", p=0.01, holm=None, size=6):
+    prim = PrimaryTest(test, "hand-made", (0, 0), p)
+    return Inference(prim, None if holm is None else Multiplicity(holm, holm, size))
 
 
 def test_the_rule_cap_applies_first_and_says_so():
     c = _claim(BasketCarRule(text="r", max_verdict=PARTLY, max_verdict_reason="the facts are misstated"))
-    v, notes = capped_verdict(c, SUPPORTED, None, None, ALPHA)
-    assert v == PARTLY and len(notes) == 1 and "the facts are misstated" in notes[0]
-    assert capped_verdict(c, NOT_SUPPORTED, None, None, ALPHA) == (NOT_SUPPORTED, [])
+    v, notes = capped_verdict(c, SUPPORTED, None, ALPHA)
+    assert v == PARTLY and len(notes) == 1 and "the facts are misstated" in notes[0].text
+    assert notes[0].kind is ReasonKind.CAP
+    assert capped_verdict(c, NOT_SUPPORTED, None, ALPHA) == (NOT_SUPPORTED, [])
 
 
 def test_holm_decides_supported():
     c = _claim(PairsCarRule(text="r"))
-    ok = {"p_holm": 0.04, "family_size": 6}
-    assert capped_verdict(c, SUPPORTED, _inference(), ok, ALPHA) == (SUPPORTED, [])
-    v, notes = capped_verdict(c, SUPPORTED, _inference(), {"p_holm": 0.06, "family_size": 6}, ALPHA)
-    assert v == PARTLY and "Holm" in notes[0] and "6 claims" in notes[0] and "0.0600" in notes[0]
+    assert capped_verdict(c, SUPPORTED, _inference(holm=0.04), ALPHA) == (SUPPORTED, [])
+    v, notes = capped_verdict(c, SUPPORTED, _inference(holm=0.06), ALPHA)
+    assert v == PARTLY and "Holm" in notes[0].text and "6 claims" in notes[0].text and "0.0600" in notes[0].text
 
 
 def test_a_verdict_on_the_plain_t_alone_is_capped():
     c = _claim(PairsCarRule(text="r"))
-    v, notes = capped_verdict(c, SUPPORTED, _inference("parametric t"), {"p_holm": 0.01, "family_size": 2}, ALPHA)
-    assert v == PARTLY and "plain t-test" in notes[0]
+    v, notes = capped_verdict(c, SUPPORTED, _inference("parametric t", holm=0.01, size=2), ALPHA)
+    assert v == PARTLY and "plain t-test" in notes[0].text

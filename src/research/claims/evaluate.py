@@ -37,7 +37,7 @@ from research.claims import rally as _rally
 from research.claims import rules as _rules
 from research.claims.article import Article, load_article
 from research.claims.confounding import find_confounders, separation_notes
-from research.claims.factcheck import FactCheckResult, check_facts
+from research.claims.factcheck import check_facts
 from research.claims.notes import render_note
 from research.claims.params import EvalParams
 from research.claims.registry import Claim
@@ -54,6 +54,14 @@ from research.claims.verdict import (
     NOT_TESTABLE,
     PARTLY,
     SUPPORTED,
+    EvaluationSpec,
+    FactCheck,
+    FigureData,
+    Inference,
+    KeyNumbers,
+    Multiplicity,
+    Reason,
+    ReasonKind,
     Verdict,
     empty_evidence,
 )
@@ -101,12 +109,21 @@ def _confounders(claim: Claim, study: ClaimStudy, targets: list[tuple[str, str, 
     return conf, separation_notes(conf, all_events)
 
 
-def _base_notes(claim: Claim, base: EvalParams, params: EvalParams, article: Article) -> list[str]:
+def _reasons(kind: ReasonKind, texts: Any) -> list[Reason]:
+    return [Reason(kind, t) for t in texts]
+
+
+def _rule_reasons(texts: Any) -> list[Reason]:
+    """A rule's reasons as published: ``Rule check: <reason>``."""
+    return [Reason(ReasonKind.RULE, f"Rule check: {t}") for t in texts]
+
+
+def _base_notes(claim: Claim, base: EvalParams, params: EvalParams, article: Article) -> list[Reason]:
     facts = article.facts_by_id()
-    notes = [render_note(n, facts) for n in claim.notes]
+    notes = _reasons(ReasonKind.CLAIM_NOTE, [render_note(n, facts) for n in claim.notes])
     if claim.spec:
-        notes.append("specification: the claim overrides " + ", ".join(
-            f"{k}={getattr(params, k)!r} (parameter: {getattr(base, k)!r})" for k in claim.spec) + ".")
+        notes.append(Reason(ReasonKind.SPEC_OVERRIDE, "specification: the claim overrides " + ", ".join(
+            f"{k}={getattr(params, k)!r} (parameter: {getattr(base, k)!r})" for k in claim.spec) + "."))
     return notes
 
 
@@ -132,74 +149,80 @@ def _confounder_targets(claim: Claim, study: ClaimStudy) -> list[tuple[str, str,
     return out
 
 
-def _spec(params: EvalParams, claim: Claim, windows: list[tuple[int, int]]) -> dict[str, Any]:
-    return {
-        "model": params.model, "market_proxy": params.market_proxy,
-        "estimation_length": params.estimation_length, "estimation_end": params.estimation_end,
-        "min_estimation_obs": params.min_estimation_obs, "as_of": params.as_of, "seed": params.seed,
-        "alpha": params.alpha, "rule_windows": [list(w) for w in windows], "overrides": sorted(claim.spec),
-    }
+def _spec(params: EvalParams, claim: Claim, windows: list[tuple[int, int]]) -> EvaluationSpec:
+    return EvaluationSpec(
+        model=params.model, market_proxy=params.market_proxy, estimation_length=params.estimation_length,
+        estimation_end=params.estimation_end, min_estimation_obs=params.min_estimation_obs, as_of=params.as_of,
+        seed=params.seed, alpha=params.alpha, rule_windows=tuple(tuple(int(x) for x in w) for w in windows),
+        overrides=tuple(sorted(claim.spec)))
+
+
+def _unique(reasons: list[Reason]) -> tuple[Reason, ...]:
+    """Reasons with a repeated sentence kept once (first)."""
+    return tuple({r.text: r for r in reversed(reasons)}[t] for t in dict.fromkeys(r.text for r in reasons))
 
 
 def _verdict(claim: Claim, params: EvalParams, verdict: str, evidence: pd.DataFrame, key: dict[str, Any],
-             notes: list[str], conf: pd.DataFrame, data_source: str, details: dict[str, Any], *,
+             notes: list[Reason], conf: pd.DataFrame, data_source: str, figures: FigureData, *,
              headline: str = "", windows: list[tuple[int, int]] | None = None,
-             facts: FactCheckResult | None = None) -> Verdict:
+             facts: FactCheck | None = None) -> Verdict:
     ev = evidence.reset_index(drop=True)
     extra = [c for c in ev.columns if c not in EVIDENCE_COLUMNS]
     ev = ev.reindex(columns=list(EVIDENCE_COLUMNS) + extra)
-    verdict, cap = capped_verdict(claim, verdict, None, None, params.alpha)
+    verdict, cap = capped_verdict(claim, verdict, None, params.alpha)
     notes = cap + list(notes)
     text = claim.rule.text
     if claim.rule.type == "not_testable":
         text = f"{claim.rule.text} Reason: {claim.rule.reason}"  # type: ignore[attr-defined]
     if facts is not None:
-        notes = list(notes) + [f"Fact check ({i['outcome']}): {i['statement']} {i['reason']}" for i in facts.items]
+        notes = list(notes) + [Reason(ReasonKind.FACT_ITEM, f"Fact check ({i.outcome}): {i.statement} {i.reason}")
+                               for i in facts.items]
     return Verdict(
         claim_id=claim.id, title=claim.title, verdict=verdict, rule=text, evidence=ev,
-        key_numbers=key, notes=tuple(dict.fromkeys(notes)), confounders=conf.reset_index(drop=True),
-        data_source=data_source, as_of=str(params.as_of), parameters=params.to_dict(), kind=claim.kind,
-        details=details, check=claim.checks, fact_verdict=facts.verdict if facts else "",
-        fact_items=facts.items if facts else (), headline=headline, direction=claim.direction or "",
+        key=KeyNumbers.from_mapping(key), reasons=_unique(notes), confounders=conf.reset_index(drop=True),
+        data_source=data_source, as_of=str(params.as_of), parameters=params, kind=claim.kind,
+        figures=figures, check=claim.checks, fact_check=facts, headline=headline, direction=claim.direction or "",
         specification=_spec(params, claim, windows or []),
     )
 
 
 # ---------------------------------------------------------------------------------------
 def _eval_event(claim: Claim, params: EvalParams, article: Article, base: EvalParams,
-                facts: FactCheckResult | None) -> Verdict:
+                facts: FactCheck | None) -> Verdict:
     study = run_claim_study(claim, params, article=article)
     notes = _base_notes(claim, base, params, article)
     ej = judge_event_claim(claim, study, params)
     if ej is None:
         why = (f"none of the claim's events ({', '.join(claim.events)}) has its day 0 on or before the "
                f"as-of date {params.as_of}; the claim cannot be tested as of that date")
-        notes = [f"Rule check: {why}."] + notes + list(study.notes)
+        notes = _rule_reasons([f"{why}."]) + notes + _reasons(ReasonKind.DATA, study.notes)
         return _verdict(claim, params, NOT_TESTABLE, study.evidence, {}, notes, _empty_confounders(),
-                        study.data_source, {"study": study}, headline=why[0].upper() + why[1:] + ".", facts=facts)
+                        study.data_source, FigureData(study=study), headline=why[0].upper() + why[1:] + ".",
+                        facts=facts)
     if "placebo" in claim.rule.tests and params.placebo_method == "resample" and params.placebo_draws == 0:  # type: ignore[attr-defined]
-        notes.append("placebo_draws=0: the placebo test was not run; the rule is applied to the parametric test only.")
+        notes.append(Reason(ReasonKind.PLACEBO_OFF, "placebo_draws=0: the placebo test was not run; the rule is "
+                            "applied to the parametric test only."))
     j = ej.judgement
     conf, sep = _confounders(claim, study, _confounder_targets(claim, study), article)
-    notes = ([f"Rule check: {r}" for r in j.reasons]
+    notes = (_rule_reasons(j.reasons)
              + _evidence_notes(ej.rows, study.evidence, params.alpha, claim.rule.direction)  # type: ignore[attr-defined]
-             + notes + list(study.notes) + list(sep))
+             + notes + _reasons(ReasonKind.DATA, study.notes) + _reasons(ReasonKind.SEPARATION, sep))
     v = _verdict(claim, params, j.verdict, study.evidence, ej.key_numbers, notes, conf, study.data_source,
-                 {"study": study, "judgement": j}, headline=j.headline,
+                 FigureData(study=study), headline=j.headline,
                  windows=sorted({w for _, _, w in ej.targets}), facts=facts)
-    return replace(v, inference=ej.primary.to_dict() if ej.primary else {})
+    return replace(v, inference=Inference(ej.primary) if ej.primary else None)
 
 
-def _evidence_notes(rows: pd.DataFrame, evidence: pd.DataFrame, alpha: float, direction: str) -> list[str]:
+def _evidence_notes(rows: pd.DataFrame, evidence: pd.DataFrame, alpha: float, direction: str) -> list[Reason]:
     """Power notes for the rule's rows that are not significant, and run-up flags: a
     significant CAR over :data:`RUNUP_WINDOW` before a rule row's day 0."""
-    out: list[str] = []
+    out: list[Reason] = []
     for r in rows.to_dict(orient="records"):
         p = r.get("p_placebo") if finite(r.get("p_placebo")) else r.get("p_value")
         if finite(r.get("car")) and not (finite(p) and float(p) < alpha):
             note = power_note(r, alpha)
             if note:
-                out.append(note[0].upper() + note[1:])
+                out.append(Reason(ReasonKind.POWER, note[0].upper() + note[1:]))
     a, b = RUNUP_WINDOW
     pre = evidence[(evidence["window_start"] == a) & (evidence["window_end"] == b)]
     seen = set()
@@ -212,50 +235,52 @@ def _evidence_notes(rows: pd.DataFrame, evidence: pd.DataFrame, alpha: float, di
         h = hit.iloc[0]
         p = h["p_placebo"] if finite(h["p_placebo"]) else h["p_value"]
         if finite(h["car"]) and finite(p) and float(p) < alpha:
-            out.append(f"Run-up: {k[1]} moved {float(h['car']):+.1%} over CAR({a:+d},{b:+d}) before {k[0]} "
-                       f"(p {float(p):.4f}): the move started before day 0 (a leak or earlier news).")
+            out.append(Reason(ReasonKind.RUNUP, f"Run-up: {k[1]} moved {float(h['car']):+.1%} over CAR({a:+d},{b:+d}) "
+                              f"before {k[0]} (p {float(p):.4f}): the move started before day 0 (a leak or earlier "
+                              "news)."))
     return out
 
 
 def _context_study(claim: Claim, params: EvalParams, article: Article
-                   ) -> tuple[ClaimStudy | None, pd.DataFrame, list[str]]:
+                   ) -> tuple[ClaimStudy | None, pd.DataFrame, list[Reason]]:
     """Descriptive event studies of a claim whose verdict is not about prices."""
     if not (claim.events and (claim.tickers or claim.pairs or claim.basket)):
         return None, _empty_confounders(), []
     study = run_claim_study(claim, params, article=article)
     conf, sep = _confounders(claim, study, _confounder_targets(claim, study), article)
-    return study, conf, list(study.notes) + list(sep)
+    return study, conf, _reasons(ReasonKind.DATA, study.notes) + _reasons(ReasonKind.SEPARATION, sep)
 
 
 def _eval_not_testable(claim: Claim, params: EvalParams, article: Article, base: EvalParams,
-                       facts: FactCheckResult | None) -> Verdict:
+                       facts: FactCheck | None) -> Verdict:
     notes = _base_notes(claim, base, params, article)
     study, conf, more = _context_study(claim, params, article)
     headline = f"Not testable: {claim.rule.reason}"  # type: ignore[attr-defined]
     if study is None:
-        return _verdict(claim, params, NOT_TESTABLE, empty_evidence(), {}, notes, conf, params.source, {},
+        return _verdict(claim, params, NOT_TESTABLE, empty_evidence(), {}, notes, conf, params.source, FigureData(),
                         headline=headline, facts=facts)
     return _verdict(claim, params, NOT_TESTABLE, study.evidence, {}, notes + more, conf, study.data_source,
-                    {"study": study}, headline=headline, facts=facts)
+                    FigureData(study=study), headline=headline, facts=facts)
 
 
 def _eval_fact(claim: Claim, params: EvalParams, article: Article, base: EvalParams,
-               facts: FactCheckResult | None) -> Verdict:
+               facts: FactCheck | None) -> Verdict:
     if facts is None:  # the loader requires fact_check items for this rule
         raise ClaimError(f"claim {claim.id}: a fact_check rule needs fact_check items")
     notes = _base_notes(claim, base, params, article)
     study, conf, more = _context_study(claim, params, article)
     verdict = FACT_TO_VERDICT[facts.verdict]
     if study is None:
-        return _verdict(claim, params, verdict, empty_evidence(), {}, notes, conf, params.source, {},
+        return _verdict(claim, params, verdict, empty_evidence(), {}, notes, conf, params.source, FigureData(),
                         headline=facts.headline, facts=facts)
-    more = ["The price reaction in the evidence is context only: the article makes no claim about it."] + more
+    more = [Reason(ReasonKind.CONTEXT, "The price reaction in the evidence is context only: the article makes no "
+                   "claim about it.")] + more
     return _verdict(claim, params, verdict, study.evidence, {}, notes + more, conf, study.data_source,
-                    {"study": study}, headline=facts.headline, facts=facts)
+                    FigureData(study=study), headline=facts.headline, facts=facts)
 
 
 def _eval_rolling(claim: Claim, params: EvalParams, article: Article, base: EvalParams,
-                  facts: FactCheckResult | None) -> Verdict:
+                  facts: FactCheck | None) -> Verdict:
     r = claim.rule
     res = _rally.rally(claim.tickers, params.as_of_ts, horizon=r.horizon, lookback_sessions=r.lookback_sessions,  # type: ignore[attr-defined]
                        month=r.month, source=params.source)  # type: ignore[attr-defined]
@@ -288,7 +313,7 @@ def _eval_rolling(claim: Claim, params: EvalParams, article: Article, base: Eval
     for c in EVIDENCE_COLUMNS:
         if c not in evidence.columns:
             evidence[c] = float("nan")
-    notes = [f"Rule check: {x}" for x in j.reasons] + _base_notes(claim, base, params, article)
+    notes = _rule_reasons(j.reasons) + _base_notes(claim, base, params, article)
     # press figures of calendar-month returns (facts with metric calendar_month_price_return),
     # matched to tickers by the "(TICKER)" in the fact's entity
     fb = article.facts_by_id()
@@ -300,14 +325,14 @@ def _eval_rolling(claim: Claim, params: EvalParams, article: Article, base: Eval
         t = m.group(1) if m else None
         if t in res.table.index:
             comp = res.table.loc[t, "month_return"]
-            notes.append(f"{t}: computed calendar-month return for {r.month} {comp:+.1%} vs "  # type: ignore[attr-defined]
-                         f"{f.value:+.1f}% reported for {f.period} ({fid}).")
+            notes.append(Reason(ReasonKind.COMPARISON, f"{t}: computed calendar-month return for {r.month} "  # type: ignore[attr-defined]
+                                f"{comp:+.1%} vs {f.value:+.1f}% reported for {f.period} ({fid})."))
     return _verdict(claim, params, j.verdict, evidence, key, notes, _empty_confounders(), params.source,
-                    {"rally": res, "judgement": j}, headline=j.headline, facts=facts)
+                    FigureData(rally=res), headline=j.headline, facts=facts)
 
 
 def _eval_growth(claim: Claim, params: EvalParams, article: Article, base: EvalParams,
-                 facts: FactCheckResult | None) -> Verdict:
+                 facts: FactCheck | None) -> Verdict:
     r = claim.rule
     fb = article.facts_by_id()
     ids = [r.current, r.prior, r.reported_growth]  # type: ignore[attr-defined]
@@ -316,14 +341,15 @@ def _eval_growth(claim: Claim, params: EvalParams, article: Article, base: EvalP
     j = _rules.judge_growth(num[0], num[1], num[2], threshold_pct=r.threshold_pct,  # type: ignore[attr-defined]
                             tolerance_pp=r.tolerance_pp)  # type: ignore[attr-defined]
     key = dict(j.key_numbers)
-    notes = [f"Rule check: {x}" for x in j.reasons]
+    notes = _rule_reasons(j.reasons)
     comp = key.get("growth_pct_from_revenues")
     if comp is not None and num[2] is not None:
-        notes.append(
+        notes.append(Reason(
+            ReasonKind.COMPARISON,
             f"({num[0]:g} - {num[1]:g}) / {num[1]:g} = {comp:.1f}% from the published figures ({ids[0]}, {ids[1]}); "
             f"the reported growth is {num[2]:g}% ({ids[2]}). A difference between the two comes from the "
             "rounding of the published figures."
-        )
+        ))
     study = run_claim_study(claim, params, article=article)
     rows = rows_at(study.evidence, event_targets(claim, study))
     for rr in rows.to_dict(orient="records"):
@@ -331,9 +357,10 @@ def _eval_growth(claim: Claim, params: EvalParams, article: Article, base: EvalP
             "window": [rr["window_start"], rr["window_end"]], "car": rr["car"], "t_stat": rr["t_stat"],
             "p_value": rr["p_value"], "p_placebo": rr["p_placebo"]}
     conf, sep = _confounders(claim, study, _confounder_targets(claim, study), article)
-    notes += _base_notes(claim, base, params, article) + list(study.notes) + list(sep)
+    notes += (_base_notes(claim, base, params, article) + _reasons(ReasonKind.DATA, study.notes)
+              + _reasons(ReasonKind.SEPARATION, sep))
     return _verdict(claim, params, j.verdict, study.evidence, key, notes, conf, study.data_source,
-                    {"study": study, "judgement": j}, headline=j.headline, facts=facts,
+                    FigureData(study=study), headline=j.headline, facts=facts,
                     windows=sorted({w for _, _, w in event_targets(claim, study)}))
 
 
@@ -393,11 +420,7 @@ def _evaluate_one(c: Claim, params: EvalParams, art: Article) -> Verdict:
     if evaluator is None:
         raise ClaimError(f"claim {c.id}: no evaluator for rule type {c.rule.type!r}")
     facts = check_facts(c.fact_check, art.facts_by_id(), {e.event_id: e for e in art.events}) if c.fact_check else None
-    v = evaluator(c, p, art, base, facts)
-    wins = v.specification.get("rule_windows") if v.specification else None
-    if wins:
-        v.details["rule_windows"] = tuple(tuple(w) for w in wins)  # type: ignore[index]
-    return v
+    return evaluator(c, p, art, base, facts)
 
 
 #: (article fingerprint, params) -> claim id -> raw primary p: the family of a single
@@ -419,7 +442,7 @@ def _primary_family(art: Article, params: EvalParams,
         return _FAMILIES[key]
     if verdicts is None:
         verdicts = [_evaluate_one(c, params, art) for c in art.claims if c.rule.type in ("basket_car", "pairs_car")]
-    fam = {v.claim_id: float(v.inference["p_value"]) if v.inference.get("p_value") is not None else float("nan")
+    fam = {v.claim_id: float(v.inference.p_value) if finite(v.inference.p_value) else float("nan")
            for v in verdicts if v.inference}
     if len(_FAMILIES) >= 8:
         _FAMILIES.pop(next(iter(_FAMILIES)))
@@ -432,18 +455,21 @@ def _with_family(v: Verdict, family: dict[str, float], alpha: float, claim: Clai
     supported' when only the unadjusted p passes (:func:`~research.claims.judge.capped_verdict`)."""
     adj = adjust_pvalues(family).get(v.claim_id, {"p_holm": float("nan"), "p_bh": float("nan"),
                                                    "family_size": len(family)})
-    inf = dict(v.inference) | adj
-    raw = inf.get("p_value")
-    floor = inf.get("p_floor")
-    raw_s = (f"<= {fmt_p(floor)} (its floor, n = {inf.get('p_placebo_n')})"
+    assert v.inference is not None
+    prim = v.inference.primary
+    m = Multiplicity(adj["p_holm"], adj["p_bh"], adj["family_size"])
+    inf = Inference(prim, m)
+    raw = prim.p_value if finite(prim.p_value) else None
+    floor = prim.p_floor
+    raw_s = (f"<= {fmt_p(floor)} (its floor, n = {prim.n_placebo})"
              if finite(raw) and finite(floor) and abs(float(raw) - float(floor)) < 1e-12 else fmt_p(raw))
-    line = (f"Primary test: {inf['test']} ({inf['description']}): p {raw_s}; adjusted across the article's "
-            f"{adj['family_size']} primary tests: Holm p {fmt_p(adj['p_holm'])}, Benjamini-Hochberg p "
-            f"{fmt_p(adj['p_bh'])}.")
-    verdict, caps = capped_verdict(claim, v.verdict, inf, adj, alpha)
-    headline = v.headline + (f" Holm-adjusted p {fmt_p(adj['p_holm'])} across {adj['family_size']} claims."
+    line = Reason(ReasonKind.PRIMARY,
+                  f"Primary test: {prim.test} ({prim.description}): p {raw_s}; adjusted across the article's "
+                  f"{m.family_size} primary tests: Holm p {fmt_p(m.p_holm)}, Benjamini-Hochberg p {fmt_p(m.p_bh)}.")
+    verdict, caps = capped_verdict(claim, v.verdict, inf, alpha)
+    headline = v.headline + (f" Holm-adjusted p {fmt_p(m.p_holm)} across {m.family_size} claims."
                              if v.headline else "")
-    return replace(v, verdict=verdict, inference=inf, notes=(line, *caps) + tuple(v.notes), headline=headline)
+    return replace(v, verdict=verdict, inference=inf, reasons=(line, *caps) + v.reasons, headline=headline)
 
 
 def evaluate_all(params: EvalParams | dict | None = None, claim_ids: list[str] | None = None, *,
@@ -483,10 +509,11 @@ def _with_robustness(verdicts: list[Verdict], art: Article, params: EvalParams,
         if r.headline_verdict != v.verdict:  # one path to every verdict: a mismatch is a bug
             raise ClaimError(f"claim {v.claim_id}: the grid's headline verdict {r.headline_verdict!r} differs "
                              f"from the verdict {v.verdict!r}")
-        note = (f"Robustness: '{v.verdict}' holds in {r.share:.0%} of {r.n_specs} specifications (market proxy x "
-                f"model x estimation length x window)" + (f"; FRAGILE: below {r.threshold:.0%}." if r.fragile
-                                                          else f", at or above the {r.threshold:.0%} threshold."))
-        at = 1 if v.notes and v.notes[0].startswith("Primary test:") else 0  # beside the primary test
-        out.append(replace(v, robustness=r.to_dict(), notes=v.notes[:at] + (note,) + v.notes[at:],
-                           details={**v.details, "robustness": r}))
+        note = Reason(ReasonKind.ROBUSTNESS,
+                      f"Robustness: '{v.verdict}' holds in {r.share:.0%} of {r.n_specs} specifications (market "
+                      f"proxy x model x estimation length x window)" + (
+                          f"; FRAGILE: below {r.threshold:.0%}." if r.fragile
+                          else f", at or above the {r.threshold:.0%} threshold."))
+        at = 1 if v.reasons and v.reasons[0].kind is ReasonKind.PRIMARY else 0  # beside the primary test
+        out.append(replace(v, robustness=r, reasons=v.reasons[:at] + (note,) + v.reasons[at:]))
     return out

@@ -17,7 +17,6 @@ any specification is reached by exactly the same steps:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,11 +24,11 @@ import numpy as np
 import pandas as pd
 
 from research.claims import rules as _rules
-from research.claims.multiplicity import PrimaryTest, primary_test
+from research.claims.multiplicity import primary_test
 from research.claims.params import EvalParams
 from research.claims.registry import Claim
 from research.claims.studies import ClaimStudy
-from research.claims.verdict import PARTLY, SUPPORTED, empty_evidence
+from research.claims.verdict import PARTLY, SUPPORTED, Inference, PrimaryTest, Reason, ReasonKind, empty_evidence
 from research.vocab import basket_id, finite, p_note as fmt_p
 
 __all__ = ["EventJudgement", "event_targets", "rows_at", "judge_event_claim", "capped_verdict"]
@@ -164,8 +163,8 @@ def _judge_basket(claim: Claim, study: ClaimStudy, params: EvalParams, rows: pd.
     return j, key
 
 
-def capped_verdict(claim: Claim, verdict: str, inference: Mapping[str, Any] | None,
-                   adjusted: Mapping[str, Any] | None, alpha: float) -> tuple[str, list[str]]:
+def capped_verdict(claim: Claim, verdict: str, inference: Inference | None,
+                   alpha: float) -> tuple[str, list[Reason]]:
     """The verdict after the caps on "supported", with a note for each cap applied.
 
     1. the rule's ``max_verdict`` (e.g. the article misstates the facts around the event);
@@ -174,25 +173,25 @@ def capped_verdict(claim: Claim, verdict: str, inference: Mapping[str, Any] | No
     3. a primary test that fell back to the plain t-test (placebo unavailable) cannot give
        "supported": the plain t over-rejects for these stocks.
 
-    ``inference`` is the primary test (:meth:`PrimaryTest.to_dict`) and ``adjusted`` its
-    entry of :func:`~research.claims.multiplicity.adjust_pvalues`; None skips caps 2-3.
+    ``inference`` is the primary test with its multiplicity adjustment; None (or no
+    adjustment yet) skips caps 2-3.
     """
-    notes: list[str] = []
+    notes: list[Reason] = []
     rule = claim.rule
     if rule.max_verdict and verdict == SUPPORTED:
         verdict = rule.max_verdict
-        notes.append(f"Rule check: the data alone would support the claim, but the verdict is capped at "
-                     f"'{rule.max_verdict}': {rule.max_verdict_reason}.")
-    if verdict != SUPPORTED or inference is None or adjusted is None:
+        notes.append(Reason(ReasonKind.CAP, f"Rule check: the data alone would support the claim, but the verdict "
+                                            f"is capped at '{rule.max_verdict}': {rule.max_verdict_reason}."))
+    if verdict != SUPPORTED or inference is None or inference.multiplicity is None:
         return verdict, notes
-    holm, size = adjusted.get("p_holm"), adjusted.get("family_size")
+    holm, size = inference.multiplicity.p_holm, inference.multiplicity.family_size
     if not (finite(holm) and float(holm) < alpha):
-        notes.append(f"Rule check: the primary test passes unadjusted (p {fmt_p(inference.get('p_value'))}) but not "
-                     f"after Holm adjustment across {size} claims (p {fmt_p(holm)} >= alpha {alpha:g}): "
-                     "'supported' is capped at 'partly supported'.")
+        notes.append(Reason(ReasonKind.CAP, f"Rule check: the primary test passes unadjusted (p "
+                            f"{fmt_p(inference.p_value)}) but not after Holm adjustment across {size} claims (p "
+                            f"{fmt_p(holm)} >= alpha {alpha:g}): 'supported' is capped at 'partly supported'."))
         return PARTLY, notes
-    if inference.get("test") == "parametric t":
-        notes.append("Rule check: the placebo test was unavailable, and the plain t-test alone over-rejects for "
-                     "these stocks: 'supported' is capped at 'partly supported'.")
+    if inference.primary.test == "parametric t":
+        notes.append(Reason(ReasonKind.CAP, "Rule check: the placebo test was unavailable, and the plain t-test "
+                            "alone over-rejects for these stocks: 'supported' is capped at 'partly supported'."))
         return PARTLY, notes
     return verdict, notes

@@ -35,44 +35,16 @@ full garbage collection per call); the tests pin them equal to
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from research.claims.rules import joint_z
+from research.claims.verdict import PrimaryTest
 from research.vocab import finite as _finite
 
 __all__ = ["PrimaryTest", "primary_test", "adjust_pvalues", "holm", "benjamini_hochberg"]
 
-
-
-@dataclass(frozen=True)
-class PrimaryTest:
-    """The test a price claim's verdict rests on.
-
-    Attributes
-    ----------
-    test : short name ("exact placebo", "joint placebo (Stouffer)", "parametric t").
-    description : what was tested, in words.
-    window : (start, end) trading days of the CAR tested.
-    p_value : the raw p-value (NaN when no row could be tested).
-    n_placebo : pseudo dates behind the deciding placebo p (None for other tests).
-    p_floor : the smallest p the placebo could give, ``1/(1 + n_placebo)`` (None otherwise).
-    """
-
-    test: str
-    description: str
-    window: tuple[int, int]
-    p_value: float
-    n_placebo: int | None = None
-    p_floor: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"test": self.test, "description": self.description, "window": list(self.window),
-                "p_value": self.p_value if _finite(self.p_value) else None,
-                "p_placebo_n": self.n_placebo, "p_floor": self.p_floor}
 
 
 def primary_test(rule_type: str, members: str, rows: pd.DataFrame, window: tuple[int, int]) -> PrimaryTest | None:

@@ -54,7 +54,7 @@ from research.claims.multiplicity import adjust_pvalues
 from research.claims.params import MODELS, EvalParams
 from research.claims.registry import Claim
 from research.claims.studies import ETF_FACTOR_TICKERS, ClaimPanel, claim_panel, study_on_panel
-from research.claims.verdict import NOT_TESTABLE
+from research.claims.verdict import NOT_TESTABLE, Inference, Multiplicity, PrimaryTest
 from research.errors import ParameterError
 from research.vocab import basket_id, engine_id, finite, to_jsonable
 
@@ -347,9 +347,9 @@ def _claim_rows(claim: Claim, base: EvalParams, panel: ClaimPanel, specs: tuple[
             if ej is None or ej.primary is None or ej.rows["status"].ne("ok").any():
                 out.append({"spec": s, "status": "a rule row could not be estimated"})
                 continue
-            verdict, _ = capped_verdict(claim, ej.judgement.verdict, None, None, p.alpha)
+            verdict, _ = capped_verdict(claim, ej.judgement.verdict, None, p.alpha)
             est, lo, hi = _estimate(ej.rows, p.alpha)
-            out.append({"spec": s, "status": "ok", "verdict_raw": verdict, "inference": ej.primary.to_dict(),
+            out.append({"spec": s, "status": "ok", "verdict_raw": verdict, "primary": ej.primary,
                         "estimate": est, "ci_low": lo, "ci_high": hi, "n_rows": len(ej.rows),
                         "window": sorted({w for _, _, w in ej.targets})})
     return out
@@ -412,7 +412,7 @@ def _family_p(per: dict[str, list[dict[str, Any]]], heads: dict[str, Specificati
               base: EvalParams) -> dict[tuple, dict[str, float]]:
     """Spec key -> claim -> raw primary p under that specification (a claim lacking the key,
     e.g. without a theme ETF, enters with its own proxy at that key, else its headline p)."""
-    by_claim = {cid: {r["spec"].key: r["inference"]["p_value"] for r in rows if r["status"] == "ok"}
+    by_claim = {cid: {r["spec"].key: r["primary"].p_value for r in rows if r["status"] == "ok"}
                 for cid, rows in per.items()}
     keys = {k for d in by_claim.values() for k in d}
     out: dict[tuple, dict[str, float]] = {}
@@ -444,14 +444,16 @@ def _finish(article: Any, base: EvalParams, grid: SpecificationGrid, per: dict[s
                    "verdict": None}
             if r["status"] == "ok":
                 adj = fams[s.key][cid]
-                verdict, _ = capped_verdict(claim, r["verdict_raw"], r["inference"], adj, alpha)
-                floor = r["inference"].get("p_floor")
+                prim: PrimaryTest = r["primary"]
+                inf = Inference(prim, Multiplicity(adj["p_holm"], adj["p_bh"], adj["family_size"]))
+                verdict, _ = capped_verdict(claim, r["verdict_raw"], inf, alpha)
+                floor = prim.p_floor
                 if finite(floor) and float(floor) * adj["family_size"] >= alpha:
                     rec["status"] = (f"underpowered: the placebo's floor {float(floor):.4f} times "
                                      f"{adj['family_size']} claims is not below alpha {alpha:g}")
                 rec.update(estimate=r["estimate"], ci_low=r["ci_low"], ci_high=r["ci_high"],
-                           p_primary=r["inference"]["p_value"], p_holm=adj["p_holm"], verdict=verdict,
-                           p_floor=r["inference"].get("p_floor") if finite(r["inference"].get("p_floor")) else math.nan)
+                           p_primary=prim.p_value if finite(prim.p_value) else None, p_holm=adj["p_holm"],
+                           verdict=verdict, p_floor=prim.p_floor if finite(prim.p_floor) else math.nan)
                 if s.window is None and len(r["window"]) == 1:
                     rec["window_start"], rec["window_end"] = r["window"][0]
             recs.append(rec)

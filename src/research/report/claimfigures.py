@@ -61,14 +61,13 @@ def figure_html(fig: Figure, alt: str = "", *, dpi: int = 90) -> str:
 
 
 def _rule_windows(v: Any) -> list[tuple[int, int]]:
-    wins = v.details.get("rule_windows") if isinstance(v.details, Mapping) else None
-    return [tuple(int(x) for x in w) for w in (wins or [])]
+    return [tuple(int(x) for x in w) for w in v.rule_windows]
 
 
 
 
 def _basket(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
-    study = v.details["study"]
+    study = v.figures.study
     ev = v.evidence
     wins = _rule_windows(v)
     rows = ev[ev["ticker"].astype(str).str.startswith("basket:") & (ev["status"] == "ok")]
@@ -119,7 +118,7 @@ def _pairs(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
         e, t, w = triples[0]
         r = v.evidence[(v.evidence["event_id"] == e) & (v.evidence["ticker"] == t) & (v.evidence["window_start"] == w[0])
                        & (v.evidence["window_end"] == w[1])]
-        study = v.details.get("study")
+        study = v.figures.study
         if not r.empty and study is not None and study.result is not None:
             r = r.iloc[0]
             key = f"{e}|{t}"
@@ -146,7 +145,7 @@ def _pairs(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
                                                                          for t in fig.axes[0].texts))}))
     except FigureError:
         pass
-    study = v.details.get("study")
+    study = v.figures.study
     if study is not None and study.result is not None:
         keys = [f"{e}|{t}" for e, t, _ in triples]
         labels = {f"{e}|{t}": f"{t}, {names.get(e, e)}" for e, t, _ in triples}
@@ -159,7 +158,7 @@ def _pairs(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
 
 
 def _rolling(v: Any) -> list[ClaimFigure]:
-    r = v.details["rally"]
+    r = v.figures.rally
     kn = v.key_numbers
     lookback = int(kn.get("lookback_sessions") or r.lookback_sessions)
     thr = float(kn.get("threshold", 1.0))
@@ -187,10 +186,9 @@ def figures_for(v: Any, *, names: Mapping[str, str] | None = None, alpha: float 
     """The figures of verdict ``v`` (a :class:`research.claims.Verdict` with its details),
     main figure first; empty for a claim with no price evidence."""
     names = dict(names or {})
-    details = v.details if isinstance(v.details, Mapping) else {}
-    if "rally" in details:
+    if v.figures.rally is not None:
         return _rolling(v)
-    if "study" not in details or v.evidence.empty:
+    if v.figures.study is None or v.evidence.empty:
         return []
     if v.verdict.startswith("not testable"):
         return _descriptive(v, names, alpha)
@@ -204,7 +202,7 @@ def figures_for(v: Any, *, names: Mapping[str, str] | None = None, alpha: float 
 
 def _spec_curve(v: Any) -> list[ClaimFigure]:
     """The specification curve of a verdict carrying its grid (``Verdict.robustness``)."""
-    rob = getattr(v, "robustness", None) or {}
+    rob = v.robustness.to_dict() if v.robustness is not None else {}
     if not rob.get("grid"):
         return []
     grid = pd.DataFrame(rob["grid"])

@@ -148,7 +148,7 @@ def claim_block(v: Any, page: PageView, *, names: Mapping[str, str], alpha: floa
 
     cid = v.claim_id
     quote, lang = page.quotes.get(cid, ((), ""))
-    wins = v.details.get("rule_windows") if isinstance(v.details, Mapping) else None
+    wins = v.rule_windows or None
     section = cv.claim_section(v, prose_md=page.prose.get(cid), quote=quote, quote_language=lang,
                                names=names, rule_windows=wins, image_dir=page.article_dir or None)
     figs = figures_for(v, names=names, alpha=alpha)
@@ -188,7 +188,7 @@ def page_footer(params: Any, verdicts: Sequence[Any] = (), *, data_source: str |
         params = params.resolve(art)
         grid = SpecificationGrid.from_mapping(art.robustness) if any(
             getattr(v, "robustness", None) for v in verdicts) else None
-    per_claim = {v.claim_id: v.parameters for v in verdicts if getattr(v, "parameters", None)}
+    per_claim = {v.claim_id: v.parameters.to_dict() for v in verdicts if getattr(v, "parameters", None) is not None}
     if data_source is None and verdicts:
         data_source = "; ".join(sorted({str(v.data_source) for v in verdicts}))
     return (cv.method_html(params, grid) + cv.test_sizes_html(verdicts)
