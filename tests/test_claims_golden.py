@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from research.claims import EvalParams, evaluate_all, load_article
+from research.vocab import p_note
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "fixtures" / "golden"
@@ -26,15 +27,25 @@ ARTICLES = {
 }
 
 
-def _drop_note(prefix: str) -> Callable[[dict], dict]:
-    def change(rec: dict) -> dict:
-        return {**rec, "notes": [n for n in rec["notes"] if not n.startswith(prefix)]}
-    return change
+def _holm_cap_instead_of_rule_cap(rec: dict) -> dict:
+    """The caps applied once, with the family known: a claim whose primary test passes only
+    unadjusted is capped by Holm, and the rule's own cap ("the data alone would support the
+    claim") no longer claims support the data do not give. The new sentence is built from the
+    recorded numbers."""
+    inf, alpha = rec["inference"], rec["parameters"]["alpha"]
+    holm = (f"Rule check: the primary test passes unadjusted (p {p_note(inf['p_value'])}) but not after Holm "
+            f"adjustment across {inf['family_size']} claims (p {p_note(inf['p_holm'])} >= alpha {alpha:g}): "
+            "'supported' is capped at 'partly supported'.")
+    notes = [holm if n.startswith("Rule check: the data alone would support the claim") else n for n in rec["notes"]]
+    return {**rec, "notes": notes}
 
 
-#: (article, claim id) -> (what changes in the recorded element, why). Empty until a step of
-#: issue 20 changes a number or a sentence on purpose.
-INTENDED: dict[tuple[str, str], tuple[Callable[[dict], dict], str]] = {}
+#: (article, claim id) -> (what changes in the recorded element, why).
+INTENDED: dict[tuple[str, str], tuple[Callable[[dict], dict], str]] = {
+    ("shipped", "C1"): (_holm_cap_instead_of_rule_cap, "issue 20 step 5: caps applied once with the family "
+                        "known; the rule's cap said the data alone support the claim although Holm fails"),
+    ("shipped", "C5"): (_holm_cap_instead_of_rule_cap, "as C1"),
+}
 
 
 def _golden(name: str) -> list[dict]:

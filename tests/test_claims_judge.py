@@ -178,3 +178,14 @@ def test_a_verdict_on_the_plain_t_alone_is_capped():
     c = _claim(PairsCarRule(text="r"))
     v, notes = capped_verdict(c, SUPPORTED, _inference("parametric t", holm=0.01, size=2), ALPHA)
     assert v == PARTLY and "plain t-test" in notes[0].text
+
+
+def test_a_rule_cap_never_claims_support_that_holm_denies():
+    """Caps are applied once with the family known: when Holm fails, the Holm cap speaks and
+    the rule's cap ("the data alone would support the claim") does not."""
+    c = _claim(BasketCarRule(text="r", max_verdict=PARTLY, max_verdict_reason="the facts are misstated"))
+    v, notes = capped_verdict(c, SUPPORTED, _inference(holm=0.2), ALPHA)
+    assert v == PARTLY and len(notes) == 1
+    assert notes[0].text.startswith("Rule check: the primary test passes unadjusted (p 0.0100)")
+    v, notes = capped_verdict(c, SUPPORTED, _inference(holm=0.01), ALPHA)
+    assert v == PARTLY and len(notes) == 1 and "data alone would support" in notes[0].text

@@ -3,7 +3,8 @@
 An article makes many claims and the reports show hundreds of p-values; a claim is only
 "supported" when its **primary test** -- one test, fixed by its rule before looking at the
 numbers -- stays significant after adjusting for the number of claims tested. The primary
-test of each price rule:
+test of each price rule (each rule class names its own: ``Rule.primary_test`` in
+:mod:`research.claims.rules`):
 
 =====================  ====================================================================
 rule                   primary test (p-value)
@@ -37,56 +38,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-import pandas as pd
 
-from research.claims.rules import joint_z
-from research.claims.verdict import PrimaryTest
 from research.vocab import finite as _finite
 
-__all__ = ["PrimaryTest", "primary_test", "adjust_pvalues", "holm", "benjamini_hochberg"]
+__all__ = ["adjust_pvalues", "holm", "benjamini_hochberg"]
 
-
-
-def primary_test(rule_type: str, members: str, rows: pd.DataFrame, window: tuple[int, int]) -> PrimaryTest | None:
-    """The primary test of a price rule from the rows it judged.
-
-    Parameters
-    ----------
-    rule_type : "basket_car" or "pairs_car" (others have no primary test: None).
-    members : the pairs rule's ``members`` ("each" / "all"); ignored for baskets.
-    rows : the rule's evidence rows (``ticker, event_id, car, p_value, p_placebo``, and
-        ``p_placebo_n``/``p_placebo_floor`` when the exact placebo ran).
-    window : the rule window (for the description).
-    """
-    if rule_type not in ("basket_car", "pairs_car") or rows.empty:
-        return None
-    rows = rows[[_finite(c) for c in rows["car"]]]
-    if rows.empty:
-        return None
-    what = f"CAR({window[0]:+d},{window[1]:+d})"
-    if rule_type == "pairs_car" and members == "all":
-        recs = rows.to_dict(orient="records")
-        _, p, n = joint_z(recs, "placebo")
-        if n == len(recs):
-            return PrimaryTest("joint placebo (Stouffer)", f"joint test of the {n} pairs' {what} against "
-                               "each stock's own non-event dates", window, p)
-        _, p, _ = joint_z(recs, "parametric")
-        return PrimaryTest("parametric t", f"joint test of the {len(recs)} pairs' {what}, placebo unavailable "
-                           "for some pair (too little history)", window, p)
-    use_placebo = [_finite(p) for p in rows["p_placebo"]]
-    p_row = np.where(use_placebo, rows["p_placebo"].astype(float), rows["p_value"].astype(float))
-    j = int(np.nanargmax(p_row)) if np.isfinite(p_row).any() else 0
-    worst = rows.iloc[j]
-    which = "basket" if rule_type == "basket_car" else "pair"
-    if not use_placebo[j]:
-        return PrimaryTest("parametric t", f"{which} {worst['ticker']} on {worst['event_id']}: {what}, "
-                           "placebo unavailable (too little history)", window, float(p_row[j]))
-    n = worst.get("p_placebo_n")
-    fl = worst.get("p_placebo_floor")
-    desc = (f"exact placebo of the {which} {what}" + (f", largest of {len(rows)} (every one must pass)"
-                                                       if len(rows) > 1 else ""))
-    return PrimaryTest("exact placebo", desc, window, float(p_row[j]),
-                       int(n) if _finite(n) else None, float(fl) if _finite(fl) else None)
 
 
 def adjust_pvalues(pvalues: Mapping[str, float]) -> dict[str, dict[str, float]]:

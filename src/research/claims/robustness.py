@@ -53,10 +53,11 @@ from research.claims.judge import capped_verdict, event_targets, judge_event_cla
 from research.claims.multiplicity import adjust_pvalues
 from research.claims.params import MODELS, EvalParams
 from research.claims.registry import Claim
+from research.claims.rules import EventCarRule
 from research.claims.studies import ETF_FACTOR_TICKERS, ClaimPanel, claim_panel, study_on_panel
 from research.claims.verdict import NOT_TESTABLE, Inference, Multiplicity, PrimaryTest
 from research.errors import ParameterError
-from research.vocab import basket_id, engine_id, finite, to_jsonable
+from research.vocab import finite, to_jsonable
 
 __all__ = ["Specification", "SpecificationGrid", "Robustness", "run_grid", "PROXY_FREE_MODELS", "GRID_COLUMNS",
            "price_claims"]
@@ -72,8 +73,8 @@ RULE_WINDOW = "rule"
 
 
 def price_claims(claims: tuple[Claim, ...] | list[Claim]) -> list[Claim]:
-    """The claims with a price rule and a primary test (``basket_car``, ``pairs_car``)."""
-    return [c for c in claims if c.rule.type in ("basket_car", "pairs_car")]
+    """The claims whose rule has a primary test in the article's family (event-study rules)."""
+    return [c for c in claims if c.rule.in_family]
 
 
 @dataclass(frozen=True)
@@ -306,22 +307,26 @@ def _estimate(rows: pd.DataFrame, alpha: float) -> tuple[float, float, float]:
     return est, est - z * s, est + z * s
 
 
+def _rule(claim: Claim) -> EventCarRule:
+    if not isinstance(claim.rule, EventCarRule):
+        raise TypeError(f"claim {claim.id}: rule {claim.rule.type!r} has no specification grid")
+    return claim.rule
+
+
 def _statistic(claim: Claim, n_rows: int) -> str:
-    what = "the basket CAR" if claim.rule.type == "basket_car" else "the pair's CAR"
-    return what if n_rows == 1 else f"the mean CAR of the rule's {n_rows} rows"
+    return _rule(claim).statistic if n_rows == 1 else f"the mean CAR of the rule's {n_rows} rows"
 
 
 def _self_test(claim: Claim, spec: Specification) -> bool:
     """The specification would test the market proxy against itself (the proxy is one of
     the series the rule judges: a pair's ticker or a basket member)."""
-    named = (set(claim.basket_tickers) if claim.rule.type == "basket_car"
-             else {t for _, t in claim.event_ticker_pairs()})
+    named = _rule(claim).judged_series(claim)
     return spec.market_proxy is not None and spec.model in ("market", "market_adjusted") and spec.market_proxy in named
 
 
 def _claim_rows(claim: Claim, base: EvalParams, panel: ClaimPanel, specs: tuple[Specification, ...]
                 ) -> list[dict[str, Any]]:
-    """One record per specification: its raw verdict (rule cap applied) and primary test."""
+    """One record per specification: its raw verdict (before the caps) and primary test."""
     out: list[dict[str, Any]] = []
     panel = _rule_rows_only(claim, panel)
     fixed = [w for w in dict.fromkeys(s.window for s in specs) if w is not None]
@@ -347,9 +352,8 @@ def _claim_rows(claim: Claim, base: EvalParams, panel: ClaimPanel, specs: tuple[
             if ej is None or ej.primary is None or ej.rows["status"].ne("ok").any():
                 out.append({"spec": s, "status": "a rule row could not be estimated"})
                 continue
-            verdict, _ = capped_verdict(claim, ej.judgement.verdict, None, p.alpha)
             est, lo, hi = _estimate(ej.rows, p.alpha)
-            out.append({"spec": s, "status": "ok", "verdict_raw": verdict, "primary": ej.primary,
+            out.append({"spec": s, "status": "ok", "verdict_raw": ej.judgement.verdict, "primary": ej.primary,
                         "estimate": est, "ci_low": lo, "ci_high": hi, "n_rows": len(ej.rows),
                         "window": sorted({w for _, _, w in ej.targets})})
     return out
@@ -359,17 +363,13 @@ def _rule_rows_only(claim: Claim, panel: ClaimPanel) -> ClaimPanel:
     """The panel with only the series the rule judges (the basket, or the pairs): the
     members of a basket are evidence shown beside a verdict, not part of it."""
     ev = panel.events
-    if claim.rule.type == "basket_car":
-        keep = ev["ticker"] == basket_id(claim.basket)
-    else:
-        pairs = {engine_id(e, t) for e, t in claim.event_ticker_pairs()}
-        keep = ev["event_id"].isin(pairs)
+    keep = _rule(claim).judged_rows(claim, ev)
     return replace(panel, events=ev[keep].reset_index(drop=True))
 
 
 def _windows(claim: Claim, p: EvalParams, panel: ClaimPanel, fixed: list[tuple[int, int]]
              ) -> tuple[tuple[int, int], ...]:
-    rule_w = getattr(claim.rule, "window", None)
+    rule_w = _rule(claim).window
     rule = [rule_w] if rule_w is not None else [(0, 0), *panel.uncertain_windows]
     return tuple(dict.fromkeys([*rule, *fixed]))
 

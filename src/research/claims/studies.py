@@ -79,7 +79,7 @@ def claim_windows(claim: Claim, params: EvalParams,
     and the pre-event run-up window :data:`RUNUP_WINDOW`."""
     out: list[tuple[int, int]] = []
     cands = list(params.event_windows) + list(claim.windows)
-    rule_window = getattr(claim.rule, "window", None)
+    rule_window = claim.rule.rule_window()
     if rule_window is not None:
         cands.append(rule_window)
     if uncertain_windows:
