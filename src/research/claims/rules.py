@@ -117,6 +117,12 @@ class Rule:
         return [(e, t, window or self.auto_window(study, e)) for e, t in claim.event_ticker_pairs() if e in ok]
 
     @classmethod
+    def claim_problems(cls, rec: Mapping[str, Any]) -> list[str]:
+        """What a claim using this rule type lacks (one sentence each, with the fix), from
+        its schema-valid ``claims.yaml`` record."""
+        return []
+
+    @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> Rule:
         """Build from a schema-validated ``rule:`` mapping (lists become tuples, ``"auto"``
         windows None, texts whitespace-normalised)."""
@@ -204,6 +210,10 @@ class EventCarRule(PriceRule):
         """Which rows of a study's event table (engine ids ``event|series``) the rule judges."""
         return events["event_id"].isin({engine_id(e, t) for e, t in claim.event_ticker_pairs()})
 
+    @classmethod
+    def claim_problems(cls, rec: Mapping[str, Any]) -> list[str]:
+        return [] if rec.get("events") else [f"a {cls.type} rule needs events: list the claim's event ids"]
+
     def evaluate(self, claim: Claim, ctx: EvalContext) -> Verdict:
         return ctx.event_verdict(claim, self)
 
@@ -261,6 +271,11 @@ class BasketCarRule(EventCarRule):
         key["members_positive_significant_all_tests"] = sum(s["all_reject"] for s in sig)
         return j, key
 
+    @classmethod
+    def claim_problems(cls, rec: Mapping[str, Any]) -> list[str]:
+        need = [] if rec.get("basket") else [f"a {cls.type} rule needs the claim's basket: add basket: <name>"]
+        return need + super().claim_problems(rec)
+
     def judged_series(self, claim: Claim) -> frozenset[str]:
         return frozenset(claim.basket_tickers)
 
@@ -286,6 +301,12 @@ class PairsCarRule(EventCarRule):
 
     type: ClassVar[str] = "pairs_car"
     members: str = "each"
+
+    @classmethod
+    def claim_problems(cls, rec: Mapping[str, Any]) -> list[str]:
+        need = [] if (rec.get("pairs") or rec.get("tickers")) else [
+            f"a {cls.type} rule needs pairs (or tickers): add pairs: [[event_id, TICKER], ...]"]
+        return super().claim_problems(rec) + need
 
     def judge(self, claim: Claim, study: ClaimStudy, params: EvalParams, rows: pd.DataFrame,
               targets: list[Target]) -> tuple[Judgement, dict[str, Any]]:
@@ -314,6 +335,11 @@ class RollingReturnRule(PriceRule):
     threshold: float = 1.0
     lookback_sessions: int = 30
     month: str = ""
+
+    @classmethod
+    def claim_problems(cls, rec: Mapping[str, Any]) -> list[str]:
+        missing = [t for t in (rec.get("rule") or {}).get("required_tickers", []) if t not in rec.get("tickers", [])]
+        return [f"rule.required_tickers {missing} must also be listed under tickers"] if missing else []
 
     def evaluate(self, claim: Claim, ctx: EvalContext) -> Verdict:
         return ctx.rolling_verdict(claim, self)
@@ -352,6 +378,11 @@ class FactCheckRule(Rule):
     type: ClassVar[str] = "fact_check"
     checks: ClassVar[tuple[str, ...]] = ("fact",)
     studies: ClassVar[tuple[str, ...]] = ("facts",)
+
+    @classmethod
+    def claim_problems(cls, rec: Mapping[str, Any]) -> list[str]:
+        return [] if rec.get("fact_check") else [
+            f"a {cls.type} rule needs the claim's fact_check: items (see docs/ARTICLES.md)"]
 
     def evaluate(self, claim: Claim, ctx: EvalContext) -> Verdict:
         return ctx.fact_verdict(claim)
