@@ -45,9 +45,15 @@ from typing import Any, TypeVar
 
 from research.atomic import atomic_write_bytes
 
-__all__ = ["ResultCache", "code_version", "content_key", "file_digest", "ENTRY_LIMIT"]
+__all__ = ["ResultCache", "code_version", "content_key", "file_digest", "ENTRY_LIMIT", "EVALUATION_FORBIDDEN_ENV",
+           "EVALUATION_LOG_ENV"]
 
 T = TypeVar("T")
+#: Set (to anything but "" / "0") in a process that may load evaluations but not compute
+#: them (the report sets it for its page kernels; see :mod:`research.claims.evaluation`).
+EVALUATION_FORBIDDEN_ENV = "RESEARCH_EVALUATION_FORBIDDEN"
+#: A file every article evaluation appends ``pid key computed|loaded|memory`` to (tests count with it).
+EVALUATION_LOG_ENV = "RESEARCH_EVALUATION_LOG"
 _LOG = logging.getLogger(__name__)
 _SOURCE = Path(__file__).resolve().parent  # src/research
 #: Largest entry read back (bytes).

@@ -73,7 +73,8 @@ from research.claims.verdict import (
     Verdict,
     empty_evidence,
 )
-from research.cache import ResultCache, code_version, content_key, file_digest
+from research.cache import (EVALUATION_FORBIDDEN_ENV, EVALUATION_LOG_ENV, ResultCache, code_version, content_key,
+                            file_digest)
 from research.data import paths
 from research.errors import ClaimError, ParameterError
 from research.vocab import basket_id, finite, p_note as fmt_p
@@ -384,10 +385,8 @@ def _context_study(claim: Claim, params: EvalParams, article: Article
 
 # ---------------------------------------------------------------------------------------
 # the article, evaluated once
-#: Set (to anything but "" / "0") in a process that must not evaluate (the report's page kernels).
-FORBID_ENV = "RESEARCH_EVALUATION_FORBIDDEN"
-#: A file each :func:`evaluate_article` call appends ``pid key computed|loaded`` to.
-LOG_ENV = "RESEARCH_EVALUATION_LOG"
+FORBID_ENV = EVALUATION_FORBIDDEN_ENV
+LOG_ENV = EVALUATION_LOG_ENV
 _MEMORY: dict[str, ArticleEvaluation] = {}
 
 
@@ -439,8 +438,10 @@ class ArticleEvaluation:
 
 
 def evaluation_key(article: Article, params: EvalParams, grid: SpecificationGrid | None) -> str:
-    """The one cache key of an article's evaluation (:func:`research.cache.content_key`)."""
-    return content_key("evaluation", str(article.fingerprint), params.to_dict(),
+    """The one cache key of an article's evaluation (:func:`research.cache.content_key`):
+    the article's content, the parameters resolved against it (so the article's defaults
+    given explicitly are the same evaluation), the grid, the snapshot, the code."""
+    return content_key("evaluation", str(article.fingerprint), params.resolve(article).to_dict(),
                        repr(grid) if grid is not None else None,
                        file_digest(paths.snapshot_dir() / paths.MANIFEST_FILE), code_version())
 
@@ -479,11 +480,15 @@ def evaluate_article(article: Article | None = None, params: EvalParams | dict |
     if key in _MEMORY:
         _log(key, "memory")
         return _MEMORY[key]
-    if _forbidden():
-        raise EvaluationForbidden(
-            f"this process may not evaluate claims ({FORBID_ENV} is set): a report page loads the evaluation "
-            "the report computed before it (its 'evaluation' parameter)")
     cache = ResultCache(paths.results_cache_dir(), "evaluation", suffix=".pkl", enabled=p.source == "snapshot")
+    if _forbidden():  # load only: the report computed it before this page
+        raw = cache.read(key)
+        if raw is None:
+            raise EvaluationForbidden(
+                f"this process may not evaluate claims ({FORBID_ENV} is set) and the report computed no evaluation "
+                "for these parameters: a report page only loads the evaluation computed before it")
+        _log(key, "loaded")
+        return _remember(_decode(raw))
     ev, computed = cache.get_or_compute(key, lambda: _compute(art, p, g, key), encode=_encode, decode=_decode)
     _log(key, "computed" if computed else "loaded")
     return _remember(ev)

@@ -106,23 +106,52 @@ def load_page(name: str, article: Any = None) -> PageView:
                     article_title=site_title, owner_pages=owner, article_dir=str(art.path))
 
 
+def prepare_evaluation(values: Mapping[str, Any]) -> str:
+    """The report's side of a page's evaluation (run before any page): the article's
+    evaluation under the page's parameters ``values`` -- and under each parameter set its
+    ``claim_parameters`` name -- computed (or found in the cache); returns the cache file the
+    page loads."""
+    from research.claims import EvalParams
+    from research.claims.evaluation import cache_path, evaluate_article
+
+    art = article_of(values.get("article") or None)
+    ev = evaluate_article(art, EvalParams.from_mapping(values, ignore=_RUNNER_KEYS))
+    for cp in dict(values.get("claim_parameters") or {}).values():
+        evaluate_article(art, EvalParams.from_mapping(cp))
+    return cache_path(ev)
+
+
+def page_evaluation(evaluation: str, params: Any, article: Any = None) -> Any:
+    """The page's :class:`~research.claims.evaluation.ArticleEvaluation`: loaded from the file
+    the report computed (``evaluation``), or -- run by hand, ``evaluation`` empty --
+    evaluated here (a cache hit after one report run)."""
+    from research.claims.evaluation import evaluate_article, load_evaluation
+
+    if evaluation:
+        return load_evaluation(evaluation)
+    return evaluate_article(article_of(article), params)
+
+
 def evaluate_claims(params: Any, article: Any = None, *, claim_ids: Sequence[str] | None = None,
                     claim_parameters: Mapping[str, Mapping[str, Any]] | None = None,
-                    robustness: bool = True) -> list[Any]:
+                    robustness: bool = True, evaluation: Any = None) -> list[Any]:
     """Verdicts of the article's claims (all, or ``claim_ids``, in article order), each
     with ``params`` unless ``claim_parameters`` gives that claim's own (the parameters its
     page published it with: a page showing claims it does not own shows the owner's numbers);
     price claims judged across the specification grid unless ``robustness`` is False.
+    ``evaluation``: the page's evaluation under ``params`` (see :func:`page_evaluation`).
     """
-    from research.claims import EvalParams, evaluate
+    from research.claims import EvalParams
+    from research.claims.evaluation import evaluate_article
 
     art = article_of(article)
     ids = [c.id for c in art.claims] if claim_ids is None else list(claim_ids)
     own = dict(claim_parameters or {})
+    main = evaluation if evaluation is not None else evaluate_article(art, params, grid=robustness)
     out = []
     for cid in ids:
-        p = EvalParams.from_mapping(own[cid]) if cid in own else params
-        out.append(evaluate(cid, p, article=art, robustness=robustness))
+        ev = evaluate_article(art, EvalParams.from_mapping(own[cid]), grid=robustness) if cid in own else main
+        out.append(ev.verdict(cid))
     return out
 
 
@@ -227,16 +256,17 @@ def overview_heatmap(verdicts: Sequence[Any], *, names: Mapping[str, str]) -> st
             f"<details class='rp-details'><summary>{cv.e(title)}</summary>{figure_html(fig, title)}</details>")
 
 
-def reported_moves(params: Any, article: Any = None, *, names: Mapping[str, str]) -> str:
+def reported_moves(params: Any, article: Any = None, *, names: Mapping[str, str], evaluation: Any = None) -> str:
     """The press's reported day-0 moves against the computed ones: one sentence and the
-    table (collapsed)."""
+    table (collapsed); taken from the page's ``evaluation`` when given."""
     from research.claims import reported_vs_computed
     from research.claims.reported import DISAGREEMENT_FLOOR_PP, DISAGREEMENT_RELATIVE
 
     art = article_of(article)
     if not art.events:  # nothing reported, nothing to compare
         return ""
-    moves = reported_vs_computed(as_of=params.as_of, source=params.source, article=art)
+    moves = (evaluation.reported if evaluation is not None
+             else reported_vs_computed(as_of=params.as_of, source=params.source, article=art))
     if moves.empty:
         return ""
     compared = moves[moves["reported_pct"].notna()]
@@ -363,6 +393,10 @@ def followup_caveats(fu: Any, *, source: str) -> str:
         f"<li>Data: {cv.e(source)}; baskets: {cv.e(members)}.</li>{notes}</ul>")
 
 
+#: a page's parameters that are the runner's, not evaluation parameters
+_RUNNER_KEYS = ("verdict_path", "page", "article", "claim_parameters", "evaluation")
+
+
 def validate_parameters(values: Mapping[str, Any]) -> Any:
     """The report's parameter validator: a page's evaluation parameters are valid
     :class:`~research.claims.EvalParams` (the page keys ``page``, ``article`` and
@@ -371,5 +405,5 @@ def validate_parameters(values: Mapping[str, Any]) -> Any:
     anything is executed."""
     from research.claims import EvalParams, load_article
 
-    params = EvalParams.from_mapping(values, ignore=("verdict_path", "page", "article", "claim_parameters"))
+    params = EvalParams.from_mapping(values, ignore=_RUNNER_KEYS)
     return params.resolve(load_article(values.get("article") or None))

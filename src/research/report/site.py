@@ -91,7 +91,7 @@ def notebook_states(portfolio: Portfolio, output_dir: str | Path) -> tuple[Noteb
                 extras = side.get("extras") if isinstance(side.get("extras"), Mapping) else {}
             elif spec.claims:
                 state, error = "failed", "its verdict sidecar is missing or unreadable"
-        params = {k: v for k, v in (status.get("parameters") or {}).items() if k != "verdict_path"}
+        params = {k: v for k, v in (status.get("parameters") or {}).items() if k not in ("verdict_path", "evaluation")}
         states.append(NotebookState(spec.name, spec.title, state,
                                     page.name if page.is_file() else None, error,
                                     status.get("failed_cell"), verdicts, params, spec.claims, shown, extras))
@@ -182,7 +182,7 @@ def refresh_plan(portfolio: Portfolio, output_dir: str | Path) -> dict[str, dict
     plan: dict[str, dict[str, Any]] = {}
     by_name = {s.name: s for s in states}
     for name, diffs in stale_claims(states, claims).items():
-        prev = {k: v for k, v in by_name[name].parameters.items() if k != "verdict_path"}
+        prev = {k: v for k, v in by_name[name].parameters.items() if k not in ("verdict_path", "evaluation")}
         cp = dict(prev.get("claim_parameters") or {})
         cp.update({cid: published[cid] for cid in diffs})
         plan[name] = {**prev, "claim_parameters": cp}
