@@ -76,7 +76,7 @@ def test_a_notebook_run_with_other_parameters_computes_only_those(run):
     log2 = base / "evaluations-iwm.log"
     done = subprocess.run(
         [sys.executable, "-m", "research.cli", "report", "--output", str(base / "site"), "--no-progress",
-         "--notebook", "01_quantum_rally", "-p", "market_proxy", "IWM", "-p", "placebo_draws", "0"],
+         "--notebook", "01_quantum_rally", "-p", "market_proxy", "IWM"],
         env={**os.environ, EVALUATION_LOG_ENV: str(log2), "PYTHONPATH": str(ROOT / "src")},
         capture_output=True, text=True, timeout=1500, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
