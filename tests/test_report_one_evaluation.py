@@ -85,3 +85,17 @@ def test_a_notebook_run_with_other_parameters_computes_only_those(run):
     first = {k for _, k, _ in _lines(log)}
     assert len(computed) <= 1 and not computed & first, lines  # only the new parameters are computed
     assert all(what != "computed" for pid, _, what in lines if pid != lines[0][0])
+
+
+def test_live_prices_are_left_to_the_page():
+    """An evaluation from live prices is not cached (the key cannot hold the prices), so the
+    report hands none over and the page (not forbidden) evaluates them itself."""
+    from research.report import pages
+    from research.report.runner import _kernel_environment
+
+    assert pages.prepare_evaluation({"source": "yfinance", "page": "x", "verdict_path": ""}) == ""
+    with _kernel_environment(False):
+        assert not os.environ.get(EVALUATION_FORBIDDEN_ENV)
+    with _kernel_environment(True):
+        assert os.environ.get(EVALUATION_FORBIDDEN_ENV) == "1"
+    assert not os.environ.get(EVALUATION_FORBIDDEN_ENV)

@@ -110,14 +110,19 @@ def prepare_evaluation(values: Mapping[str, Any]) -> str:
     """The report's side of a page's evaluation (run before any page): the article's
     evaluation under the page's parameters ``values`` -- and under each parameter set its
     ``claim_parameters`` name -- computed (or found in the cache); returns the cache file the
-    page loads."""
+    page loads -- or "" for live prices (``source`` other than the snapshot: not cached, the
+    page evaluates them itself)."""
     from research.claims import EvalParams
     from research.claims.evaluation import cache_path, evaluate_article
 
+    params = EvalParams.from_mapping(values, ignore=_RUNNER_KEYS)
+    owners = [EvalParams.from_mapping(cp) for cp in dict(values.get("claim_parameters") or {}).values()]
+    if any(p.source != "snapshot" for p in [params, *owners]):
+        return ""
     art = article_of(values.get("article") or None)
-    ev = evaluate_article(art, EvalParams.from_mapping(values, ignore=_RUNNER_KEYS))
-    for cp in dict(values.get("claim_parameters") or {}).values():
-        evaluate_article(art, EvalParams.from_mapping(cp))
+    ev = evaluate_article(art, params)
+    for p in owners:
+        evaluate_article(art, p)
     return cache_path(ev)
 
 

@@ -491,7 +491,7 @@ def run_notebook(plan: RunPlan) -> NotebookResult:
     cell: str | None = None
     try:
         try:
-            with _kernel_environment():
+            with _kernel_environment(bool(plan.parameters.get(EVALUATION_PARAMETER))):
                 papermill.execute_notebook(
                     str(plan.source), str(tmp), parameters=dict(plan.parameters),
                     kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
@@ -791,10 +791,13 @@ def _with_evaluations(plans: Sequence[RunPlan]) -> tuple[RunPlan, ...]:
 
 
 @contextlib.contextmanager
-def _kernel_environment() -> Iterator[None]:
-    """Page kernels (started by papermill, inheriting this environment) may not evaluate
-    claims: they load the report's evaluation."""
+def _kernel_environment(forbid: bool) -> Iterator[None]:
+    """Page kernels (started by papermill, inheriting this environment) that received the
+    report's evaluation may not evaluate claims: they load it."""
     before = os.environ.get(FORBID_ENV)
+    if not forbid:
+        yield
+        return
     os.environ[FORBID_ENV] = "1"
     try:
         yield
