@@ -222,19 +222,7 @@ def _rule_problems(rec: dict[str, Any], idx: int, lines: dict[tuple, int], file:
     if bad:
         probs.append(Problem(file, ln, cid, f"rule.confounded_events {bad} must be events of the claim "
                                             "that are not primary events"))
-    if rule["type"] in ("basket_car",) and not rec.get("basket"):
-        probs.append(Problem(file, ln, cid, "a basket_car rule needs the claim's basket: add basket: <name>"))
-    if rule["type"] in ("basket_car", "pairs_car") and not events:
-        probs.append(Problem(file, ln, cid, f"a {rule['type']} rule needs events: list the claim's event ids"))
-    if rule["type"] == "pairs_car" and not (rec.get("pairs") or rec.get("tickers")):
-        probs.append(Problem(file, ln, cid, "a pairs_car rule needs pairs (or tickers): add pairs: [[event_id, TICKER], ...]"))
-    if rule["type"] == "rolling_return":
-        missing = [t for t in rule.get("required_tickers", []) if t not in rec.get("tickers", [])]
-        if missing:
-            probs.append(Problem(file, ln, cid, f"rule.required_tickers {missing} must also be listed under tickers"))
-    if rule["type"] == "fact_check" and not rec.get("fact_check"):
-        probs.append(Problem(file, ln, cid, "a fact_check rule needs the claim's fact_check: items "
-                                            "(see docs/ARTICLES.md)"))
+    probs += [Problem(file, ln, cid, msg) for msg in RULES[rule["type"]].claim_problems(rec)]
     return probs
 
 

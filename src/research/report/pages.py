@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from research.claims.article import Article, load_article
-from research.claims.evaluate import evaluate
+from research.claims.evaluation import evaluate_article
 from research.claims.followup import followup
 from research.claims.params import EvalParams
 from research.claims.reported import DISAGREEMENT_FLOOR_PP, DISAGREEMENT_RELATIVE, reported_vs_computed
@@ -31,6 +31,7 @@ from research.claims.scoreboard import evidence_table
 from research.claims.studies import day0_table
 from research.errors import FigureError, ReportError
 from research.report import claimview as cv
+from research.vocab import pct_points
 
 __all__ = ["FOLLOWUP_PAGE", "PageView", "article_of", "evaluate_claims", "claim_block", "event_names", "followup_caveats", "followup_chart",
            "followup_summary", "followup_tables", "load_page", "overview_answer", "overview_heatmap",
@@ -110,21 +111,54 @@ def load_page(name: str, article: Any = None) -> PageView:
                     article_title=site_title, owner_pages=owner, article_dir=str(art.path))
 
 
+def prepare_evaluation(values: Mapping[str, Any]) -> str:
+    """The report's side of a page's evaluation (run before any page): the article's
+    evaluation under the page's parameters ``values`` -- and under each parameter set its
+    ``claim_parameters`` name -- computed (or found in the cache); returns the cache file the
+    page loads -- or "" for live prices (``source`` other than the snapshot: not cached, the
+    page evaluates them itself)."""
+    from research.claims import EvalParams
+    from research.claims.evaluation import cache_path, evaluate_article
+
+    params = EvalParams.from_mapping(values, ignore=_RUNNER_KEYS)
+    owners = [EvalParams.from_mapping(cp) for cp in dict(values.get("claim_parameters") or {}).values()]
+    if any(p.source != "snapshot" for p in [params, *owners]):
+        return ""
+    art = article_of(values.get("article") or None)
+    ev = evaluate_article(art, params)
+    for p in owners:
+        evaluate_article(art, p)
+    return cache_path(ev)
+
+
+def page_evaluation(evaluation: str, params: Any, article: Any = None) -> Any:
+    """The page's :class:`~research.claims.evaluation.ArticleEvaluation`: loaded from the file
+    the report computed (``evaluation``), or -- run by hand, ``evaluation`` empty --
+    evaluated here (a cache hit after one report run)."""
+    from research.claims.evaluation import evaluate_article, load_evaluation
+
+    if evaluation:
+        return load_evaluation(evaluation)
+    return evaluate_article(article_of(article), params)
+
+
 def evaluate_claims(params: Any, article: Any = None, *, claim_ids: Sequence[str] | None = None,
                     claim_parameters: Mapping[str, Mapping[str, Any]] | None = None,
-                    robustness: bool = True) -> list[Any]:
+                    robustness: bool = True, evaluation: Any = None) -> list[Any]:
     """Verdicts of the article's claims (all, or ``claim_ids``, in article order), each
     with ``params`` unless ``claim_parameters`` gives that claim's own (the parameters its
     page published it with: a page showing claims it does not own shows the owner's numbers);
     price claims judged across the specification grid unless ``robustness`` is False.
+    ``evaluation``: the page's evaluation under ``params`` (see :func:`page_evaluation`).
     """
     art = article_of(article)
     ids = [c.id for c in art.claims] if claim_ids is None else list(claim_ids)
     own = dict(claim_parameters or {})
+    main = evaluation if evaluation is not None else evaluate_article(art, params, grid=robustness)
     out = []
     for cid in ids:
-        p = EvalParams.from_mapping(own[cid]) if cid in own else params
-        out.append(evaluate(cid, p, article=art, robustness=robustness))
+        ev = evaluate_article(art, EvalParams.from_mapping(own[cid]), grid=robustness) if cid in own else main
+        out.append(ev.verdict(cid))
     return out
 
 
@@ -148,7 +182,7 @@ def claim_block(v: Any, page: PageView, *, names: Mapping[str, str], alpha: floa
 
     cid = v.claim_id
     quote, lang = page.quotes.get(cid, ((), ""))
-    wins = v.details.get("rule_windows") if isinstance(v.details, Mapping) else None
+    wins = v.rule_windows or None
     section = cv.claim_section(v, prose_md=page.prose.get(cid), quote=quote, quote_language=lang,
                                names=names, rule_windows=wins, image_dir=page.article_dir or None)
     figs = figures_for(v, names=names, alpha=alpha)
@@ -186,7 +220,7 @@ def page_footer(params: Any, verdicts: Sequence[Any] = (), *, data_source: str |
         params = params.resolve(art)
         grid = SpecificationGrid.from_mapping(art.robustness) if any(
             getattr(v, "robustness", None) for v in verdicts) else None
-    per_claim = {v.claim_id: v.parameters for v in verdicts if getattr(v, "parameters", None)}
+    per_claim = {v.claim_id: v.parameters.to_dict() for v in verdicts if getattr(v, "parameters", None) is not None}
     if data_source is None and verdicts:
         data_source = "; ".join(sorted({str(v.data_source) for v in verdicts}))
     return (cv.method_html(params, grid) + cv.test_sizes_html(verdicts)
@@ -223,13 +257,14 @@ def overview_heatmap(verdicts: Sequence[Any], *, names: Mapping[str, str]) -> st
             f"<details class='rp-details'><summary>{cv.e(title)}</summary>{figure_html(fig, title)}</details>")
 
 
-def reported_moves(params: Any, article: Any = None, *, names: Mapping[str, str]) -> str:
+def reported_moves(params: Any, article: Any = None, *, names: Mapping[str, str], evaluation: Any = None) -> str:
     """The press's reported day-0 moves against the computed ones: one sentence and the
-    table (collapsed)."""
+    table (collapsed); taken from the page's ``evaluation`` when given."""
     art = article_of(article)
     if not art.events:  # nothing reported, nothing to compare
         return ""
-    moves = reported_vs_computed(as_of=params.as_of, source=params.source, article=art)
+    moves = (evaluation.reported if evaluation is not None
+             else reported_vs_computed(as_of=params.as_of, source=params.source, article=art))
     if moves.empty:
         return ""
     compared = moves[moves["reported_pct"].notna()]
@@ -237,8 +272,8 @@ def reported_moves(params: Any, article: Any = None, *, names: Mapping[str, str]
     rows = []
     for r in compared.to_dict(orient="records"):
         rows.append({"event": names.get(r["event_id"], r["event_id"]), "stock": r["ticker"],
-                     "reported": _pp(r.get("reported_pct")), "computed": _pp(r.get("computed_pct")),
-                     "difference": _pp(r.get("diff_pp"), unit=" pp"), "status": r.get("status"),
+                     "reported": pct_points(r.get("reported_pct")), "computed": pct_points(r.get("computed_pct")),
+                     "difference": pct_points(r.get("diff_pp"), unit=" pp"), "status": r.get("status"),
                      "hint": r.get("hint") or ""})
     head = "".join(f"<th>{cv.e(h)}</th>" for h in ("event", "stock", "reported", "computed", "difference",
                                                     "status", "hint"))
@@ -250,14 +285,6 @@ def reported_moves(params: Any, article: Any = None, *, names: Mapping[str, str]
     return ("<h2>Reported moves against the data</h2>"
             f"<details class='rp-details'><summary>{cv.e(sentence)}</summary>"
             f"<table class='rp-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></details>")
-
-
-def _pp(x: Any, unit: str = "%") -> str:
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return ""
-    return "" if f != f else f"{f:+.1f}{unit}"
 
 
 # --------------------------------------------------------------------------------------
@@ -362,11 +389,15 @@ def followup_caveats(fu: Any, *, source: str) -> str:
         f"<li>Data: {cv.e(source)}; baskets: {cv.e(members)}.</li>{notes}</ul>")
 
 
+#: a page's parameters that are the runner's, not evaluation parameters
+_RUNNER_KEYS = ("verdict_path", "page", "article", "claim_parameters", "evaluation")
+
+
 def validate_parameters(values: Mapping[str, Any]) -> Any:
     """The report's parameter validator: a page's evaluation parameters are valid
     :class:`~research.claims.EvalParams` (the page keys ``page``, ``article`` and
     ``verdict_path`` are the runner's), resolved against the page's article -- so a window
     its as-of date cannot hold, or a snapshot that fails its checks, stops the run before
     anything is executed."""
-    params = EvalParams.from_mapping(values, ignore=("verdict_path", "page", "article", "claim_parameters"))
+    params = EvalParams.from_mapping(values, ignore=_RUNNER_KEYS)
     return params.resolve(load_article(values.get("article") or None))

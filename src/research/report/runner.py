@@ -49,7 +49,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -59,6 +59,7 @@ import contextlib
 
 from research.errors import DataError, ParameterError, ReportError, ResearchError
 from research.atomic import atomic_write_text, temp_path_beside
+from research.cache import EVALUATION_FORBIDDEN_ENV as FORBID_ENV
 from research.report.parameters import NotebookParameter, coerce_value, inspect_parameters
 from research.report.portfolio import PAGE_VALIDATOR, REPO_ROOT, Portfolio, load_portfolio
 from research.report.preflight import run_problems
@@ -86,9 +87,9 @@ KERNEL_NAME = "python3"
 #: Parameters the runner and the portfolio set (the page a template renders, its article,
 #: where it publishes, the owners' parameters of a refreshed page): ``-p`` may not set them
 #: and ``--list`` does not show them. Only ``verdict_path`` is refused in a portfolio file.
-INTERNAL_PARAMETERS: tuple[str, ...] = ("verdict_path", "page", "article", "claim_parameters")
+INTERNAL_PARAMETERS: tuple[str, ...] = ("verdict_path", "page", "article", "claim_parameters", "evaluation")
 #: Set by the runner alone (not even a portfolio file may set it).
-RESERVED_PARAMETERS: tuple[str, ...] = ("verdict_path",)
+RESERVED_PARAMETERS: tuple[str, ...] = ("verdict_path", "evaluation")
 VERDICTS_DIR = ".verdicts"
 STATUS_DIR = ".status"
 EXECUTED_DIR = "executed"
@@ -489,17 +490,18 @@ def run_notebook(plan: RunPlan) -> NotebookResult:
     cell: str | None = None
     try:
         try:
-            papermill.execute_notebook(
-                str(plan.source), str(tmp), parameters=dict(plan.parameters),
-                kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
-                cwd=str(plan.source.parent), report_mode=False,
-                execution_timeout=plan.cell_timeout,
-                # the kernel's own log is noise on the report's stderr: ipykernel's "TCP
-                # without encryption" warning on every start, and "KeyboardInterrupt caught
-                # in kernel" when nbclient interrupts it at shutdown after a good run. Cell
-                # errors are not lost: they are in the executed notebook and its HTML page.
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-            )
+            with _kernel_environment(bool(plan.parameters.get(EVALUATION_PARAMETER))):
+                papermill.execute_notebook(
+                    str(plan.source), str(tmp), parameters=dict(plan.parameters),
+                    kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
+                    cwd=str(plan.source.parent), report_mode=False,
+                    execution_timeout=plan.cell_timeout,
+                    # the kernel's own log is noise on the report's stderr: ipykernel's "TCP
+                    # without encryption" warning on every start, and "KeyboardInterrupt caught
+                    # in kernel" when nbclient interrupts it at shutdown after a good run. Cell
+                    # errors are not lost: they are in the executed notebook and its HTML page.
+                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                )
         except PapermillExecutionError as exc:
             cell = f"In [{exc.exec_count}]" if exc.exec_count else f"#{exc.cell_index + 1}"
             error = f"{exc.ename}: {exc.evalue}"
@@ -742,6 +744,7 @@ def build_reports(
                                internal=internal)
     if plans:
         check_kernel()
+    plans = _with_evaluations(plans)
     kept: Path | None = None
     with SiteBuild(out) as build:
         results = _run_into(build.staging, portfolio, plans, missing, jobs=jobs, progress=progress)
@@ -754,6 +757,51 @@ def build_reports(
     site = kept or out
     return BuildResult(output_dir=out, results=ordered, index_html=site / "index.html",
                        claims_json=site / "claims.json", published=kept is None, kept_at=kept)
+
+
+#: The notebook parameter a page receives its evaluation in (the cache file the report
+#: computed before any page ran; see :func:`_with_evaluations`).
+EVALUATION_PARAMETER = "evaluation"
+
+
+def _with_evaluations(plans: Sequence[RunPlan]) -> tuple[RunPlan, ...]:
+    """The plans with the evaluation each page shows computed here, in the report's own
+    process, before any page runs: a page whose notebook declares the ``evaluation``
+    parameter gets the file of its article's evaluation under its parameters (computed once
+    per distinct article and parameters, and cached: :mod:`research.cache`), plus the
+    evaluations of the parameters its ``claim_parameters`` name. Page kernels then run with
+    evaluation forbidden (:data:`research.claims.evaluation.FORBID_ENV`)."""
+    out = []
+    for plan in plans:
+        declared = inspect_parameters(plan.source)
+        if EVALUATION_PARAMETER not in declared:
+            out.append(plan)
+            continue
+        from research.report.pages import prepare_evaluation
+
+        full = {k: p.default for k, p in declared.items() if k not in RESERVED_PARAMETERS}
+        full.update(plan.parameters)
+        path = prepare_evaluation(full)
+        out.append(dataclasses.replace(plan, parameters={**plan.parameters, EVALUATION_PARAMETER: path}))
+    return tuple(out)
+
+
+@contextlib.contextmanager
+def _kernel_environment(forbid: bool) -> Iterator[None]:
+    """Page kernels (started by papermill, inheriting this environment) that received the
+    report's evaluation may not evaluate claims: they load it."""
+    before = os.environ.get(FORBID_ENV)
+    if not forbid:
+        yield
+        return
+    os.environ[FORBID_ENV] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(FORBID_ENV, None)
+        else:
+            os.environ[FORBID_ENV] = before
 
 
 def _staged(plan: RunPlan, staging: Path) -> RunPlan:
