@@ -171,8 +171,8 @@ def test_market_wide_claim_needs_the_mean_adjusted_model(verdicts, rets):
     expected = "supported" if car < 0 and _p(t, len(est) - 1) < ALPHA else "not supported"
     v = verdicts["liberation-day-crash"]
     assert expected == "supported" and v.verdict == expected
-    assert v.specification["model"] == "mean_adjusted" and v.specification["overrides"] == ["model"]
-    assert v.parameters["model"] == "mean_adjusted"
+    assert v.specification.model == "mean_adjusted" and v.specification.overrides == ("model",)
+    assert v.parameters.model == "mean_adjusted"
     assert any("overrides model='mean_adjusted' (parameter: 'market')" in n for n in v.notes)
     row = v.evidence.query("ticker == 'SPY' and window_start == 0 and window_end == 1").iloc[0]
     assert row["car"] == pytest.approx(car, abs=1e-6) and row["t_stat"] == pytest.approx(t, rel=0.02)
@@ -187,7 +187,7 @@ def test_fact_claim_is_checked_against_facts_csv(verdicts, article):
     v = verdicts["tariff-facts"]
     assert expected == "partly wrong" and v.fact_verdict == expected and v.check == ("fact",)
     assert v.verdict == "partly supported" and v.direction == ""
-    assert [i["outcome"] for i in v.fact_items] == ["accurate" if o else "wrong" for o in outcomes]
+    assert [i.outcome for i in v.fact_items] == ["accurate" if o else "wrong" for o in outcomes]
     assert "The baseline tariff is 20%" in v.headline
 
 
@@ -237,8 +237,8 @@ def test_each_member_semantic_caps_at_partly(tmp_path):
 
 def test_as_of_and_seed_default_to_the_articles(verdicts, article):
     v = verdicts["chip-slump"]
-    assert v.as_of == article.as_of.isoformat() == v.specification["as_of"]
-    assert v.parameters["seed"] == article.seed and v.parameters["market_proxy"] == article.market_proxy
+    assert v.as_of == article.as_of.isoformat() == v.specification.as_of
+    assert v.parameters.seed == article.seed and v.parameters.market_proxy == article.market_proxy
 
 
 def test_article_api(article):

@@ -67,7 +67,7 @@ def test_basket_car_is_the_mean_of_member_returns_minus_expected():
     from pathlib import Path
 
     v = evaluate("C11", EvalParams(placebo_draws=0))
-    st = v.details["study"]
+    st = v.figures.study
     raw = pd.read_parquet(Path(__file__).resolve().parents[1] / "data" / "snapshot" / "prices.parquet")
     px = raw[raw["ticker"].isin(["RGTI", "QBTS", "IONQ", "QUBT"])].pivot(index="date", columns="ticker", values="close")
     r = px.pct_change(fill_method=None).loc["2025-10-07"]
@@ -131,8 +131,8 @@ def test_parameters_change_the_numbers_and_are_recorded():
     car_a = a.evidence.query("window_start == 0 and window_end == 0")["car"].iloc[0]
     car_b = b.evidence.query("window_start == 0 and window_end == 0")["car"].iloc[0]
     assert not np.isclose(car_a, car_b)
-    assert a.parameters["model"] == "market_adjusted" and a.specification["model"] == "market_adjusted"
-    assert a.specification["overrides"] == []
+    assert a.parameters.model == "market_adjusted" and a.specification.model == "market_adjusted"
+    assert a.specification.overrides == ()
     assert any("placebo test was not run" in n for n in b.notes)  # resampling with no draws
     assert b.evidence["p_placebo"].isna().all() and a.evidence["p_placebo"].notna().any()  # exact: always run
 

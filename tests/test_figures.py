@@ -29,7 +29,7 @@ def _check(fig):
 
 
 def test_price_paths_indexed_to_100(c2):
-    st = c2.details["study"]
+    st = c2.figures.study
     fig = figures.price_paths(st.closes[["MP", "USAR"]], st.day0, start="2025-09-15", end="2025-10-15")
     ax = _check(fig)
     y0 = [line.get_ydata()[0] for line in ax.get_lines()[:2]]
@@ -43,7 +43,7 @@ def test_price_paths_indexed_to_100(c2):
 
 
 def test_car_paths_with_bands(c2):
-    st = c2.details["study"]
+    st = c2.figures.study
     key = "ev11_mofcom_rare_earth|basket:rare_earth"
     ax = _check(figures.car_paths(st.result, [key], alpha=0.05))
     line = ax.get_lines()[0]
@@ -72,7 +72,7 @@ def test_ar_heatmap_tickers_by_events():
 
 def test_rolling_chart_has_the_100_percent_line():
     v = evaluate("C8", EvalParams(placebo_draws=0))
-    r = v.details["rally"]
+    r = v.figures.rally
     ax = _check(figures.rolling_return_chart(r.rolling, threshold=1.0, start="2025-09-01", as_of=r.as_of))
     assert any(np.allclose(line.get_ydata(), 1.0) for line in ax.get_lines() if len(line.get_ydata()) == 2)
     assert "RGTI" in ax.get_title()
@@ -82,7 +82,7 @@ def test_rolling_chart_counts_only_the_rule_lookback():
     """Title counts tickers whose max rolling return inside the last `lookback` sessions
     exceeds the threshold - computed here from the rolling panel directly."""
     v = evaluate("C8", EvalParams(placebo_draws=0))
-    r = v.details["rally"]
+    r = v.figures.rally
     roll = r.rolling.sort_index().loc[:r.as_of].dropna(how="all")
     start = roll.index[-120]
     ax = _check(figures.rolling_return_chart(roll, threshold=1.0, start=start, as_of=r.as_of, lookback_sessions=30))

@@ -283,11 +283,14 @@ def test_a_byte_order_mark_in_the_csvs_is_accepted(tmp_path):
 
 
 # ---- 4. the grid cache is not trusted ---------------------------------------------------------
-def _tamper(doc):
-    rec = next(iter(doc["entries"].values()))
+def _tamper(raw: bytes) -> bytes:
+    """The entry with one number changed and its header (with the MAC) kept."""
+    head, _, body = raw.partition(b"\n")
+    doc = json.loads(body)
+    rec = next(iter(doc.values()))
     row = rec["grid"][0]
     row["estimate"] = (row["estimate"] or 0.0) + 0.5  # well-formed, plausible, wrong
-    return doc
+    return head + b"\n" + json.dumps(doc, sort_keys=True).encode()
 
 
 @pytest.mark.parametrize("bad", ["null", "list", "nested", "tampered", "key-swap"])
@@ -312,7 +315,7 @@ def test_a_malformed_or_tampered_cache_entry_is_recomputed(tmp_path, monkeypatch
     elif bad == "nested":
         entry.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
     elif bad == "tampered":
-        entry.write_text(json.dumps(_tamper(json.loads(entry.read_text(encoding="utf-8")))), encoding="utf-8")
+        entry.write_bytes(_tamper(entry.read_bytes()))
     else:  # a valid entry of another key, copied over this one
         other = EvalParams(alpha=0.1)
         gridcache.cached_grid(art, other, grid)
@@ -320,16 +323,16 @@ def test_a_malformed_or_tampered_cache_entry_is_recomputed(tmp_path, monkeypatch
         shutil.copyfile(src, entry)
     gridcache._MEMORY.clear()  # noqa: SLF001
     caplog.clear()
-    with caplog.at_level("WARNING", logger="research.claims.gridcache"):
+    with caplog.at_level("WARNING", logger="research.cache"):
         got = {k: r.to_dict() for k, r in gridcache.cached_grid(art, EvalParams(), grid).items()}
     assert json.dumps(got, sort_keys=True) == json.dumps(fresh, sort_keys=True)
-    warned = [r for r in caplog.records if r.name == "research.claims.gridcache"]
+    warned = [r for r in caplog.records if r.name == "research.cache"]
     assert len(warned) == 1 and "recomputing" in warned[0].getMessage()
     assert "\n" not in warned[0].getMessage()
     # the recomputed entry replaced the bad one and is served from disk without a warning
     gridcache._MEMORY.clear()  # noqa: SLF001
     caplog.clear()
-    with caplog.at_level("WARNING", logger="research.claims.gridcache"):
+    with caplog.at_level("WARNING", logger="research.cache"):
         again = {k: r.to_dict() for k, r in gridcache.cached_grid(art, EvalParams(), grid).items()}
     assert again == got and not caplog.records
 

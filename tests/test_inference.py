@@ -72,7 +72,7 @@ def verdicts_strict():
 
 
 def _family(vs):
-    return {k: v.inference["p_value"] for k, v in vs.items() if v.inference}
+    return {k: v.inference.p_value for k, v in vs.items() if v.inference}
 
 
 @pytest.mark.parametrize("which", ["verdicts", "verdicts_strict"])
@@ -88,7 +88,7 @@ def test_supported_needs_the_holm_adjusted_primary_p(which, request):
     capped = 0
     for k in ids:
         v = vs[k]
-        assert v.inference["p_holm"] == pytest.approx(holm[k], rel=1e-9)
+        assert v.inference.p_holm == pytest.approx(holm[k], rel=1e-9)
         if holm[k] >= alpha:
             assert v.verdict != "supported", k
         if fam[k] < alpha <= holm[k] and any("capped at 'partly supported'" in n and "Holm" in n for n in v.notes):

@@ -74,7 +74,7 @@ def test_every_price_claim_carries_its_grid_and_the_headline_row_is_its_verdict(
     priced = [v for v in shipped.values() if v.inference]
     assert len(priced) == 6
     for v in priced:
-        rob = v.robustness
+        rob = v.robustness.to_dict() if v.robustness is not None else None
         assert rob and rob["grid"], v.claim_id
         grid = pd.DataFrame(rob["grid"])
         assert list(grid.columns) == list(GRID_COLUMNS)
@@ -82,14 +82,14 @@ def test_every_price_claim_carries_its_grid_and_the_headline_row_is_its_verdict(
         assert len(head) == 1 and head["model"].iloc[0] == "market" and head["market_proxy"].iloc[0] == "SPY"
         assert head["verdict"].iloc[0] == v.verdict == rob["headline_verdict"]
         # the headline row's primary p is the verdict's own primary p
-        assert head["p_primary"].iloc[0] == pytest.approx(v.inference["p_value"], abs=1e-6)
+        assert head["p_primary"].iloc[0] == pytest.approx(v.inference.p_value, abs=1e-6)
         ok = grid[grid["status"] == "ok"]
         share = float((ok["verdict"] == v.verdict).mean())
         assert rob["share"] == pytest.approx(share, abs=1e-6) and rob["n_specs"] == len(ok)
         assert rob["fragile"] == (share < 0.8)
         assert any(n.startswith("Robustness: ") for n in v.notes)
     # claims without a price rule carry no grid
-    assert not any(v.robustness for v in shipped.values() if not v.inference)
+    assert not any(v.robustness is not None for v in shipped.values() if not v.inference)
 
 
 def test_claims_json_carries_the_primary_test_the_grid_and_the_power(shipped):
@@ -104,7 +104,7 @@ def test_claims_json_carries_the_primary_test_the_grid_and_the_power(shipped):
 def test_market_adjusted_grid_estimate_equals_the_hand_computed_car(shipped):
     """C6 (MP on 2025-07-10) under market-adjusted / QQQ / (0,+1): the sum over day 0 and
     +1 of MP's simple return minus QQQ's, from the closes."""
-    grid = pd.DataFrame(shipped["C6"].robustness["grid"])
+    grid = pd.DataFrame(shipped["C6"].robustness.to_dict()["grid"])
     row = grid[(grid["model"] == "market_adjusted") & (grid["market_proxy"] == "QQQ")
                & (grid["estimation_length"] == 250) & (grid["window"] == "(+0,+1)")].iloc[0]
     r = _rets(["MP", "QQQ"])
@@ -117,7 +117,7 @@ def test_market_adjusted_grid_estimate_equals_the_hand_computed_car(shipped):
 def test_mean_adjusted_grid_estimate_equals_the_hand_computed_ar(shipped):
     """C6 under mean-adjusted / 120 sessions / rule window (0,0): MP's day-0 return minus
     its mean over the 120 sessions ending 11 before day 0."""
-    grid = pd.DataFrame(shipped["C6"].robustness["grid"])
+    grid = pd.DataFrame(shipped["C6"].robustness.to_dict()["grid"])
     row = grid[(grid["model"] == "mean_adjusted") & (grid["estimation_length"] == 120)
                & (grid["window"] == "rule")].iloc[0]
     r = _rets(["MP"])["MP"]
@@ -197,14 +197,14 @@ def test_a_claim_that_flips_across_the_grid_is_fragile(tmp_path):
     assert "FRAGILE" in rob.summary()
     # and the verdict says so when asked
     v = evaluate("nvda-pause", EvalParams(), article=art, robustness=grid)
-    assert v.robustness["fragile"] is True
+    assert v.robustness.fragile is True
     assert any("FRAGILE" in n for n in v.notes)
 
 
 def test_a_claim_that_holds_everywhere_is_not_fragile(shipped):
     """C1 (the security basket on 2025-10-13) is partly supported under every estimable
     specification of the default grid: share 1, not fragile."""
-    rob = shipped["C1"].robustness
+    rob = shipped["C1"].robustness.to_dict()
     grid = pd.DataFrame(rob["grid"])
     assert set(grid.loc[grid["status"] == "ok", "verdict"]) == {"partly supported"}
     assert rob["share"] == 1.0 and rob["fragile"] is False
@@ -214,11 +214,11 @@ def test_underpowered_specifications_are_left_out_whatever_the_verdict(shipped):
     """A specification whose placebo floor times the family size is not below alpha cannot
     support any claim; it is shown with the reason and not counted, for every claim."""
     for v in shipped.values():
-        if not v.robustness:
+        if v.robustness is None:
             continue
-        g = pd.DataFrame(v.robustness["grid"])
+        g = pd.DataFrame(v.robustness.to_dict()["grid"])
         weak = g["status"].str.startswith("underpowered")
-        fam = v.inference["family_size"]
+        fam = v.inference.multiplicity.family_size
         # every ok row with a placebo floor can reach alpha; every underpowered row cannot
         ok = g[g["status"] == "ok"]
         assert ((ok["p_floor"].isna()) | (ok["p_floor"] * fam < 0.05)).all(), v.claim_id
@@ -280,7 +280,7 @@ def test_method_section_shows_each_tests_real_size(shipped):
     assert "id='test-sizes'" in html and "t-test rejects" in html
     sizes = []
     for v in shipped.values():
-        wins = {tuple(w) for w in v.specification.get("rule_windows", [])} if v.specification else set()
+        wins = set(v.rule_windows)
         ev = v.evidence
         if "size_t_05" not in ev.columns:  # rolling returns: no event study
             continue

@@ -25,12 +25,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from research.claims.notes import format_fact
+from research.claims.verdict import FactCheck, FactItemResult
 from research.data.article import Event, Fact
+from research.vocab import FACT_VERDICTS
 
-__all__ = ["FactItem", "FactCheckResult", "FACT_VERDICTS", "check_facts"]
+__all__ = ["FactItem", "FactCheck", "FACT_VERDICTS", "check_facts"]
 
-ACCURATE, PARTLY_WRONG, WRONG, UNVERIFIED = "accurate", "partly wrong", "wrong", "unverified"
-FACT_VERDICTS: tuple[str, ...] = (ACCURATE, PARTLY_WRONG, WRONG, UNVERIFIED)
+ACCURATE, PARTLY_WRONG, WRONG, UNVERIFIED = FACT_VERDICTS
 _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "=": operator.eq}
 
 
@@ -66,15 +67,6 @@ class FactItem:
         return tuple(dict.fromkeys(((self.fact,) if self.fact else ()) + self.cites))
 
 
-@dataclass(frozen=True)
-class FactCheckResult:
-    """A claim's fact check: the verdict, one outcome per item and a one-line headline."""
-
-    verdict: str
-    items: tuple[dict[str, Any], ...]
-    headline: str
-
-
 def _value_text(f: Fact) -> str:
     return format_fact(f)
 
@@ -97,38 +89,36 @@ def _compare(item: FactItem, fact: Fact) -> tuple[str, str]:
                                          f"{'holds' if ok else 'fails'} (fact {rel} {a:g})")
 
 
-def _one(item: FactItem, facts: Mapping[str, Fact], events: Mapping[str, Event]) -> dict[str, Any]:
-    out: dict[str, Any] = {"statement": item.statement, "cites": list(item.cited)}
+def _one(item: FactItem, facts: Mapping[str, Fact], events: Mapping[str, Event]) -> FactItemResult:
+    out: dict[str, Any] = {"statement": item.statement, "cites": tuple(item.cited)}
     unverified = [c for c in item.cited if c in facts and not facts[c].verified]
     if item.judged:
         outcome = item.judged if not unverified or item.judged == UNVERIFIED else UNVERIFIED
         why = item.reason + (f" (cited fact(s) {', '.join(unverified)} have no source)" if unverified
                              and outcome == UNVERIFIED and item.judged != UNVERIFIED else "")
-        out.update(outcome=outcome, how="judged", reason=why)
-        return out
+        return FactItemResult(**out, outcome=outcome, how="judged", reason=why)
     f = facts[item.fact]
     v = f.value
     if not f.verified or v is None or (isinstance(v, float) and not math.isfinite(v)):
-        out.update(outcome=UNVERIFIED, how="computed",
-                   reason=f"{f.fact_id} has no sourced value, so the statement cannot be checked")
-        return out
+        return FactItemResult(**out, outcome=UNVERIFIED, how="computed",
+                              reason=f"{f.fact_id} has no sourced value, so the statement cannot be checked")
     outcome, why = _compare(item, f)
-    out.update(outcome=outcome, how="computed", reason=why, fact_value=v, article_value=item.article)
-    return out
+    return FactItemResult(**out, outcome=outcome, how="computed", reason=why, fact_value=v,
+                          article_value=item.article, has_values=True)
 
 
 def check_facts(items: Sequence[FactItem], facts: Mapping[str, Fact],
-                events: Mapping[str, Event] | None = None) -> FactCheckResult:
+                events: Mapping[str, Event] | None = None) -> FactCheck:
     """Check every item against the article's facts (ids already validated).
 
     Returns
     -------
-    FactCheckResult
-        ``verdict`` in :data:`FACT_VERDICTS`; ``items`` one dict per item (statement,
-        outcome, how, reason, cites).
+    FactCheck
+        ``verdict`` in :data:`FACT_VERDICTS`; ``items`` one :class:`FactItemResult` per
+        item (statement, outcome, how, reason, cites).
     """
     rows = tuple(_one(i, facts, events or {}) for i in items)
-    outs = [r["outcome"] for r in rows]
+    outs = [r.outcome for r in rows]
     n_ok, n_bad = outs.count(ACCURATE), outs.count(WRONG)
     if n_ok + n_bad == 0:
         verdict = UNVERIFIED
@@ -138,8 +128,8 @@ def check_facts(items: Sequence[FactItem], facts: Mapping[str, Fact],
         verdict = WRONG
     else:
         verdict = PARTLY_WRONG
-    wrong = [r["statement"].rstrip(".") for r in rows if r["outcome"] == WRONG]
+    wrong = [r.statement.rstrip(".") for r in rows if r.outcome == WRONG]
     headline = (f"fact check: {verdict} -- {n_ok} of {len(rows)} statements accurate"
                 + (f", {n_bad} wrong ({'; '.join(wrong)})" if wrong else "")
                 + (f", {outs.count(UNVERIFIED)} unverified" if UNVERIFIED in outs else "") + ".")
-    return FactCheckResult(verdict, rows, headline)
+    return FactCheck(verdict, rows, headline)

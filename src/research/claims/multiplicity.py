@@ -3,7 +3,8 @@
 An article makes many claims and the reports show hundreds of p-values; a claim is only
 "supported" when its **primary test** -- one test, fixed by its rule before looking at the
 numbers -- stays significant after adjusting for the number of claims tested. The primary
-test of each price rule:
+test of each price rule (each rule class names its own: ``Rule.primary_test`` in
+:mod:`research.claims.rules`):
 
 =====================  ====================================================================
 rule                   primary test (p-value)
@@ -35,86 +36,13 @@ full garbage collection per call); the tests pin them equal to
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from research.claims.numeric import finite as _finite
-from research.claims.rules import joint_z
+from research.vocab import finite as _finite
 
-__all__ = ["PrimaryTest", "primary_test", "adjust_pvalues", "holm", "benjamini_hochberg"]
+__all__ = ["adjust_pvalues", "holm", "benjamini_hochberg"]
 
-
-
-@dataclass(frozen=True)
-class PrimaryTest:
-    """The test a price claim's verdict rests on.
-
-    Attributes
-    ----------
-    test : short name ("exact placebo", "joint placebo (Stouffer)", "parametric t").
-    description : what was tested, in words.
-    window : (start, end) trading days of the CAR tested.
-    p_value : the raw p-value (NaN when no row could be tested).
-    n_placebo : pseudo dates behind the deciding placebo p (None for other tests).
-    p_floor : the smallest p the placebo could give, ``1/(1 + n_placebo)`` (None otherwise).
-    """
-
-    test: str
-    description: str
-    window: tuple[int, int]
-    p_value: float
-    n_placebo: int | None = None
-    p_floor: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"test": self.test, "description": self.description, "window": list(self.window),
-                "p_value": self.p_value if _finite(self.p_value) else None,
-                "p_placebo_n": self.n_placebo, "p_floor": self.p_floor}
-
-
-def primary_test(rule_type: str, members: str, rows: pd.DataFrame, window: tuple[int, int]) -> PrimaryTest | None:
-    """The primary test of a price rule from the rows it judged.
-
-    Parameters
-    ----------
-    rule_type : "basket_car" or "pairs_car" (others have no primary test: None).
-    members : the pairs rule's ``members`` ("each" / "all"); ignored for baskets.
-    rows : the rule's evidence rows (``ticker, event_id, car, p_value, p_placebo``, and
-        ``p_placebo_n``/``p_placebo_floor`` when the exact placebo ran).
-    window : the rule window (for the description).
-    """
-    if rule_type not in ("basket_car", "pairs_car") or rows.empty:
-        return None
-    rows = rows[[_finite(c) for c in rows["car"]]]
-    if rows.empty:
-        return None
-    what = f"CAR({window[0]:+d},{window[1]:+d})"
-    if rule_type == "pairs_car" and members == "all":
-        recs = rows.to_dict(orient="records")
-        _, p, n = joint_z(recs, "placebo")
-        if n == len(recs):
-            return PrimaryTest("joint placebo (Stouffer)", f"joint test of the {n} pairs' {what} against "
-                               "each stock's own non-event dates", window, p)
-        _, p, _ = joint_z(recs, "parametric")
-        return PrimaryTest("parametric t", f"joint test of the {len(recs)} pairs' {what}, placebo unavailable "
-                           "for some pair (too little history)", window, p)
-    use_placebo = [_finite(p) for p in rows["p_placebo"]]
-    p_row = np.where(use_placebo, rows["p_placebo"].astype(float), rows["p_value"].astype(float))
-    j = int(np.nanargmax(p_row)) if np.isfinite(p_row).any() else 0
-    worst = rows.iloc[j]
-    which = "basket" if rule_type == "basket_car" else "pair"
-    if not use_placebo[j]:
-        return PrimaryTest("parametric t", f"{which} {worst['ticker']} on {worst['event_id']}: {what}, "
-                           "placebo unavailable (too little history)", window, float(p_row[j]))
-    n = worst.get("p_placebo_n")
-    fl = worst.get("p_placebo_floor")
-    desc = (f"exact placebo of the {which} {what}" + (f", largest of {len(rows)} (every one must pass)"
-                                                       if len(rows) > 1 else ""))
-    return PrimaryTest("exact placebo", desc, window, float(p_row[j]),
-                       int(n) if _finite(n) else None, float(fl) if _finite(fl) else None)
 
 
 def adjust_pvalues(pvalues: Mapping[str, float]) -> dict[str, dict[str, float]]:

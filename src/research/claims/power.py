@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from research.claims.numeric import finite as _finite
+from research.vocab import finite as _finite
 
 __all__ = ["minimum_detectable", "power_note"]
 

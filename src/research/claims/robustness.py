@@ -51,12 +51,13 @@ from scipy.stats import norm
 
 from research.claims.judge import capped_verdict, event_targets, judge_event_claim
 from research.claims.multiplicity import adjust_pvalues
-from research.claims.numeric import finite
 from research.claims.params import CLAIM_MODELS, MODELS, EvalParams, claim_model
 from research.claims.registry import Claim
-from research.claims.studies import SEP, ETF_FACTOR_TICKERS, ClaimPanel, basket_label, claim_panel, study_on_panel
-from research.claims.verdict import NOT_TESTABLE, to_jsonable
+from research.claims.rules import EventCarRule
+from research.claims.studies import ETF_FACTOR_TICKERS, ClaimPanel, claim_panel, study_on_panel
+from research.claims.verdict import NOT_TESTABLE, Inference, Multiplicity, PrimaryTest
 from research.errors import ParameterError
+from research.vocab import finite, to_jsonable
 
 __all__ = ["Specification", "SpecificationGrid", "Robustness", "run_grid", "PROXY_FREE_MODELS", "GRID_COLUMNS",
            "price_claims"]
@@ -72,8 +73,8 @@ RULE_WINDOW = "rule"
 
 
 def price_claims(claims: tuple[Claim, ...] | list[Claim]) -> list[Claim]:
-    """The claims with a price rule and a primary test (``basket_car``, ``pairs_car``)."""
-    return [c for c in claims if c.rule.type in ("basket_car", "pairs_car")]
+    """The claims whose rule has a primary test in the article's family (event-study rules)."""
+    return [c for c in claims if c.rule.in_family]
 
 
 @dataclass(frozen=True)
@@ -306,22 +307,26 @@ def _estimate(rows: pd.DataFrame, alpha: float) -> tuple[float, float, float]:
     return est, est - z * s, est + z * s
 
 
+def _rule(claim: Claim) -> EventCarRule:
+    if not isinstance(claim.rule, EventCarRule):
+        raise TypeError(f"claim {claim.id}: rule {claim.rule.type!r} has no specification grid")
+    return claim.rule
+
+
 def _statistic(claim: Claim, n_rows: int) -> str:
-    what = "the basket CAR" if claim.rule.type == "basket_car" else "the pair's CAR"
-    return what if n_rows == 1 else f"the mean CAR of the rule's {n_rows} rows"
+    return _rule(claim).statistic if n_rows == 1 else f"the mean CAR of the rule's {n_rows} rows"
 
 
 def _self_test(claim: Claim, spec: Specification) -> bool:
     """The specification would test the market proxy against itself (the proxy is one of
     the series the rule judges: a pair's ticker or a basket member)."""
-    named = (set(claim.basket_tickers) if claim.rule.type == "basket_car"
-             else {t for _, t in claim.event_ticker_pairs()})
+    named = _rule(claim).judged_series(claim)
     return spec.market_proxy is not None and claim_model(spec.model).uses_proxy and spec.market_proxy in named
 
 
 def _claim_rows(claim: Claim, base: EvalParams, panel: ClaimPanel, specs: tuple[Specification, ...]
                 ) -> list[dict[str, Any]]:
-    """One record per specification: its raw verdict (rule cap applied) and primary test."""
+    """One record per specification: its raw verdict (before the caps) and primary test."""
     out: list[dict[str, Any]] = []
     panel = _rule_rows_only(claim, panel)
     fixed = [w for w in dict.fromkeys(s.window for s in specs) if w is not None]
@@ -347,9 +352,8 @@ def _claim_rows(claim: Claim, base: EvalParams, panel: ClaimPanel, specs: tuple[
             if ej is None or ej.primary is None or ej.rows["status"].ne("ok").any():
                 out.append({"spec": s, "status": "a rule row could not be estimated"})
                 continue
-            verdict, _ = capped_verdict(claim, ej.judgement.verdict, None, None, p.alpha)
             est, lo, hi = _estimate(ej.rows, p.alpha)
-            out.append({"spec": s, "status": "ok", "verdict_raw": verdict, "inference": ej.primary.to_dict(),
+            out.append({"spec": s, "status": "ok", "verdict_raw": ej.judgement.verdict, "primary": ej.primary,
                         "estimate": est, "ci_low": lo, "ci_high": hi, "n_rows": len(ej.rows),
                         "window": sorted({w for _, _, w in ej.targets})})
     return out
@@ -359,17 +363,13 @@ def _rule_rows_only(claim: Claim, panel: ClaimPanel) -> ClaimPanel:
     """The panel with only the series the rule judges (the basket, or the pairs): the
     members of a basket are evidence shown beside a verdict, not part of it."""
     ev = panel.events
-    if claim.rule.type == "basket_car":
-        keep = ev["ticker"] == basket_label(claim.basket)
-    else:
-        pairs = {f"{e}{SEP}{t}" for e, t in claim.event_ticker_pairs()}
-        keep = ev["event_id"].isin(pairs)
+    keep = _rule(claim).judged_rows(claim, ev)
     return replace(panel, events=ev[keep].reset_index(drop=True))
 
 
 def _windows(claim: Claim, p: EvalParams, panel: ClaimPanel, fixed: list[tuple[int, int]]
              ) -> tuple[tuple[int, int], ...]:
-    rule_w = getattr(claim.rule, "window", None)
+    rule_w = _rule(claim).window
     rule = [rule_w] if rule_w is not None else [(0, 0), *panel.uncertain_windows]
     return tuple(dict.fromkeys([*rule, *fixed]))
 
@@ -412,7 +412,7 @@ def _family_p(per: dict[str, list[dict[str, Any]]], heads: dict[str, Specificati
               base: EvalParams) -> dict[tuple, dict[str, float]]:
     """Spec key -> claim -> raw primary p under that specification (a claim lacking the key,
     e.g. without a theme ETF, enters with its own proxy at that key, else its headline p)."""
-    by_claim = {cid: {r["spec"].key: r["inference"]["p_value"] for r in rows if r["status"] == "ok"}
+    by_claim = {cid: {r["spec"].key: r["primary"].p_value for r in rows if r["status"] == "ok"}
                 for cid, rows in per.items()}
     keys = {k for d in by_claim.values() for k in d}
     out: dict[tuple, dict[str, float]] = {}
@@ -444,14 +444,16 @@ def _finish(article: Any, base: EvalParams, grid: SpecificationGrid, per: dict[s
                    "verdict": None}
             if r["status"] == "ok":
                 adj = fams[s.key][cid]
-                verdict, _ = capped_verdict(claim, r["verdict_raw"], r["inference"], adj, alpha)
-                floor = r["inference"].get("p_floor")
+                prim: PrimaryTest = r["primary"]
+                inf = Inference(prim, Multiplicity(adj["p_holm"], adj["p_bh"], adj["family_size"]))
+                verdict, _ = capped_verdict(claim, r["verdict_raw"], inf, alpha)
+                floor = prim.p_floor
                 if finite(floor) and float(floor) * adj["family_size"] >= alpha:
                     rec["status"] = (f"underpowered: the placebo's floor {float(floor):.4f} times "
                                      f"{adj['family_size']} claims is not below alpha {alpha:g}")
                 rec.update(estimate=r["estimate"], ci_low=r["ci_low"], ci_high=r["ci_high"],
-                           p_primary=r["inference"]["p_value"], p_holm=adj["p_holm"], verdict=verdict,
-                           p_floor=r["inference"].get("p_floor") if finite(r["inference"].get("p_floor")) else math.nan)
+                           p_primary=prim.p_value if finite(prim.p_value) else None, p_holm=adj["p_holm"],
+                           verdict=verdict, p_floor=prim.p_floor if finite(prim.p_floor) else math.nan)
                 if s.window is None and len(r["window"]) == 1:
                     rec["window_start"], rec["window_end"] = r["window"][0]
             recs.append(rec)

@@ -21,18 +21,28 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from research.claims.verdict import NOT_SUPPORTED, NOT_TESTABLE, PARTLY, SUPPORTED
+from research.claims.verdict import NOT_SUPPORTED, NOT_TESTABLE, PARTLY, SUPPORTED, PrimaryTest, empty_evidence
+from research.vocab import basket_id, engine_id, finite as _finite, p_note as _p, parse_series
+
+if TYPE_CHECKING:  # types only: a rule evaluates itself through the context it is handed
+    from research.claims.evaluation import EvalContext
+    from research.claims.params import EvalParams
+    from research.claims.registry import Claim
+    from research.claims.studies import ClaimStudy
+    from research.claims.verdict import Verdict
+
+Target = tuple[str, str, tuple[int, int]]
 
 __all__ = [
     "Judgement", "Rule", "PriceRule", "BasketCarRule", "PairsCarRule", "RollingReturnRule",
     "RevenueGrowthRule", "FactCheckRule", "NotTestableRule", "RULES", "register", "DIRECTIONS",
     "row_significance", "in_direction", "judge_basket", "judge_pairs", "judge_pairs_all",
-    "judge_rolling", "judge_growth", "joint_z", "TEST_COLUMNS",
+    "judge_rolling", "judge_growth", "joint_z", "TEST_COLUMNS", "EventCarRule", "rows_at",
 ]
 
 #: Evidence column holding each test's p-value.
@@ -58,6 +68,8 @@ class Rule:
     type: ClassVar[str] = ""
     checks: ClassVar[tuple[str, ...]] = ()
     studies: ClassVar[tuple[str, ...]] = ()
+    #: True for a rule with a primary test in the article's multiple-testing family
+    in_family: ClassVar[bool] = False
 
     text: str
     max_verdict: str = ""
@@ -67,6 +79,42 @@ class Rule:
     def direction(self) -> str | None:
         """The claimed direction of a price rule (None for other rules)."""
         return None
+
+    def rule_text(self) -> str:
+        """The rule in words, as the verdict states it."""
+        return self.text
+
+    def how_judged(self) -> str:
+        """How this rule type reaches its verdict, in words (its class description)."""
+        return " ".join((type(self).__doc__ or "").split())
+
+    def evaluate(self, claim: Claim, ctx: EvalContext) -> Verdict:
+        """The claim's verdict before the multiple-testing family is known (the studies the
+        rule needs, its judgement, the reasons); ``ctx`` supplies the studies and the
+        verdict's common parts (:class:`research.claims.evaluation.EvalContext`)."""
+        raise NotImplementedError(f"rule type {self.type!r} does not evaluate itself")
+
+    def primary_test(self, rows: pd.DataFrame, window: tuple[int, int]) -> PrimaryTest | None:
+        """The primary test on the rows the rule judged (None: not in the family)."""
+        return None
+
+    def rule_window(self) -> tuple[int, int] | None:
+        """The rule's own CAR window (None: "auto", or a rule without one)."""
+        return None
+
+    def auto_window(self, study: ClaimStudy, event_id: str) -> tuple[int, int]:
+        """The rule's window on one event: its own, else (0,0) or the uncertain day 0's."""
+        w = self.rule_window()
+        if w is not None:
+            return w
+        uw = study.day0.loc[event_id, "uncertain_window"]
+        return tuple(uw) if uw is not None else (0, 0)
+
+    def targets(self, claim: Claim, study: ClaimStudy, window: tuple[int, int] | None = None) -> list[Target]:
+        """(event, ticker-or-basket, window) rows the rule reads (or shows as context):
+        every (event, ticker) pair of the claim whose event was studied."""
+        ok = _ok_events(claim, study)
+        return [(e, t, window or self.auto_window(study, e)) for e, t in claim.event_ticker_pairs() if e in ok]
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> Rule:
@@ -125,9 +173,48 @@ class PriceRule(Rule):
             raise ValueError(f"direction {self.direction!r} is not one of {DIRECTIONS}")
 
 
+@dataclass(frozen=True)
+class EventCarRule(PriceRule):
+    """A rule on event-study CARs at ``window`` (None = "auto": (0,0) when the timing is
+    known, the uncertain day 0's window when not), where ``tests`` must reject; its primary
+    test is in the article's multiple-testing family."""
+
+    studies: ClassVar[tuple[str, ...]] = ("event_study",)
+    in_family: ClassVar[bool] = True
+    window: tuple[int, int] | None = None
+    tests: tuple[str, ...] = ("parametric", "placebo")
+
+    def rule_window(self) -> tuple[int, int] | None:
+        return self.window
+
+    #: what the specification grid's estimate is, for one row
+    statistic: ClassVar[str] = "the pair's CAR"
+
+    def judge(self, claim: Claim, study: ClaimStudy, params: EvalParams, rows: pd.DataFrame,
+              targets: list[Target]) -> tuple[Judgement, dict[str, Any]]:
+        """The rule's judgement on its rows and the key numbers."""
+        raise NotImplementedError
+
+    def judged_series(self, claim: Claim) -> frozenset[str]:
+        """Tickers whose returns the verdict rests on (a market proxy among them would be
+        tested against itself)."""
+        return frozenset(t for _, t in claim.event_ticker_pairs())
+
+    def judged_rows(self, claim: Claim, events: pd.DataFrame) -> pd.Series:
+        """Which rows of a study's event table (engine ids ``event|series``) the rule judges."""
+        return events["event_id"].isin({engine_id(e, t) for e, t in claim.event_ticker_pairs()})
+
+    def evaluate(self, claim: Claim, ctx: EvalContext) -> Verdict:
+        return ctx.event_verdict(claim, self)
+
+
+def _ok_events(claim: Claim, study: ClaimStudy) -> list[str]:
+    return [e for e in claim.events if e in study.day0.index and e not in dict(study.excluded)]
+
+
 @register
 @dataclass(frozen=True)
-class BasketCarRule(PriceRule):
+class BasketCarRule(EventCarRule):
     """The equal-weighted basket's CAR over ``window`` on the primary event(s).
 
     Parameters: ``direction``; ``window`` ([a, b] trading days, or None = "auto": (0,0) when
@@ -138,17 +225,57 @@ class BasketCarRule(PriceRule):
     """
 
     type: ClassVar[str] = "basket_car"
-    studies: ClassVar[tuple[str, ...]] = ("event_study",)
-    window: tuple[int, int] | None = None
-    tests: tuple[str, ...] = ("parametric", "placebo")
+    statistic: ClassVar[str] = "the basket CAR"
     primary_events: tuple[str, ...] = ()
     confounded_events: tuple[str, ...] = ()
     market_must_fall: bool = False
 
+    def targets(self, claim: Claim, study: ClaimStudy, window: tuple[int, int] | None = None) -> list[Target]:
+        """The basket's row on each primary event (default: every event of the claim)."""
+        ok = _ok_events(claim, study)
+        label = basket_id(claim.basket)
+        return [(e, label, window or self.auto_window(study, e)) for e in (self.primary_events or claim.events)
+                if e in ok]
+
+    def judge(self, claim: Claim, study: ClaimStudy, params: EvalParams, rows: pd.DataFrame,
+              targets: list[Target]) -> tuple[Judgement, dict[str, Any]]:
+        mret: dict[str, float] = {}
+        if self.market_must_fall and params.market_proxy in study.returns.columns:
+            for e, _, _ in targets:
+                d0 = study.day0.loc[e, "day0"]
+                mret[e] = float(study.returns[params.market_proxy].get(d0, float("nan")))
+        window = targets[0][2]
+        label = basket_id(claim.basket)
+        ok = set(study.day0.index) - set(dict(study.excluded))
+        conf_rows = rows_at(study.evidence, [(e, label, window) for e in self.confounded_events if e in ok])
+        j = judge_basket(rows, alpha=params.alpha, tests=self.tests, window=window, market_returns=mret,
+                         market_must_fall=self.market_must_fall, confounded=conf_rows, direction=self.direction)
+        members = rows_at(study.evidence, [(e, t, w) for e, _, w in targets
+                                           for t in claim.tickers if t in claim.basket_tickers])
+        sig = [row_significance(r, params.alpha, self.tests, self.direction) for r in members.to_dict(orient="records")]
+        key = dict(j.key_numbers)
+        key["basket"] = claim.basket
+        key["basket_members"] = list(claim.basket_tickers)
+        key["window"] = list(window)
+        key["members_estimated"] = len(members)
+        key["members_positive_significant_all_tests"] = sum(s["all_reject"] for s in sig)
+        return j, key
+
+    def judged_series(self, claim: Claim) -> frozenset[str]:
+        return frozenset(claim.basket_tickers)
+
+    def judged_rows(self, claim: Claim, events: pd.DataFrame) -> pd.Series:
+        return events["ticker"] == basket_id(claim.basket)
+
+    def primary_test(self, rows: pd.DataFrame, window: tuple[int, int]) -> PrimaryTest | None:
+        """The exact placebo p of the basket CAR; with several primary events the largest
+        (every event must pass: an intersection-union test)."""
+        return _worst_row_test(rows, window, "basket")
+
 
 @register
 @dataclass(frozen=True)
-class PairsCarRule(PriceRule):
+class PairsCarRule(EventCarRule):
     """One CAR per (event, ticker) pair, each on its own day 0.
 
     ``members: each`` (default): supported if every pair moved in the claimed direction and
@@ -158,10 +285,18 @@ class PairsCarRule(PriceRule):
     """
 
     type: ClassVar[str] = "pairs_car"
-    studies: ClassVar[tuple[str, ...]] = ("event_study",)
-    window: tuple[int, int] | None = None
-    tests: tuple[str, ...] = ("parametric", "placebo")
     members: str = "each"
+
+    def judge(self, claim: Claim, study: ClaimStudy, params: EvalParams, rows: pd.DataFrame,
+              targets: list[Target]) -> tuple[Judgement, dict[str, Any]]:
+        judge = judge_pairs_all if self.members == "all" else judge_pairs
+        j = judge(rows, alpha=params.alpha, tests=self.tests, direction=self.direction)
+        return j, dict(j.key_numbers)
+
+    def primary_test(self, rows: pd.DataFrame, window: tuple[int, int]) -> PrimaryTest | None:
+        """``each``: the largest exact placebo p of the pairs (every pair must pass);
+        ``all``: the joint placebo test of the pairs (Stouffer)."""
+        return _joint_test(rows, window) if self.members == "all" else _worst_row_test(rows, window, "pair")
 
 
 @register
@@ -179,6 +314,9 @@ class RollingReturnRule(PriceRule):
     threshold: float = 1.0
     lookback_sessions: int = 30
     month: str = ""
+
+    def evaluate(self, claim: Claim, ctx: EvalContext) -> Verdict:
+        return ctx.rolling_verdict(claim, self)
 
 
 @register
@@ -198,6 +336,12 @@ class RevenueGrowthRule(Rule):
     tolerance_pp: float = 10.0
     window: tuple[int, int] | None = None
 
+    def rule_window(self) -> tuple[int, int] | None:
+        return self.window
+
+    def evaluate(self, claim: Claim, ctx: EvalContext) -> Verdict:
+        return ctx.growth_verdict(claim, self)
+
 
 @register
 @dataclass(frozen=True)
@@ -209,6 +353,9 @@ class FactCheckRule(Rule):
     checks: ClassVar[tuple[str, ...]] = ("fact",)
     studies: ClassVar[tuple[str, ...]] = ("facts",)
 
+    def evaluate(self, claim: Claim, ctx: EvalContext) -> Verdict:
+        return ctx.fact_verdict(claim)
+
 
 @register
 @dataclass(frozen=True)
@@ -217,6 +364,12 @@ class NotTestableRule(Rule):
 
     type: ClassVar[str] = "not_testable"
     reason: str = ""
+
+    def rule_text(self) -> str:
+        return f"{self.text} Reason: {self.reason}"
+
+    def evaluate(self, claim: Claim, ctx: EvalContext) -> Verdict:
+        return ctx.not_testable_verdict(claim, f"Not testable: {self.reason}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -237,13 +390,6 @@ class Judgement:
     key_numbers: dict[str, Any] = field(default_factory=dict)
     reasons: tuple[str, ...] = ()
     headline: str = ""
-
-
-def _finite(x: Any) -> bool:
-    try:
-        return x is not None and math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
 
 
 def in_direction(value: Any, direction: str) -> bool:
@@ -271,13 +417,6 @@ def row_significance(row: pd.Series | dict, alpha: float, tests: Sequence[str],
         "all_reject": ok and bool(avail) and len(rej) == len(avail),
         "any_reject": ok and bool(rej),
     }
-
-
-def _p(x: Any) -> str:
-    if not _finite(x):
-        return "n/a"
-    x = float(x)
-    return "<0.0001" if x < 1e-4 else f"{x:.4f}"
 
 
 def _describe(label: str, row: pd.Series | dict, window: tuple[int, int]) -> str:
@@ -397,7 +536,7 @@ def judge_basket(
         verdict = NOT_SUPPORTED
     verdict = _cap_for_missing(verdict, missing, n_total, reasons)
     r0 = recs[0]
-    headline = (f"{str(r0['ticker']).removeprefix('basket:')} basket CAR({window[0]:+d},{window[1]:+d}) "
+    headline = (f"{parse_series(r0['ticker'])[0]} basket CAR({window[0]:+d},{window[1]:+d}) "
                 f"on {_day(r0)}: {_short(r0, tests)}; claimed: {_WORD[direction]}")
     if confounded is not None and not confounded.empty:
         for r in confounded.to_dict(orient="records"):
@@ -624,3 +763,76 @@ def judge_growth(current: float | None, prior: float | None, reported_pct: float
     headline = (f"year-over-year growth {rep}{computed:.0f}% from the figures, against the claimed "
                 f"more than {threshold_pct:g}% (a reported figure, no p-value).")
     return Judgement(verdict, key, tuple(reasons), headline)
+
+
+# ---------------------------------------------------------------------------------------
+# the rows a rule reads, and the primary tests
+def rows_at(evidence: pd.DataFrame, pairs: list[Target], *, estimated_only: bool = True) -> pd.DataFrame:
+    """Evidence rows for (event_id, ticker, window) triples, in the given order.
+
+    ``estimated_only=False`` keeps every requested triple: one that was skipped or has no
+    evidence row at all comes back with a NaN CAR, so a rule sees it as missing evidence
+    instead of never hearing of it.
+    """
+    if not pairs or (evidence.empty and estimated_only):
+        return evidence.iloc[0:0].reset_index(drop=True)
+    if evidence.empty:
+        evidence = empty_evidence()
+    keys = [(e, t, int(w[0]), int(w[1])) for e, t, w in pairs]
+    pos = {k: i for i, k in enumerate(zip(evidence["event_id"], evidence["ticker"],
+                                          evidence["window_start"].astype(int), evidence["window_end"].astype(int)))}
+    hit = [pos.get(k, -1) for k in keys]
+    if estimated_only:
+        status = evidence["status"].to_numpy()
+        hit = [i for i in hit if i >= 0 and status[i] == "ok"]
+        return evidence.iloc[hit].reset_index(drop=True)
+    out = (evidence.iloc[[max(i, 0) for i in hit]].reset_index(drop=True).copy() if len(evidence)
+           else evidence.reindex(range(len(keys))))
+    missing = [j for j, i in enumerate(hit) if i < 0]
+    if missing:
+        out.loc[missing, :] = np.nan
+        for col, vals in zip(["event_id", "ticker", "window_start", "window_end"], zip(*keys), strict=True):
+            out[col] = list(vals)
+    return out
+
+
+def _estimated(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[[_finite(c) for c in rows["car"]]] if not rows.empty else rows
+
+
+def _joint_test(rows: pd.DataFrame, window: tuple[int, int]) -> PrimaryTest | None:
+    """The joint placebo test of the pairs (Stouffer), or the joint t where some pair has no
+    placebo p."""
+    rows = _estimated(rows)
+    if rows.empty:
+        return None
+    what = f"CAR({window[0]:+d},{window[1]:+d})"
+    recs = rows.to_dict(orient="records")
+    _, p, n = joint_z(recs, "placebo")
+    if n == len(recs):
+        return PrimaryTest("joint placebo (Stouffer)", f"joint test of the {n} pairs' {what} against "
+                           "each stock's own non-event dates", window, p)
+    _, p, _ = joint_z(recs, "parametric")
+    return PrimaryTest("parametric t", f"joint test of the {len(recs)} pairs' {what}, placebo unavailable "
+                       "for some pair (too little history)", window, p)
+
+
+def _worst_row_test(rows: pd.DataFrame, window: tuple[int, int], which: str) -> PrimaryTest | None:
+    """The largest row p (placebo where available, else the t-test's): every row must pass."""
+    rows = _estimated(rows)
+    if rows.empty:
+        return None
+    what = f"CAR({window[0]:+d},{window[1]:+d})"
+    use_placebo = [_finite(p) for p in rows["p_placebo"]]
+    p_row = np.where(use_placebo, rows["p_placebo"].astype(float), rows["p_value"].astype(float))
+    j = int(np.nanargmax(p_row)) if np.isfinite(p_row).any() else 0
+    worst = rows.iloc[j]
+    if not use_placebo[j]:
+        return PrimaryTest("parametric t", f"{which} {worst['ticker']} on {worst['event_id']}: {what}, "
+                           "placebo unavailable (too little history)", window, float(p_row[j]))
+    n = worst.get("p_placebo_n")
+    fl = worst.get("p_placebo_floor")
+    desc = (f"exact placebo of the {which} {what}" + (f", largest of {len(rows)} (every one must pass)"
+                                                       if len(rows) > 1 else ""))
+    return PrimaryTest("exact placebo", desc, window, float(p_row[j]),
+                       int(n) if _finite(n) else None, float(fl) if _finite(fl) else None)

@@ -50,8 +50,8 @@ def scoreboard(verdicts: Iterable[Verdict]) -> pd.DataFrame:
     rows: list[dict[str, Any]] = [
         {"claim_id": v.claim_id, "title": v.title, "verdict": v.verdict, "fact_check": v.fact_verdict,
          "headline": v.headline or headline(v),
-         "robustness": float(v.robustness["share"]) if v.robustness else float("nan"),
-         "fragile": bool(v.robustness.get("fragile")) if v.robustness else False}
+         "robustness": float(v.robustness.share) if v.robustness is not None else float("nan"),
+         "fragile": bool(v.robustness.fragile) if v.robustness is not None else False}
         for v in verdicts
     ]
     return pd.DataFrame(rows, columns=["claim_id", "title", "verdict", "fact_check", "headline", "robustness",

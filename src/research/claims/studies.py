@@ -25,21 +25,17 @@ from research.data import align_event, available_tickers, close_panel, load_pric
 from research.eventstudy import EstimationWindow, EventStudyResult, EventStudySpec, run_event_study
 from research.eventstudy.portfolio import basket_returns, late_members
 from research.errors import ParameterError
+from research.vocab import SEP, basket_id, engine_id
 
 __all__ = ["ClaimStudy", "ClaimPanel", "claim_panel", "study_on_panel", "run_claim_study", "ETF_FACTORS",
-           "ETF_FACTOR_TICKERS", "etf_factors", "basket_label", "SEP", "claim_windows", "day0_table", "RUNUP_WINDOW",
+           "ETF_FACTOR_TICKERS", "etf_factors", "claim_windows", "day0_table", "RUNUP_WINDOW",
            "placebo_exclusions"]
 
-#: Separator of the engine's event ids: ``"<event_id>|<ticker>"``.
-SEP = "|"
 #: The pre-event run-up window (trading days): a significant CAR(-5,-1) means the move
 #: started before the news (a leak, or earlier news), and is flagged with the evidence.
 RUNUP_WINDOW: tuple[int, int] = (-5, -1)
 
 
-def basket_label(name: str) -> str:
-    """The pseudo-ticker of a basket in evidence tables: ``"basket:<name>"``."""
-    return f"basket:{name}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,7 +74,7 @@ def claim_windows(claim: Claim, params: EvalParams,
     and the pre-event run-up window :data:`RUNUP_WINDOW`."""
     out: list[tuple[int, int]] = []
     cands = list(params.event_windows) + list(claim.windows)
-    rule_window = getattr(claim.rule, "window", None)
+    rule_window = claim.rule.rule_window()
     if rule_window is not None:
         cands.append(rule_window)
     if uncertain_windows:
@@ -219,11 +215,11 @@ def claim_panel(claim: Claim, params: EvalParams, *, article: Article, extra_tic
     closes = close_panel(prices, "close")
     rets = returns(closes, "simple")
     vol = close_panel(prices, "volume")
-    rows = [{"event_id": f"{e}{SEP}{t}", "ticker": t, "date": d0.loc[e, "date"],
+    rows = [{"event_id": engine_id(e, t), "ticker": t, "date": d0.loc[e, "date"],
              "timing": d0.loc[e, "timing"], "day0": d0.loc[e, "day0"]} for e, t in pairs]
     baskets: dict[str, list[str]] = {}
     if claim.basket and len(members) >= 2:
-        label = basket_label(claim.basket)
+        label = basket_id(claim.basket)
         baskets[label] = members
         rets[label] = basket_returns(rets, members)[0]
         vol[label] = np.nan
@@ -233,7 +229,7 @@ def claim_panel(claim: Claim, params: EvalParams, *, article: Article, extra_tic
         if late:
             notes.append(f"basket {claim.basket}: {', '.join(late)} started trading after the start of the "
                          "estimation window; the basket averages the members available each day.")
-        rows += [{"event_id": f"{e}{SEP}{label}", "ticker": label, "date": d0.loc[e, "date"],
+        rows += [{"event_id": engine_id(e, label), "ticker": label, "date": d0.loc[e, "date"],
                   "timing": d0.loc[e, "timing"], "day0": d0.loc[e, "day0"]} for e in keep]
     # day 0 aligned once (day0_table) and handed to the engine, so the evidence, the
     # confounders and the notes all use the same session

@@ -10,26 +10,29 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from research.vocab import (DECIMALS, FACT_VERDICTS, NOT_SUPPORTED, NOT_TESTABLE, PARTLY, SUPPORTED, VERDICTS,
+                            basket_key, finite, pair_key, parse_series, to_jsonable, verdict_style)
+
+if TYPE_CHECKING:  # types only: the verdict is the leaf the other claims modules build on
+    from research.claims.params import EvalParams
+    from research.claims.rally import RallyResult
+    from research.claims.robustness import Robustness
+    from research.claims.studies import ClaimStudy
+
 __all__ = [
-    "Verdict", "VERDICTS", "FACT_VERDICTS", "SUPPORTED", "PARTLY", "NOT_SUPPORTED", "NOT_TESTABLE",
+    "Verdict", "ReasonKind", "Reason", "PrimaryTest", "Multiplicity", "Inference", "FactItemResult", "FactCheck",
+    "TargetNumbers", "RollingNumbers", "KeyNumbers", "EvaluationSpec", "FigureData", "VERDICTS", "FACT_VERDICTS", "SUPPORTED", "PARTLY", "NOT_SUPPORTED", "NOT_TESTABLE",
     "EVIDENCE_COLUMNS", "CONFOUNDER_COLUMNS", "DECIMALS", "to_jsonable", "empty_evidence",
 ]
-
-SUPPORTED = "supported"
-PARTLY = "partly supported"
-NOT_SUPPORTED = "not supported"
-NOT_TESTABLE = "not testable with price data"
-VERDICTS: tuple[str, ...] = (SUPPORTED, PARTLY, NOT_SUPPORTED, NOT_TESTABLE)
-DECIMALS = 6
-#: Verdicts of a fact check (see :mod:`research.claims.factcheck`).
-FACT_VERDICTS: tuple[str, ...] = ("accurate", "partly wrong", "wrong", "unverified")
 
 #: Columns of a verdict's evidence table (one row per event x ticker-or-basket x window).
 #: ``car``/``bhar`` are simple-return units (0.1 = 10%); ``abnormal_volume`` is the day-0
@@ -46,47 +49,324 @@ CONFOUNDER_COLUMNS: tuple[str, ...] = (
 )
 
 
+# ---------------------------------------------------------------------------------------
+# the typed parts of a verdict (all frozen; ``to_dict`` / ``to_json`` is the JSON boundary)
+class ReasonKind(StrEnum):
+    """What a sentence of a verdict's notes is (the report groups and styles by kind, never
+    by the words)."""
+
+    PRIMARY = "primary test"          # the primary test and its multiple-testing adjustment
+    ROBUSTNESS = "robustness"         # how far the verdict holds across the specification grid
+    CAP = "cap"                       # a cap on "supported" (rule max, Holm, plain t only)
+    RULE = "rule"                     # the rule applied, in words ("Rule check: ...")
+    POWER = "power"                   # an insignificant row and what the test could detect
+    RUNUP = "run-up"                  # a significant move before day 0
+    CLAIM_NOTE = "claim note"         # a reviewed note of claims.yaml
+    SPEC_OVERRIDE = "specification"   # the claim overrides evaluation parameters
+    PLACEBO_OFF = "placebo off"       # the placebo test was not run
+    DATA = "data"                     # data caveats of the studies
+    SEPARATION = "separation"         # other news on the same day 0
+    CONTEXT = "context"               # evidence shown as context only
+    COMPARISON = "comparison"         # computed vs reported figures
+    FACT_ITEM = "fact item"           # one statement of the fact check
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One sentence of a verdict's notes, with its kind; ``text`` is the sentence as
+    published (a rule's or cap's sentence starts with ``Rule check: ``)."""
+
+    kind: ReasonKind
+    text: str
+
+    @property
+    def factual_error(self) -> bool:
+        """True for a fact-check item the article gets wrong."""
+        return self.kind is ReasonKind.FACT_ITEM and self.text.startswith("Fact check (wrong)")
+
+
+@dataclass(frozen=True)
+class PrimaryTest:
+    """The test a price claim's verdict rests on.
+
+    Attributes
+    ----------
+    test : short name ("exact placebo", "joint placebo (Stouffer)", "parametric t").
+    description : what was tested, in words.
+    window : (start, end) trading days of the CAR tested.
+    p_value : the raw p-value (NaN when no row could be tested).
+    n_placebo : pseudo dates behind the deciding placebo p (None for other tests).
+    p_floor : the smallest p the placebo could give, ``1/(1 + n_placebo)`` (None otherwise).
+    """
+
+    test: str
+    description: str
+    window: tuple[int, int]
+    p_value: float
+    n_placebo: int | None = None
+    p_floor: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"test": self.test, "description": self.description, "window": list(self.window),
+                "p_value": self.p_value if finite(self.p_value) else None,
+                "p_placebo_n": self.n_placebo, "p_floor": self.p_floor}
+
+
+@dataclass(frozen=True)
+class Multiplicity:
+    """A primary test adjusted across the article's family of primary tests."""
+
+    p_holm: float
+    p_bh: float
+    family_size: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"p_holm": self.p_holm, "p_bh": self.p_bh, "family_size": self.family_size}
+
+
+@dataclass(frozen=True)
+class Inference:
+    """A price claim's primary test and (once the family is known) its adjustment."""
+
+    primary: PrimaryTest
+    multiplicity: Multiplicity | None = None
+
+    @property
+    def p_value(self) -> float:
+        return self.primary.p_value
+
+    @property
+    def p_holm(self) -> float:
+        return self.multiplicity.p_holm if self.multiplicity else float("nan")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flat ``inference`` object of claims.json."""
+        return self.primary.to_dict() | (self.multiplicity.to_dict() if self.multiplicity else {})
+
+
+@dataclass(frozen=True)
+class FactItemResult:
+    """One statement of a fact check and its outcome (accurate / partly wrong / wrong /
+    unverified), how it was decided (``computed`` from facts.csv or ``judged``) and why."""
+
+    statement: str
+    cites: tuple[str, ...]
+    outcome: str
+    how: str
+    reason: str
+    fact_value: Any = None
+    article_value: Any = None
+    has_values: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"statement": self.statement, "cites": list(self.cites), "outcome": self.outcome,
+                             "how": self.how, "reason": self.reason}
+        if self.has_values:
+            d |= {"fact_value": self.fact_value, "article_value": self.article_value}
+        return d
+
+
+@dataclass(frozen=True)
+class FactCheck:
+    """A claim's fact check: the verdict, one outcome per item and a one-line headline."""
+
+    verdict: str
+    items: tuple[FactItemResult, ...]
+    headline: str
+
+
+@dataclass(frozen=True)
+class TargetNumbers:
+    """The key numbers of one target of a price rule: one series (a ticker or a basket) on
+    one event, at the rule's window.
+
+    ``t_stat`` / ``market_return_day0`` / ``significant_all_tests`` / ``window`` are None
+    when the rule does not report them for this target (a confounded basket event has no
+    t; only a ``market_must_fall`` basket has the market's return).
+    """
+
+    event_id: str
+    series: str
+    car: float
+    p_value: float
+    p_placebo: float
+    t_stat: float | None = None
+    window: tuple[int, int] | None = None
+    significant_all_tests: bool | None = None
+    market_return_day0: float | None = None
+
+    @property
+    def basket(self) -> bool:
+        return parse_series(self.series)[1]
+
+    @property
+    def name(self) -> str:
+        """The ticker, or the basket's name."""
+        return parse_series(self.series)[0]
+
+    def to_json(self) -> dict[str, Any]:
+        """Its entries of the ``key_numbers`` object (the published key names)."""
+        if self.basket:
+            e = self.event_id
+            d: dict[str, Any] = {basket_key(e, "basket_car"): self.car}
+            if self.t_stat is not None:
+                d[basket_key(e, "basket_t_stat")] = self.t_stat
+            d[basket_key(e, "basket_p_value")] = self.p_value
+            d[basket_key(e, "basket_p_placebo")] = self.p_placebo
+            if self.market_return_day0 is not None:
+                d[basket_key(e, "market_return_day0")] = self.market_return_day0
+            return d
+        inner: dict[str, Any] = {"window": list(self.window) if self.window else None, "car": self.car,
+                                 "t_stat": self.t_stat, "p_value": self.p_value, "p_placebo": self.p_placebo}
+        if self.significant_all_tests is not None:
+            inner["significant_all_tests"] = self.significant_all_tests
+        return {pair_key(self.name, self.event_id): inner}
+
+
+@dataclass(frozen=True)
+class RollingNumbers:
+    """A ticker's rolling-return numbers (``horizon`` sessions; ``month`` YYYY-MM or "")."""
+
+    ticker: str
+    horizon: int
+    month: str
+    max_return: float
+    max_start: Any
+    max_end: Any
+    return_as_of: float
+    min_return: float | None = None
+    min_end: Any = None
+    month_return: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        h = self.horizon
+        d: dict[str, Any] = {f"max_rolling_{h}d_return": self.max_return, f"max_rolling_{h}d_end": self.max_end,
+                             f"max_rolling_{h}d_start": self.max_start, f"rolling_{h}d_return_as_of": self.return_as_of}
+        if self.min_return is not None:
+            d |= {f"min_rolling_{h}d_return": self.min_return, f"min_rolling_{h}d_end": self.min_end}
+        if self.month:
+            d[f"calendar_month_return_{self.month.replace('-', '_')}"] = self.month_return
+        return {self.ticker: d}
+
+
+_BASKET_KEY = re.compile(r"^(?P<event>.+)\.(?P<field>basket_car|basket_t_stat|basket_p_value|basket_p_placebo|"
+                         r"market_return_day0)$")
+_ROLLING_KEY = re.compile(r"^max_rolling_(?P<h>\d+)d_return$")
+
+
+@dataclass(frozen=True)
+class KeyNumbers:
+    """The numbers a verdict rests on: one :class:`TargetNumbers` per target of a price
+    rule, one :class:`RollingNumbers` per ticker of a rolling-return rule, and the rule's
+    counts and figures (``values``: name -> number, text or tuple, in the rule's order)."""
+
+    targets: tuple[TargetNumbers, ...] = ()
+    rolling: tuple[RollingNumbers, ...] = ()
+    values: tuple[tuple[str, Any], ...] = ()
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """A value of :attr:`values` by name."""
+        return next((v for k, v in self.values if k == name), default)
+
+    def __bool__(self) -> bool:
+        return bool(self.targets or self.rolling or self.values)
+
+    @classmethod
+    def from_mapping(cls, key: Mapping[str, Any]) -> KeyNumbers:
+        """The typed record of a rule's key-number mapping (the one reader of the key names
+        :func:`research.vocab.pair_key` / :func:`~research.vocab.basket_key` write)."""
+        targets: dict[str, dict[str, Any]] = {}
+        order: list[str] = []
+        rolling, values = [], []
+        for name, val in key.items():
+            m = _BASKET_KEY.match(name)
+            if m and not isinstance(val, Mapping):
+                e = m["event"]
+                if e not in targets:
+                    targets[e] = {"event_id": e, "series": "basket:" + str(key.get("basket", ""))}
+                    order.append(e)
+                f = m["field"].removeprefix("basket_")
+                targets[e]["t_stat" if f == "t_stat" else f] = val
+            elif isinstance(val, Mapping) and "car" in val and "@" in name:
+                t, _, e = name.partition("@")
+                w = val.get("window")
+                targets[name] = {"event_id": e, "series": t, "car": val["car"], "t_stat": val.get("t_stat"),
+                                 "p_value": val.get("p_value"), "p_placebo": val.get("p_placebo"),
+                                 "window": tuple(int(x) for x in w) if w is not None else None,
+                                 "significant_all_tests": val.get("significant_all_tests")}
+                order.append(name)
+            elif isinstance(val, Mapping) and any(_ROLLING_KEY.match(k) for k in val):
+                h = int(next(_ROLLING_KEY.match(k)["h"] for k in val if _ROLLING_KEY.match(k)))
+                month = next((k.removeprefix("calendar_month_return_").replace("_", "-") for k in val
+                              if k.startswith("calendar_month_return_")), "")
+                rolling.append(RollingNumbers(
+                    ticker=name, horizon=h, month=month, max_return=val[f"max_rolling_{h}d_return"],
+                    max_start=val[f"max_rolling_{h}d_start"], max_end=val[f"max_rolling_{h}d_end"],
+                    return_as_of=val[f"rolling_{h}d_return_as_of"], min_return=val.get(f"min_rolling_{h}d_return"),
+                    min_end=val.get(f"min_rolling_{h}d_end"),
+                    month_return=val.get(f"calendar_month_return_{month.replace('-', '_')}") if month else None))
+            else:
+                values.append((name, tuple(val) if isinstance(val, list) else val))
+        tn = []
+        for k in order:
+            d = targets[k]
+            d.setdefault("p_value", float("nan"))
+            d.setdefault("p_placebo", float("nan"))
+            d.setdefault("car", float("nan"))
+            tn.append(TargetNumbers(**d))
+        return cls(tuple(tn), tuple(rolling), tuple(values))
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``key_numbers`` object of claims.json (before rounding)."""
+        d: dict[str, Any] = {}
+        for t in self.targets:
+            d |= t.to_json()
+        for r in self.rolling:
+            d |= r.to_json()
+        for k, v in self.values:
+            d[k] = list(v) if isinstance(v, tuple) else v
+        return d
+
+
+@dataclass(frozen=True)
+class EvaluationSpec:
+    """The specification a verdict was reached under: the resolved parameters after the
+    claim's ``spec:`` overrides, the rule's CAR windows and which keys the claim overrode."""
+
+    model: str
+    market_proxy: str | None
+    estimation_length: int
+    estimation_end: int
+    min_estimation_obs: int
+    as_of: str | None
+    seed: int | None
+    alpha: float
+    rule_windows: tuple[tuple[int, int], ...] = ()
+    overrides: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "market_proxy": self.market_proxy, "estimation_length": self.estimation_length,
+                "estimation_end": self.estimation_end, "min_estimation_obs": self.min_estimation_obs,
+                "as_of": self.as_of, "seed": self.seed, "alpha": self.alpha,
+                "rule_windows": [list(w) for w in self.rule_windows], "overrides": list(self.overrides)}
+
+
+@dataclass(frozen=True, eq=False)
+class FigureData:
+    """What the figures of a verdict draw (never serialised): the claim's event studies
+    (CAR paths, returns) or its rolling-return panel, and the rule's windows."""
+
+    study: ClaimStudy | None = None
+    rally: RallyResult | None = None
+    rule_windows: tuple[tuple[int, int], ...] = ()
+
+
+
 def empty_evidence() -> pd.DataFrame:
     """An evidence table with no rows and the standard columns."""
     return pd.DataFrame({c: pd.Series(dtype="float64") for c in EVIDENCE_COLUMNS}).astype(
         {"event_id": "str", "ticker": "str", "day0": "datetime64[ns]", "window_start": "int64",
          "window_end": "int64", "status": "str"})
-
-
-def to_jsonable(value: Any) -> Any:
-    """Convert numbers, timestamps, arrays and containers to strict-JSON values.
-
-    Floats are rounded to :data:`DECIMALS` decimals (``-0.0`` becomes ``0.0``); NaN/inf
-    become None; Timestamps become ISO dates (``YYYY-MM-DD``); tuples become lists.
-    """
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        f = float(value)
-        if not math.isfinite(f):
-            return None
-        r = round(f, DECIMALS)
-        return 0.0 if r == 0 else r
-    if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.strftime("%Y-%m-%d")
-    if value is pd.NaT:
-        return None
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray, pd.Index)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, pd.DataFrame):
-        return [to_jsonable(r) for r in value.to_dict(orient="records")]
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(value)
 
 
 def _sorted(obj: Any) -> Any:
@@ -127,12 +407,12 @@ def _fmt(v: Any) -> str:
     return "" if v is None else str(v)
 
 
-_COLOURS = {SUPPORTED: "#1a7f37", PARTLY: "#b08800", NOT_SUPPORTED: "#cf222e", NOT_TESTABLE: "#57606a"}
-
-
 @dataclass(frozen=True, eq=False)
 class Verdict:
     """The verdict on one claim, with the evidence and the rule that produced it.
+
+    Built once, never changed (every part is a frozen record or a tuple; the evidence and
+    confounder tables are the only DataFrames). ``to_dict()`` is the JSON boundary.
 
     Attributes
     ----------
@@ -140,30 +420,26 @@ class Verdict:
     verdict : one of :data:`VERDICTS`.
     rule : the verdict rule in words.
     evidence : DataFrame with :data:`EVIDENCE_COLUMNS` (plus claim-specific columns).
-    key_numbers : dict of the numbers the verdict rests on (JSON-ready after rounding).
-    notes : notes on the article's facts, data caveats, excluded events.
+    key : :class:`KeyNumbers`, the numbers the verdict rests on.
+    reasons : :class:`Reason` sentences (primary test, caps, the rule's reasons, power and
+        run-up notes, the claim's notes, data caveats, fact-check items), in the published
+        order; :attr:`notes` are their texts.
     confounders : DataFrame with :data:`CONFOUNDER_COLUMNS`.
     data_source : "snapshot" / "yfinance" / "auto" (as requested) with the sources used.
     as_of : the article's as-of date (ISO).
-    parameters : the evaluation parameters (``EvalParams.to_dict()``).
+    parameters : the evaluation parameters (:class:`~research.claims.params.EvalParams`).
     kind : the claim's kind (event, price, fact, ...).
     check : the kinds of check made: ``("price",)``, ``("fact",)``, ``("price", "fact")``
         or () for a claim neither can test.
-    fact_verdict : the fact check's verdict (accurate / partly wrong / wrong / unverified),
-        or "" when no fact check was made.
-    fact_items : the fact check's items (statement, outcome, how, reason, cites).
+    fact_check : the :class:`FactCheck`, or None when no fact check was made.
     headline : one sentence with the key number and its p-value (shown by the reports).
     direction : the claimed direction of a price rule (up / down / any), or "".
-    specification : the specification actually used (model, market proxy, estimation
-        window, the rule's windows, and which keys the claim's ``spec:`` overrode).
-    inference : the primary test and its multiplicity adjustment (see
-        :mod:`research.claims.multiplicity`): ``test, description, window, p_value,
-        p_placebo_n, p_floor, p_holm, p_bh, family_size``; empty for claims without one.
-    robustness : the verdict across the specification grid
-        (:meth:`research.claims.robustness.Robustness.to_dict`: share, fragile, grid);
-        empty unless asked for (``evaluate(..., robustness=True)``).
-    details : objects for figures (e.g. the EventStudyResult, rolling-return panel); not
-        serialised.
+    specification : the :class:`EvaluationSpec` actually used.
+    inference : the :class:`Inference` (primary test and its multiplicity adjustment), or
+        None for claims without a primary test.
+    robustness : the :class:`~research.claims.robustness.Robustness` across the
+        specification grid, or None unless asked for (``evaluate(..., robustness=True)``).
+    figures : :class:`FigureData` for the figures (not serialised).
     """
 
     claim_id: str
@@ -171,28 +447,52 @@ class Verdict:
     verdict: str
     rule: str
     evidence: pd.DataFrame
-    key_numbers: dict[str, Any]
-    notes: tuple[str, ...]
+    key: KeyNumbers
+    reasons: tuple[Reason, ...]
     confounders: pd.DataFrame
     data_source: str
     as_of: str
-    parameters: dict[str, Any]
+    parameters: EvalParams
     kind: str = ""
-    details: Mapping[str, Any] = field(default_factory=dict, repr=False)
     check: tuple[str, ...] = ()
-    fact_verdict: str = ""
-    fact_items: tuple[Mapping[str, Any], ...] = ()
+    fact_check: FactCheck | None = None
     headline: str = ""
     direction: str = ""
-    specification: Mapping[str, Any] = field(default_factory=dict)
-    inference: Mapping[str, Any] = field(default_factory=dict)
-    robustness: Mapping[str, Any] = field(default_factory=dict)
+    specification: EvaluationSpec | None = None
+    inference: Inference | None = None
+    robustness: Robustness | None = None
+    figures: FigureData = field(default_factory=FigureData, repr=False)
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict {self.verdict!r} is not one of {VERDICTS}")
-        if self.fact_verdict not in FACT_VERDICTS + ("",):
-            raise ValueError(f"fact_verdict {self.fact_verdict!r} is not one of {FACT_VERDICTS}")
+        if self.fact_check is not None and self.fact_check.verdict not in FACT_VERDICTS:
+            raise ValueError(f"fact verdict {self.fact_check.verdict!r} is not one of {FACT_VERDICTS}")
+
+    # ---- derived views ----------------------------------------------------------------
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The reasons' sentences, in order."""
+        return tuple(r.text for r in self.reasons)
+
+    @property
+    def key_numbers(self) -> dict[str, Any]:
+        """The key numbers by their published names (a fresh dict: the JSON form of :attr:`key`)."""
+        return self.key.to_json()
+
+    @property
+    def fact_verdict(self) -> str:
+        """The fact check's verdict, or "" when no fact check was made."""
+        return self.fact_check.verdict if self.fact_check else ""
+
+    @property
+    def fact_items(self) -> tuple[FactItemResult, ...]:
+        return self.fact_check.items if self.fact_check else ()
+
+    @property
+    def rule_windows(self) -> tuple[tuple[int, int], ...]:
+        """The rule's CAR windows (empty for rules without one)."""
+        return self.specification.rule_windows if self.specification else ()
 
     def to_dict(self) -> dict[str, Any]:
         """The claims.json element (strict JSON types, floats rounded to 6 decimals,
@@ -204,20 +504,20 @@ class Verdict:
             "rule": self.rule,
             "data_source": self.data_source,
             "as_of": self.as_of,
-            "parameters": to_jsonable(self.parameters),
+            "parameters": to_jsonable(self.parameters.to_dict()),
             "evidence": _evidence_rows(self.evidence),
-            "key_numbers": _sorted(to_jsonable(self.key_numbers)),
+            "key_numbers": _sorted(to_jsonable(self.key.to_json())),
             "notes": list(self.notes),
             "confounders": to_jsonable(self.confounders),
             "kind": self.kind,
             "check": list(self.check),
             "fact_verdict": self.fact_verdict or None,
-            "fact_check": _sorted(to_jsonable(list(self.fact_items))),
+            "fact_check": _sorted(to_jsonable([i.to_dict() for i in self.fact_items])),
             "headline": self.headline,
             "direction": self.direction or None,
-            "specification": _sorted(to_jsonable(dict(self.specification))),
-            "inference": _sorted(to_jsonable(dict(self.inference))),
-            "robustness": to_jsonable(dict(self.robustness)) or None,
+            "specification": _sorted(to_jsonable(self.specification.to_dict() if self.specification else {})),
+            "inference": _sorted(to_jsonable(self.inference.to_dict() if self.inference else {})),
+            "robustness": self.robustness.to_dict() if self.robustness is not None else None,
         }
 
     def to_json(self) -> str:
@@ -242,8 +542,8 @@ class Verdict:
         return Verdict._view(self.evidence)
 
     def _decisive_rows(self) -> pd.DataFrame | None:
-        """Evidence rows at the rule's window(s) (``details["rule_windows"]``), or None."""
-        wins = self.details.get("rule_windows") if isinstance(self.details, Mapping) else None
+        """Evidence rows at the rule's window(s) (:attr:`rule_windows`), or None."""
+        wins = self.rule_windows
         if not wins or "window_start" not in self.evidence.columns:
             return None
         ev = self.evidence
@@ -274,7 +574,7 @@ class Verdict:
         lines += [f"  {k}: {_fmt(v)}" for k, v in self.key_numbers.items()] or ["  (none)"]
         if self.fact_items:
             lines += ["-" * width, "Fact check:"]
-            lines += [f"  - [{i['outcome']}] {i['statement']} {i['reason']} ({', '.join(i['cites'])})"
+            lines += [f"  - [{i.outcome}] {i.statement} {i.reason} ({', '.join(i.cites)})"
                       for i in self.fact_items]
         ev = self._evidence_view()
         lines += ["-" * width, "Evidence:"]
@@ -291,11 +591,11 @@ class Verdict:
         return f"Verdict({self.claim_id}: {self.verdict!r}, evidence rows={len(self.evidence)})"
 
     def _repr_html_(self) -> str:
-        colour = _COLOURS[self.verdict]
+        style = verdict_style(self.verdict)
         parts = [
             f"<div class='verdict' id='verdict-{html.escape(self.claim_id)}'>",
             f"<h4>{html.escape(self.claim_id)}: {html.escape(self.title)}</h4>",
-            f"<p><strong>Verdict:</strong> <span style='background:{colour};color:white;"
+            f"<p><strong>Verdict:</strong> <span style='background:{style.background};color:{style.text};"
             f"padding:2px 8px;border-radius:4px'>{html.escape(self.verdict)}</span>"
             + (f" &nbsp; <strong>Fact check:</strong> {html.escape(self.fact_verdict)}" if self.fact_verdict else "")
             + "</p>",
@@ -305,8 +605,8 @@ class Verdict:
         parts.append(f"<p><strong>Rule:</strong> {html.escape(self.rule)}</p>")
         if self.fact_items:
             parts.append("<p><strong>Fact check</strong></p><ul>")
-            parts += [f"<li><strong>{html.escape(str(i['outcome']))}</strong>: {html.escape(str(i['statement']))} "
-                      f"{html.escape(str(i['reason']))} <small>({html.escape(', '.join(i['cites']))})</small></li>"
+            parts += [f"<li><strong>{html.escape(str(i.outcome))}</strong>: {html.escape(str(i.statement))} "
+                      f"{html.escape(str(i.reason))} <small>({html.escape(', '.join(i.cites))})</small></li>"
                       for i in self.fact_items]
             parts.append("</ul>")
         if self.key_numbers:

@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from research.atomic import temp_path_beside
+from research.cache import file_digest
 from research.data import paths
 from research.data.adjust import adjust_ohlc
 from research.data.validate import price_problems, read_allowed_jumps
@@ -479,7 +480,7 @@ class Snapshot:
         return self.frame.iloc[a:b]
 
 
-_CACHE: dict[tuple[str, int, int, int, int], Snapshot] = {}
+_CACHE: dict[tuple[str, int, str], Snapshot] = {}
 _LOCK = threading.Lock()
 
 
@@ -572,9 +573,9 @@ def load_snapshot(directory: Path | str | None = None) -> Snapshot:
     paths.require_file_slot(pq_path, "the snapshot file", REBUILD_HINT)
     if not pq_path.is_file():
         raise _integrity(f"{pq_path.name} is missing", directory)
-    st, sm = pq_path.stat(), (man_path.stat() if man_path.is_file() else None)
-    key = (str(pq_path.resolve()), st.st_size, st.st_mtime_ns,
-           sm.st_size if sm else -1, sm.st_mtime_ns if sm else -1)
+    # keyed on content: the manifest's digest (it pins the data file's sha256, checked on the
+    # first load below) and the data file's size -- not on file times
+    key = (str(pq_path.resolve()), pq_path.stat().st_size, file_digest(man_path))
     with _LOCK:
         hit = _CACHE.get(key)
     if hit is not None:

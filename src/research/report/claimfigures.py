@@ -30,13 +30,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from research.errors import FigureError
 from research.report import figures as F
-from research.report.claimview import pct
+from research.vocab import p_short, pct
 
 __all__ = ["ClaimFigure", "figure_html", "figures_for"]
 
@@ -61,22 +60,13 @@ def figure_html(fig: Figure, alt: str = "", *, dpi: int = 90) -> str:
 
 
 def _rule_windows(v: Any) -> list[tuple[int, int]]:
-    wins = v.details.get("rule_windows") if isinstance(v.details, Mapping) else None
-    return [tuple(int(x) for x in w) for w in (wins or [])]
+    return [tuple(int(x) for x in w) for w in v.rule_windows]
 
 
-def _fmt_p(p: Any) -> str:
-    try:
-        f = float(p)
-    except (TypeError, ValueError):
-        return "n/a"
-    if not np.isfinite(f):
-        return "n/a"
-    return "<0.001" if f < 0.001 else f"{f:.3f}"
 
 
 def _basket(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
-    study = v.details["study"]
+    study = v.figures.study
     ev = v.evidence
     wins = _rule_windows(v)
     rows = ev[ev["ticker"].astype(str).str.startswith("basket:") & (ev["status"] == "ok")]
@@ -96,7 +86,7 @@ def _basket(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]
         last_day = int(path.dropna().index.max())
         last = float(path.loc[last_day])
         title = (f"{nice}, {ename}: CAR({w[0]:+d},{w[1]:+d}) {pct(float(r['car']))} "
-                 f"(t-test p {_fmt_p(r['p_value'])}, placebo p {_fmt_p(r['p_placebo'])}); "
+                 f"(t-test p {p_short(r['p_value'])}, placebo p {p_short(r['p_placebo'])}); "
                  f"CAR({w[0]:+d},{last_day:+d}) {pct(last)}")
         same = ev[(ev["event_id"] == eid) & (ev["ticker"] == label) & (ev["window_start"] == w[0])]
         se_points = {key: {int(b): float(s) for b, s in zip(same["window_end"], same["car_se"], strict=True)}}
@@ -127,7 +117,7 @@ def _pairs(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
         e, t, w = triples[0]
         r = v.evidence[(v.evidence["event_id"] == e) & (v.evidence["ticker"] == t) & (v.evidence["window_start"] == w[0])
                        & (v.evidence["window_end"] == w[1])]
-        study = v.details.get("study")
+        study = v.figures.study
         if not r.empty and study is not None and study.result is not None:
             r = r.iloc[0]
             key = f"{e}|{t}"
@@ -137,7 +127,7 @@ def _pairs(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
             last_day = int(path.dropna().index.max())
             last = float(path.loc[last_day])
             title = (f"{t}, {names.get(e, e)}: CAR({w[0]:+d},{w[1]:+d}) {pct(float(r['car']))} "
-                     f"(t-test p {_fmt_p(r['p_value'])}, placebo p {_fmt_p(r['p_placebo'])}); "
+                     f"(t-test p {p_short(r['p_value'])}, placebo p {p_short(r['p_placebo'])}); "
                      f"CAR({w[0]:+d},{last_day:+d}) {pct(last)}")
             same = v.evidence[(v.evidence["event_id"] == e) & (v.evidence["ticker"] == t)
                               & (v.evidence["window_start"] == w[0])]
@@ -154,7 +144,7 @@ def _pairs(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
                                                                          for t in fig.axes[0].texts))}))
     except FigureError:
         pass
-    study = v.details.get("study")
+    study = v.figures.study
     if study is not None and study.result is not None:
         keys = [f"{e}|{t}" for e, t, _ in triples]
         labels = {f"{e}|{t}": f"{t}, {names.get(e, e)}" for e, t, _ in triples}
@@ -167,7 +157,7 @@ def _pairs(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
 
 
 def _rolling(v: Any) -> list[ClaimFigure]:
-    r = v.details["rally"]
+    r = v.figures.rally
     kn = v.key_numbers
     lookback = int(kn.get("lookback_sessions") or r.lookback_sessions)
     thr = float(kn.get("threshold", 1.0))
@@ -195,10 +185,9 @@ def figures_for(v: Any, *, names: Mapping[str, str] | None = None, alpha: float 
     """The figures of verdict ``v`` (a :class:`research.claims.Verdict` with its details),
     main figure first; empty for a claim with no price evidence."""
     names = dict(names or {})
-    details = v.details if isinstance(v.details, Mapping) else {}
-    if "rally" in details:
+    if v.figures.rally is not None:
         return _rolling(v)
-    if "study" not in details or v.evidence.empty:
+    if v.figures.study is None or v.evidence.empty:
         return []
     if v.verdict.startswith("not testable"):
         return _descriptive(v, names, alpha)
@@ -212,7 +201,7 @@ def figures_for(v: Any, *, names: Mapping[str, str] | None = None, alpha: float 
 
 def _spec_curve(v: Any) -> list[ClaimFigure]:
     """The specification curve of a verdict carrying its grid (``Verdict.robustness``)."""
-    rob = getattr(v, "robustness", None) or {}
+    rob = v.robustness.to_dict() if v.robustness is not None else {}
     if not rob.get("grid"):
         return []
     grid = pd.DataFrame(rob["grid"])

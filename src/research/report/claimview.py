@@ -32,6 +32,7 @@ import mistune
 from mistune.renderers.html import HTMLRenderer
 
 from research.data import sandbox
+from research.vocab import FACT_COLOURS, VERDICT_STYLES, WARNING_COLOUR, day, num as _num, p_short, p_text as pvalue, pct, verdict_style
 
 __all__ = [
     "GLOSSARY", "VERDICT_COLOURS", "answer_paragraph", "as_record", "table_html", "badge", "claim_section", "confounder_details",
@@ -40,10 +41,8 @@ __all__ = [
     "placebo_size", "test_sizes_html", "verdict_counts",
 ]
 
-VERDICT_COLOURS = {
-    "supported": "#1a7f37", "partly supported": "#9a6700", "not supported": "#cf222e",
-    "not testable with price data": "#57606a", "error": "#8250df", "not run": "#57606a",
-}
+#: Verdict -> badge colour (the vocabulary's one palette).
+VERDICT_COLOURS = {k: st.background for k, st in VERDICT_STYLES.items()}
 
 #: Plain column headers of the evidence tables -> what they mean (the page's glossary).
 GLOSSARY: dict[str, str] = {
@@ -140,39 +139,6 @@ def e(text: Any) -> str:
     return "" if text is None else html.escape(str(text), quote=True)
 
 
-def _num(x: Any) -> float | None:
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
-def pct(x: Any, digits: int = 1) -> str:
-    """A simple-return fraction as a signed percentage: 0.0912 -> '+9.1%', ``digits``
-    decimals (default 1); 'n/a' if missing or not finite. The one percentage format of
-    the report's text and figure titles."""
-    f = _num(x)
-    return "n/a" if f is None else f"{f * 100:+.{digits}f}%"
-
-
-def pvalue(p: Any) -> str:
-    """'p = 0.012', 'p < 0.001', or 'p n/a'."""
-    f = _num(p)
-    if f is None:
-        return "p n/a"
-    return "p < 0.001" if f < 0.001 else f"p = {f:.3f}"
-
-
-def day(x: Any) -> str:
-    """A date as YYYY-MM-DD (no time of day); '' if missing."""
-    if x is None:
-        return ""
-    s = str(x)
-    m = re.match(r"^(\d{4}-\d{2}-\d{2})", s)
-    return m.group(1) if m else s
-
-
 def markdown_html(text: str | None, image_dir: str | Path | None = None) -> str:
     """Markdown from a data file rendered with raw HTML escaped, unsafe links dropped and
     nothing loaded from outside the page.
@@ -229,7 +195,7 @@ def robustness_label(rec: Mapping[str, Any]) -> str:
     text = robustness_text(rec)
     if not text:
         return ""
-    colour = "#9a6700" if text.startswith("fragile") else "#57606a"
+    colour = WARNING_COLOUR if text.startswith("fragile") else FACT_COLOURS["unverified"]
     weight = "600" if text.startswith("fragile") else "400"
     return (f" <span class='rp-robust' data-fragile='{'yes' if text.startswith('fragile') else 'no'}' "
             f"style='color:{colour};font-weight:{weight};font-size:.85em;white-space:nowrap'>{e(text)}</span>")
@@ -237,8 +203,8 @@ def robustness_label(rec: Mapping[str, Any]) -> str:
 
 def badge(verdict: str) -> str:
     """The verdict as a coloured label."""
-    colour = VERDICT_COLOURS.get(verdict, "#57606a")
-    return (f"<span class='verdict-badge' style='background:{colour};color:#fff;padding:1px 8px;"
+    st = verdict_style(verdict)
+    return (f"<span class='verdict-badge' style='background:{st.background};color:{st.text};padding:1px 8px;"
             f"border-radius:4px;white-space:nowrap'>{e(verdict)}</span>")
 
 
@@ -361,7 +327,7 @@ table.rp-table th,table.rp-table td{border-bottom:1px solid #e5e5e5;padding:2px 
 table.rp-table td.num{text-align:right;font-variant-numeric:tabular-nums}
 .rp-figrow{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start}
 .rp-figrow>img{flex:1 1 460px;min-width:0}
-.rp-stale{border:2px solid #9a6700;background:#fff8c5;padding:8px 14px;border-radius:6px;margin:8px 0}
+.rp-stale{border:2px solid """ + WARNING_COLOUR + """;background:#fff8c5;padding:8px 14px;border-radius:6px;margin:8px 0}
 a.rp-external{text-decoration:underline dotted}
 .rp-image-refused{color:#57606a;font-size:.88em}
 </style>
@@ -396,8 +362,7 @@ def _fmt_cell(col: str, v: Any) -> tuple[str, bool]:
     if col in ("car", "bhar", "return", "calendar_month_return"):
         return pct(v), True
     if col in ("p_value", "p_placebo"):
-        f = _num(v)
-        return ("" if f is None else ("<0.001" if f < 0.001 else f"{f:.3f}")), True
+        return ("" if _num(v) is None else p_short(v)), True
     if col in ("t_stat", "abnormal_volume"):
         f = _num(v)
         return ("" if f is None else f"{f:+.2f}"), True
@@ -538,9 +503,8 @@ def fact_check_html(v: Any, *, names: Mapping[str, str] | None = None) -> str:
     items = [i for i in rec.get("fact_check") or [] if isinstance(i, Mapping)]
     if not items:
         return ""
-    colour = {"accurate": "#1a7f37", "wrong": "#cf222e", "partly wrong": "#9a6700"}
     lis = "".join(
-        f"<li><span style='color:{colour.get(str(i.get('outcome')), '#57606a')};font-weight:600'>"
+        f"<li><span style='color:{FACT_COLOURS.get(str(i.get('outcome')), FACT_COLOURS['unverified'])};font-weight:600'>"
         f"{e(i.get('outcome'))}</span> — {e(i.get('statement'))} <span class='rp-small'>"
         f"{e(_named(str(i.get('reason') or ''), names))}</span></li>" for i in items)
     verdict = rec.get("fact_verdict")

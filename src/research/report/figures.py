@@ -27,7 +27,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from scipy import stats as _sps
 
 from research.errors import FigureError
-from research.report.claimview import pct
+from research.vocab import NOT_SUPPORTED, PARTLY, SUPPORTED, VERDICT_STYLES, pct
 
 __all__ = ["STYLE", "CONTEXT", "PALETTE", "theme", "price_paths", "car_paths", "day0_bars", "ar_heatmap",
            "rolling_return_chart", "indexed_chart", "specification_curve", "safe_text"]
@@ -43,12 +43,6 @@ def theme():
     """The package's seaborn theme as a context (no global side effect)."""
     with sns.axes_style(STYLE), sns.plotting_context(CONTEXT), sns.color_palette(PALETTE):
         yield
-
-
-def _p(p: float | None) -> str:
-    if p is None or not np.isfinite(p):
-        return "n/a"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def safe_text(text: object) -> str:
@@ -475,7 +469,7 @@ def indexed_chart(
 
 
 #: Colours of the verdicts in the specification curve (as the verdict badges).
-_VERDICT_COLOURS = {"supported": "#1a7f37", "partly supported": "#9a6700", "not supported": "#cf222e"}
+_VERDICT_COLOURS = {v: VERDICT_STYLES[v].background for v in (SUPPORTED, PARTLY, NOT_SUPPORTED)}
 
 
 def specification_curve(grid: pd.DataFrame, *, headline_verdict: str, statistic: str, share: float,

@@ -31,6 +31,7 @@ from research.claims.scoreboard import evidence_table
 from research.claims.studies import day0_table
 from research.errors import FigureError, ReportError
 from research.report import claimview as cv
+from research.vocab import pct_points
 
 __all__ = ["FOLLOWUP_PAGE", "PageView", "article_of", "evaluate_claims", "claim_block", "event_names", "followup_caveats", "followup_chart",
            "followup_summary", "followup_tables", "load_page", "overview_answer", "overview_heatmap",
@@ -148,7 +149,7 @@ def claim_block(v: Any, page: PageView, *, names: Mapping[str, str], alpha: floa
 
     cid = v.claim_id
     quote, lang = page.quotes.get(cid, ((), ""))
-    wins = v.details.get("rule_windows") if isinstance(v.details, Mapping) else None
+    wins = v.rule_windows or None
     section = cv.claim_section(v, prose_md=page.prose.get(cid), quote=quote, quote_language=lang,
                                names=names, rule_windows=wins, image_dir=page.article_dir or None)
     figs = figures_for(v, names=names, alpha=alpha)
@@ -186,7 +187,7 @@ def page_footer(params: Any, verdicts: Sequence[Any] = (), *, data_source: str |
         params = params.resolve(art)
         grid = SpecificationGrid.from_mapping(art.robustness) if any(
             getattr(v, "robustness", None) for v in verdicts) else None
-    per_claim = {v.claim_id: v.parameters for v in verdicts if getattr(v, "parameters", None)}
+    per_claim = {v.claim_id: v.parameters.to_dict() for v in verdicts if getattr(v, "parameters", None) is not None}
     if data_source is None and verdicts:
         data_source = "; ".join(sorted({str(v.data_source) for v in verdicts}))
     return (cv.method_html(params, grid) + cv.test_sizes_html(verdicts)
@@ -237,8 +238,8 @@ def reported_moves(params: Any, article: Any = None, *, names: Mapping[str, str]
     rows = []
     for r in compared.to_dict(orient="records"):
         rows.append({"event": names.get(r["event_id"], r["event_id"]), "stock": r["ticker"],
-                     "reported": _pp(r.get("reported_pct")), "computed": _pp(r.get("computed_pct")),
-                     "difference": _pp(r.get("diff_pp"), unit=" pp"), "status": r.get("status"),
+                     "reported": pct_points(r.get("reported_pct")), "computed": pct_points(r.get("computed_pct")),
+                     "difference": pct_points(r.get("diff_pp"), unit=" pp"), "status": r.get("status"),
                      "hint": r.get("hint") or ""})
     head = "".join(f"<th>{cv.e(h)}</th>" for h in ("event", "stock", "reported", "computed", "difference",
                                                     "status", "hint"))
@@ -250,14 +251,6 @@ def reported_moves(params: Any, article: Any = None, *, names: Mapping[str, str]
     return ("<h2>Reported moves against the data</h2>"
             f"<details class='rp-details'><summary>{cv.e(sentence)}</summary>"
             f"<table class='rp-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></details>")
-
-
-def _pp(x: Any, unit: str = "%") -> str:
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return ""
-    return "" if f != f else f"{f:+.1f}{unit}"
 
 
 # --------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ index scoreboard. Run interactively (empty ``verdict_path``) nothing is written.
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from research.errors import ReportError
 from research.atomic import atomic_write_text
+from research.vocab import strict
 
 __all__ = ["publish", "verdict_to_dict"]
 
@@ -44,17 +44,6 @@ def verdict_to_dict(verdict: Any) -> dict[str, Any]:
             "publish the objects returned by research.claims.evaluate()"
         )
     return dict(out)
-
-
-def _strict_json(obj: Any) -> Any:
-    """Replace non-finite floats by None so the sidecar is valid (strict) JSON."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, Mapping):
-        return {str(k): _strict_json(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_strict_json(v) for v in obj]
-    return obj
 
 
 def publish(
@@ -102,15 +91,15 @@ def publish(
         verdicts = [verdicts]
     items = [verdict_to_dict(v) for v in verdicts]
     dest = Path(path)
-    payload: dict[str, Any] = {"notebook": notebook or dest.stem, "verdicts": _strict_json(items)}
+    payload: dict[str, Any] = {"notebook": notebook or dest.stem, "verdicts": strict(items)}
     shown_d = {}
     for v in shown:
         d = verdict_to_dict(v)
-        shown_d[str(d["claim_id"])] = _strict_json(d.get("parameters") or {})
+        shown_d[str(d["claim_id"])] = strict(d.get("parameters") or {})
     if shown_d:
         payload["shown"] = shown_d
     if extras:
-        payload["extras"] = _strict_json(dict(extras))
+        payload["extras"] = strict(dict(extras))
     try:
         text = json.dumps(payload, indent=2, allow_nan=False, default=str)  # keep the verdict's key order
     except (TypeError, ValueError) as exc:  # pragma: no cover - default=str covers most

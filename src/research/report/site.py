@@ -31,21 +31,14 @@ from research.atomic import atomic_write_text
 from research.errors import ResearchError
 from research.report import claimview as cv
 from research.report.portfolio import Portfolio, claim_sort_key
+from research.vocab import ERROR, NOT_RUN, VERDICT_STYLES, WARNING_COLOUR, verdict_style
 
 __all__ = ["ERROR_VERDICT", "NotebookState", "build_site", "collect_claims", "format_key_numbers", "refresh_plan", "stale_claims",
            "notebook_states"]
 
-ERROR_VERDICT = "error"
+ERROR_VERDICT = ERROR
 #: Verdict of a claim whose notebook has not been run into this output folder yet.
-NOT_RUN_VERDICT = "not run"
-_BADGE = {
-    "supported": "b-supported",
-    "partly supported": "b-partly",
-    "not supported": "b-not",
-    "not testable with price data": "b-untestable",
-    ERROR_VERDICT: "b-error",
-    NOT_RUN_VERDICT: "b-untestable",
-}
+NOT_RUN_VERDICT = NOT_RUN
 
 
 @dataclass(frozen=True)
@@ -262,19 +255,17 @@ th, td { border-bottom: 1px solid #ddd; padding: 6px 8px; text-align: left; vert
 th { background: #f3f3f5; }
 .badge { display: inline-block; padding: 2px 8px; border-radius: 10px; font-weight: 600;
          font-size: 12px; white-space: nowrap; }
-.b-supported { background: #1e7b34; color: #fff; }
-.b-partly { background: #e0a100; color: #1d1d1f; }
-.b-not { background: #b3261e; color: #fff; }
-.b-untestable { background: #8a8a8e; color: #fff; }
-.b-error { background: #2b0000; color: #ffb4ab; }
 .failed { color: #b3261e; font-weight: 700; }
 tr.row-failed td { background: #fdecea; }
 .small { font-size: 12px; color: #555; }
-.small.fragile { color: #9a6700; font-weight: 600; }
+.small.fragile { color: """ + WARNING_COLOUR + """; font-weight: 600; }
 .answer { font-size: 16px; background: #f6f8fa; border-left: 6px solid #0969da; padding: 10px 14px; }
 td.why { font-size: 13px; }
 code { font-size: 12px; }
 """
+_CSS += "".join(f".{st.css_class} {{ background: {st.background}; color: {st.text}; }}\n"
+                for st in {s.css_class: s for s in VERDICT_STYLES.values()}.values())
+
 
 
 def _param_sets(claims: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -360,7 +351,7 @@ def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
         out.append(
             f'<tr id="claim-{e(cid)}"{cls} data-claim="{e(cid)}" data-verdict="{e(verdict)}">'
             f"<td><b>{e(cid)}</b></td><td>{e(str(c.get('title', '')))}</td>"
-            f'<td><span class="badge {_BADGE.get(verdict, "b-untestable")}">{e(verdict)}</span>'
+            f'<td><span class="badge {verdict_style(verdict).css_class}">{e(verdict)}</span>'
             + (f'<br><span class="small{" fragile" if (c.get("robustness") or {}).get("fragile") else ""}">'
                f'{e(cv.robustness_text(c))}</span>' if cv.robustness_text(c) else "") + "</td>"
             f'<td class="why">{e(why)}{other}</td>'
