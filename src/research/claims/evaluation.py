@@ -309,7 +309,7 @@ class EvalContext:
                 notes.append(Reason(ReasonKind.COMPARISON, f"{t}: computed calendar-month return for {r.month} "
                                     f"{comp:+.1%} vs {f.value:+.1f}% reported for {f.period} ({fid})."))
         return _verdict(claim, params, j.verdict, evidence, key, notes, _empty_confounders(), params.source,
-                        FigureData(rally=res), headline=j.headline, facts=facts)
+                        FigureData(rally=res, judged=tuple(r.required_tickers)), headline=j.headline, facts=facts)
 
     def growth_verdict(self, claim: Claim, r: RevenueGrowthRule) -> Verdict:
         """Growth from facts.csv against the threshold, the results day's event study as context."""

@@ -378,6 +378,9 @@ class FigureData:
     study: ClaimStudy | None = None
     rally: RallyResult | None = None
     rule_windows: tuple[tuple[int, int], ...] = ()
+    #: the series the rule judges (a rolling-return rule's required tickers; the others
+    #: of the panel are drawn for context only)
+    judged: tuple[str, ...] = ()
 
 
 
