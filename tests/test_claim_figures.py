@@ -63,6 +63,7 @@ def test_figure_titles_state_the_verdicts_numbers(cid, names):
         m = re.match(r"(\d+) of (\d+) tickers exceeded \+(\d+)% over (\d+) sessions in the (\d+) sessions", title)
         assert m, title
         assert int(m.group(1)) == kn["tickers_above_threshold"]
+        assert int(m.group(2)) == kn["required"]  # the tickers the verdict counts, not every ticker drawn
         assert float(m.group(3)) / 100 == pytest.approx(kn["threshold"])
         assert int(m.group(5)) == kn["lookback_sessions"]
     if "pairs_significant_all_tests" in kn and kn["pairs"] > 1:

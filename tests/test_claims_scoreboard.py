@@ -4,10 +4,10 @@ page is built from claims.json, whose keys are sorted)."""
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 import pytest
 
+from research.claims.verdict import VerdictRecord
 from research.claims import EvalParams, evaluate_all
 from research.claims.scoreboard import headline
 
@@ -30,7 +30,7 @@ def test_verdict_headline_is_a_sentence_that_survives_json_and_leads_the_scorebo
 def test_headline_does_not_depend_on_key_order(verdicts):
     for v in verdicts:
         from_json = json.loads(json.dumps(v.to_dict(), sort_keys=True))["key_numbers"]
-        assert headline(SimpleNamespace(key_numbers=from_json)) == headline(v), v.claim_id
+        assert headline(VerdictRecord.from_dict({**v.to_dict(), "key_numbers": from_json})) == headline(v), v.claim_id
 
 
 def test_rolling_headline_names_the_rule_horizon(verdicts):

@@ -132,7 +132,8 @@ def _rule_reasons(texts: Any) -> list[Reason]:
 
 def _base_notes(claim: Claim, base: EvalParams, params: EvalParams, article: Article) -> list[Reason]:
     facts = article.facts_by_id()
-    notes = _reasons(ReasonKind.CLAIM_NOTE, [render_note(n, facts) for n in claim.notes])
+    notes = [Reason(ReasonKind.CLAIM_NOTE, render_note(n, facts), factual_error=n in claim.error_notes)
+             for n in claim.notes]
     if claim.spec:
         notes.append(Reason(ReasonKind.SPEC_OVERRIDE, "specification: the claim overrides " + ", ".join(
             f"{k}={getattr(params, k)!r} (parameter: {getattr(base, k)!r})" for k in claim.spec) + "."))
@@ -183,8 +184,8 @@ def _verdict(claim: Claim, params: EvalParams, verdict: str, evidence: pd.DataFr
     ev = ev.reindex(columns=list(EVIDENCE_COLUMNS) + extra)
     text = claim.rule.rule_text()
     if facts is not None:
-        notes = list(notes) + [Reason(ReasonKind.FACT_ITEM, f"Fact check ({i.outcome}): {i.statement} {i.reason}")
-                               for i in facts.items]
+        notes = list(notes) + [Reason(ReasonKind.FACT_ITEM, f"Fact check ({i.outcome}): {i.statement} {i.reason}",
+                                      factual_error=i.outcome != "accurate") for i in facts.items]
     return Verdict(
         claim_id=claim.id, title=claim.title, verdict=verdict, rule=text, evidence=ev,
         key=KeyNumbers.from_mapping(key), reasons=_unique(notes), confounders=conf.reset_index(drop=True),
@@ -309,7 +310,7 @@ class EvalContext:
                 notes.append(Reason(ReasonKind.COMPARISON, f"{t}: computed calendar-month return for {r.month} "
                                     f"{comp:+.1%} vs {f.value:+.1f}% reported for {f.period} ({fid})."))
         return _verdict(claim, params, j.verdict, evidence, key, notes, _empty_confounders(), params.source,
-                        FigureData(rally=res), headline=j.headline, facts=facts)
+                        FigureData(rally=res, judged=tuple(r.required_tickers)), headline=j.headline, facts=facts)
 
     def growth_verdict(self, claim: Claim, r: RevenueGrowthRule) -> Verdict:
         """Growth from facts.csv against the threshold, the results day's event study as context."""

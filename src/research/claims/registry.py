@@ -58,6 +58,8 @@ class Claim:
     rule : the verdict rule (a registered :class:`~research.claims.rules.Rule`).
     fact_check : the fact-check items (:class:`~research.claims.factcheck.FactItem`).
     notes : reviewed notes with ``{fact_id}`` placeholders (see :mod:`research.claims.notes`).
+    error_notes : those of ``notes`` marked ``factual_error: true`` in claims.yaml (they state
+        a factual error of the article; the report lists them among the fact-check problems).
     """
 
     id: str
@@ -78,6 +80,8 @@ class Claim:
     fact_check: tuple[FactItem, ...] = ()
     notes: tuple[str, ...] = ()
     theme_proxy: str | None = None
+    #: the notes (as written, placeholders unrendered) that state a factual error of the article
+    error_notes: frozenset[str] = frozenset()
     line: int = field(default=0, compare=False, repr=False)
 
     @property
@@ -182,6 +186,11 @@ def quote_problem(quote: str, text: str, text_file: str) -> str | None:
 
 
 
+def _note_text(note: str | Mapping[str, Any]) -> str:
+    """A note's text: the note itself, or ``text`` of a ``{text, factual_error}`` note."""
+    return str(note["text"]) if isinstance(note, Mapping) else note
+
+
 def _claim(rec: dict[str, Any], baskets: Mapping[str, tuple[str, ...]], language: str, line: int) -> Claim:
     rule_raw = rec["rule"]
     rule = RULES[rule_raw["type"]].from_mapping(rule_raw)
@@ -194,7 +203,9 @@ def _claim(rec: dict[str, Any], baskets: Mapping[str, tuple[str, ...]], language
         windows=tuple((int(a), int(b)) for a, b in rec.get("windows", [])),
         spec=MappingProxyType(dict(rec.get("spec", {}))), facts=tuple(rec.get("facts", [])), rule=rule,
         fact_check=tuple(FactItem.from_mapping(i) for i in rec.get("fact_check", [])),
-        notes=tuple(_ws(n) for n in rec.get("notes", [])), theme_proxy=rec.get("theme_proxy"), line=line,
+        notes=tuple(_ws(_note_text(n)) for n in rec.get("notes", [])), theme_proxy=rec.get("theme_proxy"), line=line,
+        error_notes=frozenset(_ws(_note_text(n)) for n in rec.get("notes", [])
+                              if isinstance(n, Mapping) and n.get("factual_error")),
     )
 
 

@@ -7,39 +7,32 @@ from typing import Any
 
 import pandas as pd
 
-from research.claims.verdict import Verdict
+from research.claims.verdict import KeyNumbers, Verdict, VerdictRecord
+from research.vocab import basket_key, finite, pair_key
 
 __all__ = ["scoreboard", "headline", "evidence_table"]
 
 
-def headline(v: Verdict | Any) -> str:
-    """The verdict's headline number in words (first decisive key number), from
-    ``key_numbers`` alone. The verdict's own one-sentence headline (with its p-value) is
+def headline(v: Verdict | VerdictRecord | KeyNumbers) -> str:
+    """The verdict's headline number in words (first decisive key number), from its typed
+    key numbers alone. The verdict's own one-sentence headline (with its p-value) is
     ``Verdict.headline``; :func:`scoreboard` shows that one.
 
-    Reads the key numbers in sorted key order, so the headline is the same whether it is
-    built from the Verdict or from its ``to_dict()`` (the index page), whose keys are sorted.
+    Targets are taken in the order of their published key names, so the headline is the
+    same whether it is built from the Verdict or from its ``to_dict()`` (the index page).
     """
-    k = dict(sorted(v.key_numbers.items()))
-    for name, val in k.items():
-        if name.endswith(".basket_car") and isinstance(val, (int, float)):
-            return f"basket CAR {val:+.2%} ({name.split('.')[0]})"
-    if "growth_pct_reported" in k and k["growth_pct_reported"] is not None:
-        return f"growth {k['growth_pct_reported']:.0f}% reported, {k['growth_pct_from_revenues']:.0f}% from revenues"
-    per = {t: d for t, d in k.items() if isinstance(d, dict) and any(x.startswith("max_rolling") for x in d)}
-    if per:
-        parts, horizon = [], ""
-        for t, d in per.items():
-            name, mx = next((x, val) for x, val in sorted(d.items())
-                            if x.startswith("max_rolling") and x.endswith("_return"))
-            horizon = name.removeprefix("max_rolling_").removesuffix("d_return")
-            parts.append(f"{t} {mx:+.0%}")
-        return f"max {horizon}-session return: " + ", ".join(parts)
-    pairs = {t: d for t, d in k.items() if isinstance(d, dict) and "car" in d}
-    if pairs:
-        return "; ".join(f"{t.split('@')[0]} CAR {d['car']:+.2%}" for t, d in pairs.items()
-                         if isinstance(d["car"], (int, float)))
-    return ""
+    k = v if isinstance(v, KeyNumbers) else v.key
+    baskets = sorted((t for t in k.targets if t.basket and finite(t.car)), key=lambda t: basket_key(t.event_id, "basket_car"))
+    if baskets:
+        return f"basket CAR {baskets[0].car:+.2%} ({baskets[0].event_id})"
+    reported = k.get("growth_pct_reported")
+    if reported is not None:
+        return f"growth {reported:.0f}% reported, {k.get('growth_pct_from_revenues'):.0f}% from revenues"
+    if k.rolling:
+        rows = sorted(k.rolling, key=lambda r: r.ticker)
+        return f"max {rows[-1].horizon}-session return: " + ", ".join(f"{r.ticker} {r.max_return:+.0%}" for r in rows)
+    pairs = sorted((t for t in k.targets if not t.basket), key=lambda t: pair_key(t.name, t.event_id))
+    return "; ".join(f"{t.name} CAR {t.car:+.2%}" for t in pairs if finite(t.car))
 
 
 def scoreboard(verdicts: Iterable[Verdict]) -> pd.DataFrame:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # types only: the verdict is the leaf the other claims module
 __all__ = [
     "Verdict", "ReasonKind", "Reason", "PrimaryTest", "Multiplicity", "Inference", "FactItemResult", "FactCheck",
     "TargetNumbers", "RollingNumbers", "KeyNumbers", "EvaluationSpec", "FigureData", "VERDICTS", "FACT_VERDICTS", "SUPPORTED", "PARTLY", "NOT_SUPPORTED", "NOT_TESTABLE",
-    "EVIDENCE_COLUMNS", "CONFOUNDER_COLUMNS", "DECIMALS", "to_jsonable", "empty_evidence",
+    "EVIDENCE_COLUMNS", "CONFOUNDER_COLUMNS", "DECIMALS", "to_jsonable", "empty_evidence", "VerdictRecord", "RULE_CHECK",
 ]
 
 #: Columns of a verdict's evidence table (one row per event x ticker-or-basket x window).
@@ -50,6 +50,10 @@ CONFOUNDER_COLUMNS: tuple[str, ...] = (
 
 
 # ---------------------------------------------------------------------------------------
+#: The published prefix of a rule's and a cap's sentences (written by the claims side only).
+RULE_CHECK = "Rule check: "
+
+
 # the typed parts of a verdict (all frozen; ``to_dict`` / ``to_json`` is the JSON boundary)
 class ReasonKind(StrEnum):
     """What a sentence of a verdict's notes is (the report groups and styles by kind, never
@@ -74,15 +78,30 @@ class ReasonKind(StrEnum):
 @dataclass(frozen=True)
 class Reason:
     """One sentence of a verdict's notes, with its kind; ``text`` is the sentence as
-    published (a rule's or cap's sentence starts with ``Rule check: ``)."""
+    published (a rule's or cap's sentence starts with ``Rule check: ``). ``factual_error``
+    marks a sentence stating a factual error of the article (a fact-check item judged
+    wrong, or a claim note marked ``factual_error: true`` in claims.yaml)."""
 
     kind: ReasonKind
     text: str
+    factual_error: bool = False
 
     @property
-    def factual_error(self) -> bool:
-        """True for a fact-check item the article gets wrong."""
-        return self.kind is ReasonKind.FACT_ITEM and self.text.startswith("Fact check (wrong)")
+    def rule_step(self) -> bool:
+        """A step of the rule (a rule sentence or a cap), shown apart from the notes."""
+        return self.kind in (ReasonKind.RULE, ReasonKind.CAP)
+
+    @property
+    def body(self) -> str:
+        """The sentence without its published ``Rule check: `` prefix (rule steps)."""
+        return self.text.removeprefix(RULE_CHECK) if self.rule_step else self.text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": str(self.kind), "text": self.text, "factual_error": self.factual_error}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, object]) -> Reason:
+        return cls(ReasonKind(str(d["kind"])), str(d["text"]), bool(d.get("factual_error", False)))
 
 
 @dataclass(frozen=True)
@@ -359,6 +378,9 @@ class FigureData:
     study: ClaimStudy | None = None
     rally: RallyResult | None = None
     rule_windows: tuple[tuple[int, int], ...] = ()
+    #: the series the rule judges (a rolling-return rule's required tickers; the others
+    #: of the panel are drawn for context only)
+    judged: tuple[str, ...] = ()
 
 
 
@@ -508,6 +530,7 @@ class Verdict:
             "evidence": _evidence_rows(self.evidence),
             "key_numbers": _sorted(to_jsonable(self.key.to_json())),
             "notes": list(self.notes),
+            "reasons": [r.to_dict() for r in self.reasons],
             "confounders": to_jsonable(self.confounders),
             "kind": self.kind,
             "check": list(self.check),
@@ -641,3 +664,115 @@ class Verdict:
         parts.append(f"<p><small>Data: {html.escape(self.data_source)}; as of "
                      f"{html.escape(self.as_of)}</small></p></div>")
         return "\n".join(parts)
+
+
+JsonRow = Mapping[str, object]
+
+
+def _opt_str(x: object) -> str | None:
+    return None if x is None else str(x)
+
+
+def _opt_float(x: object) -> float | None:
+    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(float(x)) else None
+
+
+def _mapping(x: object) -> Mapping[str, object]:
+    return x if isinstance(x, Mapping) else {}
+
+
+def _rows(x: object) -> tuple[JsonRow, ...]:
+    return tuple(r for r in x if isinstance(r, Mapping)) if isinstance(x, list) else ()
+
+
+@dataclass(frozen=True)
+class VerdictRecord:
+    """A published verdict (an element of claims.json, or a :class:`Verdict`) read once into
+    typed fields: what the report's pages and the index render from.
+
+    ``reasons`` are the typed notes (kind, text, factual error); a claims.json element
+    written before the notes carried their kinds, or an error record of the index, gives
+    its notes as plain ``data`` reasons. ``evidence`` and ``confounders`` are the published
+    rows (strict-JSON mappings); ``key`` the typed key numbers; ``error`` the reason a claim
+    has no verdict (verdicts "error" / "not run").
+    """
+
+    claim_id: str
+    title: str
+    verdict: str
+    rule: str = ""
+    headline: str = ""
+    reasons: tuple[Reason, ...] = ()
+    fact_verdict: str = ""
+    fact_items: tuple[FactItemResult, ...] = ()
+    evidence: tuple[JsonRow, ...] = ()
+    confounders: tuple[JsonRow, ...] = ()
+    key: KeyNumbers = field(default_factory=KeyNumbers)
+    rule_windows: tuple[tuple[int, int], ...] = ()
+    parameters: Mapping[str, object] = field(default_factory=dict)
+    robustness_share: float | None = None
+    robustness_specs: int = 0
+    fragile: bool = False
+    data_source: str | None = None
+    as_of: str | None = None
+    error: str = ""
+    page: str = ""
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(r.text for r in self.reasons)
+
+    @property
+    def rule_steps(self) -> tuple[Reason, ...]:
+        """The rule's sentences, caps last."""
+        steps = [r for r in self.reasons if r.rule_step]
+        return tuple([r for r in steps if r.kind is not ReasonKind.CAP] + [r for r in steps if r.kind is ReasonKind.CAP])
+
+    @property
+    def other_notes(self) -> tuple[Reason, ...]:
+        """The notes that are not steps of the rule."""
+        return tuple(r for r in self.reasons if not r.rule_step)
+
+    @classmethod
+    def of(cls, v: Verdict | VerdictRecord | Mapping[str, object]) -> VerdictRecord:
+        """The record of a :class:`Verdict`, of a claims.json element, or ``v`` itself."""
+        if isinstance(v, VerdictRecord):
+            return v
+        if isinstance(v, Verdict):
+            return cls.from_dict(v.to_dict())
+        return cls.from_dict(v)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, object]) -> VerdictRecord:
+        """The record of one claims.json element (as :meth:`Verdict.to_dict` writes it, plus
+        the index's ``page`` and an error record's ``error``)."""
+        raw = d.get("reasons")
+        if isinstance(raw, list):
+            reasons = tuple(Reason.from_dict(r) for r in raw if isinstance(r, Mapping))
+        else:
+            notes = d.get("notes")
+            reasons = tuple(Reason(ReasonKind.DATA, str(n)) for n in notes) if isinstance(notes, list) else ()
+        items = []
+        for i in _rows(d.get("fact_check")):
+            cites = i.get("cites")
+            items.append(FactItemResult(
+                statement=str(i.get("statement") or ""), cites=tuple(str(c) for c in cites) if isinstance(cites, list) else (),
+                outcome=str(i.get("outcome") or ""), how=str(i.get("how") or ""), reason=str(i.get("reason") or ""),
+                fact_value=i.get("fact_value"), article_value=i.get("article_value"), has_values="fact_value" in i))
+        spec = _mapping(d.get("specification"))
+        wins = spec.get("rule_windows")
+        rob = _mapping(d.get("robustness"))
+        n_specs = rob.get("n_specs")
+        key = d.get("key_numbers")
+        return cls(
+            claim_id=str(d.get("claim_id")), title=str(d.get("title") or ""), verdict=str(d.get("verdict")),
+            rule=str(d.get("rule") or ""), headline=str(d.get("headline") or ""), reasons=reasons,
+            fact_verdict=str(d.get("fact_verdict") or ""), fact_items=tuple(items),
+            evidence=_rows(d.get("evidence")), confounders=_rows(d.get("confounders")),
+            key=KeyNumbers.from_mapping(key) if isinstance(key, Mapping) else KeyNumbers(),
+            rule_windows=tuple((int(w[0]), int(w[1])) for w in wins if isinstance(w, list) and len(w) == 2)
+            if isinstance(wins, list) else (),
+            parameters=_mapping(d.get("parameters")), robustness_share=_opt_float(rob.get("share")),
+            robustness_specs=int(n_specs) if isinstance(n_specs, int) else 0, fragile=bool(rob.get("fragile")),
+            data_source=_opt_str(d.get("data_source")), as_of=_opt_str(d.get("as_of")),
+            error=str(d.get("error") or ""), page=str(d.get("page") or ""))

@@ -28,14 +28,13 @@ import html
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
 import pandas as pd
 from matplotlib.figure import Figure
 
+from research.claims.verdict import Verdict
 from research.errors import FigureError
 from research.report import figures as F
-from research.vocab import p_short, pct
+from research.vocab import NOT_TESTABLE, engine_id, is_basket, p_short, parse_series, pct
 
 __all__ = ["ClaimFigure", "figure_html", "figures_for"]
 
@@ -59,25 +58,27 @@ def figure_html(fig: Figure, alt: str = "", *, dpi: int = 90) -> str:
             "style='max-width:100%;height:auto'>")
 
 
-def _rule_windows(v: Any) -> list[tuple[int, int]]:
-    return [tuple(int(x) for x in w) for w in v.rule_windows]
+def _rule_windows(v: Verdict) -> list[tuple[int, int]]:
+    return [(int(a), int(b)) for a, b in v.rule_windows]
 
 
 
 
-def _basket(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
+def _basket(v: Verdict, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
     study = v.figures.study
+    if study is None:
+        return []
     ev = v.evidence
     wins = _rule_windows(v)
-    rows = ev[ev["ticker"].astype(str).str.startswith("basket:") & (ev["status"] == "ok")]
+    rows = ev[ev["ticker"].astype(str).map(is_basket) & (ev["status"] == "ok")]
     rows = rows[[(int(a), int(b)) in wins for a, b in zip(rows["window_start"], rows["window_end"], strict=True)]]
     if rows.empty:
         return []
     r = rows.iloc[0]
     eid, label, w = str(r["event_id"]), str(r["ticker"]), (int(r["window_start"]), int(r["window_end"]))
-    key = f"{eid}|{label}"
+    key = engine_id(eid, label)
     out = []
-    nice = label.replace("basket:", "").replace("_", " ") + " basket"
+    nice = parse_series(label)[0].replace("_", " ") + " basket"
     ename = names.get(eid, eid)
     if study.result is not None and key in set(study.result.events["event_id"]):
         path = study.result.car_path["car"].loc[key]
@@ -103,13 +104,9 @@ def _basket(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]
     return out
 
 
-def _pairs(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
-    kn = v.key_numbers
-    triples = []
-    for k, d in kn.items():
-        if isinstance(d, Mapping) and "@" in k and "window" in d:
-            t, e = k.split("@", 1)
-            triples.append((e, t, (int(d["window"][0]), int(d["window"][1]))))
+def _pairs(v: Verdict, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
+    targets = [t for t in v.key.targets if not t.basket and t.window is not None]
+    triples = [(t.event_id, t.name, t.window) for t in targets if t.window is not None]
     if not triples:
         return []
     out = []
@@ -120,7 +117,7 @@ def _pairs(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
         study = v.figures.study
         if not r.empty and study is not None and study.result is not None:
             r = r.iloc[0]
-            key = f"{e}|{t}"
+            key = engine_id(e, t)
             path = study.result.car_path["car"].loc[key]
             if w[0] > int(path.index.min()):
                 path = path.loc[w[0]:] - path.loc[w[0] - 1]
@@ -140,14 +137,14 @@ def _pairs(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
     try:
         fig = F.day0_bars(v.evidence, rows=triples, alpha=alpha, names=names)
         out.append(ClaimFigure(fig, fig.axes[0].get_title(),
-                               {"pairs_significant_all_tests": float(sum(t.get_text() == "**"
-                                                                         for t in fig.axes[0].texts))}))
+                               {"pairs_significant_all_tests": float(sum(bool(t.significant_all_tests)
+                                                                         for t in targets))}))
     except FigureError:
         pass
     study = v.figures.study
     if study is not None and study.result is not None:
-        keys = [f"{e}|{t}" for e, t, _ in triples]
-        labels = {f"{e}|{t}": f"{t}, {names.get(e, e)}" for e, t, _ in triples}
+        keys = [engine_id(e, t) for e, t, _ in triples]
+        labels = {engine_id(e, t): f"{t}, {names.get(e, e)}" for e, t, _ in triples}
         try:
             fig = F.car_paths(study.result, keys, alpha=alpha, labels=labels)
             out.append(ClaimFigure(fig, fig.axes[0].get_title(), {}))
@@ -156,19 +153,26 @@ def _pairs(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
     return out
 
 
-def _rolling(v: Any) -> list[ClaimFigure]:
+def _rolling(v: Verdict) -> list[ClaimFigure]:
+    """The rolling-return chart; its title counts what the verdict counts (the rule's
+    ``tickers_above_threshold`` of its ``required`` tickers), the other tickers drawn for
+    context."""
     r = v.figures.rally
-    kn = v.key_numbers
+    if r is None:
+        return []
+    kn = v.key
     lookback = int(kn.get("lookback_sessions") or r.lookback_sessions)
     thr = float(kn.get("threshold", 1.0))
+    above, judged = kn.get("tickers_above_threshold"), kn.get("required")
+    count = (int(above), int(judged)) if above is not None and judged is not None else None
     start = r.rolling.index[max(0, len(r.rolling.loc[:r.as_of]) - 4 * lookback)]
     fig = F.rolling_return_chart(r.rolling, threshold=thr, horizon=r.horizon, start=start, as_of=r.as_of,
-                                 lookback_sessions=lookback)
-    title = fig.axes[0].get_title()
-    return [ClaimFigure(fig, title, {"tickers_above_threshold": float(title.split(" of ")[0])})]
+                                 lookback_sessions=lookback, judged=v.figures.judged or None, count=count)
+    numbers = {"tickers_above_threshold": float(count[0]), "required": float(count[1])} if count else {}
+    return [ClaimFigure(fig, fig.axes[0].get_title(), numbers)]
 
 
-def _descriptive(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
+def _descriptive(v: Verdict, names: Mapping[str, str], alpha: float) -> list[ClaimFigure]:
     ev = v.evidence
     if ev.empty or "car" not in ev.columns or ev["car"].notna().sum() == 0:
         return []
@@ -181,17 +185,17 @@ def _descriptive(v: Any, names: Mapping[str, str], alpha: float) -> list[ClaimFi
     return [ClaimFigure(fig, t, {})]
 
 
-def figures_for(v: Any, *, names: Mapping[str, str] | None = None, alpha: float = 0.05) -> list[ClaimFigure]:
-    """The figures of verdict ``v`` (a :class:`research.claims.Verdict` with its details),
+def figures_for(v: Verdict, *, names: Mapping[str, str] | None = None, alpha: float = 0.05) -> list[ClaimFigure]:
+    """The figures of verdict ``v`` (a :class:`research.claims.Verdict` with its :class:`FigureData`),
     main figure first; empty for a claim with no price evidence."""
     names = dict(names or {})
     if v.figures.rally is not None:
         return _rolling(v)
     if v.figures.study is None or v.evidence.empty:
         return []
-    if v.verdict.startswith("not testable"):
+    if v.verdict == NOT_TESTABLE:
         return _descriptive(v, names, alpha)
-    if any(str(k).endswith(".basket_car") for k in v.key_numbers) or v.key_numbers.get("basket"):
+    if any(t.basket for t in v.key.targets) or v.key.get("basket"):
         figs = _basket(v, names, alpha)
     else:
         figs = _pairs(v, names, alpha) or _descriptive(v, names, alpha)
@@ -199,7 +203,7 @@ def figures_for(v: Any, *, names: Mapping[str, str] | None = None, alpha: float 
     return figs[:1] + curve + figs[1:]
 
 
-def _spec_curve(v: Any) -> list[ClaimFigure]:
+def _spec_curve(v: Verdict) -> list[ClaimFigure]:
     """The specification curve of a verdict carrying its grid (``Verdict.robustness``)."""
     rob = v.robustness.to_dict() if v.robustness is not None else {}
     if not rob.get("grid"):

@@ -10,8 +10,10 @@ marked as leaving the page). Notebooks show the
 strings with ``IPython.display.HTML``; the index page uses the same functions, so a
 claim reads the same everywhere.
 
-Functions accept a :class:`research.claims.Verdict` or its ``to_dict()`` mapping (an
-element of ``claims.json``).
+Functions accept a :class:`research.claims.Verdict`, a
+:class:`research.claims.verdict.VerdictRecord` or a ``claims.json`` element, read once into a
+``VerdictRecord`` (:meth:`VerdictRecord.of`): every sentence is composed from its typed fields
+(reasons by kind, fact-check items, key-number records), never by reading the notes' words.
 
 Number formats: percentages carry a sign (``+9.1%``), p-values two significant digits
 (``p = 0.0080``, ``p < 0.001``), dates are ``YYYY-MM-DD`` without a time.
@@ -25,21 +27,27 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import mistune
 from mistune.renderers.html import HTMLRenderer
 
+from research.claims.params import EvalParams
+from research.claims.robustness import SpecificationGrid
+from research.claims.verdict import FactItemResult, Verdict, VerdictRecord
 from research.data import sandbox
-from research.vocab import FACT_COLOURS, VERDICT_STYLES, WARNING_COLOUR, day, num as _num, p_short, p_text as pvalue, pct, verdict_style
+from research.vocab import (ERROR, FACT_COLOURS, is_basket, NOT_RUN, NOT_SUPPORTED, NOT_TESTABLE, PARTLY, SUPPORTED, VERDICT_STYLES,
+                            WARNING_COLOUR, day, num as _num, p_short, p_text as pvalue, parse_series, pct, series_display, verdict_style)
 
 __all__ = [
-    "GLOSSARY", "VERDICT_COLOURS", "answer_paragraph", "as_record", "table_html", "badge", "claim_section", "confounder_details",
+    "GLOSSARY", "VERDICT_COLOURS", "Shown", "answer_paragraph", "record", "table_html", "badge", "claim_section", "confounder_details",
     "day", "evidence_details", "fact_check_html", "factual_errors", "findings_box", "glossary_html", "markdown_html", "params_table",
     "pct", "pvalue", "reason", "robustness_label", "robustness_text", "short_event_name", "stale_banner",
     "placebo_size", "test_sizes_html", "verdict_counts",
 ]
+
+#: What the functions below render: a verdict, its record, or a claims.json element.
+Shown = Verdict | VerdictRecord | Mapping[str, object]
 
 #: Verdict -> badge colour (the vocabulary's one palette).
 VERDICT_COLOURS = {k: st.background for k, st in VERDICT_STYLES.items()}
@@ -122,7 +130,7 @@ class _SafeRenderer(HTMLRenderer):
                 f"{html.escape(why)}]</span>")
 
 
-def _markdown(image_dir: str | Path | None) -> Any:
+def _markdown(image_dir: str | Path | None) -> mistune.Markdown:
     return mistune.create_markdown(renderer=_SafeRenderer(image_dir))
 
 
@@ -134,7 +142,7 @@ _LANGUAGES = {"ja": "Japanese", "en": "English", "zh": "Chinese", "ko": "Korean"
 # --------------------------------------------------------------------------------------
 # small formatters
 # --------------------------------------------------------------------------------------
-def e(text: Any) -> str:
+def e(text: object) -> str:
     """``html.escape(str(text))`` (None -> empty)."""
     return "" if text is None else html.escape(str(text), quote=True)
 
@@ -154,7 +162,7 @@ def markdown_html(text: str | None, image_dir: str | Path | None = None) -> str:
     return str((_MD if image_dir is None else _markdown(image_dir))(text))
 
 
-def short_event_name(title: str | None, event_id: str, day0: Any = None, *, width: int = 44) -> str:
+def short_event_name(title: str | None, event_id: str, day0: object = None, *, width: int = 44) -> str:
     """A short reader-facing name for an event: the first clause of its title (cut at a
     word boundary to ``width`` characters) and its day 0, e.g.
     'Central bank cuts rates, 2024-01-02'."""
@@ -173,31 +181,30 @@ def short_event_name(title: str | None, event_id: str, day0: Any = None, *, widt
     return f"{t}, {d}" if d else t
 
 
-def as_record(v: Any) -> dict[str, Any]:
-    """A verdict as its published dict (``to_dict()``), or a copy of a mapping."""
-    if hasattr(v, "to_dict") and callable(v.to_dict):
-        return dict(v.to_dict())
-    return dict(v)
+def record(v: Shown) -> VerdictRecord:
+    """The typed record of a verdict (see :meth:`VerdictRecord.of`)."""
+    return VerdictRecord.of(v)
 
 
-def robustness_text(rec: Mapping[str, Any]) -> str:
+def robustness_text(v: Shown) -> str:
     """How far the verdict holds across the specification grid, in words ("" when the
     verdict carries no grid): e.g. "fragile: holds in 61% of 72 specifications"."""
-    rob = rec.get("robustness") or {}
-    share, n = _num(rob.get("share")), rob.get("n_specs")
-    if share is None or not n:
+    rec = record(v)
+    if rec.robustness_share is None or not rec.robustness_specs:
         return ""
-    return f"{'fragile' if rob.get('fragile') else 'robust'}: holds in {share:.0%} of {n} specifications"
+    return (f"{'fragile' if rec.fragile else 'robust'}: holds in {rec.robustness_share:.0%} of "
+            f"{rec.robustness_specs} specifications")
 
 
-def robustness_label(rec: Mapping[str, Any]) -> str:
+def robustness_label(v: Shown) -> str:
     """:func:`robustness_text` as a small label (amber when fragile), or ""."""
+    rec = record(v)
     text = robustness_text(rec)
     if not text:
         return ""
-    colour = WARNING_COLOUR if text.startswith("fragile") else FACT_COLOURS["unverified"]
-    weight = "600" if text.startswith("fragile") else "400"
-    return (f" <span class='rp-robust' data-fragile='{'yes' if text.startswith('fragile') else 'no'}' "
+    colour = WARNING_COLOUR if rec.fragile else FACT_COLOURS["unverified"]
+    weight = "600" if rec.fragile else "400"
+    return (f" <span class='rp-robust' data-fragile='{'yes' if rec.fragile else 'no'}' "
             f"style='color:{colour};font-weight:{weight};font-size:.85em;white-space:nowrap'>{e(text)}</span>")
 
 
@@ -211,99 +218,85 @@ def badge(verdict: str) -> str:
 # --------------------------------------------------------------------------------------
 # the one-sentence reason
 # --------------------------------------------------------------------------------------
-_RULE_CHECK = re.compile(r"^Rule check: ")
-
-
-def _reason_parts(rec: Mapping[str, Any]) -> list[str]:
-    """The rule's own sentences (the 'Rule check:' notes), cap notes last."""
-    notes = [str(n) for n in rec.get("notes") or [] if _RULE_CHECK.match(str(n))]
-    plain = [_RULE_CHECK.sub("", n) for n in notes]
-    caps = [n for n in plain if n.startswith("the data alone would")]
-    return [n for n in plain if n not in caps] + caps
-
-
-def reason(v: Any, *, names: Mapping[str, str] | None = None) -> str:
+def reason(v: Shown, *, names: Mapping[str, str] | None = None) -> str:
     """One sentence saying why the claim got its verdict, with the key number and its
     p-value: the verdict's ``headline`` when it has one, else the rule's first
     statement (plus the cap, if the verdict was capped). Plain text (escape it)."""
-    rec = as_record(v)
-    head = rec.get("headline")
-    if isinstance(head, str) and head.strip():
-        text = head.strip()
+    rec = record(v)
+    steps = [r.body for r in rec.rule_steps]
+    if rec.headline.strip():
+        text = rec.headline.strip()
+    elif rec.verdict in (ERROR, NOT_RUN):
+        text = rec.error or rec.verdict
+    elif steps:
+        text = steps[0] if len(steps) == 1 else "; ".join(steps[:2]) + ("; …" if len(steps) > 2 else "")
+    elif rec.reasons:
+        text = rec.reasons[0].text
     else:
-        parts = _reason_parts(rec)
-        if rec.get("verdict") in ("error", "not run"):
-            text = str(rec.get("error") or rec.get("verdict"))
-        elif parts:
-            text = parts[0] if len(parts) == 1 else "; ".join(parts[:2]) + ("; …" if len(parts) > 2 else "")
-        elif rec.get("notes"):
-            text = str(rec["notes"][0])
-        else:
-            text = str(rec.get("rule") or "")
-    return _named(text, names)
+        text = rec.rule
+    return _named(text, _words(rec, names))
 
 
-def answer_paragraph(verdicts: Sequence[Any]) -> str:
+def answer_paragraph(verdicts: Sequence[Shown]) -> str:
     """One paragraph answering "is the article right?": how many claims hold, which
     fail, which facts are wrong. Plain text (escape it)."""
-    recs = [as_record(v) for v in verdicts]
+    recs = [record(v) for v in verdicts]
     counts = verdict_counts(recs)
-    by = {k: [r["claim_id"] for r in recs if r.get("verdict") == k] for k in counts}
-    testable = sum(n for k, n in counts.items() if k in ("supported", "partly supported", "not supported"))
+    by = {k: [r.claim_id for r in recs if r.verdict == k] for k in counts}
+    testable = sum(n for k, n in counts.items() if k in (SUPPORTED, PARTLY, NOT_SUPPORTED))
     parts = [f"Of the article's {len(recs)} claims, {testable} get a verdict from prices or reported facts"]
     if testable:
-        parts[0] += (f": {counts.get('supported', 0)} supported, {counts.get('partly supported', 0)} partly "
-                     f"supported and {counts.get('not supported', 0)} not supported")
+        parts[0] += (f": {counts.get(SUPPORTED, 0)} supported, {counts.get(PARTLY, 0)} partly "
+                     f"supported and {counts.get(NOT_SUPPORTED, 0)} not supported")
     parts[0] += "."
-    if by.get("not supported"):
+    if by.get(NOT_SUPPORTED):
         parts.append("Not supported: " + ", ".join(
-            f"{r['claim_id']} ({r.get('title')})" for r in recs if r.get("verdict") == "not supported") + ".")
-    if by.get("partly supported"):
-        parts.append("Partly supported: " + ", ".join(by["partly supported"]) + ".")
-    fragile = [f"{r['claim_id']} ({robustness_text(r).removeprefix('fragile: ')})" for r in recs
-               if (r.get("robustness") or {}).get("fragile")]
+            f"{r.claim_id} ({r.title})" for r in recs if r.verdict == NOT_SUPPORTED) + ".")
+    if by.get(PARTLY):
+        parts.append("Partly supported: " + ", ".join(by[PARTLY]) + ".")
+    fragile = [f"{r.claim_id} ({robustness_text(r).removeprefix('fragile: ')})" for r in recs if r.fragile]
     if fragile:
         parts.append("Fragile (the verdict changes under other defensible specifications of the event "
                      "study): " + ", ".join(fragile) + ".")
-    wrong = [r["claim_id"] for r in recs if factual_errors(r)]
+    wrong = [r.claim_id for r in recs if factual_errors(r)]
     if wrong:
         parts.append("Factual problems (wrong, misdated or unverified details) were found in "
                      + ", ".join(wrong) + ".")
-    untestable = counts.get("not testable with price data", 0)
+    untestable = counts.get(NOT_TESTABLE, 0)
     if untestable:
         parts.append(f"{untestable} claims are context, opinions or forecasts that prices cannot test; "
                      "they are checked against the fact catalogue.")
-    bad = counts.get("error", 0) + counts.get("not run", 0)
+    bad = counts.get(ERROR, 0) + counts.get(NOT_RUN, 0)
     if bad:
         parts.append(f"{bad} claims have no verdict yet (their page failed or was not run).")
     return " ".join(parts)
 
 
-def verdict_counts(recs: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+def verdict_counts(verdicts: Iterable[Shown]) -> dict[str, int]:
     """Number of claims per verdict, in the order supported, partly, not, not testable, ..."""
     order = list(VERDICT_COLOURS)
     out: dict[str, int] = {}
-    for r in recs:
-        out[str(r.get("verdict"))] = out.get(str(r.get("verdict")), 0) + 1
+    for v in verdicts:
+        name = record(v).verdict
+        out[name] = out.get(name, 0) + 1
     return dict(sorted(out.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99))
 
 
-def factual_errors(rec: Mapping[str, Any]) -> list[str]:
+def _item_error(i: FactItemResult) -> str:
+    return f"{i.statement} — {i.outcome}: {i.reason}"
+
+
+def factual_errors(v: Shown) -> list[str]:
     """The article's factual errors found for this claim: fact-check statements judged
-    wrong or unverified (with the reason), and notes that say a fact is wrong, misdated
-    or unverified."""
-    items = [f"{i.get('statement')} — {i.get('outcome')}: {i.get('reason')}"
-             for i in rec.get("fact_check") or [] if isinstance(i, Mapping)
-             and str(i.get("outcome")) not in ("accurate", "")]
+    wrong, partly wrong or unverified (with the reason); else the notes marked as stating a
+    factual error (``factual_error: true`` in claims.yaml), or the fact verdict itself."""
+    rec = record(v)
+    items = [_item_error(i) for i in rec.fact_items if i.outcome not in ("accurate", "")]
     if items:
         return items
-    fact_verdict = rec.get("fact_verdict")
-    words = re.compile(r"\b(wrong|misdate|misdates|unverified|not found|could not be found|overstat|"
-                       r"incorrect|inaccurate|not JPMorgan's own)", re.I)
-    out = [str(n) for n in rec.get("notes") or []
-           if not _RULE_CHECK.match(str(n)) and words.search(str(n))]
-    if isinstance(fact_verdict, str) and fact_verdict not in ("accurate", "", "unverified") and not out:
-        out.append(f"fact check: {fact_verdict}")
+    out = [r.text for r in rec.reasons if r.factual_error and not r.rule_step]
+    if rec.fact_verdict not in ("accurate", "", "unverified") and not out:
+        out.append(f"fact check: {rec.fact_verdict}")
     return out
 
 
@@ -339,26 +332,25 @@ def style() -> str:
     return _CSS
 
 
-def findings_box(verdicts: Sequence[Any], *, title: str = "Findings",
+def findings_box(verdicts: Sequence[Shown], *, title: str = "Findings",
                  names: Mapping[str, str] | None = None, anchors: bool = True,
                  hrefs: Mapping[str, str] | None = None) -> str:
     """Per claim: the verdict, the one-sentence reason with its key number and p-value,
     and the article's factual errors found."""
-    recs = [as_record(v) for v in verdicts]
     items = []
-    for r in recs:
-        cid = e(r.get("claim_id"))
-        href = (hrefs or {}).get(str(r.get("claim_id")), f"#{r.get('claim_id')}")
+    for r in (record(v) for v in verdicts):
+        cid = e(r.claim_id)
+        href = (hrefs or {}).get(r.claim_id, f"#{r.claim_id}")
         label = f"<a href='{e(href)}'>{cid}</a>" if anchors else cid
         errs = factual_errors(r)
         extra = "".join(f"<br><span class='rp-small'>Fact check: {e(x)}</span>" for x in errs[:2])
-        items.append(f"<li data-claim='{cid}'>{label} {badge(str(r.get('verdict')))}{robustness_label(r)} "
-                     f"<strong>{e(r.get('title'))}</strong> — {e(reason(r, names=names))}{extra}</li>")
+        items.append(f"<li data-claim='{cid}'>{label} {badge(r.verdict)}{robustness_label(r)} "
+                     f"<strong>{e(r.title)}</strong> — {e(reason(r, names=names))}{extra}</li>")
     return (f"<div class='rp-findings' role='note'><h2>{e(title)}</h2><ul>"
             + "".join(items) + "</ul></div>")
 
 
-def _fmt_cell(col: str, v: Any) -> tuple[str, bool]:
+def _fmt_cell(col: str, v: object) -> tuple[str, bool]:
     if col in ("car", "bhar", "return", "calendar_month_return"):
         return pct(v), True
     if col in ("p_value", "p_placebo"):
@@ -373,7 +365,7 @@ def _fmt_cell(col: str, v: Any) -> tuple[str, bool]:
     return ("" if v is None else str(v)), False
 
 
-def table_html(rows: list[dict[str, Any]], cols: list[str], headers: Mapping[str, str]) -> str:
+def table_html(rows: Sequence[Mapping[str, object]], cols: Sequence[str], headers: Mapping[str, str]) -> str:
     head = "".join(f"<th>{e(headers.get(c, c.replace('_', ' ')))}</th>" for c in cols)
     body = []
     for r in rows:
@@ -385,32 +377,37 @@ def table_html(rows: list[dict[str, Any]], cols: list[str], headers: Mapping[str
     return f"<table class='rp-table'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _label_events(rows: list[dict[str, Any]], names: Mapping[str, str] | None, key: str = "event_id") -> None:
+def _label_events(rows: list[dict[str, object]], names: Mapping[str, str] | None, key: str = "event_id") -> None:
     for r in rows:
-        if names and r.get(key) in names:
-            r[key] = names[r[key]]
+        ev = r.get(key)
+        if names and isinstance(ev, str) and ev in names:
+            r[key] = names[ev]
         t = r.get("ticker")
-        if isinstance(t, str) and t.startswith("basket:"):
-            r["ticker"] = "basket: " + t.split(":", 1)[1]
+        if isinstance(t, str):
+            r["ticker"] = series_display(t)
 
 
-def evidence_details(v: Any, *, names: Mapping[str, str] | None = None,
+def evidence_details(v: Shown, *, names: Mapping[str, str] | None = None,
                      rule_windows: Sequence[Sequence[int]] | None = None) -> str:
     """The evidence table collapsed under a one-line summary; duplicates removed; rows at
     the rule's window(s) first. Empty string when there is no evidence."""
-    rec = as_record(v)
-    rows = [dict(r) for r in rec.get("evidence") or []]
+    rows = [dict(r) for r in record(v).evidence]
     if not rows:
         return ""
+
+    def window(r: Mapping[str, object]) -> tuple[object, ...]:
+        w = r.get("window")
+        return tuple(w) if isinstance(w, (list, tuple)) else ()
+
     seen, unique = set(), []
     for r in rows:
-        k = (r.get("event_id"), r.get("ticker"), tuple(r.get("window") or ()))
+        k = (r.get("event_id"), r.get("ticker"), window(r))
         if k not in seen:
             seen.add(k)
             unique.append(r)
     wins = {tuple(w) for w in (rule_windows or [])}
     if wins:
-        unique.sort(key=lambda r: tuple(r.get("window") or ()) not in wins)
+        unique.sort(key=lambda r: window(r) not in wins)
     _label_events(unique, names)
     if any("car" in r and r.get("car") is not None for r in unique):
         cols = ["event_id", "ticker", "window", "car", "t_stat", "p_value", "p_placebo", "abnormal_volume"]
@@ -426,28 +423,27 @@ def evidence_details(v: Any, *, names: Mapping[str, str] | None = None,
             f"{table_html(unique, cols, headers)}</details>")
 
 
-def confounder_details(v: Any, *, names: Mapping[str, str] | None = None) -> str:
+def confounder_details(v: Shown, *, names: Mapping[str, str] | None = None) -> str:
     """Other catalogued news inside the event windows, one row per (event, other news),
     collapsed; empty string when there is none."""
-    rec = as_record(v)
-    conf = rec.get("confounders") or []
+    conf = record(v).confounders
     if not conf:
         return ""
-    grouped: dict[tuple[str, str], dict[str, Any]] = {}
+    grouped: dict[tuple[str, str], tuple[dict[str, object], set[str], set[str]]] = {}
     for c in conf:
         k = (str(c.get("event_id")), str(c.get("other_event_id")))
-        g = grouped.setdefault(k, {"event_id": c.get("event_id"), "other": c.get("other_event_id"),
-                                   "other_day0": c.get("other_day0"), "same": bool(c.get("same_day0")),
-                                   "scope": set(), "stocks": set()})
+        g, scope, stocks = grouped.setdefault(k, ({"event_id": c.get("event_id"), "other": str(c.get("other_event_id")),
+                                                    "same": bool(c.get("same_day0"))}, set(), set()))
         if c.get("scope"):
-            g["scope"].add(str(c["scope"]))
+            scope.add(str(c["scope"]))
         if c.get("ticker"):
-            g["stocks"].add(str(c["ticker"]))
-    rows = []
-    for g in grouped.values():
-        rows.append({"event_id": g["event_id"], "other": (names or {}).get(g["other"], g["other"]),
+            stocks.add(str(c["ticker"]))
+    rows: list[dict[str, object]] = []
+    for g, scope, stocks in grouped.values():
+        other = str(g["other"])
+        rows.append({"event_id": g["event_id"], "other": (names or {}).get(other, other),
                      "same": "same day 0" if g["same"] else "inside the window",
-                     "scope": ", ".join(sorted(g["scope"])), "stocks": len(g["stocks"])})
+                     "scope": ", ".join(sorted(scope)), "stocks": len(stocks)})
     _label_events(rows, names)
     headers = {"event_id": "event", "other": "other news", "same": "when", "scope": "affects",
                "stocks": "stocks concerned"}
@@ -458,7 +454,7 @@ def confounder_details(v: Any, *, names: Mapping[str, str] | None = None) -> str
             f"{table_html(rows, list(headers), headers)}</details>")
 
 
-def claim_section(v: Any, *, prose_md: str | None = None, quote: Sequence[str] | None = None,
+def claim_section(v: Shown, *, prose_md: str | None = None, quote: Sequence[str] | None = None,
                   quote_language: str | None = None, names: Mapping[str, str] | None = None,
                   rule_windows: Sequence[Sequence[int]] | None = None,
                   image_dir: str | Path | None = None) -> str:
@@ -466,11 +462,11 @@ def claim_section(v: Any, *, prose_md: str | None = None, quote: Sequence[str] |
     optional prose (markdown; its images read from ``image_dir``, see
     :func:`markdown_html`), the rule, notes, and the collapsed evidence and confounder
     tables."""
-    rec = as_record(v)
-    cid = e(rec.get("claim_id"))
+    rec = record(v)
+    cid = e(rec.claim_id)
     out = [f"<section class='rp-claim' id='{cid}' data-claim='{cid}'>",
-           f"<h2>{cid} — {e(rec.get('title'))}</h2>",
-           f"<p class='rp-reason'>{badge(str(rec.get('verdict')))}{robustness_label(rec)} "
+           f"<h2>{cid} — {e(rec.title)}</h2>",
+           f"<p class='rp-reason'>{badge(rec.verdict)}{robustness_label(rec)} "
            f"{e(reason(rec, names=names))}</p>"]
     if quote:
         lang = f" ({e(_LANGUAGES.get(str(quote_language), quote_language))})" if quote_language else ""
@@ -479,44 +475,56 @@ def claim_section(v: Any, *, prose_md: str | None = None, quote: Sequence[str] |
     if prose_md:
         out.append(markdown_html(prose_md, image_dir))
     out.append(fact_check_html(rec, names=names))
-    out.append(f"<p class='rp-small'><strong>Rule.</strong> {e(rec.get('rule'))}</p>")
-    notes = [str(n) for n in rec.get("notes") or [] if not _RULE_CHECK.match(str(n))]
-    checks = _reason_parts(rec)
+    out.append(f"<p class='rp-small'><strong>Rule.</strong> {e(rec.rule)}</p>")
+    words = _words(rec, names)
+    notes = [_named(r.text, words) for r in rec.other_notes]
+    checks = [_named(r.body, words) for r in rec.rule_steps]
     if notes:
-        out.append("<ul>" + "".join(f"<li>{e(_named(n, names))}</li>" for n in notes[:3]) + "</ul>")
+        out.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in notes[:3]) + "</ul>")
     if len(notes) > 3:
         out.append(f"<details class='rp-details'><summary>{len(notes) - 3} more notes</summary><ul>"
-                   + "".join(f"<li>{e(_named(n, names))}</li>" for n in notes[3:]) + "</ul></details>")
+                   + "".join(f"<li>{e(n)}</li>" for n in notes[3:]) + "</ul></details>")
     if len(checks) > 1:
         out.append("<details class='rp-details'><summary>Every step of the rule</summary><ul>"
-                   + "".join(f"<li>{e(_named(c, names))}</li>" for c in checks) + "</ul></details>")
+                   + "".join(f"<li>{e(c)}</li>" for c in checks) + "</ul></details>")
     out.append(evidence_details(rec, names=names, rule_windows=rule_windows))
     out.append(confounder_details(rec, names=names))
     out.append("</section>")
     return "".join(out)
 
 
-def fact_check_html(v: Any, *, names: Mapping[str, str] | None = None) -> str:
+def fact_check_html(v: Shown, *, names: Mapping[str, str] | None = None) -> str:
     """The fact check of a claim: its verdict and each statement with its outcome and
     reason (empty when the claim has none)."""
-    rec = as_record(v)
-    items = [i for i in rec.get("fact_check") or [] if isinstance(i, Mapping)]
-    if not items:
+    rec = record(v)
+    if not rec.fact_items:
         return ""
     lis = "".join(
-        f"<li><span style='color:{FACT_COLOURS.get(str(i.get('outcome')), FACT_COLOURS['unverified'])};font-weight:600'>"
-        f"{e(i.get('outcome'))}</span> — {e(i.get('statement'))} <span class='rp-small'>"
-        f"{e(_named(str(i.get('reason') or ''), names))}</span></li>" for i in items)
-    verdict = rec.get("fact_verdict")
-    head = f"<strong>Fact check: {e(verdict)}.</strong>" if verdict else "<strong>Fact check.</strong>"
+        f"<li><span style='color:{FACT_COLOURS.get(i.outcome, FACT_COLOURS['unverified'])};font-weight:600'>"
+        f"{e(i.outcome)}</span> — {e(i.statement)} <span class='rp-small'>"
+        f"{e(_named(i.reason, _words(rec, names)))}</span></li>" for i in rec.fact_items)
+    head = f"<strong>Fact check: {e(rec.fact_verdict)}.</strong>" if rec.fact_verdict else "<strong>Fact check.</strong>"
     return f"<div class='rp-factcheck'>{head}<ul>{lis}</ul></div>"
 
 
-def _named(text: str, names: Mapping[str, str] | None) -> str:
-    """Event ids replaced by their short names; ``basket:x_y`` by 'the x y basket'."""
-    for eid, name in sorted((names or {}).items(), key=lambda kv: -len(kv[0])):
+def _series_words(series: str) -> str:
+    """A series id in words: 'the x y basket' for ``basket:x_y``, else the ticker."""
+    name, basket = parse_series(series)
+    return f"the {name.replace('_', ' ')} basket" if basket else name
+
+
+def _words(rec: VerdictRecord, names: Mapping[str, str] | None) -> dict[str, str]:
+    """What readers see for the ids a verdict's sentences carry: ``names`` (event id ->
+    short name) and the verdict's basket series ids in words."""
+    series = {str(r.get("ticker")) for r in rec.evidence} | {t.series for t in rec.key.targets}
+    return {**{s: _series_words(s) for s in series if is_basket(s)}, **(names or {})}
+
+
+def _named(text: str, words: Mapping[str, str] | None) -> str:
+    """Ids in ``text`` replaced by their words (see :func:`_words`), longest first."""
+    for eid, name in sorted((words or {}).items(), key=lambda kv: -len(kv[0])):
         text = text.replace(eid, name)
-    return re.sub(r"\bbasket:(\w+)", lambda m: f"the {m.group(1).replace('_', ' ')} basket", text)
+    return text
 
 
 _PARAM_LABELS = {
@@ -529,7 +537,7 @@ _PARAM_LABELS = {
 }
 
 
-def _param_value(k: str, v: Any) -> str:
+def _param_value(k: str, v: object) -> str:
     if k == "event_windows" and isinstance(v, (list, tuple)):
         return ", ".join(f"({int(a):+d},{int(b):+d})" for a, b in v)
     if k == "as_of":
@@ -537,14 +545,18 @@ def _param_value(k: str, v: Any) -> str:
     return "" if v is None else str(v)
 
 
-def params_table(params: Mapping[str, Any] | Any, *, data_source: str | None = None,
-                 per_claim: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+def _params(params: EvalParams | Mapping[str, object]) -> dict[str, object]:
+    return params.to_dict() if isinstance(params, EvalParams) else dict(params)
+
+
+def params_table(params: EvalParams | Mapping[str, object], *, data_source: str | None = None,
+                 per_claim: Mapping[str, Mapping[str, object]] | None = None) -> str:
     """The "How this was computed" footer: one row per parameter (a table, not a repr).
 
     ``per_claim``: claim id -> its parameters; claims whose parameters differ from
     ``params`` are listed with the differences.
     """
-    p = params.to_dict() if hasattr(params, "to_dict") else dict(params)
+    p = _params(params)
     rows = "".join(f"<tr><th>{e(_PARAM_LABELS.get(k, k.replace('_', ' ')))}</th>"
                    f"<td>{e(_param_value(k, v))}</td></tr>" for k, v in p.items())
     if data_source:
@@ -568,10 +580,10 @@ def glossary_html(extra: Mapping[str, str] | None = None) -> str:
             f"<table class='rp-table'>{body}</table></details>")
 
 
-def method_html(params: Mapping[str, Any] | Any, grid: Any = None) -> str:
+def method_html(params: EvalParams | Mapping[str, object], grid: SpecificationGrid | None = None) -> str:
     """The event-study method in one paragraph (shown once per page), from the parameters
     and, when given, the specification grid."""
-    p = params.to_dict() if hasattr(params, "to_dict") else dict(params)
+    p = _params(params)
     model = {"market": "its usual relation to the market index (the market model)",
              "market_adjusted": "the market index's return (market-adjusted model)",
              "mean_adjusted": "its own average return (mean-adjusted model)"}.get(str(p.get("model")),
@@ -579,7 +591,7 @@ def method_html(params: Mapping[str, Any] | Any, grid: Any = None) -> str:
     return (
         "<p class='rp-small'><strong>Method.</strong> An event study compares each stock's return on the "
         f"news day with what {e(model)} predicts, estimated over the {e(p.get('estimation_length'))} trading "
-        f"days ending {e(abs(int(p.get('estimation_end', -11))))} days before the news, with "
+        f"days ending {e(abs(int(str(p.get('estimation_end', -11)))))} days before the news, with "
         f"{e(p.get('market_proxy'))} as the market. The difference is the abnormal return; summed over a "
         "few days it is the cumulative abnormal return (CAR). Two tests say whether it is larger than "
         "chance: a t-test against the stock's normal day-to-day noise, and a placebo test that repeats "
@@ -588,7 +600,7 @@ def method_html(params: Mapping[str, Any] | Any, grid: Any = None) -> str:
         + (_grid_sentence(grid) if grid is not None else "") + "</p>")
 
 
-def _grid_sentence(grid: Any) -> str:
+def _grid_sentence(grid: SpecificationGrid) -> str:
     """The specification grid in words, from the grid used
     (:class:`research.claims.robustness.SpecificationGrid`)."""
     names = {"market": "market model", "market_adjusted": "market-adjusted", "mean_adjusted": "mean-adjusted",
@@ -601,30 +613,32 @@ def _grid_sentence(grid: Any) -> str:
              f"{wins}); a verdict that holds in fewer than {grid.threshold:.0%} of them is marked fragile.")
 
 
-def test_sizes_html(verdicts: Sequence[Any]) -> str:
+def test_sizes_html(verdicts: Sequence[Shown]) -> str:
     """The real size of each test on these stocks (collapsed table): per series the rule
     rows use, the plain t-test's rejection rate at a nominal 5% over every admissible
     non-event date (the placebo set, evidence column ``size_t_05``) beside the exact
     placebo's on the same dates, at most 5% by construction (:func:`placebo_size`).
     "" when no row carries a size."""
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, tuple[str, str, int, float, float]] = {}  # series, window, n, t size, placebo size
     for v in verdicts:
-        rec = as_record(v)
-        wins = {tuple(w) for w in ((rec.get("specification") or {}).get("rule_windows") or [])}
-        for r in rec.get("evidence") or []:
+        rec = record(v)
+        wins = set(rec.rule_windows)
+        for r in rec.evidence:
             size, n, w = _num(r.get("size_t_05")), _num(r.get("p_placebo_n")), r.get("window")
-            if size is None or n is None or not w or tuple(w) not in wins:
+            if size is None or n is None or not isinstance(w, (list, tuple)) or len(w) != 2:
                 continue
-            label = f"({int(w[0]):+d},{int(w[1]):+d})"
-            rows.setdefault(f"{r.get('ticker')} {label}", {"series": _named(str(r.get("ticker")), None),
-                                                          "window": label, "n": int(n), "t": size,
-                                                          "placebo": placebo_size(int(n))})
+            win = (int(w[0]), int(w[1]))
+            if win not in wins:
+                continue
+            label = f"({win[0]:+d},{win[1]:+d})"
+            rows.setdefault(f"{r.get('ticker')} {label}", (_series_words(str(r.get("ticker"))), label, int(n), size,
+                                                          placebo_size(int(n))))
     if not rows:
         return ""
-    ts = sorted(r["t"] for r in rows.values())
-    body = "".join(f"<tr><td>{e(r['series'])}</td><td>{e(r['window'])}</td><td class='num'>{r['n']}</td>"
-                   f"<td class='num'>{r['t']:.1%}</td><td class='num'>{r['placebo']:.1%}</td></tr>"
-                   for _, r in sorted(rows.items()))
+    ts = sorted(r[3] for r in rows.values())
+    body = "".join(f"<tr><td>{e(series)}</td><td>{e(win)}</td><td class='num'>{n}</td>"
+                   f"<td class='num'>{t:.1%}</td><td class='num'>{pl:.1%}</td></tr>"
+                   for _, (series, win, n, t, pl) in sorted(rows.items()))
     summary = (f"Real size of the tests at a nominal 5% on these stocks: the plain t-test rejects on "
                f"{ts[0]:.1%} to {ts[-1]:.1%} of each series' non-event dates (median {ts[len(ts) // 2]:.1%}); "
                "the exact placebo on at most 5% by construction, which is why verdicts rest on it.")
@@ -641,7 +655,7 @@ def placebo_size(n: int) -> float:
     return math.floor(0.05 * n + 1e-9) / n if n else float("nan")
 
 
-def _placebo_dates(p: Mapping[str, Any]) -> str:
+def _placebo_dates(p: Mapping[str, object]) -> str:
     """The placebo's pseudo dates in words, from the parameters used."""
     if p.get("placebo_method", "exact") == "resample":
         return f"{e(p.get('placebo_draws'))} random dates"
@@ -649,7 +663,7 @@ def _placebo_dates(p: Mapping[str, Any]) -> str:
         else "every usable non-event date"
 
 
-def stale_banner(page_title: str, stale: Mapping[str, Mapping[str, Any]]) -> str:
+def stale_banner(page_title: str, stale: Mapping[str, Mapping[str, object]]) -> str:
     """HTML of the banner of a page whose claims were recomputed elsewhere with other
     parameters (``stale``: claim id -> {parameter: value now published})."""
     items = "".join(

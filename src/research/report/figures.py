@@ -367,6 +367,8 @@ def rolling_return_chart(
     as_of: object = None,
     lookback_sessions: int | None = None,
     title: str | None = None,
+    judged: Sequence[str] | None = None,
+    count: tuple[int, int] | None = None,
 ) -> Figure:
     """Rolling ``horizon``-session simple returns with the ``threshold`` line.
 
@@ -377,13 +379,19 @@ def rolling_return_chart(
     start, as_of : date range shown; ``as_of`` is marked.
     lookback_sessions : the rule counts only windows ending in the last this-many sessions
         up to ``as_of``: that span is shaded and the title counts peaks inside it.
+    judged : the tickers the rule judges (the title counts and names only these; the other
+        columns are drawn for context). Default: every column.
+    count : (tickers beyond the threshold, tickers judged) as the verdict states them
+        (``tickers_above_threshold``, ``required``); default: counted from the panel.
     """
     r = rolling.sort_index().loc[start:as_of].dropna(how="all")
     if r.empty:
         raise FigureError("rolling_return_chart: no rolling returns in range")
     counted = r.iloc[-lookback_sessions:] if lookback_sessions else r
     peaks = counted.max()
-    above = [t for t in r.columns if np.isfinite(peaks[t]) and peaks[t] > threshold]
+    judged_cols = [t for t in r.columns if judged is None or t in judged]
+    above = [t for t in judged_cols if np.isfinite(peaks[t]) and peaks[t] > threshold]
+    n_above, n_judged = count if count is not None else (len(above), len(judged_cols))
     with theme():
         fig = Figure(figsize=(10, 5), layout="constrained")
         ax = fig.add_subplot()
@@ -408,7 +416,7 @@ def rolling_return_chart(
         span = (f"in the {lookback_sessions} sessions to {counted.index[-1].date()}" if lookback_sessions
                 else f"{r.index[0].date()} to {r.index[-1].date()}")
         ax.set_title(safe_text(title) if title else
-                     (f"{len(above)} of {r.shape[1]} tickers exceeded {threshold:+.0%} over {horizon} sessions "
+                     (f"{n_above} of {n_judged} tickers exceeded {threshold:+.0%} over {horizon} sessions "
                       f"{span}" + (f" ({', '.join(safe_text(a) for a in above)})" if above else "")),
                      fontsize=LABEL_SIZE + 1)
         fig.autofmt_xdate()

@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from research.claims.article import Article, load_article
-from research.claims.evaluation import evaluate_article
-from research.claims.followup import followup
+from research.claims.evaluation import ArticleEvaluation, evaluate_article
+from research.claims.followup import FollowUp, followup
 from research.claims.params import EvalParams
 from research.claims.reported import DISAGREEMENT_FLOOR_PP, DISAGREEMENT_RELATIVE, reported_vs_computed
 from research.claims.robustness import SpecificationGrid
 from research.claims.scoreboard import evidence_table
+from research.claims.verdict import Verdict
 from research.claims.studies import day0_table
 from research.errors import FigureError, ReportError
 from research.report import claimview as cv
@@ -174,7 +175,7 @@ def event_names(article: Any = None) -> dict[str, str]:
     return {str(eid): cv.short_event_name(titles.get(eid), str(eid), r["day0"]) for eid, r in d0.iterrows()}
 
 
-def claim_block(v: Any, page: PageView, *, names: Mapping[str, str], alpha: float) -> str:
+def claim_block(v: Verdict, page: PageView, *, names: Mapping[str, str], alpha: float) -> str:
     """One claim's section: verdict and reason, the article's words, prose, rule, notes,
     the main figure and the specification curve, further figures and the evidence
     collapsed."""
@@ -206,8 +207,8 @@ def page_header(page: PageView) -> str:
     return f"{cv.style()}<h1>{cv.e(page.title)}</h1>{cv.markdown_html(page.intro_md, page.article_dir or None)}"
 
 
-def page_footer(params: Any, verdicts: Sequence[Any] = (), *, data_source: str | None = None,
-                article: Any = None) -> str:
+def page_footer(params: EvalParams, verdicts: Sequence[Verdict] = (), *, data_source: str | None = None,
+                article: Article | str | Path | None = None) -> str:
     """Method paragraph (once per page), "How this was computed" table and glossary.
 
     ``params`` is resolved against the article (its as-of date, market proxy and seed
@@ -215,12 +216,12 @@ def page_footer(params: Any, verdicts: Sequence[Any] = (), *, data_source: str |
     (per-claim overrides) are listed under the table.
     """
     grid = None
-    if article is not None and hasattr(params, "resolve"):
+    if article is not None:
         art = article_of(article)
         params = params.resolve(art)
         grid = SpecificationGrid.from_mapping(art.robustness) if any(
-            getattr(v, "robustness", None) for v in verdicts) else None
-    per_claim = {v.claim_id: v.parameters.to_dict() for v in verdicts if getattr(v, "parameters", None) is not None}
+            v.robustness is not None for v in verdicts) else None
+    per_claim = {v.claim_id: v.parameters.to_dict() for v in verdicts}
     if data_source is None and verdicts:
         data_source = "; ".join(sorted({str(v.data_source) for v in verdicts}))
     return (cv.method_html(params, grid) + cv.test_sizes_html(verdicts)
@@ -230,7 +231,7 @@ def page_footer(params: Any, verdicts: Sequence[Any] = (), *, data_source: str |
 # --------------------------------------------------------------------------------------
 # the overview page
 # --------------------------------------------------------------------------------------
-def overview_answer(verdicts: Sequence[Any], page: PageView, *, names: Mapping[str, str]) -> str:
+def overview_answer(verdicts: Sequence[Verdict], page: PageView, *, names: Mapping[str, str]) -> str:
     """The answer for the whole article (one paragraph) and every claim's verdict and
     reason, linked to the page that shows it."""
     text = cv.answer_paragraph(verdicts)
@@ -239,7 +240,7 @@ def overview_answer(verdicts: Sequence[Any], page: PageView, *, names: Mapping[s
             + cv.findings_box(verdicts, title="Every claim", names=names, hrefs=hrefs))
 
 
-def overview_heatmap(verdicts: Sequence[Any], *, names: Mapping[str, str]) -> str:
+def overview_heatmap(verdicts: Sequence[Verdict], *, names: Mapping[str, str]) -> str:
     """Day-0 abnormal returns of every (event, stock) of the event claims, as a heatmap
     (collapsed under a one-line summary)."""
     from research.report import figures
@@ -257,7 +258,8 @@ def overview_heatmap(verdicts: Sequence[Any], *, names: Mapping[str, str]) -> st
             f"<details class='rp-details'><summary>{cv.e(title)}</summary>{figure_html(fig, title)}</details>")
 
 
-def reported_moves(params: Any, article: Any = None, *, names: Mapping[str, str], evaluation: Any = None) -> str:
+def reported_moves(params: EvalParams, article: Article | str | Path | None = None, *, names: Mapping[str, str],
+                   evaluation: ArticleEvaluation | None = None) -> str:
     """The press's reported day-0 moves against the computed ones: one sentence and the
     table (collapsed); taken from the page's ``evaluation`` when given."""
     art = article_of(article)
@@ -313,7 +315,7 @@ def _horizon_words(h: str) -> str:
             "end": "to the end of the data"}.get(h, h)
 
 
-def followup_summary(fu: Any) -> str:
+def followup_summary(fu: FollowUp) -> str:
     """Plain words per basket: return and excess over the market at each horizon."""
     t = fu.table
     items = []
@@ -330,7 +332,7 @@ def followup_summary(fu: Any) -> str:
             + "".join(items) + "</ul></div>")
 
 
-def followup_chart(fu: Any) -> str:
+def followup_chart(fu: FollowUp) -> str:
     """Baskets and the market indexed to 100 at the as-of close (single stocks collapsed)."""
     from research.report import figures
     from research.report.claimfigures import figure_html
@@ -347,7 +349,7 @@ def followup_chart(fu: Any) -> str:
     return figure_html(fig, fig.axes[0].get_title()) + more
 
 
-def followup_tables(fu: Any) -> str:
+def followup_tables(fu: FollowUp) -> str:
     """The numbers per basket and stock and horizon (collapsed)."""
     t = fu.table
     cols = ["name", "horizon", "end", "return", "excess", "max_drawdown", "volatility"]
@@ -373,7 +375,7 @@ def followup_tables(fu: Any) -> str:
     return "".join(out)
 
 
-def followup_caveats(fu: Any, *, source: str) -> str:
+def followup_caveats(fu: FollowUp, *, source: str) -> str:
     """What these numbers are not."""
     members = "; ".join(f"{k}: {', '.join(v)}" for k, v in fu.members.items())
     notes = "".join(f"<li>{cv.e(n)}</li>" for n in fu.notes)

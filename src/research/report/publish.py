@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from research.claims.verdict import Verdict
 from research.errors import ReportError
 from research.atomic import atomic_write_text
 from research.vocab import strict
@@ -21,7 +22,7 @@ from research.vocab import strict
 __all__ = ["publish", "verdict_to_dict"]
 
 
-def verdict_to_dict(verdict: Any) -> dict[str, Any]:
+def verdict_to_dict(verdict: Verdict | Mapping[str, object]) -> dict[str, object]:
     """A verdict as a plain dict: ``verdict.to_dict()`` or a mapping copied as is.
 
     Raises
@@ -29,7 +30,7 @@ def verdict_to_dict(verdict: Any) -> dict[str, Any]:
     ReportError
         If ``verdict`` has no ``to_dict()`` and is not a mapping, or lacks ``claim_id``.
     """
-    if hasattr(verdict, "to_dict") and callable(verdict.to_dict):
+    if isinstance(verdict, Verdict):
         out = verdict.to_dict()
     elif isinstance(verdict, Mapping):
         out = dict(verdict)
@@ -47,12 +48,12 @@ def verdict_to_dict(verdict: Any) -> dict[str, Any]:
 
 
 def publish(
-    verdicts: Iterable[Any] | Any,
+    verdicts: Iterable[Verdict | Mapping[str, object]] | Verdict | Mapping[str, object],
     path: str | os.PathLike[str] | None,
     *,
     notebook: str | None = None,
-    shown: Iterable[Any] = (),
-    extras: Mapping[str, Any] | None = None,
+    shown: Iterable[Verdict | Mapping[str, object]] = (),
+    extras: Mapping[str, object] | None = None,
 ) -> Path | None:
     """Write the notebook's verdicts to the sidecar JSON the report runner collects.
 
@@ -87,7 +88,7 @@ def publish(
     """
     if path is None or str(path) == "":
         return None
-    if hasattr(verdicts, "to_dict") or isinstance(verdicts, Mapping):
+    if isinstance(verdicts, (Verdict, Mapping)):
         verdicts = [verdicts]
     items = [verdict_to_dict(v) for v in verdicts]
     dest = Path(path)

@@ -25,9 +25,10 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from research.atomic import atomic_write_text
+from research.claims.scoreboard import headline
+from research.claims.verdict import KeyNumbers, VerdictRecord
 from research.errors import ResearchError
 from research.report import claimview as cv
 from research.report.portfolio import Portfolio, claim_sort_key
@@ -51,16 +52,16 @@ class NotebookState:
     html: str | None  # file name relative to the site, if the page exists
     error: str | None
     failed_cell: str | None
-    verdicts: tuple[Mapping[str, Any], ...]
-    parameters: Mapping[str, Any]
+    verdicts: tuple[Mapping[str, object], ...]
+    parameters: Mapping[str, object]
     claims: tuple[str, ...]
     #: claim id -> parameters of claims the page displays without owning them
-    shown: Mapping[str, Any] = field(default_factory=dict)
+    shown: Mapping[str, object] = field(default_factory=dict)
     #: further results the page published (e.g. ``followup``)
-    extras: Mapping[str, Any] = field(default_factory=dict)
+    extras: Mapping[str, object] = field(default_factory=dict)
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path) -> object:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -80,9 +81,9 @@ def notebook_states(portfolio: Portfolio, output_dir: str | Path) -> tuple[Noteb
                                         "not run yet: run `research report` (without --notebook)",
                                         None, (), {}, spec.claims))
             continue
-        verdicts: tuple[Mapping[str, Any], ...] = ()
-        shown: Mapping[str, Any] = {}
-        extras: Mapping[str, Any] = {}
+        verdicts: tuple[Mapping[str, object], ...] = ()
+        shown: Mapping[str, object] = {}
+        extras: Mapping[str, object] = {}
         state = str(status.get("status", "failed"))
         error = status.get("error")
         if state == "ok":
@@ -110,7 +111,7 @@ def _claim_titles(article: Path | None = None) -> dict[str, str]:
         return {}
 
 
-def collect_claims(portfolio: Portfolio, states: tuple[NotebookState, ...]) -> list[dict[str, Any]]:
+def collect_claims(portfolio: Portfolio, states: tuple[NotebookState, ...]) -> list[dict[str, object]]:
     """One dict per claim owned in the portfolio, sorted numerically by claim id.
 
     A published claim is its sidecar dict plus ``page`` (the name of the page that shows
@@ -147,8 +148,8 @@ def collect_claims(portfolio: Portfolio, states: tuple[NotebookState, ...]) -> l
     return rows
 
 
-def stale_claims(states: tuple[NotebookState, ...], claims: list[dict[str, Any]]
-                 ) -> dict[str, dict[str, dict[str, Any]]]:
+def stale_claims(states: tuple[NotebookState, ...], claims: list[dict[str, object]]
+                 ) -> dict[str, dict[str, dict[str, object]]]:
     """Pages showing claims they do not own with other parameters than the owner published.
 
     Returns page name -> {claim id -> {parameter: value the owner used}} (only the
@@ -156,7 +157,7 @@ def stale_claims(states: tuple[NotebookState, ...], claims: list[dict[str, Any]]
     """
     published = {str(c["claim_id"]): c.get("parameters") or {} for c in claims
                  if c.get("verdict") not in (ERROR_VERDICT, NOT_RUN_VERDICT)}
-    out: dict[str, dict[str, dict[str, Any]]] = {}
+    out: dict[str, dict[str, dict[str, object]]] = {}
     for s in states:
         if s.status != "ok":
             continue
@@ -170,7 +171,7 @@ def stale_claims(states: tuple[NotebookState, ...], claims: list[dict[str, Any]]
     return out
 
 
-def refresh_plan(portfolio: Portfolio, output_dir: str | Path) -> dict[str, dict[str, Any]]:
+def refresh_plan(portfolio: Portfolio, output_dir: str | Path) -> dict[str, dict[str, object]]:
     """Pages to re-run so that every page shows each claim with the parameters its owner
     published it with: page name -> the page's parameters for the re-run (its last run's,
     with ``claim_parameters`` naming the owners' parameters of the claims that differ).
@@ -179,7 +180,7 @@ def refresh_plan(portfolio: Portfolio, output_dir: str | Path) -> dict[str, dict
     states = notebook_states(portfolio, out)
     claims = collect_claims(portfolio, states)
     published = {str(c["claim_id"]): c.get("parameters") or {} for c in claims}
-    plan: dict[str, dict[str, Any]] = {}
+    plan: dict[str, dict[str, object]] = {}
     by_name = {s.name: s for s in states}
     for name, diffs in stale_claims(states, claims).items():
         prev = {k: v for k, v in by_name[name].parameters.items() if k not in ("verdict_path", "evaluation")}
@@ -192,7 +193,7 @@ def refresh_plan(portfolio: Portfolio, output_dir: str | Path) -> dict[str, dict
 # --------------------------------------------------------------------------------------
 # formatting
 # --------------------------------------------------------------------------------------
-def _fmt_value(v: Any) -> str:
+def _fmt_value(v: object) -> str:
     if isinstance(v, bool) or v is None:
         return str(v)
     if isinstance(v, float):
@@ -200,44 +201,27 @@ def _fmt_value(v: Any) -> str:
     return str(v)
 
 
-def _leaves(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:
+def _leaves(obj: object, prefix: str = "") -> list[tuple[str, object]]:
     if isinstance(obj, Mapping):
-        out: list[tuple[str, Any]] = []
+        out: list[tuple[str, object]] = []
         for k, v in obj.items():
             out.extend(_leaves(v, f"{prefix}.{k}" if prefix else str(k)))
         return out
     return [(prefix, obj)]
 
 
-def _headline(key_numbers: Mapping[str, Any]) -> str:
-    """The claim's headline in words, from :func:`research.claims.scoreboard.headline`.
-
-    That function reads only ``.key_numbers``; the published dict is handed to it in a
-    namespace. Empty when the claims package is unavailable or has no headline.
-    """
-    from types import SimpleNamespace
-
-    from research.claims.scoreboard import headline
-
-    try:
-        return str(headline(SimpleNamespace(key_numbers=dict(key_numbers))))
-    except (KeyError, TypeError, ValueError, StopIteration) as exc:
-        # key numbers published by a notebook outside the claim registry's shapes
-        warnings.warn(f"no headline for key numbers {sorted(key_numbers)[:5]}: {exc!r}", RuntimeWarning,
-                      stacklevel=2)
-        return ""
-
-
-def format_key_numbers(key_numbers: Mapping[str, Any] | None, limit: int = 3) -> tuple[str, str]:
+def format_key_numbers(key_numbers: Mapping[str, object] | None, limit: int = 3, *,
+                       key: KeyNumbers | None = None) -> tuple[str, str]:
     """(short text for the table, full text for the tooltip) of a claim's key numbers.
 
-    The short text is the claim's headline (see :func:`_headline`) or else its first
+    The short text is the claim's headline (:func:`research.claims.scoreboard.headline` of
+    the typed key numbers, :meth:`KeyNumbers.from_mapping`) or else its first
     ``limit`` numeric entries. The full text lists every entry, nested mappings (e.g. a rolling-return
     claim's per-ticker numbers) flattened to ``a.b = value``, floats with 4 significant digits.
     """
     leaves = _leaves(dict(key_numbers or {}))
     parts = [f"{k} = {_fmt_value(v)}" for k, v in leaves]
-    short = _headline(key_numbers or {})
+    short = headline(key if key is not None else KeyNumbers.from_mapping(key_numbers or {}))
     if not short:
         numeric = [f"{k} = {_fmt_value(v)}" for k, v in leaves
                    if isinstance(v, (int, float)) and not isinstance(v, bool)]
@@ -268,7 +252,7 @@ _CSS += "".join(f".{st.css_class} {{ background: {st.background}; color: {st.tex
 
 
 
-def _param_sets(claims: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+def _param_sets(claims: list[dict[str, object]]) -> tuple[dict[str, object], dict[str, dict[str, object]]]:
     """The parameters most claims were computed with, and per claim the ones that differ."""
     sets: dict[str, list[str]] = {}
     for c in claims:
@@ -287,26 +271,28 @@ def _param_sets(claims: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str,
 
 
 def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
-                  claims: list[dict[str, Any]], generated: str,
-                  stale: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+                  claims: list[dict[str, object]], generated: str,
+                  stale: Mapping[str, Mapping[str, object]] | None = None) -> str:
     e = html.escape
     stale = stale or {}
     by_name = {s.name: s for s in states}
     owner = portfolio.owner_of()
-    sources = sorted({str(c["data_source"]) for c in claims if c.get("data_source") not in (None, "")})
-    as_ofs = sorted({str(c["as_of"]) for c in claims if c.get("as_of") not in (None, "")})
+    records = {str(c["claim_id"]): VerdictRecord.from_dict(c) for c in claims}  # read once, typed
+    sources = sorted({r.data_source for r in records.values() if r.data_source})
+    as_ofs = sorted({r.as_of for r in records.values() if r.as_of})
     failed = [s for s in states if s.status == "failed"]
     counts: dict[str, int] = {}
-    for c in claims:
-        counts[str(c.get("verdict"))] = counts.get(str(c.get("verdict")), 0) + 1
+    for r in records.values():
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
     common, diffs = _param_sets(claims)
+    claims_by_id = {str(c["claim_id"]): c for c in claims}
     common_text = ", ".join(f"{k}={json.dumps(v)}" for k, v in common.items())
     out = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(portfolio.title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
         f"<h1>{e(portfolio.title)}</h1>",
-        f'<p class="answer" id="answer"><b>The answer.</b> {e(cv.answer_paragraph(claims))}</p>',
+        f'<p class="answer" id="answer"><b>The answer.</b> {e(cv.answer_paragraph(list(records.values())))}</p>',
         f'<p class="meta" id="data-source"><b>Data source:</b> {e(", ".join(sources) or "unknown (no verdicts published)")}</p>',
         f'<p class="meta" id="as-of"><b>As of:</b> {e(", ".join(as_ofs) or "unknown")}</p>',
         f'<p class="meta" id="parameters"><b>Parameters:</b> <span class="small">{e(common_text or "unknown")}</span>'
@@ -331,29 +317,29 @@ def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
         '<table id="scoreboard"><thead><tr><th>Claim</th><th>Title</th><th>Verdict</th><th>Why</th>'
         "<th>Key numbers</th><th>Section</th></tr></thead><tbody>",
     ]
-    for c in claims:
-        cid = str(c["claim_id"])
-        verdict = str(c.get("verdict"))
+    for cid, rec in records.items():
+        c = claims_by_id[cid]
+        verdict = rec.verdict
         nb = owner.get(cid, "")
         page = by_name[nb].html if nb in by_name else None
-        short, full = format_key_numbers(c.get("key_numbers"))
+        short, full = format_key_numbers(c.get("key_numbers"), key=rec.key)
         if verdict in (ERROR_VERDICT, NOT_RUN_VERDICT):
-            short = (str(c.get("error", "")).strip().splitlines() or [""])[0]
+            short = (rec.error.strip().splitlines() or [""])[0]
         status = by_name[nb].status if nb in by_name else "not run"
         # a claim's section exists only on a successful page; a failed page has its banner
         frag = {"ok": f"#{cid}", "failed": "#report-failed"}.get(status, "")
         label = f"{e(nb)} &sect;{e(cid)}" if status == "ok" else f"{e(nb)} ({e(status)})"
         link = f'<a href="{e(page)}{e(frag)}">{label}</a>' if page else e(nb)
         cls = ' class="row-failed"' if verdict == ERROR_VERDICT else ""
-        why = cv.reason(c) if verdict not in (ERROR_VERDICT, NOT_RUN_VERDICT) else ""
+        why = cv.reason(rec) if verdict not in (ERROR_VERDICT, NOT_RUN_VERDICT) else ""
         other = ("<br><span class='small'>computed with " + e(", ".join(f"{k}={json.dumps(v)}"
                  for k, v in diffs[cid].items())) + "</span>") if cid in diffs else ""
         out.append(
             f'<tr id="claim-{e(cid)}"{cls} data-claim="{e(cid)}" data-verdict="{e(verdict)}">'
-            f"<td><b>{e(cid)}</b></td><td>{e(str(c.get('title', '')))}</td>"
+            f"<td><b>{e(cid)}</b></td><td>{e(rec.title)}</td>"
             f'<td><span class="badge {verdict_style(verdict).css_class}">{e(verdict)}</span>'
-            + (f'<br><span class="small{" fragile" if (c.get("robustness") or {}).get("fragile") else ""}">'
-               f'{e(cv.robustness_text(c))}</span>' if cv.robustness_text(c) else "") + "</td>"
+            + (f'<br><span class="small{" fragile" if rec.fragile else ""}">'
+               f'{e(cv.robustness_text(rec))}</span>' if cv.robustness_text(rec) else "") + "</td>"
             f'<td class="why">{e(why)}{other}</td>'
             f'<td class="key" title="{e(full)}">{e(short)}</td><td>{link}</td></tr>'
         )
@@ -388,7 +374,7 @@ def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
 
 
 def _mark_stale_pages(portfolio: Portfolio, out: Path, states: tuple[NotebookState, ...],
-                      stale: Mapping[str, Mapping[str, Any]]) -> None:
+                      stale: Mapping[str, Mapping[str, object]]) -> None:
     """Re-export each stale page with a visible "out of date" banner, and a page that
     carried the banner but is consistent again without it (from its executed notebook)."""
     import nbformat
