@@ -101,6 +101,7 @@ body.rp-site.jp-Notebook { padding: 0; }
 .rp-content .jp-RenderedHTMLCommon { padding-right: 0; }
 .rp-content .jp-RenderedHTMLCommon p, .rp-content .jp-RenderedHTMLCommon ul { margin-bottom: 0.55em; }
 .rp-content .jp-RenderedHTMLCommon > h1 { margin-top: 6px; }
+.rp-content .rp-figrow > img { flex: 0 1 auto; }
 """
 
 _BADGES = "".join(f".{st.css_class} {{ background: {st.background}; color: {st.text}; }}\n"
