@@ -67,12 +67,6 @@ _SCRIPT = """<script>
 })();
 </script>"""
 
-_SINGLE_CSS = """
-section.rp-page.jp-Notebook { padding: 0; overflow: visible; }
-@media print { section.rp-page, section.rp-page[hidden] { display: block !important; break-before: page; } }
-"""
-
-
 @dataclass(frozen=True)
 class _Page:
     file: str
@@ -181,7 +175,7 @@ def single_file_html(site: str | Path) -> str:
     title = html.escape(pages[0].title)
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{title}</title>\n<style>\n" + "\n".join(css) + _SINGLE_CSS + "\n</style>\n</head>\n"
+            f"<title>{title}</title>\n<style>\n" + "\n".join(css) + "\n</style>\n</head>\n"
             f'<body class="rp-site rp-single">\n{sections}\n{_SCRIPT}\n</body>\n</html>\n')
 
 

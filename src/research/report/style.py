@@ -43,8 +43,8 @@ body.rp-site {{ margin: 0; padding: 0; font-family: system-ui, -apple-system, "S
 .rp-nav-claims li {{ margin: 2px 0; }}
 .rp-nav-claims .badge {{ font-size: 11px; padding: 0 6px; white-space: normal; }}
 .rp-nav-status {{ font-weight: 400; font-size: 12px; color: #b3261e; }}
-.rp-content {{ min-width: 0; max-width: 1240px; box-sizing: border-box; padding: 10px 22px 24px 22px; }}
-.rp-pager {{ display: flex; justify-content: space-between; gap: 16px; margin-top: 28px; padding-top: 10px;
+.rp-content {{ min-width: 0; max-width: 1240px; box-sizing: border-box; padding: 10px 22px 12px 22px; }}
+.rp-pager {{ display: flex; justify-content: space-between; gap: 16px; margin-top: 14px; padding-top: 8px;
             border-top: 1px solid var(--rp-border); font-size: 14px; }}
 .rp-pager a {{ color: var(--rp-link); }}
 .rp-pager .rp-next {{ margin-left: auto; text-align: right; }}
@@ -62,6 +62,8 @@ img {{ max-width: 100%; height: auto; }}
   .rp-nav-page {{ margin: 0; }}
   .rp-nav-claims {{ display: none; }}
   .rp-content {{ padding: 10px 12px 20px 12px; }}
+  .rp-content table {{ display: block; max-width: 100%; overflow-x: auto; }}
+  .rp-content td, .rp-content th {{ overflow-wrap: anywhere; }}
 }}
 @media print {{
   .rp-sidebar, .rp-pager {{ display: none !important; }}
@@ -74,8 +76,8 @@ _INDEX = f"""
 .rp-content h1 {{ font-size: 28px; margin: 4px 0 4px 0; }}
 .meta {{ color: #444; margin: 4px 0; }}
 table {{ border-collapse: collapse; }}
-.rp-index table.rp-wide {{ width: 100%; margin: 12px 0 28px 0; font-size: 13px; }}
-.rp-index th, .rp-index td {{ border-bottom: 1px solid #ddd; padding: 6px 8px; text-align: left;
+.rp-index table.rp-wide {{ width: 100%; margin: 10px 0 20px 0; font-size: 13px; }}
+.rp-index th, .rp-index td {{ border-bottom: 1px solid #ddd; padding: 5px 7px; text-align: left;
                               vertical-align: top; }}
 .rp-index th {{ background: #f3f3f5; }}
 .badge {{ display: inline-block; padding: 2px 8px; border-radius: 10px; font-weight: 600; font-size: 12px;
@@ -101,14 +103,19 @@ body.rp-site.jp-Notebook { padding: 0; }
 .rp-content .jp-RenderedHTMLCommon { padding-right: 0; }
 .rp-content .jp-RenderedHTMLCommon p, .rp-content .jp-RenderedHTMLCommon ul { margin-bottom: 0.55em; }
 .rp-content .jp-RenderedHTMLCommon > h1 { margin-top: 6px; }
-.rp-content .rp-figrow > img { flex: 0 1 auto; }
+"""
+
+# the single-file site (report/singlefile.py): one <section class="rp-page"> per page
+_SINGLE = """
+section.rp-page.jp-Notebook { padding: 0; overflow: visible; }
+@media print { section.rp-page, section.rp-page[hidden] { display: block !important; break-before: page; } }
 """
 
 _BADGES = "".join(f".{st.css_class} {{ background: {st.background}; color: {st.text}; }}\n"
                   for st in {s.css_class: s for s in VERDICT_STYLES.values()}.values())
 
 #: The site's stylesheet (one string, used by every page).
-SITE_CSS = _LAYOUT + _INDEX + _PAGES + _BADGES
+SITE_CSS = _LAYOUT + _INDEX + _PAGES + _SINGLE + _BADGES
 
 
 def style_tag() -> str:
