@@ -32,6 +32,7 @@ import threading
 from collections.abc import Sequence
 
 from research.errors import DataError, ParameterError, ReportError
+from research.report.singlefile import write_single_file
 
 __all__ = ["main"]
 
@@ -224,8 +225,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{mark} {r.name:<28} {r.seconds:7.1f}s  {site / r.html}")
     print(f"index: {result.index_html}\nclaims: {result.claims_json}")
     if args.single_file and result.published:
-        from research.report.singlefile import write_single_file
-
         try:
             print(f"single file: {write_single_file(result.output_dir, args.single_file)}")
         except (ReportError, OSError) as exc:
