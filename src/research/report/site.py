@@ -287,7 +287,7 @@ def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
         f'<p class="answer" id="answer"><b>The answer.</b> {e(cv.answer_paragraph(claims))}</p>',
         f'<p class="meta" id="data-source"><b>Data source:</b> {e(", ".join(sources) or "unknown (no verdicts published)")}</p>',
         f'<p class="meta" id="as-of"><b>As of:</b> {e(", ".join(as_ofs) or "unknown")}</p>',
-        f'<div class="meta" id="parameters"><b>Parameters</b>'
+        '<div class="meta" id="parameters"><b>Parameters</b>'
         + (f" (<b>other parameters for {e(', '.join(diffs))}</b>: see the table)" if diffs else "")
         + (cv.params_table(common) if common else ": unknown (no verdicts published)") + "</div>",
         f'<p class="meta" id="generated"><b>Generated:</b> {e(generated)}</p>',
