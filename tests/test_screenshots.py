@@ -22,11 +22,11 @@ from _report_sites import Site
 pytest_plugins = ["_report_sites"]
 
 from _requirements import require_chromium  # noqa: E402
-from research.report.screenshots import find_chromium, main  # noqa: E402
+from research.report.screenshots import WIDTH, find_chromium, main  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-#: Tallest page allowed (CSS px at 1280 px wide): about four laptop screens.
+#: Tallest page allowed (CSS px at WIDTH = 1400 px wide): about four laptop screens.
 MAX_PAGE_HEIGHT = 7000
 
 
@@ -50,7 +50,7 @@ def test_every_page_has_a_full_height_screenshot(shots, real_site: Site):
     heights = json.loads((dest / "heights.json").read_text())
     for s in taken:
         img = np.asarray(Image.open(s.png).convert("RGB")).astype(float)
-        assert img.shape[1] == 1280 and img.shape[0] == min(s.height, 30_000), s.page
+        assert img.shape[1] == WIDTH and img.shape[0] == min(s.height, 30_000), s.page
         assert img.std() > 5, f"{s.page}: blank screenshot"
         assert (img.mean(axis=2) < 100).sum() > 2000, f"{s.page}: no text rendered"
         assert heights[s.page] == s.height

@@ -4,7 +4,7 @@ Usage::
 
     research report [--article DIR] [-p NAME VALUE]... [--notebook NAME]... [--show-input]
                     [--output DIR] [--force] [--jobs N] [--timeout S] [--list] [--portfolio FILE]
-                    [--keep-going]
+                    [--keep-going] [--single-file PATH]
 
 ``--article DIR`` renders any article directory (``research article new DIR`` writes one)
 with the page templates in ``notebooks/``; without it, the shipped article.
@@ -32,6 +32,7 @@ import threading
 from collections.abc import Sequence
 
 from research.errors import DataError, ParameterError, ReportError
+from research.report.singlefile import write_single_file
 
 __all__ = ["main"]
 
@@ -80,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-going", action="store_true",
                    help="publish the site even when a page fails (its page shows the error); default: "
                         "keep the previous site and leave the failed build at <output>.failed/")
+    p.add_argument("--single-file", metavar="PATH", default=None,
+                   help="also write the whole site (index, pages, charts, navigation) as ONE "
+                        "self-contained HTML file, to share by e-mail or chat")
     return p
 
 
@@ -220,6 +224,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         mark = "ok    " if r.ok else "FAILED"
         print(f"{mark} {r.name:<28} {r.seconds:7.1f}s  {site / r.html}")
     print(f"index: {result.index_html}\nclaims: {result.claims_json}")
+    if args.single_file and result.published:
+        try:
+            print(f"single file: {write_single_file(result.output_dir, args.single_file)}")
+        except (ReportError, OSError) as exc:
+            print(f"research report: error: --single-file {args.single_file}: {exc}", file=sys.stderr)
+            return 1
     if result.failed:
         print(f"research report: {len(result.failed)} notebook(s) failed: {', '.join(result.failed)}",
               file=sys.stderr)

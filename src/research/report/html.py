@@ -7,7 +7,10 @@ small template extension:
   template loads from a CDN are dropped, so the page renders identically offline and
   makes no network requests (LaTeX in markdown is shown as its source text; the
   notebooks write formulas in plain text);
-* a navigation bar linking back to ``index.html`` (the report site's scoreboard);
+* the site's page layout and stylesheet (:mod:`research.report.style`): a sidebar whose
+  navigation slot links back to ``index.html`` until the site is built, when
+  :func:`research.report.nav.apply_navigation` fills it with every page and claim, and a
+  previous/next slot at the foot of the page;
 * an optional red banner, used for notebooks that failed, naming the failing cell.
 
 Images are embedded: outputs carry base64 data (rendered as ``data:`` URIs) and
@@ -27,6 +30,8 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
 from research.atomic import atomic_write_text
+from research.report.nav import shell_bottom, shell_top
+from research.report.style import style_tag
 
 __all__ = ["export_html", "render_html"]
 
@@ -37,24 +42,19 @@ _TEMPLATE = r"""
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {%- block extra_css -%}
-<style type="text/css">
-  .report-nav { font-family: system-ui, sans-serif; font-size: 14px; padding: 8px 16px;
-                border-bottom: 1px solid #ddd; background: #fafafa; }
-  .report-banner { font-family: system-ui, sans-serif; margin: 16px; padding: 12px 16px;
-                   border: 2px solid #b00020; background: #fdecea; color: #5f0010; }
-  .report-banner h2 { margin: 0 0 6px 0; font-size: 20px; color: #b00020; }
-  .report-banner a, .report-nav a { color: #0b57d0; text-decoration: underline; }
-</style>
+{{ resources.report_css }}
 {%- endblock extra_css -%}
 {%- block body_header -%}
-{{ super() }}
-{%- if resources.report_index_href -%}
-<nav class="report-nav"><a href="{{ resources.report_index_href }}">&larr; All reports and the claim scoreboard</a></nav>
-{%- endif -%}
+<body class="jp-Notebook rp-site" data-jp-theme-light="true" data-jp-theme-name="JupyterLab Light">
+{{ resources.report_shell_top }}
 {%- if resources.report_banner -%}
-<div class="report-banner" id="report-failed" role="alert">{{ resources.report_banner }}</div>
+<div class="report-banner rp-banner" id="report-failed" role="alert">{{ resources.report_banner }}</div>
 {%- endif -%}
 {%- endblock body_header -%}
+{%- block body_footer -%}
+{{ resources.report_shell_bottom }}
+</body>
+{%- endblock body_footer -%}
 """
 
 
@@ -92,6 +92,13 @@ def failure_banner(notebook: str, error: str, cell: str | None, *, error_anchor:
     )
 
 
+def _back_link(index_href: str | None) -> str:
+    """The sidebar's content before the site's navigation is filled in: a link to the index."""
+    if not index_href:
+        return ""
+    return f'<a class="rp-brand" href="{_html.escape(index_href)}">&larr; All reports and the claim scoreboard</a>'
+
+
 def render_html(
     nb: nbformat.NotebookNode,
     *,
@@ -117,7 +124,8 @@ def render_html(
     banner_html
         Trusted HTML shown in a red alert box at the top (see :func:`failure_banner`).
     index_href
-        Link target of the "back to index" bar; None for no bar.
+        Link target of the sidebar's "back to index" link (until the site's navigation
+        is filled in); None for none.
     resources_dir
         Directory that relative image paths in markdown are read from (normally the
         source notebook's folder); they are inlined as ``data:`` URIs.
@@ -128,7 +136,9 @@ def render_html(
     resources = {
         "metadata": {"name": name, "path": str(resources_dir) if resources_dir else ""},
         "report_banner": banner_html or "",
-        "report_index_href": index_href or "",
+        "report_css": style_tag(),
+        "report_shell_top": shell_top(_back_link(index_href)),
+        "report_shell_bottom": shell_bottom(),
     }
     body, _ = _exporter(show_input).from_notebook_node(nb, resources=resources)
     return body

@@ -1,9 +1,11 @@
 """Full-page screenshots of a report site in headless Chromium.
 
-``screenshot_site(site_dir)`` measures each page's height in the browser (the page is
-loaded with a probe script that records ``document.documentElement.scrollHeight``) and
-writes a PNG of the whole page into ``<site>/screenshots/<page>.png``, plus
-``screenshots/heights.json`` (page -> height in CSS pixels at the given width).
+``screenshot_site(site_dir)`` measures each page in the browser (the page is loaded with a
+probe script that records ``document.documentElement.scrollHeight``, and ``scrollWidth``
+against ``innerWidth``: a page wider than the window overflows horizontally) and writes a
+PNG of the whole page into ``<site>/screenshots/<page>.png``, plus
+``screenshots/heights.json`` (page -> height in CSS pixels at the given width, details
+collapsed as a reader first sees them).
 
 Chromium is the Debian package ``chromium`` (``apt-get install -y chromium``). Without
 it :func:`find_chromium` returns None and ``research report --screenshots`` says so in
@@ -23,10 +25,11 @@ from pathlib import Path
 from research.atomic import atomic_write_text
 from research.errors import ReportError
 
-__all__ = ["WIDTH", "PageShot", "chromium_command", "find_chromium", "page_height", "screenshot_site"]
+__all__ = ["WIDTH", "PageMetrics", "PageShot", "chromium_command", "find_chromium", "measure_page", "page_height",
+           "screenshot_site"]
 
 #: Browser window width of the screenshots, CSS pixels (a laptop screen).
-WIDTH = 1280
+WIDTH = 1400
 #: Tallest screenshot taken; a longer page is cut there (its height is still recorded).
 MAX_HEIGHT = 30_000
 
@@ -35,18 +38,37 @@ _PROBE = """
 window.addEventListener('load', function () {
   document.body.setAttribute('data-page-height',
     String(Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)));
+  document.body.setAttribute('data-page-width',
+    String(document.documentElement.scrollWidth) + ' ' + String(window.innerWidth));
 });
 </script>
 """
 
 
 @dataclass(frozen=True)
+class PageMetrics:
+    """A page measured in the browser (CSS px): its height, the width of its content
+    (``scrollWidth``) and the window's (``innerWidth``)."""
+
+    height: int
+    scroll_width: int
+    window_width: int
+
+    @property
+    def overflow(self) -> int:
+        """How far the page sticks out of the window to the right (0: it fits)."""
+        return max(0, self.scroll_width - self.window_width)
+
+
+@dataclass(frozen=True)
 class PageShot:
-    """One page's screenshot: the page file name, its height (CSS px) and the PNG."""
+    """One page's screenshot: the page file name, its height (CSS px), the PNG and how far
+    it overflows the window horizontally (px)."""
 
     page: str
     height: int
     png: Path
+    overflow: int = 0
 
 
 def find_chromium() -> str | None:
@@ -68,21 +90,29 @@ def _run(cmd: list[str]) -> subprocess.CompletedProcess:
     return proc
 
 
-def page_height(page: Path, *, exe: str, profile: Path, width: int = WIDTH) -> int:
-    """Height of ``page`` in CSS pixels at ``width``, measured in headless Chromium."""
+def measure_page(page: Path, *, exe: str, profile: Path, width: int = WIDTH, fragment: str = "") -> PageMetrics:
+    """Measure ``page`` (opened at ``#fragment`` when given) in headless Chromium ``width``
+    CSS px wide: its height and whether it fits the window horizontally."""
     page = page.resolve()
     probe = page.with_name(f".probe_{page.name}")
     probe.write_text(page.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>", 1),
                      encoding="utf-8")
     try:
         proc = _run(chromium_command(exe, profile, f"--window-size={width},800",
-                                     "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()))
+                                     "--virtual-time-budget=10000", "--dump-dom",
+                                     probe.as_uri() + (f"#{fragment}" if fragment else "")))
     finally:
         probe.unlink(missing_ok=True)
-    m = re.search(r'data-page-height="(\d+)"', proc.stdout)
-    if not m:
-        raise ReportError(f"{page.name}: could not measure the page height in Chromium")
-    return int(m.group(1))
+    h = re.search(r'data-page-height="(\d+)"', proc.stdout)
+    w = re.search(r'data-page-width="(\d+) (\d+)"', proc.stdout)
+    if not h or not w:
+        raise ReportError(f"{page.name}: could not measure the page in Chromium")
+    return PageMetrics(int(h.group(1)), int(w.group(1)), int(w.group(2)))
+
+
+def page_height(page: Path, *, exe: str, profile: Path, width: int = WIDTH) -> int:
+    """Height of ``page`` in CSS pixels at ``width``, measured in headless Chromium."""
+    return measure_page(page, exe=exe, profile=profile, width=width).height
 
 
 def screenshot_site(site: str | Path, *, dest: str | Path | None = None, width: int = WIDTH,
@@ -117,13 +147,14 @@ def screenshot_site(site: str | Path, *, dest: str | Path | None = None, width: 
     shots = []
     with tempfile.TemporaryDirectory(prefix="research-chromium-") as profile:
         for page in sorted(site.glob("*.html")):
-            h = page_height(page, exe=exe, profile=Path(profile), width=width)
+            m = measure_page(page, exe=exe, profile=Path(profile), width=width)
+            h = m.height
             png = out / f"{page.stem}.png"
             tmp = out / f".{page.stem}.tmp.png"
             _run(chromium_command(exe, Path(profile), f"--window-size={width},{min(h, MAX_HEIGHT)}",
                                   "--virtual-time-budget=10000", f"--screenshot={tmp}", page.as_uri()))
             tmp.replace(png)
-            shots.append(PageShot(page.name, h, png))
+            shots.append(PageShot(page.name, h, png, m.overflow))
     atomic_write_text(out / "heights.json",
                       json.dumps({s.page: s.height for s in shots}, indent=2, sort_keys=True) + "\n")
     return shots

@@ -32,7 +32,9 @@ from research.claims.verdict import KeyNumbers, VerdictRecord
 from research.errors import ResearchError
 from research.report import claimview as cv
 from research.report.portfolio import Portfolio, claim_sort_key
-from research.vocab import ERROR, NOT_RUN, VERDICT_STYLES, WARNING_COLOUR, verdict_style
+from research.report import nav
+from research.report.style import style_tag
+from research.vocab import ERROR, NOT_RUN, verdict_style
 
 __all__ = ["ERROR_VERDICT", "NotebookState", "build_site", "collect_claims", "format_key_numbers", "refresh_plan", "stale_claims",
            "notebook_states"]
@@ -229,29 +231,6 @@ def format_key_numbers(key_numbers: Mapping[str, object] | None, limit: int = 3,
     return short, "\n".join(parts)
 
 
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto;
-       max-width: 1180px; color: #1d1d1f; line-height: 1.45; padding: 0 16px; }
-h1 { font-size: 28px; margin-bottom: 4px; }
-.meta { color: #444; margin: 4px 0; }
-table { border-collapse: collapse; width: 100%; margin: 12px 0 28px 0; font-size: 14px; }
-th, td { border-bottom: 1px solid #ddd; padding: 6px 8px; text-align: left; vertical-align: top; }
-th { background: #f3f3f5; }
-.badge { display: inline-block; padding: 2px 8px; border-radius: 10px; font-weight: 600;
-         font-size: 12px; white-space: nowrap; }
-.failed { color: #b3261e; font-weight: 700; }
-tr.row-failed td { background: #fdecea; }
-.small { font-size: 12px; color: #555; }
-.small.fragile { color: """ + WARNING_COLOUR + """; font-weight: 600; }
-.answer { font-size: 16px; background: #f6f8fa; border-left: 6px solid #0969da; padding: 10px 14px; }
-td.why { font-size: 13px; }
-code { font-size: 12px; }
-"""
-_CSS += "".join(f".{st.css_class} {{ background: {st.background}; color: {st.text}; }}\n"
-                for st in {s.css_class: s for s in VERDICT_STYLES.values()}.values())
-
-
-
 def _param_sets(claims: list[dict[str, object]]) -> tuple[dict[str, object], dict[str, dict[str, object]]]:
     """The parameters most claims were computed with, and per claim the ones that differ."""
     sets: dict[str, list[str]] = {}
@@ -286,17 +265,17 @@ def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
     common, diffs = _param_sets(claims)
     claims_by_id = {str(c["claim_id"]): c for c in claims}
-    common_text = ", ".join(f"{k}={json.dumps(v)}" for k, v in common.items())
     out = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(portfolio.title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
-        f"<h1>{e(portfolio.title)}</h1>",
+        f"<title>{e(portfolio.title)}</title>", style_tag(), "</head>", '<body class="rp-site rp-index">',
+        nav.shell_top(), f"<h1>{e(portfolio.title)}</h1>",
         f'<p class="answer" id="answer"><b>The answer.</b> {e(cv.answer_paragraph(list(records.values())))}</p>',
         f'<p class="meta" id="data-source"><b>Data source:</b> {e(", ".join(sources) or "unknown (no verdicts published)")}</p>',
         f'<p class="meta" id="as-of"><b>As of:</b> {e(", ".join(as_ofs) or "unknown")}</p>',
-        f'<p class="meta" id="parameters"><b>Parameters:</b> <span class="small">{e(common_text or "unknown")}</span>'
-        + (f"; <b>other parameters for {e(', '.join(diffs))}</b> (see the table)" if diffs else "") + "</p>",
+        '<div class="meta" id="parameters"><b>Parameters</b>'
+        + (f" (<b>other parameters for {e(', '.join(diffs))}</b>: see the table)" if diffs else "")
+        + (cv.params_table(common) if common else ": unknown (no verdicts published)") + "</div>",
         f'<p class="meta" id="generated"><b>Generated:</b> {e(generated)}</p>',
     ]
     if failed:
@@ -314,7 +293,7 @@ def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
         '<a href="claims.json">claims.json</a>'
         + (' and <a href="followup.json">followup.json</a> (what happened next)'
            if any("followup" in s.extras for s in states) else "") + ".</p>",
-        '<table id="scoreboard"><thead><tr><th>Claim</th><th>Title</th><th>Verdict</th><th>Why</th>'
+        '<table id="scoreboard" class="rp-wide"><thead><tr><th>Claim</th><th>Title</th><th>Verdict</th><th>Why</th>'
         "<th>Key numbers</th><th>Section</th></tr></thead><tbody>",
     ]
     for cid, rec in records.items():
@@ -345,7 +324,7 @@ def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
         )
     out += [
         "</tbody></table>", "<h2>Reports</h2>",
-        '<table id="reports"><thead><tr><th>Report</th><th>Claims</th><th>Status</th>'
+        '<table id="reports" class="rp-wide"><thead><tr><th>Report</th><th>Claims</th><th>Status</th>'
         "<th>Parameters set</th></tr></thead><tbody>",
     ]
     for s in states:
@@ -360,17 +339,26 @@ def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
             status = f'<span class="failed">FAILED{e(where)}</span><br><span class="small">{e(first)}</span>'
         else:
             status = '<span class="small">not run</span>'
-        params = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(s.parameters.items())
-                           if k not in ("page", "article")) or "defaults"
+        params = _kv_table({k: v for k, v in s.parameters.items() if k not in ("page", "article")})
         cls = ' class="row-failed"' if s.status == "failed" else ""
         out.append(
             f'<tr id="report-{e(s.name)}"{cls} data-status="{e(s.status)}"'
             f' data-stale="{"yes" if s.name in stale else "no"}"><td>{title}<br>'
             f'<span class="small">{e(s.name)}</span></td><td>{e(", ".join(s.claims))}</td>'
-            f"<td>{status}</td><td><code>{e(params)}</code></td></tr>"
+            f"<td>{status}</td><td>{params}</td></tr>"
         )
-    out += ["</tbody></table>", "</body>", "</html>", ""]
+    out += ["</tbody></table>", nav.shell_bottom(), "</body>", "</html>", ""]
     return "\n".join(out)
+
+
+def _kv_table(params: Mapping[str, object]) -> str:
+    """The parameters a page was run with (its ``-p`` settings) as a small table; "defaults"
+    when none was set."""
+    if not params:
+        return '<span class="small">defaults</span>'
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td><code>{html.escape(json.dumps(v, default=str))}</code></td></tr>"
+                   for k, v in sorted(params.items()))
+    return f'<table class="rp-kv">{rows}</table>'
 
 
 def _mark_stale_pages(portfolio: Portfolio, out: Path, states: tuple[NotebookState, ...],
@@ -397,7 +385,9 @@ def _mark_stale_pages(portfolio: Portfolio, out: Path, states: tuple[NotebookSta
 
 def build_site(portfolio: Portfolio, output_dir: str | Path, *,
                generated: str | None = None) -> tuple[Path, Path]:
-    """Write ``index.html`` and ``claims.json`` into ``output_dir`` (atomically).
+    """Write ``index.html`` and ``claims.json`` into ``output_dir`` (atomically), then fill
+    the navigation (sidebar, previous/next links) of the index and every page
+    (:func:`research.report.nav.apply_navigation`).
 
     Parameters
     ----------
@@ -426,4 +416,5 @@ def build_site(portfolio: Portfolio, output_dir: str | Path, *,
     if generated is None:
         generated = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     index_path = atomic_write_text(out / "index.html", _render_index(portfolio, states, claims, generated, stale))
+    nav.apply_navigation(out, portfolio.title, nav.site_pages(states, claims))
     return index_path, claims_path
