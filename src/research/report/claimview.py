@@ -27,14 +27,12 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 from urllib.parse import unquote, urlsplit
 
 import mistune
 from mistune.renderers.html import HTMLRenderer
 
-from research.claims.params import EvalParams
-from research.claims.robustness import SpecificationGrid
-from research.claims.verdict import FactItemResult, Verdict, VerdictRecord
 from research.data import sandbox
 from research.vocab import (ERROR, FACT_COLOURS, is_basket, NOT_RUN, NOT_SUPPORTED, NOT_TESTABLE, PARTLY, SUPPORTED, VERDICT_STYLES,
                             WARNING_COLOUR, day, num as _num, p_short, p_text as pvalue, parse_series, pct, series_display, verdict_style)
@@ -46,8 +44,13 @@ __all__ = [
     "placebo_size", "test_sizes_html", "verdict_counts",
 ]
 
+if TYPE_CHECKING:  # types only: the index page renders without loading the claims package
+    from research.claims.params import EvalParams
+    from research.claims.robustness import SpecificationGrid
+    from research.claims.verdict import FactItemResult, Verdict, VerdictRecord
+
 #: What the functions below render: a verdict, its record, or a claims.json element.
-Shown = Verdict | VerdictRecord | Mapping[str, object]
+Shown: TypeAlias = "Verdict | VerdictRecord | Mapping[str, object]"
 
 #: Verdict -> badge colour (the vocabulary's one palette).
 VERDICT_COLOURS = {k: st.background for k, st in VERDICT_STYLES.items()}
@@ -183,6 +186,8 @@ def short_event_name(title: str | None, event_id: str, day0: object = None, *, w
 
 def record(v: Shown) -> VerdictRecord:
     """The typed record of a verdict (see :meth:`VerdictRecord.of`)."""
+    from research.claims.verdict import VerdictRecord
+
     return VerdictRecord.of(v)
 
 
@@ -546,7 +551,7 @@ def _param_value(k: str, v: object) -> str:
 
 
 def _params(params: EvalParams | Mapping[str, object]) -> dict[str, object]:
-    return params.to_dict() if isinstance(params, EvalParams) else dict(params)
+    return dict(params) if isinstance(params, Mapping) else params.to_dict()
 
 
 def params_table(params: EvalParams | Mapping[str, object], *, data_source: str | None = None,

@@ -12,17 +12,25 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from research.claims.verdict import Verdict
 from research.errors import ReportError
 from research.atomic import atomic_write_text
 from research.vocab import strict
 
-__all__ = ["publish", "verdict_to_dict"]
+__all__ = ["Publishable", "publish", "verdict_to_dict"]
 
 
-def verdict_to_dict(verdict: Verdict | Mapping[str, object]) -> dict[str, object]:
+@runtime_checkable
+class Publishable(Protocol):
+    """What :func:`publish` takes besides a plain mapping: a verdict with its claims.json
+    element (:meth:`research.claims.Verdict.to_dict`). A protocol, so the notebook side
+    of the contract imports nothing heavy."""
+
+    def to_dict(self) -> Mapping[str, object]: ...
+
+
+def verdict_to_dict(verdict: Publishable | Mapping[str, object]) -> dict[str, object]:
     """A verdict as a plain dict: ``verdict.to_dict()`` or a mapping copied as is.
 
     Raises
@@ -30,7 +38,7 @@ def verdict_to_dict(verdict: Verdict | Mapping[str, object]) -> dict[str, object
     ReportError
         If ``verdict`` has no ``to_dict()`` and is not a mapping, or lacks ``claim_id``.
     """
-    if isinstance(verdict, Verdict):
+    if isinstance(verdict, Publishable):
         out = verdict.to_dict()
     elif isinstance(verdict, Mapping):
         out = dict(verdict)
@@ -48,11 +56,11 @@ def verdict_to_dict(verdict: Verdict | Mapping[str, object]) -> dict[str, object
 
 
 def publish(
-    verdicts: Iterable[Verdict | Mapping[str, object]] | Verdict | Mapping[str, object],
+    verdicts: Iterable[Publishable | Mapping[str, object]] | Publishable | Mapping[str, object],
     path: str | os.PathLike[str] | None,
     *,
     notebook: str | None = None,
-    shown: Iterable[Verdict | Mapping[str, object]] = (),
+    shown: Iterable[Publishable | Mapping[str, object]] = (),
     extras: Mapping[str, object] | None = None,
 ) -> Path | None:
     """Write the notebook's verdicts to the sidecar JSON the report runner collects.
@@ -88,7 +96,7 @@ def publish(
     """
     if path is None or str(path) == "":
         return None
-    if isinstance(verdicts, (Verdict, Mapping)):
+    if isinstance(verdicts, (Publishable, Mapping)):
         verdicts = [verdicts]
     items = [verdict_to_dict(v) for v in verdicts]
     dest = Path(path)

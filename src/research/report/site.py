@@ -25,16 +25,18 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from research.atomic import atomic_write_text
-from research.claims.scoreboard import headline
-from research.claims.verdict import KeyNumbers, VerdictRecord
 from research.errors import ResearchError
 from research.report import claimview as cv
 from research.report.portfolio import Portfolio, claim_sort_key
 from research.report import nav
 from research.report.style import style_tag
 from research.vocab import ERROR, NOT_RUN, verdict_style
+
+if TYPE_CHECKING:  # types only: the index renders without loading the claims package
+    from research.claims.verdict import KeyNumbers
 
 __all__ = ["ERROR_VERDICT", "NotebookState", "build_site", "collect_claims", "format_key_numbers", "refresh_plan", "stale_claims",
            "notebook_states"]
@@ -223,6 +225,9 @@ def format_key_numbers(key_numbers: Mapping[str, object] | None, limit: int = 3,
     """
     leaves = _leaves(dict(key_numbers or {}))
     parts = [f"{k} = {_fmt_value(v)}" for k, v in leaves]
+    from research.claims.scoreboard import headline
+    from research.claims.verdict import KeyNumbers
+
     short = headline(key if key is not None else KeyNumbers.from_mapping(key_numbers or {}))
     if not short:
         numeric = [f"{k} = {_fmt_value(v)}" for k, v in leaves
@@ -256,7 +261,7 @@ def _render_index(portfolio: Portfolio, states: tuple[NotebookState, ...],
     stale = stale or {}
     by_name = {s.name: s for s in states}
     owner = portfolio.owner_of()
-    records = {str(c["claim_id"]): VerdictRecord.from_dict(c) for c in claims}  # read once, typed
+    records = {str(c["claim_id"]): cv.record(c) for c in claims}  # read once, typed
     sources = sorted({r.data_source for r in records.values() if r.data_source})
     as_ofs = sorted({r.as_of for r in records.values() if r.as_of})
     failed = [s for s in states if s.status == "failed"]
