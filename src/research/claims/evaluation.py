@@ -35,7 +35,7 @@ import os
 import pickle
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -68,6 +68,7 @@ from research.claims.verdict import (
     Inference,
     KeyNumbers,
     Multiplicity,
+    PrimaryTest,
     Reason,
     ReasonKind,
     Verdict,
@@ -80,7 +81,7 @@ from research.errors import ClaimError, ParameterError
 from research.vocab import basket_id, finite, p_note as fmt_p
 
 __all__ = ["ArticleEvaluation", "EvalContext", "evaluate_article", "FACT_TO_VERDICT", "EvaluationForbidden",
-           "FORBID_ENV", "LOG_ENV"]
+           "FORBID_ENV", "LOG_ENV", "RuleOutcome"]
 
 #: The verdict of a claim that is only a fact check, from its fact verdict.
 FACT_TO_VERDICT: dict[str, str] = {"accurate": SUPPORTED, "partly wrong": PARTLY, "wrong": NOT_SUPPORTED,
@@ -175,24 +176,46 @@ def _unique(reasons: list[Reason]) -> tuple[Reason, ...]:
     return tuple({r.text: r for r in reversed(reasons)}[t] for t in dict.fromkeys(r.text for r in reasons))
 
 
+@dataclass(frozen=True, eq=False)
+class RuleOutcome:
+    """What a rule's evaluation of one claim yields (``Rule.evaluate``): the rule's verdict
+    before the caps, its evidence, key numbers and reasons, and its primary test; the
+    article's evaluation turns it into the claim's :class:`Verdict` once, with the family
+    and the grid known."""
+
+    claim: Claim
+    params: EvalParams
+    verdict: str
+    evidence: pd.DataFrame
+    key: KeyNumbers
+    reasons: tuple[Reason, ...]
+    confounders: pd.DataFrame
+    data_source: str
+    figures: FigureData
+    headline: str
+    windows: tuple[tuple[int, int], ...]
+    facts: FactCheck | None
+    primary: PrimaryTest | None = None
+
+    @property
+    def claim_id(self) -> str:
+        return self.claim.id
+
+
 def _verdict(claim: Claim, params: EvalParams, verdict: str, evidence: pd.DataFrame, key: dict[str, Any],
              notes: list[Reason], conf: pd.DataFrame, data_source: str, figures: FigureData, *,
              headline: str = "", windows: list[tuple[int, int]] | None = None,
-             facts: FactCheck | None = None) -> Verdict:
+             facts: FactCheck | None = None, primary: PrimaryTest | None = None) -> RuleOutcome:
     ev = evidence.reset_index(drop=True)
     extra = [c for c in ev.columns if c not in EVIDENCE_COLUMNS]
     ev = ev.reindex(columns=list(EVIDENCE_COLUMNS) + extra)
-    text = claim.rule.rule_text()
     if facts is not None:
         notes = list(notes) + [Reason(ReasonKind.FACT_ITEM, f"Fact check ({i.outcome}): {i.statement} {i.reason}",
                                       factual_error=i.outcome != "accurate") for i in facts.items]
-    return Verdict(
-        claim_id=claim.id, title=claim.title, verdict=verdict, rule=text, evidence=ev,
-        key=KeyNumbers.from_mapping(key), reasons=_unique(notes), confounders=conf.reset_index(drop=True),
-        data_source=data_source, as_of=str(params.as_of), parameters=params, kind=claim.kind,
-        figures=figures, check=claim.checks, fact_check=facts, headline=headline, direction=claim.direction or "",
-        specification=_spec(params, claim, windows or []),
-    )
+    return RuleOutcome(claim=claim, params=params, verdict=verdict, evidence=ev, key=KeyNumbers.from_mapping(key),
+                       reasons=_unique(notes), confounders=conf.reset_index(drop=True), data_source=data_source,
+                       figures=figures, headline=headline, windows=tuple(windows or ()), facts=facts,
+                       primary=primary)
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,7 +229,7 @@ class EvalContext:
     params: EvalParams
     facts: FactCheck | None
 
-    def event_verdict(self, claim: Claim, rule: EventCarRule) -> Verdict:
+    def event_verdict(self, claim: Claim, rule: EventCarRule) -> RuleOutcome:
         """An event-study rule (:class:`~research.claims.rules.EventCarRule`): the claim's
         studies, the rule's judgement, power and run-up notes, confounders."""
         params, article, base, facts = self.params, self.article, self.base, self.facts
@@ -228,12 +251,11 @@ class EvalContext:
         notes = (_rule_reasons(j.reasons)
                  + _evidence_notes(ej.rows, study.evidence, params.alpha, rule.direction)
                  + notes + _reasons(ReasonKind.DATA, study.notes) + _reasons(ReasonKind.SEPARATION, sep))
-        v = _verdict(claim, params, j.verdict, study.evidence, ej.key_numbers, notes, conf, study.data_source,
-                     FigureData(study=study), headline=j.headline,
-                     windows=sorted({w for _, _, w in ej.targets}), facts=facts)
-        return replace(v, inference=Inference(ej.primary) if ej.primary else None)
+        return _verdict(claim, params, j.verdict, study.evidence, ej.key_numbers, notes, conf, study.data_source,
+                        FigureData(study=study), headline=j.headline,
+                        windows=sorted({w for _, _, w in ej.targets}), facts=facts, primary=ej.primary)
 
-    def not_testable_verdict(self, claim: Claim, headline: str) -> Verdict:
+    def not_testable_verdict(self, claim: Claim, headline: str) -> RuleOutcome:
         """Not testable with price data (``headline`` says why); the claim's events, when
         given, as descriptive evidence."""
         params, article, base, facts = self.params, self.article, self.base, self.facts
@@ -245,7 +267,7 @@ class EvalContext:
         return _verdict(claim, params, NOT_TESTABLE, study.evidence, {}, notes + more, conf, study.data_source,
                         FigureData(study=study), headline=headline, facts=facts)
 
-    def fact_verdict(self, claim: Claim) -> Verdict:
+    def fact_verdict(self, claim: Claim) -> RuleOutcome:
         """A statement of fact: the verdict of its fact check; its events as context."""
         params, article, base, facts = self.params, self.article, self.base, self.facts
         if facts is None:  # the loader requires fact_check items for this rule
@@ -261,7 +283,7 @@ class EvalContext:
         return _verdict(claim, params, verdict, study.evidence, {}, notes + more, conf, study.data_source,
                         FigureData(study=study), headline=facts.headline, facts=facts)
 
-    def rolling_verdict(self, claim: Claim, r: RollingReturnRule) -> Verdict:
+    def rolling_verdict(self, claim: Claim, r: RollingReturnRule) -> RuleOutcome:
         """Rolling and calendar-month returns against the rule's threshold."""
         params, article, base, facts = self.params, self.article, self.base, self.facts
         res = _rally.rally(claim.tickers, params.as_of_ts, horizon=r.horizon, lookback_sessions=r.lookback_sessions,
@@ -312,7 +334,7 @@ class EvalContext:
         return _verdict(claim, params, j.verdict, evidence, key, notes, _empty_confounders(), params.source,
                         FigureData(rally=res, judged=tuple(r.required_tickers)), headline=j.headline, facts=facts)
 
-    def growth_verdict(self, claim: Claim, r: RevenueGrowthRule) -> Verdict:
+    def growth_verdict(self, claim: Claim, r: RevenueGrowthRule) -> RuleOutcome:
         """Growth from facts.csv against the threshold, the results day's event study as context."""
         params, article, base, facts = self.params, self.article, self.base, self.facts
         fb = article.facts_by_id()
@@ -534,24 +556,21 @@ def load_evaluation(path: str) -> ArticleEvaluation:
     return _remember(_decode(raw))
 
 
-def _evaluate_one(c: Claim, params: EvalParams, art: Article) -> Verdict:
-    """One claim's verdict before the multiple-testing family and the caps."""
+def _evaluate_one(c: Claim, params: EvalParams, art: Article) -> RuleOutcome:
+    """One claim's rule outcome (before the multiple-testing family and the caps)."""
     base = params.resolve(art)
     facts = check_facts(c.fact_check, art.facts_by_id(), {e.event_id: e for e in art.events}) if c.fact_check else None
     return c.rule.evaluate(c, EvalContext(art, base, base.override(c.spec), facts))
 
 
 def _compute(art: Article, params: EvalParams, grid: SpecificationGrid | None, key: str) -> ArticleEvaluation:
-    raw = [_evaluate_one(c, params, art) for c in art.claims]  # each claim once
-    family = {v.claim_id: float(v.inference.p_value) if finite(v.inference.p_value) else float("nan")
-              for v in raw if v.inference is not None}
+    outcomes = [_evaluate_one(c, params, art) for c in art.claims]  # each claim once
+    family = {o.claim_id: float(o.primary.p_value) if finite(o.primary.p_value) else float("nan")
+              for o in outcomes if o.primary is not None}
     adjusted = adjust_pvalues(family)
     alpha = params.resolve(art).alpha
-    verdicts = [_finish(v, art.claim(v.claim_id), adjusted, len(family), alpha) for v in raw]
-    results: dict[str, Robustness] = {}
-    if grid is not None and family:
-        results = cached_grid(art, params, grid)
-        verdicts = [_with_robustness(v, results.get(v.claim_id)) for v in verdicts]
+    results = cached_grid(art, params, grid) if grid is not None and family else {}
+    verdicts = [_verdict_of(o, adjusted, len(family), alpha, results.get(o.claim_id)) for o in outcomes]
     return ArticleEvaluation(key=key, params=params, verdicts=tuple(verdicts), family=tuple(family.items()),
                              grid=tuple(results.items()), reported=_reported(art, params))
 
@@ -564,40 +583,46 @@ def _reported(art: Article, params: EvalParams) -> pd.DataFrame:
     return reported_vs_computed(as_of=params.as_of, source=params.source, article=art)
 
 
-def _finish(v: Verdict, claim: Claim, adjusted: Mapping[str, Mapping[str, Any]], size: int,
-            alpha: float) -> Verdict:
-    """The verdict with its multiplicity adjustment and every cap, applied once."""
-    if v.inference is None:
-        verdict, caps = capped_verdict(claim, v.verdict, None, alpha)
-        return replace(v, verdict=verdict, reasons=_unique(list(caps) + list(v.reasons)))
-    adj = adjusted.get(v.claim_id, {"p_holm": float("nan"), "p_bh": float("nan"), "family_size": size})
-    prim = v.inference.primary
-    m = Multiplicity(adj["p_holm"], adj["p_bh"], adj["family_size"])
-    inf = Inference(prim, m)
-    raw = prim.p_value if finite(prim.p_value) else None
-    floor = prim.p_floor
-    raw_s = (f"<= {fmt_p(floor)} (its floor, n = {prim.n_placebo})"
-             if finite(raw) and finite(floor) and abs(float(raw) - float(floor)) < 1e-12 else fmt_p(raw))
-    line = Reason(ReasonKind.PRIMARY,
-                  f"Primary test: {prim.test} ({prim.description}): p {raw_s}; adjusted across the article's "
-                  f"{m.family_size} primary tests: Holm p {fmt_p(m.p_holm)}, Benjamini-Hochberg p {fmt_p(m.p_bh)}.")
-    verdict, caps = capped_verdict(claim, v.verdict, inf, alpha)
-    headline = v.headline + (f" Holm-adjusted p {fmt_p(m.p_holm)} across {m.family_size} claims."
-                             if v.headline else "")
-    return replace(v, verdict=verdict, inference=inf, reasons=(line, *_unique(list(caps) + list(v.reasons))),
-                   headline=headline)
-
-
-def _with_robustness(v: Verdict, r: Robustness | None) -> Verdict:
-    """The verdict with its specification grid and a note saying how far it holds."""
-    if r is None or v.inference is None:
-        return v
-    if r.headline_verdict != v.verdict:  # one path to every verdict: a mismatch is a bug
-        raise ClaimError(f"claim {v.claim_id}: the grid's headline verdict {r.headline_verdict!r} differs "
-                         f"from the verdict {v.verdict!r}")
-    note = Reason(ReasonKind.ROBUSTNESS,
-                  f"Robustness: '{v.verdict}' holds in {r.share:.0%} of {r.n_specs} specifications (market "
-                  f"proxy x model x estimation length x window)" + (
-                      f"; FRAGILE: below {r.threshold:.0%}." if r.fragile
-                      else f", at or above the {r.threshold:.0%} threshold."))
-    return replace(v, robustness=r, reasons=v.reasons[:1] + (note,) + v.reasons[1:])
+def _verdict_of(o: RuleOutcome, adjusted: Mapping[str, Mapping[str, Any]], size: int, alpha: float,
+                robustness: Robustness | None) -> Verdict:
+    """The claim's :class:`Verdict`, built once: its primary test adjusted across the family,
+    every cap applied once with everything known, and its specification grid."""
+    claim, inf, lead, headline = o.claim, None, (), o.headline
+    if o.primary is not None:
+        prim = o.primary
+        adj = adjusted.get(o.claim_id, {"p_holm": float("nan"), "p_bh": float("nan"), "family_size": size})
+        m = Multiplicity(adj["p_holm"], adj["p_bh"], adj["family_size"])
+        inf = Inference(prim, m)
+        raw = prim.p_value if finite(prim.p_value) else None
+        floor = prim.p_floor
+        raw_s = (f"<= {fmt_p(floor)} (its floor, n = {prim.n_placebo})"
+                 if finite(raw) and finite(floor) and abs(float(raw) - float(floor)) < 1e-12 else fmt_p(raw))
+        lead = (Reason(ReasonKind.PRIMARY,
+                       f"Primary test: {prim.test} ({prim.description}): p {raw_s}; adjusted across the article's "
+                       f"{m.family_size} primary tests: Holm p {fmt_p(m.p_holm)}, Benjamini-Hochberg p "
+                       f"{fmt_p(m.p_bh)}."),)
+        headline = o.headline + (f" Holm-adjusted p {fmt_p(m.p_holm)} across {m.family_size} claims."
+                                 if o.headline else "")
+    verdict, caps = capped_verdict(claim, o.verdict, inf, alpha)
+    reasons = lead + _unique(list(caps) + list(o.reasons))
+    if robustness is not None and inf is not None:
+        r = robustness
+        if r.headline_verdict != verdict:  # one path to every verdict: a mismatch is a bug
+            raise ClaimError(f"claim {o.claim_id}: the grid's headline verdict {r.headline_verdict!r} differs "
+                             f"from the verdict {verdict!r}")
+        note = Reason(ReasonKind.ROBUSTNESS,
+                      f"Robustness: '{verdict}' holds in {r.share:.0%} of {r.n_specs} specifications (market "
+                      f"proxy x model x estimation length x window)" + (
+                          f"; FRAGILE: below {r.threshold:.0%}." if r.fragile
+                          else f", at or above the {r.threshold:.0%} threshold."))
+        reasons = reasons[:1] + (note,) + reasons[1:]
+    else:
+        robustness = None
+    p = o.params
+    return Verdict(
+        claim_id=claim.id, title=claim.title, verdict=verdict, rule=claim.rule.rule_text(), evidence=o.evidence,
+        key=o.key, reasons=reasons, confounders=o.confounders, data_source=o.data_source, as_of=str(p.as_of),
+        parameters=p, kind=claim.kind, figures=o.figures, check=claim.checks, fact_check=o.facts,
+        headline=headline, direction=claim.direction or "", specification=_spec(p, claim, list(o.windows)),
+        inference=inf, robustness=robustness,
+    )

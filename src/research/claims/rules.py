@@ -30,11 +30,10 @@ from research.claims.verdict import NOT_SUPPORTED, NOT_TESTABLE, PARTLY, SUPPORT
 from research.vocab import basket_id, engine_id, finite as _finite, p_note as _p, parse_series
 
 if TYPE_CHECKING:  # types only: a rule evaluates itself through the context it is handed
-    from research.claims.evaluation import EvalContext
+    from research.claims.evaluation import EvalContext, RuleOutcome
     from research.claims.params import EvalParams
     from research.claims.registry import Claim
     from research.claims.studies import ClaimStudy
-    from research.claims.verdict import Verdict
 
 Target = tuple[str, str, tuple[int, int]]
 
@@ -88,10 +87,11 @@ class Rule:
         """How this rule type reaches its verdict, in words (its class description)."""
         return " ".join((type(self).__doc__ or "").split())
 
-    def evaluate(self, claim: Claim, ctx: EvalContext) -> Verdict:
-        """The claim's verdict before the multiple-testing family is known (the studies the
-        rule needs, its judgement, the reasons); ``ctx`` supplies the studies and the
-        verdict's common parts (:class:`research.claims.evaluation.EvalContext`)."""
+    def evaluate(self, claim: Claim, ctx: EvalContext) -> RuleOutcome:
+        """The rule's outcome on the claim before the multiple-testing family and the caps
+        (the studies the rule needs, its judgement, its reasons, its primary test); ``ctx``
+        supplies the studies and the verdict's common parts
+        (:class:`research.claims.evaluation.EvalContext`)."""
         raise NotImplementedError(f"rule type {self.type!r} does not evaluate itself")
 
     def primary_test(self, rows: pd.DataFrame, window: tuple[int, int]) -> PrimaryTest | None:
@@ -214,7 +214,7 @@ class EventCarRule(PriceRule):
     def claim_problems(cls, rec: Mapping[str, Any]) -> list[str]:
         return [] if rec.get("events") else [f"a {cls.type} rule needs events: list the claim's event ids"]
 
-    def evaluate(self, claim: Claim, ctx: EvalContext) -> Verdict:
+    def evaluate(self, claim: Claim, ctx: EvalContext) -> RuleOutcome:
         return ctx.event_verdict(claim, self)
 
 
@@ -341,7 +341,7 @@ class RollingReturnRule(PriceRule):
         missing = [t for t in (rec.get("rule") or {}).get("required_tickers", []) if t not in rec.get("tickers", [])]
         return [f"rule.required_tickers {missing} must also be listed under tickers"] if missing else []
 
-    def evaluate(self, claim: Claim, ctx: EvalContext) -> Verdict:
+    def evaluate(self, claim: Claim, ctx: EvalContext) -> RuleOutcome:
         return ctx.rolling_verdict(claim, self)
 
 
@@ -365,7 +365,7 @@ class RevenueGrowthRule(Rule):
     def rule_window(self) -> tuple[int, int] | None:
         return self.window
 
-    def evaluate(self, claim: Claim, ctx: EvalContext) -> Verdict:
+    def evaluate(self, claim: Claim, ctx: EvalContext) -> RuleOutcome:
         return ctx.growth_verdict(claim, self)
 
 
@@ -384,7 +384,7 @@ class FactCheckRule(Rule):
         return [] if rec.get("fact_check") else [
             f"a {cls.type} rule needs the claim's fact_check: items (see docs/ARTICLES.md)"]
 
-    def evaluate(self, claim: Claim, ctx: EvalContext) -> Verdict:
+    def evaluate(self, claim: Claim, ctx: EvalContext) -> RuleOutcome:
         return ctx.fact_verdict(claim)
 
 
@@ -399,7 +399,7 @@ class NotTestableRule(Rule):
     def rule_text(self) -> str:
         return f"{self.text} Reason: {self.reason}"
 
-    def evaluate(self, claim: Claim, ctx: EvalContext) -> Verdict:
+    def evaluate(self, claim: Claim, ctx: EvalContext) -> RuleOutcome:
         return ctx.not_testable_verdict(claim, f"Not testable: {self.reason}")
 
 
