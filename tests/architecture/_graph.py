@@ -105,10 +105,13 @@ def lazy_package_edges() -> set[tuple[str, str]]:
     return edges
 
 
-def graph(*, include_lazy: bool = True) -> dict[str, set[str]]:
-    """Module -> the research modules it imports (top, function and typing imports alike)."""
+def graph(*, include_lazy: bool = True, typing: bool = False) -> dict[str, set[str]]:
+    """Module -> the research modules it imports when it runs (top and function imports;
+    with ``typing``, the ``TYPE_CHECKING`` ones too, which never run)."""
     g: dict[str, set[str]] = {m: set() for m in modules()}
     for imp in imports():
+        if imp.where == "typing" and not typing:
+            continue
         if imp.target in g and imp.target != imp.importer:
             g[imp.importer].add(imp.target)
     if include_lazy:

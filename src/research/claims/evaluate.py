@@ -11,7 +11,7 @@ across the article's primary tests and, with ``robustness``, its specification g
 from __future__ import annotations
 
 from research.claims.article import Article, load_article
-from research.claims.evaluation import FACT_TO_VERDICT, _claim, _params, evaluate_article
+from research.claims.evaluation import FACT_TO_VERDICT, as_params, claim_of, evaluate_article
 from research.claims.params import EvalParams
 from research.claims.registry import Claim
 from research.claims.robustness import SpecificationGrid
@@ -48,8 +48,8 @@ def evaluate(claim: Claim | str, params: EvalParams | dict | None = None, *,
     errors of :mod:`research.errors` (e.g. an unknown market proxy).
     """
     art = article if article is not None else load_article()
-    c = _claim(claim, art)
-    return evaluate_article(art, _params(params), grid=robustness).verdict(c.id)
+    c = claim_of(claim, art)
+    return evaluate_article(art, as_params(params), grid=robustness).verdict(c.id)
 
 
 def evaluate_all(params: EvalParams | dict | None = None, claim_ids: list[str] | None = None, *,
@@ -58,4 +58,4 @@ def evaluate_all(params: EvalParams | dict | None = None, claim_ids: list[str] |
     (``robustness``: see :func:`evaluate`)."""
     art = article if article is not None else load_article()
     ids = None if claim_ids is None else [art.claim(c).id for c in claim_ids]
-    return evaluate_article(art, _params(params), grid=robustness).select(ids)
+    return evaluate_article(art, as_params(params), grid=robustness).select(ids)

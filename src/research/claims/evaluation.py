@@ -48,6 +48,7 @@ from research.claims.factcheck import check_facts
 from research.claims.notes import render_note
 from research.claims.params import EvalParams
 from research.claims.registry import Claim
+from research.claims.reported import reported_vs_computed
 from research.claims.robustness import Robustness, SpecificationGrid
 from research.claims.gridcache import cached_grid
 from research.claims.judge import capped_verdict, event_targets, judge_event_claim, rows_at
@@ -81,14 +82,15 @@ from research.errors import ClaimError, ParameterError
 from research.vocab import basket_id, finite, p_note as fmt_p
 
 __all__ = ["ArticleEvaluation", "EvalContext", "evaluate_article", "FACT_TO_VERDICT", "EvaluationForbidden",
-           "FORBID_ENV", "LOG_ENV", "RuleOutcome"]
+           "FORBID_ENV", "LOG_ENV", "RuleOutcome", "as_params", "claim_of"]
 
 #: The verdict of a claim that is only a fact check, from its fact verdict.
 FACT_TO_VERDICT: dict[str, str] = {"accurate": SUPPORTED, "partly wrong": PARTLY, "wrong": NOT_SUPPORTED,
                                    "unverified": NOT_TESTABLE}
 
 
-def _params(params: EvalParams | dict | None) -> EvalParams:
+def as_params(params: EvalParams | dict | None) -> EvalParams:
+    """``params`` as :class:`EvalParams` (None: the defaults; a dict: its parameters)."""
     if params is None:
         return EvalParams()
     if isinstance(params, EvalParams):
@@ -98,7 +100,8 @@ def _params(params: EvalParams | dict | None) -> EvalParams:
     raise ParameterError(f"params must be an EvalParams or a dict of parameters, got {type(params).__name__}")
 
 
-def _claim(claim: Claim | str, article: Article) -> Claim:
+def claim_of(claim: Claim | str, article: Article) -> Claim:
+    """``claim`` itself, or the article's claim of that id."""
     if isinstance(claim, Claim):
         return claim
     if isinstance(claim, str):
@@ -496,7 +499,7 @@ def evaluate_article(article: Article | None = None, params: EvalParams | dict |
     EvaluationForbidden : in a process where :data:`FORBID_ENV` is set.
     """
     art = article if article is not None else load_article()
-    p = _params(params)
+    p = as_params(params)
     g = grid if isinstance(grid, SpecificationGrid) else (
         SpecificationGrid.from_mapping(art.robustness) if grid else None)
     key = evaluation_key(art, p, g)
@@ -576,7 +579,6 @@ def _compute(art: Article, params: EvalParams, grid: SpecificationGrid | None, k
 
 
 def _reported(art: Article, params: EvalParams) -> pd.DataFrame:
-    from research.claims.reported import reported_vs_computed
 
     if not art.events:
         return pd.DataFrame()

@@ -19,10 +19,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from research.claims.article import Article, load_article
-from research.claims.evaluation import ArticleEvaluation, evaluate_article
+from research.claims.evaluation import ArticleEvaluation, cache_path, evaluate_article, load_evaluation
 from research.claims.followup import FollowUp, followup
 from research.claims.params import EvalParams
 from research.claims.reported import DISAGREEMENT_FLOOR_PP, DISAGREEMENT_RELATIVE, reported_vs_computed
@@ -74,7 +73,7 @@ FOLLOWUP_PAGE = "what_happened_next"
 FOLLOWUP_TITLE = "What happened next"
 
 
-def article_of(article: Any = None):
+def article_of(article: Article | str | Path | None = None) -> Article:
     """The :class:`research.claims.Article` for ``article`` (an Article, a directory, or
     None / "" for the shipped article)."""
     if isinstance(article, Article):
@@ -82,7 +81,7 @@ def article_of(article: Any = None):
     return load_article(Path(article) if article else None)
 
 
-def load_page(name: str, article: Any = None) -> PageView:
+def load_page(name: str, article: Article | str | Path | None = None) -> PageView:
     """The page called ``name`` of the article's layout, with its prose.
 
     Parameters
@@ -112,15 +111,12 @@ def load_page(name: str, article: Any = None) -> PageView:
                     article_title=site_title, owner_pages=owner, article_dir=str(art.path))
 
 
-def prepare_evaluation(values: Mapping[str, Any]) -> str:
+def prepare_evaluation(values: Mapping[str, object]) -> str:
     """The report's side of a page's evaluation (run before any page): the article's
     evaluation under the page's parameters ``values`` -- and under each parameter set its
     ``claim_parameters`` name -- computed (or found in the cache); returns the cache file the
     page loads -- or "" for live prices (``source`` other than the snapshot: not cached, the
     page evaluates them itself)."""
-    from research.claims import EvalParams
-    from research.claims.evaluation import cache_path, evaluate_article
-
     params = EvalParams.from_mapping(values, ignore=_RUNNER_KEYS)
     owners = [EvalParams.from_mapping(cp) for cp in dict(values.get("claim_parameters") or {}).values()]
     if any(p.source != "snapshot" for p in [params, *owners]):
@@ -132,20 +128,19 @@ def prepare_evaluation(values: Mapping[str, Any]) -> str:
     return cache_path(ev)
 
 
-def page_evaluation(evaluation: str, params: Any, article: Any = None) -> Any:
+def page_evaluation(evaluation: str, params: EvalParams, article: Article | str | Path | None = None
+                    ) -> ArticleEvaluation:
     """The page's :class:`~research.claims.evaluation.ArticleEvaluation`: loaded from the file
     the report computed (``evaluation``), or -- run by hand, ``evaluation`` empty --
     evaluated here (a cache hit after one report run)."""
-    from research.claims.evaluation import evaluate_article, load_evaluation
-
     if evaluation:
         return load_evaluation(evaluation)
     return evaluate_article(article_of(article), params)
 
 
-def evaluate_claims(params: Any, article: Any = None, *, claim_ids: Sequence[str] | None = None,
-                    claim_parameters: Mapping[str, Mapping[str, Any]] | None = None,
-                    robustness: bool = True, evaluation: Any = None) -> list[Any]:
+def evaluate_claims(params: EvalParams, article: Article | str | Path | None = None, *, claim_ids: Sequence[str] | None = None,
+                    claim_parameters: Mapping[str, Mapping[str, object]] | None = None,
+                    robustness: bool = True, evaluation: ArticleEvaluation | None = None) -> list[Verdict]:
     """Verdicts of the article's claims (all, or ``claim_ids``, in article order), each
     with ``params`` unless ``claim_parameters`` gives that claim's own (the parameters its
     page published it with: a page showing claims it does not own shows the owner's numbers);
@@ -163,7 +158,7 @@ def evaluate_claims(params: Any, article: Any = None, *, claim_ids: Sequence[str
     return out
 
 
-def event_names(article: Any = None) -> dict[str, str]:
+def event_names(article: Article | str | Path | None = None) -> dict[str, str]:
     """Event id -> short reader-facing name with its day 0 (the first clause of the
     event's title and its day-0 date)."""
     art = article_of(article)
@@ -292,14 +287,14 @@ def reported_moves(params: EvalParams, article: Article | str | Path | None = No
 # --------------------------------------------------------------------------------------
 # the "what happened next" page
 # --------------------------------------------------------------------------------------
-def followed_series(article: Any = None) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+def followed_series(article: Article | str | Path | None = None) -> tuple[dict[str, tuple[str, ...]], list[str]]:
     """The article's named baskets and the stocks its claims name (claims' tickers)."""
     art = article_of(article)
     tickers = sorted({t for c in art.claims for t in c.tickers})
     return {k: tuple(v) for k, v in art.baskets.items()}, tickers
 
 
-def run_followup(article: Any = None, *, as_of: str | None, market: str | None, source: str):
+def run_followup(article: Article | str | Path | None = None, *, as_of: str | None, market: str | None, source: str) -> FollowUp:
     """:func:`research.claims.followup.followup` on the article's baskets and stocks from
     its as-of close (``as_of``/``market`` None: the article's)."""
     art = article_of(article)
@@ -395,7 +390,7 @@ def followup_caveats(fu: FollowUp, *, source: str) -> str:
 _RUNNER_KEYS = ("verdict_path", "page", "article", "claim_parameters", "evaluation")
 
 
-def validate_parameters(values: Mapping[str, Any]) -> Any:
+def validate_parameters(values: Mapping[str, object]) -> EvalParams:
     """The report's parameter validator: a page's evaluation parameters are valid
     :class:`~research.claims.EvalParams` (the page keys ``page``, ``article`` and
     ``verdict_path`` are the runner's), resolved against the page's article -- so a window

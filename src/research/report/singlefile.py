@@ -7,7 +7,7 @@ writes one file that opens offline:
   ``page-index``), with its sidebar and previous/next links;
 * every element id is prefixed with its page (``<name>--<id>``) so ids stay unique, and
   links between pages are rewritten to anchors: ``01_x.html`` -> ``#page-01_x``,
-  ``01_x.html#C8`` -> ``#01_x--C8``, ``#glossary`` on a page -> ``#<name>--glossary``;
+  ``01_x.html#claim-1`` -> ``#01_x--claim-1``, ``#glossary`` on a page -> ``#<name>--glossary``;
 * the machine-readable files the pages link (``claims.json``, ``followup.json``) are
   embedded as ``data:`` links that download the file;
 * the pages' stylesheets become one ``<style>`` (each distinct block once);
