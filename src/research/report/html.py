@@ -48,7 +48,7 @@ _TEMPLATE = r"""
 <body class="jp-Notebook rp-site" data-jp-theme-light="true" data-jp-theme-name="JupyterLab Light">
 {{ resources.report_shell_top }}
 {%- if resources.report_banner -%}
-<div class="report-banner rp-banner" id="report-failed" role="alert">{{ resources.report_banner }}</div>
+<div class="report-banner" id="report-failed" role="alert">{{ resources.report_banner }}</div>
 {%- endif -%}
 {%- endblock body_header -%}
 {%- block body_footer -%}

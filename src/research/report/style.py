@@ -48,10 +48,10 @@ body.rp-site {{ margin: 0; padding: 0; font-family: system-ui, -apple-system, "S
             border-top: 1px solid var(--rp-border); font-size: 14px; }}
 .rp-pager a {{ color: var(--rp-link); }}
 .rp-pager .rp-next {{ margin-left: auto; text-align: right; }}
-.rp-banner {{ margin: 8px 0 16px 0; padding: 12px 16px; border: 2px solid #b00020; background: #fdecea;
+.report-banner {{ margin: 8px 0 16px 0; padding: 12px 16px; border: 2px solid #b00020; background: #fdecea;
              color: #5f0010; }}
-.rp-banner h2 {{ margin: 0 0 6px 0; font-size: 20px; color: #b00020; }}
-.rp-banner a {{ color: var(--rp-link); text-decoration: underline; }}
+.report-banner h2 {{ margin: 0 0 6px 0; font-size: 20px; color: #b00020; }}
+.report-banner a {{ color: var(--rp-link); text-decoration: underline; }}
 img {{ max-width: 100%; height: auto; }}
 @media (max-width: {NARROW}px) {{
   .rp-layout {{ display: block; }}
