@@ -129,7 +129,7 @@ def _assert_consistent(site: Path, label: str) -> None:
         assert status["status"] == "ok" and status["parameters"]["label"] == label
         assert f"run label: {label}" in (site / f"{name}.html").read_text()
     index = (site / "index.html").read_text()
-    assert index.count('data-verdict="supported"') == 2 and f"label=&quot;{label}&quot;" in index
+    assert index.count('data-verdict="supported"') == 2 and f"<th>label</th><td>{label}</td>" in index
     assert not [p for p in site.rglob(".*") if p.name not in (".research-site", ".status", ".verdicts")
                 and not p.parent.name.startswith(".")], "temporary files left in the site"
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 #: a number as printed: signed, thousands commas, decimals, percent; p-value floors "<0.001"
 NUMBER = re.compile(r"<\s?0\.\d+|[-+−]?\d[\d,]*(?:\.\d+)?%?")
-_SKIP = {"script", "style", "head", "title"}
+#: not page content: the site navigation (sidebar, previous/next) lists pages and claims, not numbers
+_SKIP = {"script", "style", "head", "title", "nav"}
 
 
 class _Numbers(HTMLParser):
